@@ -1,0 +1,110 @@
+// Experiment configs: load by name or path, apply `--set` overrides, validate with ajv.
+// Nothing runs on an invalid config; every error names the file or flag and the JSON path.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { Json, JsonObject } from './types.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadedExperiment {
+  name: string;
+  file: string;
+  config: JsonObject;
+}
+
+export function resolveExperimentFile(nameOrFile: string, experimentsDir: string): { name: string; file: string } {
+  const looksLikePath = nameOrFile.includes('/') || nameOrFile.endsWith('.json');
+  const file = looksLikePath ? path.resolve(nameOrFile) : path.join(experimentsDir, `${nameOrFile}.json`);
+  if (!existsSync(file)) {
+    const known = existsSync(experimentsDir)
+      ? readdirSync(experimentsDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5))
+      : [];
+    throw new ConfigError(
+      `experiment '${nameOrFile}' not found (looked for ${file}); known experiments: ${known.join(', ') || 'none'}`,
+    );
+  }
+  return { name: path.basename(file, '.json'), file };
+}
+
+/** `key=value`: value parsed as JSON when it parses, otherwise taken as a string. */
+export function parseSetFlag(flag: string): { path: string[]; value: Json } {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) throw new ConfigError(`--set ${flag}: expected key=value, e.g. --set train.steps=300`);
+  const key = flag.slice(0, eq);
+  const raw = flag.slice(eq + 1);
+  let value: Json;
+  try {
+    value = JSON.parse(raw) as Json;
+  } catch {
+    value = raw;
+  }
+  return { path: key.split('.'), value };
+}
+
+export function getPath(config: Json, dotted: string): Json | undefined {
+  let node: Json | undefined = config;
+  for (const part of dotted.split('.')) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as JsonObject)[part];
+  }
+  return node;
+}
+
+function setPath(config: JsonObject, keys: string[], value: Json, flag: string): void {
+  let node: JsonObject = config;
+  for (const [i, part] of keys.entries()) {
+    if (i === keys.length - 1) {
+      node[part] = value;
+      return;
+    }
+    const next = node[part];
+    if (next === undefined) node[part] = {};
+    else if (next === null || typeof next !== 'object' || Array.isArray(next))
+      throw new ConfigError(`--set ${flag}: '${keys.slice(0, i + 1).join('.')}' is not an object`);
+    node = node[part] as JsonObject;
+  }
+}
+
+function describe(err: ErrorObject, where: string): string {
+  const at = err.instancePath || '/';
+  let what = err.message ?? 'is invalid';
+  if (err.keyword === 'additionalProperties')
+    what = `has unknown key '${String((err.params as { additionalProperty: string }).additionalProperty)}'`;
+  return `${where}: ${at} ${what}`;
+}
+
+export function validateExperiment(config: Json, schema: JsonObject, where: string): asserts config is JsonObject {
+  // useDefaults: a schema's defaults fill unset keys, so every declared param has a value.
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+  const validate = ajv.compile(schema);
+  if (!validate(config)) {
+    const lines = (validate.errors ?? []).map((e) => describe(e, where));
+    throw new ConfigError(`invalid experiment config:\n  ${lines.join('\n  ')}`);
+  }
+}
+
+export function loadExperiment(
+  nameOrFile: string,
+  experimentsDir: string,
+  schema: JsonObject,
+  sets: string[] = [],
+): LoadedExperiment {
+  const { name, file } = resolveExperimentFile(nameOrFile, experimentsDir);
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  validateExperiment(parsed, schema, file);
+  const config = parsed;
+  for (const flag of sets) {
+    const { path: keys, value } = parseSetFlag(flag);
+    setPath(config, keys, value, flag);
+    validateExperiment(config, schema, `--set ${flag}`);
+  }
+  return { name, file, config };
+}

@@ -1,0 +1,202 @@
+// Stage declarations + an experiment config -> the task graph: matrix fan-out, readable ids,
+// upstream matching, topological order, cycle detection.
+import { canonicalJson } from './fingerprint.ts';
+import { getPath } from './config.ts';
+import type { AxisSpec, Json, JsonObject, NeedSpec, StageDecl } from './types.ts';
+
+export class GraphError extends Error {
+  override name = 'GraphError';
+}
+
+export interface TaskNode {
+  id: string;
+  stage: StageDecl;
+  axes: JsonObject;
+  params: JsonObject;
+  /** Upstream tasks, in stage-need order. */
+  deps: TaskNode[];
+  dependents: TaskNode[];
+}
+
+export interface TaskGraph {
+  /** Topologically ordered (every task after all of its deps). */
+  tasks: TaskNode[];
+  byId: Map<string, TaskNode>;
+  stages: StageDecl[];
+}
+
+/** Orders stages so every stage comes after the stages it needs; names the cycle if there is one. */
+export function orderStages(stages: StageDecl[]): StageDecl[] {
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  for (const s of stages) {
+    if (!/^[a-z][a-z0-9-]*$/.test(s.name)) throw new GraphError(`stage name '${s.name}' must match [a-z][a-z0-9-]*`);
+    for (const need of s.needs ?? [])
+      if (!byName.has(need.stage)) throw new GraphError(`stage '${s.name}' needs unknown stage '${need.stage}'`);
+  }
+  if (byName.size !== stages.length) throw new GraphError('two stages share a name');
+  const ordered: StageDecl[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (s: StageDecl, trail: string[]): void => {
+    const st = state.get(s.name);
+    if (st === 'done') return;
+    if (st === 'visiting') {
+      const cycle = [...trail.slice(trail.indexOf(s.name)), s.name];
+      throw new GraphError(`stages form a cycle: ${cycle.join(' -> ')}`);
+    }
+    state.set(s.name, 'visiting');
+    for (const need of s.needs ?? []) visit(byName.get(need.stage)!, [...trail, s.name]);
+    state.set(s.name, 'done');
+    ordered.push(s);
+  };
+  for (const s of stages) visit(s, []);
+  return ordered;
+}
+
+function axisValues(stage: StageDecl, axis: string, spec: AxisSpec | string, config: JsonObject): Json[] {
+  const norm: AxisSpec = typeof spec === 'string' ? { key: spec } : spec;
+  if (norm.values) return norm.values;
+  if (!norm.key) throw new GraphError(`stage '${stage.name}': matrix axis '${axis}' has neither key nor values`);
+  const v = getPath(config, norm.key);
+  if (!Array.isArray(v))
+    throw new GraphError(
+      `stage '${stage.name}': matrix axis '${axis}' reads config key '${norm.key}', expected a list, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+    );
+  return v;
+}
+
+function label(value: Json, prefix = ''): string {
+  return prefix + (typeof value === 'string' ? value : canonicalJson(value));
+}
+
+function expandMatrix(stage: StageDecl, config: JsonObject): { axes: JsonObject; id: string }[] {
+  const specs = stage.matrix === undefined ? [{}] : Array.isArray(stage.matrix) ? stage.matrix : [stage.matrix];
+  const out = new Map<string, { axes: JsonObject; id: string }>();
+  for (const spec of specs) {
+    let combos: { axes: JsonObject; labels: string[] }[] = [{ axes: {}, labels: [] }];
+    for (const [axis, axisSpec] of Object.entries(spec)) {
+      const prefix = typeof axisSpec === 'string' ? '' : (axisSpec.prefix ?? '');
+      const values = axisValues(stage, axis, axisSpec, config);
+      combos = combos.flatMap((c) =>
+        values.map((v) => ({ axes: { ...c.axes, [axis]: v }, labels: [...c.labels, label(v, prefix)] })),
+      );
+    }
+    for (const c of combos) {
+      const id = c.labels.length ? `${stage.name}@${c.labels.join(',')}` : stage.name;
+      const prev = out.get(id);
+      if (prev && canonicalJson(prev.axes) !== canonicalJson(c.axes))
+        throw new GraphError(`stage '${stage.name}': two matrix points share the id '${id}'; give the axes prefixes`);
+      out.set(id, { axes: c.axes, id });
+    }
+  }
+  return [...out.values()];
+}
+
+function readParams(stage: StageDecl, config: JsonObject): JsonObject {
+  const params: JsonObject = {};
+  for (const key of stage.params) {
+    const v = getPath(config, key);
+    if (v === undefined)
+      throw new GraphError(`stage '${stage.name}' reads param '${key}', which the experiment config does not set`);
+    params[key] = v;
+  }
+  return params;
+}
+
+/** Finds a task's upstream tasks in one stage, through an index on the matched axes. */
+class UpstreamIndex {
+  private readonly groups = new Map<string, { axisNames: Set<string>; tasks: TaskNode[] }>();
+  private readonly maps = new Map<string, Map<string, TaskNode[]>>();
+
+  constructor(tasks: TaskNode[]) {
+    for (const t of tasks) {
+      const sig = Object.keys(t.axes).sort().join('\0');
+      let g = this.groups.get(sig);
+      if (!g) this.groups.set(sig, (g = { axisNames: new Set(Object.keys(t.axes)), tasks: [] }));
+      g.tasks.push(t);
+    }
+  }
+
+  match(mine: JsonObject, on: Record<string, string>): TaskNode[] {
+    const found: TaskNode[] = [];
+    for (const [sig, g] of this.groups) {
+      const pairs = Object.entries(on).filter(([my, up]) => my in mine && g.axisNames.has(up));
+      const upAxes = pairs.map(([, up]) => up);
+      const mapKey = `${sig}\u0001${upAxes.join('\0')}`;
+      let map = this.maps.get(mapKey);
+      if (!map) {
+        map = new Map();
+        for (const t of g.tasks) {
+          const k = canonicalJson(upAxes.map((a) => t.axes[a]));
+          const list = map.get(k);
+          if (list) list.push(t);
+          else map.set(k, [t]);
+        }
+        this.maps.set(mapKey, map);
+      }
+      found.push(...(map.get(canonicalJson(pairs.map(([my]) => mine[my]))) ?? []));
+    }
+    return found;
+  }
+}
+
+function matchingAxes(stage: StageDecl, need: NeedSpec, upstream: StageDecl): Record<string, string> {
+  if (need.on) return need.on;
+  const mine = new Set(matrixAxisNames(stage));
+  const on: Record<string, string> = {};
+  for (const a of matrixAxisNames(upstream)) if (mine.has(a)) on[a] = a;
+  return on;
+}
+
+export function matrixAxisNames(stage: StageDecl): string[] {
+  const specs = stage.matrix === undefined ? [] : Array.isArray(stage.matrix) ? stage.matrix : [stage.matrix];
+  return [...new Set(specs.flatMap((s) => Object.keys(s)))];
+}
+
+export function buildGraph(stages: StageDecl[], config: JsonObject): TaskGraph {
+  const ordered = orderStages(stages);
+  const byStage = new Map<string, TaskNode[]>();
+  const indexes = new Map<string, UpstreamIndex>();
+  const tasks: TaskNode[] = [];
+  const byId = new Map<string, TaskNode>();
+  for (const stage of ordered) {
+    const params = readParams(stage, config);
+    const nodes: TaskNode[] = [];
+    for (const { axes, id } of expandMatrix(stage, config)) {
+      const node: TaskNode = { id, stage, axes, params, deps: [], dependents: [] };
+      for (const need of stage.needs ?? []) {
+        const upstream = ordered.find((s) => s.name === need.stage)!;
+        let index = indexes.get(need.stage);
+        if (!index) indexes.set(need.stage, (index = new UpstreamIndex(byStage.get(need.stage) ?? [])));
+        const deps = index.match(axes, matchingAxes(stage, need, upstream));
+        if (deps.length === 0)
+          throw new GraphError(`task '${id}' needs stage '${need.stage}', but no task of it matches ${JSON.stringify(axes)}`);
+        for (const d of deps) {
+          node.deps.push(d);
+          d.dependents.push(node);
+        }
+      }
+      nodes.push(node);
+      tasks.push(node);
+      byId.set(id, node);
+    }
+    byStage.set(stage.name, nodes);
+  }
+  return { tasks, byId, stages: ordered };
+}
+
+/** The named stages' tasks plus everything upstream of them, in topological order. */
+export function selectClosure(graph: TaskGraph, stageNames: string[]): TaskNode[] {
+  if (stageNames.length === 0) return graph.tasks;
+  for (const n of stageNames)
+    if (!graph.stages.some((s) => s.name === n))
+      throw new GraphError(`unknown stage '${n}'; stages: ${graph.stages.map((s) => s.name).join(', ')}`);
+  const keep = new Set<TaskNode>();
+  const stack = graph.tasks.filter((t) => stageNames.includes(t.stage.name));
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (keep.has(t)) continue;
+    keep.add(t);
+    stack.push(...t.deps);
+  }
+  return graph.tasks.filter((t) => keep.has(t));
+}

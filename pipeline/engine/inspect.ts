@@ -1,0 +1,57 @@
+// `status` and `run --dry-run`: what each task's state is now, and why, without running anything.
+import type { TaskNode } from './graph.ts';
+import { staleReasons, type Planner, type Resolved } from './planner.ts';
+import type { OutputEntry } from './store.ts';
+
+export interface TaskStatus {
+  id: string;
+  stage: string;
+  state: 'cached' | 'stale' | 'missing';
+  key?: string;
+  reasons: string[];
+}
+
+export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = new Set<string>()): Promise<TaskStatus[]> {
+  await planner.store.init();
+  const known = new Map<TaskNode, Record<string, OutputEntry>>();
+  const resolvedOf = new Map<TaskNode, Resolved>();
+  const statuses = new Map<TaskNode, TaskStatus>();
+  // Resolve stage by stage so independent tasks' cache checks overlap.
+  const levels = new Map<TaskNode, number>();
+  for (const t of tasks) levels.set(t, Math.max(-1, ...t.deps.map((d) => levels.get(d) ?? -1)) + 1);
+  const byLevel: TaskNode[][] = [];
+  for (const t of tasks) (byLevel[levels.get(t)!] ??= []).push(t);
+
+  for (const level of byLevel) {
+    await Promise.all(
+      level.map(async (task) => {
+        const base = { id: task.id, stage: task.stage.name };
+        const pendingDeps = task.deps.filter((d) => !known.has(d));
+        const prevKey = await planner.store.readIndex(planner.experiment, task.id);
+        if (pendingDeps.length) {
+          // Its key is unknown until those inputs are rebuilt (they may come out identical).
+          const reasons = pendingDeps.slice(0, 3).map((d) => `input ${d.id} is ${statuses.get(d)?.state ?? 'unknown'}`);
+          if (pendingDeps.length > 3) reasons.push(`and ${pendingDeps.length - 3} more inputs`);
+          statuses.set(task, { ...base, state: prevKey ? 'stale' : 'missing', reasons });
+          return;
+        }
+        const r = await planner.resolve(task, (d) => known.get(d)!);
+        resolvedOf.set(task, r);
+        const record = await planner.cached(r.key, task.id);
+        if (record && !force.has(task.stage.name)) {
+          known.set(task, record.outputs);
+          statuses.set(task, { ...base, state: 'cached', key: r.key, reasons: [] });
+          return;
+        }
+        if (record) {
+          statuses.set(task, { ...base, state: 'stale', key: r.key, reasons: [`--force ${task.stage.name}`] });
+          return;
+        }
+        const prev = prevKey ? await planner.store.readRecord(prevKey) : undefined;
+        if (prev) statuses.set(task, { ...base, state: 'stale', key: r.key, reasons: staleReasons(prev, r.components) });
+        else statuses.set(task, { ...base, state: 'missing', key: r.key, reasons: ['never computed'] });
+      }),
+    );
+  }
+  return tasks.map((t) => statuses.get(t)!);
+}

@@ -1,0 +1,133 @@
+// Resolves each task's key from its declared params, code, runtime and its inputs' content,
+// and decides whether a valid cached record exists (hash-verified blobs).
+import os from 'node:os';
+import path from 'node:path';
+import { canonicalJson, codeFingerprint, taskKey, type KeyComponents } from './fingerprint.ts';
+import { CorruptBlobError, type OutputEntry, type Store, type TaskRecord } from './store.ts';
+import type { TaskNode } from './graph.ts';
+import type { JsonObject, Project, StageDecl, TaskKey } from './types.ts';
+
+export interface Resolved {
+  key: TaskKey;
+  components: KeyComponents;
+}
+
+export class Planner {
+  private readonly code = new Map<string, Promise<string>>();
+  private readonly runtime = new Map<string, Promise<JsonObject>>();
+  /** Problems found while checking the cache (corrupt blobs), reported by the caller. */
+  readonly warnings: string[] = [];
+
+  constructor(
+    readonly project: Project,
+    readonly store: Store,
+    readonly experiment: string,
+  ) {}
+
+  stageCode(stage: StageDecl): Promise<string> {
+    let p = this.code.get(stage.name);
+    if (!p) {
+      const entry = stage.module.startsWith('file:') ? stage.module : path.resolve(this.project.root, stage.module);
+      this.code.set(stage.name, (p = codeFingerprint(entry)));
+    }
+    return p;
+  }
+
+  stageRuntime(stage: StageDecl): Promise<JsonObject> {
+    let p = this.runtime.get(stage.name);
+    if (!p) this.runtime.set(stage.name, (p = Promise.resolve(stage.runtime ? stage.runtime() : {})));
+    return p;
+  }
+
+  /** The key of a task whose deps' outputs are all known. */
+  async resolve(task: TaskNode, outputsOf: (dep: TaskNode) => Record<string, OutputEntry>): Promise<Resolved> {
+    const inputs: Record<string, Record<string, string>> = {};
+    for (const dep of task.deps) {
+      const outs: Record<string, string> = {};
+      for (const [name, o] of Object.entries(outputsOf(dep))) outs[name] = o.hash;
+      inputs[dep.id] = outs;
+    }
+    const components: KeyComponents = {
+      stage: task.stage.name,
+      code: await this.stageCode(task.stage),
+      params: task.params,
+      inputs,
+      runtime: await this.stageRuntime(task.stage),
+      axes: task.axes,
+    };
+    return { key: taskKey(components), components };
+  }
+
+  /**
+   * A record whose blobs all exist and verify. A corrupt blob is reported by name, removed, and
+   * its record dropped, so the task is recomputed.
+   */
+  async cached(key: TaskKey, taskId: string): Promise<TaskRecord | undefined> {
+    const record = await this.store.readRecord(key);
+    if (!record) return undefined;
+    for (const [name, out] of Object.entries(record.outputs)) {
+      const v = await this.store.verify(out.hash);
+      if (v === 'ok') continue;
+      if (v instanceof CorruptBlobError) {
+        this.warnings.push(`${taskId}: output '${name}': ${v.message}; recomputing`);
+        await this.store.quarantine(out.hash);
+      } else {
+        this.warnings.push(`${taskId}: output '${name}': blob ${this.store.objectPath(out.hash)} is missing; recomputing`);
+      }
+      await this.store.deleteRecord(key);
+      return undefined;
+    }
+    return record;
+  }
+
+  newRecord(
+    task: TaskNode,
+    r: Resolved,
+    outputs: Record<string, OutputEntry>,
+    started: number,
+    logs: string[],
+  ): TaskRecord {
+    const ended = Date.now();
+    return {
+      key: r.key,
+      id: task.id,
+      stage: task.stage.name,
+      experiment: this.experiment,
+      axes: task.axes,
+      params: task.params,
+      inputs: r.components.inputs,
+      code: r.components.code,
+      runtime: r.components.runtime,
+      outputs,
+      startedAt: new Date(started).toISOString(),
+      endedAt: new Date(ended).toISOString(),
+      durationMs: ended - started,
+      host: os.hostname(),
+      versions: { node: process.version, project: this.project.name },
+      logs: logs.slice(-200),
+      status: 'ok',
+    };
+  }
+}
+
+/** Why a task's current key differs from the one it had when last computed. */
+export function staleReasons(prev: TaskRecord, now: KeyComponents): string[] {
+  const reasons: string[] = [];
+  const fmt = (v: JsonObject[string] | undefined): string => (v === undefined ? '(unset)' : canonicalJson(v));
+  for (const k of new Set([...Object.keys(prev.params), ...Object.keys(now.params)])) {
+    const a = fmt(prev.params[k]);
+    const b = fmt(now.params[k]);
+    if (a !== b) reasons.push(`param ${k} ${a} -> ${b}`);
+  }
+  if (prev.code !== now.code) reasons.push(`code of stage ${now.stage} changed`);
+  for (const id of new Set([...Object.keys(prev.inputs), ...Object.keys(now.inputs)])) {
+    const a = prev.inputs[id];
+    const b = now.inputs[id];
+    if (!a) reasons.push(`input ${id} added`);
+    else if (!b) reasons.push(`input ${id} removed`);
+    else if (canonicalJson(a) !== canonicalJson(b)) reasons.push(`input ${id} changed`);
+  }
+  if (canonicalJson(prev.runtime) !== canonicalJson(now.runtime))
+    reasons.push(`runtime ${JSON.stringify(prev.runtime)} -> ${JSON.stringify(now.runtime)}`);
+  return reasons.length ? reasons : ['key changed'];
+}

@@ -1,0 +1,93 @@
+// A pool of worker processes, one task each at a time. Tasks run outside the main process so a
+// long training task never blocks progress display, locks' heartbeats or Ctrl-C handling.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { OutputEntry } from './store.ts';
+import type { FromWorker, TaskAssignment, ToWorker } from './protocol.ts';
+
+export interface TaskEvents {
+  progress(done: number, total: number, message?: string): void;
+  log(message: string): void;
+}
+
+interface Slot {
+  child: ChildProcess;
+  busy: boolean;
+}
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly projectModule: string,
+    private readonly storeDir: string,
+  ) {}
+
+  private spawn(): Slot {
+    const child = fork(WORKER, [], {
+      execArgv: ['--import', TSX],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, WEAKCORR_WORKER: '1' },
+    });
+    const slot: Slot = { child, busy: false };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private acquire(): Slot {
+    const free = this.slots.find((s) => !s.busy && s.child.exitCode === null && s.child.signalCode === null);
+    if (free) return free;
+    if (this.slots.filter((s) => s.child.exitCode === null && s.child.signalCode === null).length >= this.size)
+      throw new Error('worker pool is full');
+    return this.spawn();
+  }
+
+  run(task: TaskAssignment, events: TaskEvents): Promise<Record<string, OutputEntry>> {
+    if (this.closed) return Promise.reject(new Error('interrupted'));
+    const slot = this.acquire();
+    slot.busy = true;
+    const { child } = slot;
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: FromWorker): void => {
+        if (msg.type === 'ready' || msg.id !== task.id) return;
+        if (msg.type === 'progress') events.progress(msg.done, msg.total, msg.message);
+        else if (msg.type === 'log') events.log(msg.message);
+        else if (msg.type === 'done') finish(() => resolve(msg.outputs));
+        else if (msg.type === 'error') {
+          const err = new Error(msg.message);
+          if (msg.stack) err.stack = msg.stack;
+          finish(() => reject(err));
+        }
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        finish(() => reject(new Error(this.closed ? 'interrupted' : `worker process died (${signal ?? `exit code ${code}`})`)));
+      };
+      const finish = (then: () => void): void => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        slot.busy = false;
+        then();
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      const msg: ToWorker = { type: 'run', projectModule: this.projectModule, storeDir: this.storeDir, task };
+      child.send(msg);
+    });
+  }
+
+  /** Stops every worker: running tasks end without a record. */
+  kill(): void {
+    this.closed = true;
+    for (const s of this.slots) if (s.child.exitCode === null) s.child.kill('SIGTERM');
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.slots) if (s.child.connected) s.child.disconnect();
+  }
+}

@@ -1,0 +1,21 @@
+// Messages between the scheduler (parent) and its worker processes.
+import type { OutputEntry } from './store.ts';
+import type { InputTask, JsonObject } from './types.ts';
+
+export interface TaskAssignment {
+  id: string;
+  stage: string;
+  key: string;
+  axes: JsonObject;
+  params: JsonObject;
+  inputs: Record<string, InputTask[]>;
+}
+
+export type ToWorker = { type: 'run'; projectModule: string; storeDir: string; task: TaskAssignment };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'progress'; id: string; done: number; total: number; message?: string }
+  | { type: 'log'; id: string; message: string }
+  | { type: 'done'; id: string; outputs: Record<string, OutputEntry> }
+  | { type: 'error'; id: string; message: string; stack?: string };

@@ -1,0 +1,154 @@
+// Progress display: a live status block on a TTY, plain log lines otherwise (CI logs, pipes).
+import { createLogUpdate } from 'log-update';
+
+export interface Reporter {
+  start(total: number, jobs: number): void;
+  taskStarted(id: string): void;
+  taskProgress(id: string, done: number, total: number, message?: string): void;
+  taskLog(id: string, message: string): void;
+  taskEnded(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', detail?: string, durationMs?: number): void;
+  warn(message: string): void;
+  stop(): void;
+}
+
+function fmtDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Shared counting and ETA: the mean executed duration times the tasks left, over the jobs. */
+class Tally {
+  total = 0;
+  jobs = 1;
+  executed = 0;
+  cached = 0;
+  failed = 0;
+  skipped = 0;
+  execMs = 0;
+  readonly running = new Map<string, { started: number; done: number; total: number; message?: string }>();
+  readonly began = Date.now();
+
+  finished(): number {
+    return this.executed + this.cached + this.failed + this.skipped;
+  }
+
+  eta(): string {
+    if (this.executed === 0) return '?';
+    const left = this.total - this.finished();
+    const mean = this.execMs / this.executed;
+    let ms = (left * mean) / Math.max(1, Math.min(this.jobs, left));
+    for (const r of this.running.values()) if (r.total > 0) ms -= (mean * r.done) / r.total / this.jobs;
+    return fmtDuration(Math.max(0, ms));
+  }
+
+  headline(): string {
+    return `[${this.finished()}/${this.total}] executed ${this.executed}, cached ${this.cached}, failed ${this.failed}, skipped ${this.skipped}, running ${this.running.size} | elapsed ${fmtDuration(Date.now() - this.began)}, ETA ${this.eta()}`;
+  }
+
+  ended(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', durationMs?: number): void {
+    this.running.delete(id);
+    this[state]++;
+    if (state === 'executed' && durationMs !== undefined) this.execMs += durationMs;
+  }
+}
+
+export class PlainReporter implements Reporter {
+  private readonly t = new Tally();
+  private lastProgress = new Map<string, number>();
+  constructor(
+    private readonly out: NodeJS.WritableStream = process.stderr,
+    private readonly progressEveryMs = 10_000,
+  ) {}
+  private line(s: string): void {
+    this.out.write(`${s}\n`);
+  }
+  start(total: number, jobs: number): void {
+    this.t.total = total;
+    this.t.jobs = jobs;
+    this.line(`weakcorr: ${total} task(s), ${jobs} job(s)`);
+  }
+  taskStarted(id: string): void {
+    this.t.running.set(id, { started: Date.now(), done: 0, total: 0 });
+    this.line(`start   ${id}`);
+  }
+  taskProgress(id: string, done: number, total: number, message?: string): void {
+    const r = this.t.running.get(id);
+    if (r) Object.assign(r, { done, total, message });
+    const now = Date.now();
+    if (now - (this.lastProgress.get(id) ?? 0) < this.progressEveryMs) return;
+    this.lastProgress.set(id, now);
+    const pct = total > 0 ? ` ${((100 * done) / total).toFixed(0)}%` : '';
+    this.line(`        ${id}: ${done}/${total}${pct}${message ? ` ${message}` : ''} | ${this.t.headline()}`);
+  }
+  taskLog(id: string, message: string): void {
+    this.line(`        ${id}: ${message}`);
+  }
+  taskEnded(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', detail?: string, durationMs?: number): void {
+    this.t.ended(id, state, durationMs);
+    if (state === 'cached') return; // thousands of these would drown the log; counted in the summary
+    const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
+    this.line(`${state.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''} [${this.t.finished()}/${this.t.total}]`);
+  }
+  warn(message: string): void {
+    this.line(`warning: ${message}`);
+  }
+  stop(): void {}
+}
+
+export class TtyReporter implements Reporter {
+  private readonly t = new Tally();
+  private timer?: NodeJS.Timeout;
+  private readonly render = createLogUpdate(process.stderr);
+
+  start(total: number, jobs: number): void {
+    this.t.total = total;
+    this.t.jobs = jobs;
+    this.timer = setInterval(() => this.draw(), 200);
+    this.timer.unref();
+  }
+  private draw(): void {
+    const lines = [this.t.headline()];
+    for (const [id, r] of this.t.running) {
+      const frac = r.total > 0 ? r.done / r.total : 0;
+      const bar = '#'.repeat(Math.round(frac * 20)).padEnd(20, '.');
+      lines.push(`  ${bar} ${id} ${r.total > 0 ? `${r.done}/${r.total}` : ''} ${fmtDuration(Date.now() - r.started)}${r.message ? ` ${r.message}` : ''}`);
+    }
+    this.render(lines.join('\n'));
+  }
+  private persist(s: string): void {
+    this.render.clear();
+    process.stderr.write(`${s}\n`);
+    this.draw();
+  }
+  taskStarted(id: string): void {
+    this.t.running.set(id, { started: Date.now(), done: 0, total: 0 });
+  }
+  taskProgress(id: string, done: number, total: number, message?: string): void {
+    const r = this.t.running.get(id);
+    if (r) Object.assign(r, { done, total, message });
+  }
+  taskLog(id: string, message: string): void {
+    this.persist(`  ${id}: ${message}`);
+  }
+  taskEnded(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', detail?: string, durationMs?: number): void {
+    this.t.ended(id, state, durationMs);
+    if (state === 'cached') return;
+    const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
+    this.persist(`${state.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''}`);
+  }
+  warn(message: string): void {
+    this.persist(`warning: ${message}`);
+  }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.draw();
+    this.render.done();
+  }
+}
+
+export function makeReporter(): Reporter {
+  return process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter();
+}

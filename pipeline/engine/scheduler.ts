@@ -1,0 +1,220 @@
+// Runs the stale tasks of a selection: keys resolved as inputs become known (early cutoff),
+// cache hits taken, the rest executed in worker processes under per-key locks. A failing task
+// fails only its dependents; Ctrl-C stops the workers and keeps every finished record.
+import type { TaskNode } from './graph.ts';
+import type { Planner, Resolved } from './planner.ts';
+import { WorkerPool } from './pool.ts';
+import type { Reporter } from './reporter.ts';
+import type { OutputEntry } from './store.ts';
+import type { InputTask } from './types.ts';
+
+export type FinalState = 'executed' | 'cached' | 'failed' | 'skipped' | 'interrupted';
+
+export interface TaskResult {
+  id: string;
+  stage: string;
+  state: FinalState;
+  key?: string;
+  durationMs?: number;
+  error?: string;
+}
+
+export interface RunSummary {
+  experiment: string;
+  executed: number;
+  cached: number;
+  failed: number;
+  skipped: number;
+  interrupted: number;
+  durationMs: number;
+  warnings: string[];
+  tasks: TaskResult[];
+}
+
+export interface RunOptions {
+  jobs: number;
+  /** Stages whose tasks execute even when a valid record exists. */
+  force: Set<string>;
+  reporter: Reporter;
+  /** Aborting stops scheduling and kills running workers. */
+  signal?: AbortSignal;
+}
+
+export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOptions): Promise<RunSummary> {
+  const began = Date.now();
+  const selected = new Set(tasks);
+  const outputs = new Map<TaskNode, Record<string, OutputEntry>>();
+  const results = new Map<TaskNode, TaskResult>();
+  const waiting = new Map<TaskNode, number>();
+  const queue: { task: TaskNode; resolved: Resolved }[] = [];
+  const pool = new WorkerPool(opts.jobs, planner.project.module, planner.store.dir);
+  const { reporter } = opts;
+  const executing = new Set<TaskNode>();
+  const order = new Map(tasks.map((t, i) => [t, i]));
+  let active = 0;
+  let interrupted = false;
+  let reportedWarnings = 0;
+
+  await planner.store.init();
+  reporter.start(tasks.length, opts.jobs);
+
+  const flushWarnings = (): void => {
+    while (reportedWarnings < planner.warnings.length) reporter.warn(planner.warnings[reportedWarnings++]!);
+  };
+
+  return new Promise<RunSummary>((resolveRun) => {
+    const finishIfDone = (): void => {
+      if (results.size < tasks.length) return;
+      pool.close();
+      reporter.stop();
+      const list = tasks.map((t) => results.get(t)!);
+      const count = (s: FinalState): number => list.filter((r) => r.state === s).length;
+      resolveRun({
+        experiment: planner.experiment,
+        executed: count('executed'),
+        cached: count('cached'),
+        failed: count('failed'),
+        skipped: count('skipped'),
+        interrupted: count('interrupted'),
+        durationMs: Date.now() - began,
+        warnings: planner.warnings,
+        tasks: list,
+      });
+    };
+
+    const settle = (task: TaskNode, result: TaskResult, outs?: Record<string, OutputEntry>): void => {
+      if (results.has(task)) return;
+      results.set(task, result);
+      if (result.state === 'executed' || result.state === 'cached') {
+        outputs.set(task, outs!);
+        for (const d of task.dependents) {
+          if (!selected.has(d)) continue;
+          const left = waiting.get(d)! - 1;
+          waiting.set(d, left);
+          if (left === 0 && !interrupted) void consider(d);
+        }
+      } else {
+        // Everything downstream of a failure cannot run; the rest of the graph goes on.
+        const stack = [...task.dependents];
+        while (stack.length) {
+          const d = stack.pop()!;
+          if (!selected.has(d) || results.has(d)) continue;
+          const state: FinalState = result.state === 'interrupted' ? 'interrupted' : 'skipped';
+          results.set(d, { id: d.id, stage: d.stage.name, state, error: `upstream ${task.id} ${result.state}` });
+          if (state === 'skipped') reporter.taskEnded(d.id, 'skipped', `upstream ${task.id} ${result.state}`);
+          stack.push(...d.dependents);
+        }
+      }
+      finishIfDone();
+    };
+
+    const consider = async (task: TaskNode): Promise<void> => {
+      try {
+        const resolved = await planner.resolve(task, (dep) => outputs.get(dep)!);
+        if (interrupted) return;
+        if (!opts.force.has(task.stage.name)) {
+          const record = await planner.cached(resolved.key, task.id);
+          flushWarnings();
+          if (record) {
+            reporter.taskEnded(task.id, 'cached');
+            settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key: resolved.key }, record.outputs);
+            return;
+          }
+        }
+        // Keep the queue in topological order so runs are reproducible and logs read top-down.
+        const at = queue.findIndex((q) => order.get(q.task)! > order.get(task)!);
+        queue.splice(at < 0 ? queue.length : at, 0, { task, resolved });
+        drain();
+      } catch (e) {
+        fail(task, e);
+      }
+    };
+
+    const fail = (task: TaskNode, e: unknown, key?: string): void => {
+      const message = e instanceof Error ? e.message : String(e);
+      if (interrupted) {
+        settle(task, { id: task.id, stage: task.stage.name, state: 'interrupted', key });
+        return;
+      }
+      reporter.taskEnded(task.id, 'failed', message);
+      settle(task, { id: task.id, stage: task.stage.name, state: 'failed', key, error: message });
+    };
+
+    const drain = (): void => {
+      while (!interrupted && active < opts.jobs && queue.length) {
+        const next = queue.shift()!;
+        active++;
+        void execute(next.task, next.resolved).finally(() => {
+          active--;
+          drain();
+        });
+      }
+    };
+
+    const execute = async (task: TaskNode, resolved: Resolved): Promise<void> => {
+      const { key } = resolved;
+      let release: (() => Promise<void>) | undefined;
+      executing.add(task);
+      try {
+        release = await planner.store.lock(key);
+        if (interrupted) throw new Error('interrupted');
+        if (!opts.force.has(task.stage.name)) {
+          // Another run may have computed it while we waited for the lock.
+          const record = await planner.cached(key, task.id);
+          if (record) {
+            reporter.taskEnded(task.id, 'cached');
+            settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key }, record.outputs);
+            return;
+          }
+        }
+        const started = Date.now();
+        const logs: string[] = [];
+        reporter.taskStarted(task.id);
+        const outs = await pool.run(
+          { id: task.id, stage: task.stage.name, key, axes: task.axes, params: task.params, inputs: inputsOf(task) },
+          {
+            progress: (done, total, message) => reporter.taskProgress(task.id, done, total, message),
+            log: (message) => {
+              logs.push(message);
+              reporter.taskLog(task.id, message);
+            },
+          },
+        );
+        const record = planner.newRecord(task, resolved, outs, started, logs);
+        await planner.store.writeRecord(record);
+        await planner.store.writeIndex(planner.experiment, task.id, key);
+        reporter.taskEnded(task.id, 'executed', undefined, record.durationMs);
+        settle(task, { id: task.id, stage: task.stage.name, state: 'executed', key, durationMs: record.durationMs }, outs);
+      } catch (e) {
+        fail(task, e, key);
+      } finally {
+        executing.delete(task);
+        await release?.().catch(() => {});
+      }
+    };
+
+    const inputsOf = (task: TaskNode): Record<string, InputTask[]> => {
+      const byStage: Record<string, InputTask[]> = {};
+      for (const dep of task.deps) {
+        const outs = outputs.get(dep)!;
+        const refs: InputTask['outputs'] = {};
+        for (const [name, o] of Object.entries(outs)) refs[name] = { ...o, path: planner.store.objectPath(o.hash) };
+        (byStage[dep.stage.name] ??= []).push({ id: dep.id, stage: dep.stage.name, axes: dep.axes, outputs: refs });
+      }
+      return byStage;
+    };
+
+    opts.signal?.addEventListener('abort', () => {
+      interrupted = true;
+      queue.length = 0;
+      pool.kill();
+      // Running tasks settle as their workers die; everything not yet started is interrupted now.
+      for (const t of tasks) if (!results.has(t) && !executing.has(t)) results.set(t, { id: t.id, stage: t.stage.name, state: 'interrupted' });
+      finishIfDone();
+    });
+
+    if (tasks.length === 0) finishIfDone();
+    for (const t of tasks) waiting.set(t, t.deps.filter((d) => selected.has(d)).length);
+    for (const t of tasks) if (waiting.get(t) === 0) void consider(t);
+  });
+}

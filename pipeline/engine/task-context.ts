@@ -1,0 +1,83 @@
+// The TaskContext a stage's run() receives: verified reads, schema-checked writes to the store.
+import fs from 'node:fs/promises';
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { Store, OutputEntry } from './store.ts';
+import type { ArtifactRef, Json, JsonObject, StageDecl, TaskContext } from './types.ts';
+import type { TaskAssignment } from './protocol.ts';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new WeakMap<JsonObject, ValidateFunction>();
+
+function validatorFor(schema: JsonObject): ValidateFunction {
+  let v = validators.get(schema);
+  if (!v) validators.set(schema, (v = ajv.compile(schema)));
+  return v;
+}
+
+export interface ContextHooks {
+  progress(done: number, total: number, message?: string): void;
+  log(message: string): void;
+}
+
+export async function createTaskContext(
+  stage: StageDecl,
+  task: TaskAssignment,
+  store: Store,
+  hooks: ContextHooks,
+  signal: AbortSignal,
+): Promise<{ ctx: TaskContext; outputs: Record<string, OutputEntry>; cleanup(): Promise<void> }> {
+  const outputs: Record<string, OutputEntry> = {};
+  const tmpDir = store.tmpPath(`task-${task.key.slice(0, 12)}`);
+  await fs.mkdir(tmpDir, { recursive: true });
+
+  const claim = (name: string, kind: 'json' | 'bytes'): void => {
+    const spec = stage.outputs[name];
+    if (!spec) throw new Error(`stage '${stage.name}' wrote output '${name}', which it does not declare (declared: ${Object.keys(stage.outputs).join(', ')})`);
+    if (spec.kind !== kind) throw new Error(`stage '${stage.name}' output '${name}' is declared ${spec.kind}, written as ${kind}`);
+    if (outputs[name]) throw new Error(`stage '${stage.name}' wrote output '${name}' twice`);
+  };
+
+  const ctx: TaskContext = {
+    id: task.id,
+    stage: task.stage,
+    axes: task.axes,
+    params: task.params,
+    inputs: task.inputs,
+    tmpDir,
+    signal,
+    async readBytes(ref: ArtifactRef) {
+      return store.readBytes(ref.hash);
+    },
+    async readJson<T = Json>(ref: ArtifactRef) {
+      return JSON.parse((await store.readBytes(ref.hash)).toString('utf8')) as T;
+    },
+    async writeJson(name: string, value: Json) {
+      claim(name, 'json');
+      const schema = stage.outputs[name]!.schema;
+      if (schema) {
+        const validate = validatorFor(schema);
+        if (!validate(value)) {
+          const errs = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message}`);
+          throw new Error(`stage '${stage.name}' output '${name}' does not match its schema: ${errs.join('; ')}`);
+        }
+      }
+      outputs[name] = await store.putJson(value);
+    },
+    async writeBytes(name: string, bytes: Uint8Array) {
+      claim(name, 'bytes');
+      outputs[name] = await store.putBytes(bytes);
+    },
+    progress: hooks.progress,
+    log: hooks.log,
+  };
+  return {
+    ctx,
+    outputs,
+    cleanup: () => fs.rm(tmpDir, { recursive: true, force: true }),
+  };
+}
+
+export function checkAllOutputsWritten(stage: StageDecl, outputs: Record<string, OutputEntry>): void {
+  const missing = Object.keys(stage.outputs).filter((n) => !outputs[n]);
+  if (missing.length) throw new Error(`stage '${stage.name}' finished without writing output(s): ${missing.join(', ')}`);
+}

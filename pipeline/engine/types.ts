@@ -1,0 +1,115 @@
+// The engine's public vocabulary. The engine knows nothing about neural networks:
+// a project hands it stage declarations and an experiment config, and it does the rest.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** A sha256 hex digest of a blob's bytes. */
+export type ContentHash = string & { readonly __brand: 'ContentHash' };
+/** A sha256 hex digest that keys one task's record. */
+export type TaskKey = string & { readonly __brand: 'TaskKey' };
+
+/**
+ * One matrix axis: the config key (dot path) of a list whose values the stage fans out over,
+ * or a literal list. `label` formats a value for the readable task id (default: String(v)).
+ */
+export interface AxisSpec {
+  key?: string;
+  values?: Json[];
+  /** Prefix for the readable id, e.g. 'w' gives `w512`. */
+  prefix?: string;
+}
+
+/** A matrix is the cartesian product of its axes; a list of matrices is their union. */
+export type MatrixSpec = Record<string, AxisSpec | string>;
+
+export interface NeedSpec {
+  stage: string;
+  /**
+   * Map of my axis name -> upstream axis name that must be equal. Default: every axis name
+   * the two stages share. An empty object means "all upstream tasks".
+   */
+  on?: Record<string, string>;
+}
+
+export interface OutputSpec {
+  /** 'json' outputs are validated against `schema` (a JSON Schema object) before they are stored. */
+  kind: 'json' | 'bytes';
+  schema?: JsonObject;
+}
+
+export interface StageDecl {
+  name: string;
+  /** File URL or path of the stage's entry module (import.meta.url): its module graph is the code fingerprint. */
+  module: string;
+  /** Config keys (dot paths) this stage reads: only these enter its cache key. */
+  params: string[];
+  matrix?: MatrixSpec | MatrixSpec[];
+  needs?: NeedSpec[];
+  outputs: Record<string, OutputSpec>;
+  /** Parts of the environment that can change this stage's numbers (backend, library versions). */
+  runtime?: () => JsonObject | Promise<JsonObject>;
+  /** A short human description for `dag` and docs. */
+  description?: string;
+  run(ctx: TaskContext): Promise<void>;
+}
+
+/** One upstream task's outputs as a downstream task sees them. */
+export interface InputTask {
+  id: string;
+  stage: string;
+  axes: JsonObject;
+  /** output name -> artifact */
+  outputs: Record<string, ArtifactRef>;
+}
+
+export interface ArtifactRef {
+  hash: ContentHash;
+  size: number;
+  /** Absolute path of the immutable blob in the store; read it, never write it. */
+  path: string;
+}
+
+export interface TaskContext {
+  id: string;
+  stage: string;
+  /** This task's matrix values, by axis name. */
+  axes: JsonObject;
+  /** The declared params' values, by config key. */
+  params: JsonObject;
+  /** Upstream tasks, grouped by stage name. */
+  inputs: Record<string, InputTask[]>;
+  /** Read an upstream JSON artifact (hash-verified). */
+  readJson<T = Json>(ref: ArtifactRef): Promise<T>;
+  /** Read an upstream artifact's bytes (hash-verified). */
+  readBytes(ref: ArtifactRef): Promise<Buffer>;
+  /** Store an output. Each declared output must be written exactly once. */
+  writeJson(name: string, value: Json): Promise<void>;
+  writeBytes(name: string, bytes: Uint8Array): Promise<void>;
+  /** Report progress: `done` of `total` units (steps, bytes), with an optional short message. */
+  progress(done: number, total: number, message?: string): void;
+  /** A log line shown by the scheduler and kept in the task's record. */
+  log(message: string): void;
+  /** A scratch directory private to this task, removed after it ends. */
+  tmpDir: string;
+  /** Aborted when the run is interrupted. */
+  signal: AbortSignal;
+}
+
+/** What a project hands the engine. */
+export interface Project {
+  name: string;
+  /** Absolute path of the module exporting this Project as `project` (workers import it). */
+  module: string;
+  /** Repository root: code fingerprints are taken relative to it. */
+  root: string;
+  stages: StageDecl[];
+  /** Folder of `<name>.json` experiment configs. */
+  experimentsDir: string;
+  defaultExperiment: string;
+  /** JSON Schema every experiment config must satisfy. */
+  experimentSchema: JsonObject;
+  /** Environment variable that overrides the store location. */
+  cacheEnvVar: string;
+  defaultCacheDir: string;
+}

@@ -1,0 +1,156 @@
+// A toy project written into a temp dir, so tests can edit its code and config like a user would.
+// It knows nothing about neural networks: numbers in, numbers out.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const TYPES = path.join(REPO, 'pipeline/engine/types.ts');
+
+const stageFile = (body: string): string => `import type { StageDecl } from ${JSON.stringify(TYPES)};
+import fs from 'node:fs';
+const note = (id: string): void => { if (process.env.TOY_LOG) fs.appendFileSync(process.env.TOY_LOG, id + '\\n'); };
+${body}
+`;
+
+export const GEN = stageFile(`
+// gen: one task per item; the 'note' param changes the key but never the output bytes.
+export const gen: StageDecl = {
+  name: 'gen', module: import.meta.url, params: ['scale', 'note', 'fail'],
+  matrix: { item: { key: 'items', prefix: 'i' } },
+  outputs: { value: { kind: 'json', schema: { type: 'object', required: ['value'], properties: { value: { type: 'number' } } } } },
+  async run(ctx) {
+    note(ctx.id);
+    const item = ctx.axes.item as number;
+    if ((ctx.params.fail as number[]).includes(item)) throw new Error('toy failure for item ' + item);
+    await ctx.writeJson('value', { value: item * (ctx.params.scale as number) });
+  },
+};
+`);
+
+export const SQUARE = stageFile(`
+// square: one task per item, reads its gen task.
+export const square: StageDecl = {
+  name: 'square', module: import.meta.url, params: ['offset', 'sleepMs', 'slowItem'],
+  matrix: { item: { key: 'items', prefix: 'i' } },
+  needs: [{ stage: 'gen' }],
+  outputs: { value: { kind: 'json' }, raw: { kind: 'bytes' } },
+  async run(ctx) {
+    note(ctx.id);
+    const up = ctx.inputs.gen[0];
+    const { value } = await ctx.readJson<{ value: number }>(up.outputs.value);
+    if (ctx.axes.item === ctx.params.slowItem) {
+      if (process.env.TOY_MARK) fs.writeFileSync(process.env.TOY_MARK, ctx.id);
+      for (let i = 0; i < 100; i++) { ctx.progress(i, 100); await new Promise((r) => setTimeout(r, (ctx.params.sleepMs as number) / 100)); }
+    }
+    await ctx.writeBytes('raw', Buffer.alloc(64, value));
+    await ctx.writeJson('value', { value: value * value + (ctx.params.offset as number) });
+  },
+};
+`);
+
+export const TOTAL = stageFile(`
+// total: one task over every square task.
+export const total: StageDecl = {
+  name: 'total', module: import.meta.url, params: [],
+  needs: [{ stage: 'square', on: {} }],
+  outputs: { sum: { kind: 'json' } },
+  async run(ctx) {
+    note(ctx.id);
+    let sum = 0;
+    for (const t of ctx.inputs.square) sum += (await ctx.readJson<{ value: number }>(t.outputs.value)).value;
+    await ctx.writeJson('sum', { sum, n: ctx.inputs.square.length });
+  },
+};
+`);
+
+const PROJECT = `import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Project } from ${JSON.stringify(TYPES)};
+import { gen } from './stages/gen.ts';
+import { square } from './stages/square.ts';
+import { total } from './stages/total.ts';
+const root = path.dirname(fileURLToPath(import.meta.url));
+export const project: Project = {
+  name: 'toy', module: fileURLToPath(import.meta.url), root,
+  stages: [total, square, gen],
+  experimentsDir: path.join(root, 'experiments'), defaultExperiment: 'default',
+  experimentSchema: {
+    type: 'object', additionalProperties: false, required: ['items', 'scale'],
+    properties: {
+      items: { type: 'array', items: { type: 'integer' } },
+      scale: { type: 'number' },
+      note: { type: 'string', default: '' },
+      offset: { type: 'number', default: 0 },
+      sleepMs: { type: 'integer', minimum: 0, default: 0 },
+      slowItem: { type: ['integer', 'null'], default: null },
+      fail: { type: 'array', items: { type: 'integer' }, default: [] },
+    },
+  },
+  cacheEnvVar: 'WEAKCORR_CACHE', defaultCacheDir: '.cache',
+};
+`;
+
+export interface Toy {
+  dir: string;
+  cache: string;
+  log: string;
+  mark: string;
+  writeConfig(config: Record<string, unknown>): void;
+  edit(file: 'gen' | 'square' | 'total', f: (src: string) => string): void;
+  /** Runs the CLI to completion. */
+  cli(args: string[], env?: Record<string, string>): { code: number; stdout: string; stderr: string; json: any };
+  /** Starts the CLI without waiting. */
+  spawnCli(args: string[], env?: Record<string, string>): ReturnType<typeof spawn>;
+  executions(): string[];
+  resetLog(): void;
+}
+
+export function makeToy(config: Record<string, unknown> = { items: [1, 2, 3], scale: 2 }): Toy {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-toy-'));
+  fs.mkdirSync(path.join(dir, 'stages'));
+  fs.mkdirSync(path.join(dir, 'experiments'));
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
+  fs.writeFileSync(path.join(dir, 'project.ts'), PROJECT);
+  fs.writeFileSync(path.join(dir, 'stages/gen.ts'), GEN);
+  fs.writeFileSync(path.join(dir, 'stages/square.ts'), SQUARE);
+  fs.writeFileSync(path.join(dir, 'stages/total.ts'), TOTAL);
+  const cache = path.join(dir, 'store');
+  const log = path.join(dir, 'executions.log');
+  const mark = path.join(dir, 'started.mark');
+  const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ...process.env, WEAKCORR_PROJECT: path.join(dir, 'project.ts'), WEAKCORR_CACHE: cache, TOY_LOG: log, TOY_MARK: mark, CI: '1', ...extra,
+  });
+  const argv = (args: string[]): string[] => [path.join(REPO, 'bin/weakcorr.js'), ...args];
+  const toy: Toy = {
+    dir, cache, log, mark,
+    writeConfig(c) {
+      fs.writeFileSync(path.join(dir, 'experiments/default.json'), JSON.stringify(c, null, 2));
+    },
+    edit(file, f) {
+      const p = path.join(dir, 'stages', `${file}.ts`);
+      fs.writeFileSync(p, f(fs.readFileSync(p, 'utf8')));
+    },
+    cli(args, extra) {
+      const r = spawnSync(process.execPath, argv(args), { env: env(extra), encoding: 'utf8', cwd: dir });
+      let json: unknown;
+      if (args.includes('--json')) {
+        try { json = JSON.parse(r.stdout); } catch { json = undefined; }
+      }
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+    },
+    spawnCli(args, extra) {
+      return spawn(process.execPath, argv(args), { env: env(extra), cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+    executions() {
+      return fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+    },
+    resetLog() {
+      fs.rmSync(log, { force: true });
+    },
+  };
+  toy.writeConfig(config);
+  return toy;
+}
