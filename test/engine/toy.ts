@@ -33,7 +33,7 @@ export const gen: StageDecl = {
 export const SQUARE = stageFile(`
 // square: one task per item, reads its gen task.
 export const square: StageDecl = {
-  name: 'square', module: import.meta.url, params: ['offset', 'sleepMs', 'slowItem'],
+  name: 'square', module: import.meta.url, params: ['offset'],
   matrix: { item: { key: 'items', prefix: 'i' } },
   needs: [{ stage: 'gen' }],
   outputs: { value: { kind: 'json' }, raw: { kind: 'bytes' } },
@@ -41,9 +41,14 @@ export const square: StageDecl = {
     note(ctx.id);
     const up = ctx.inputs.gen[0];
     const { value } = await ctx.readJson<{ value: number }>(up.outputs.value);
-    if (ctx.axes.item === ctx.params.slowItem) {
+    // Slowness comes from the environment so it never changes a key.
+    if (process.env.TOY_SLOW_ITEM === 'all' || Number(process.env.TOY_SLOW_ITEM) === ctx.axes.item) {
+      await ctx.writeBytes('raw', Buffer.alloc(64, value));
       if (process.env.TOY_MARK) fs.writeFileSync(process.env.TOY_MARK, ctx.id);
-      for (let i = 0; i < 100; i++) { ctx.progress(i, 100); await new Promise((r) => setTimeout(r, (ctx.params.sleepMs as number) / 100)); }
+      const ms = Number(process.env.TOY_SLEEP_MS ?? 0);
+      for (let i = 0; i < 20; i++) { ctx.progress(i, 20); await new Promise((r) => setTimeout(r, ms / 20)); }
+      await ctx.writeJson('value', { value: value * value + (ctx.params.offset as number) });
+      return;
     }
     await ctx.writeBytes('raw', Buffer.alloc(64, value));
     await ctx.writeJson('value', { value: value * value + (ctx.params.offset as number) });
@@ -84,8 +89,6 @@ export const project: Project = {
       scale: { type: 'number' },
       note: { type: 'string', default: '' },
       offset: { type: 'number', default: 0 },
-      sleepMs: { type: 'integer', minimum: 0, default: 0 },
-      slowItem: { type: ['integer', 'null'], default: null },
       fail: { type: 'array', items: { type: 'integer' }, default: [] },
     },
   },

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { buildGraph, GraphError, orderStages, selectClosure } from '../../pipeline/engine/graph.ts';
+import { canonicalJson, codeFingerprint, taskKey } from '../../pipeline/engine/fingerprint.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { StageDecl } from '../../pipeline/engine/types.ts';
+
+const stage = (name: string, extra: Partial<StageDecl> = {}): StageDecl => ({
+  name, module: 'x.ts', params: [], outputs: {}, run: async () => {}, ...extra,
+});
+
+describe('engine: graph', () => {
+  it('names the cycle when stages depend on each other', () => {
+    const stages = [stage('a', { needs: [{ stage: 'c' }] }), stage('b', { needs: [{ stage: 'a' }] }), stage('c', { needs: [{ stage: 'b' }] })];
+    assert.throws(() => orderStages(stages), (e: Error) => e instanceof GraphError && /cycle: a -> c -> b -> a/.test(e.message));
+  });
+
+  it('rejects a need on an unknown stage and a param the config lacks', () => {
+    assert.throws(() => orderStages([stage('a', { needs: [{ stage: 'zz' }] })]), /needs unknown stage 'zz'/);
+    assert.throws(() => buildGraph([stage('a', { params: ['x.y'] })], {}), /reads param 'x.y'/);
+  });
+
+  it('fans out a union of matrices with readable ids and joins upstream on shared axes', () => {
+    const fetch = stage('fetch', { matrix: { dataset: 'datasets' } });
+    const train = stage('train', {
+      needs: [{ stage: 'fetch' }],
+      matrix: [
+        { protocol: { values: ['a1'] }, dataset: 'a1.datasets', width: { key: 'a1.widths', prefix: 'w' } },
+        { protocol: { values: ['a2'] }, dataset: { values: ['mnist'] }, width: { key: 'a2.widths', prefix: 'w' }, seed: { key: 'a2.seeds', prefix: 's' } },
+      ],
+    });
+    const fit = stage('fit', { needs: [{ stage: 'train' }], matrix: { protocol: { values: ['a1', 'a2'] } } });
+    const g = buildGraph([fit, train, fetch], {
+      datasets: ['mnist', 'cifar-10'],
+      a1: { datasets: ['mnist', 'cifar-10'], widths: [8, 16] },
+      a2: { widths: [64], seeds: [0, 1] },
+    });
+    assert.deepEqual(g.stages.map((s) => s.name), ['fetch', 'train', 'fit']);
+    const ids = g.tasks.filter((t) => t.stage.name === 'train').map((t) => t.id);
+    assert.deepEqual(ids, ['train@a1,mnist,w8', 'train@a1,mnist,w16', 'train@a1,cifar-10,w8', 'train@a1,cifar-10,w16', 'train@a2,mnist,w64,s0', 'train@a2,mnist,w64,s1']);
+    assert.deepEqual(g.byId.get('train@a1,cifar-10,w8')!.deps.map((d) => d.id), ['fetch@cifar-10']);
+    assert.deepEqual(g.byId.get('fit@a2')!.deps.map((d) => d.id), ['train@a2,mnist,w64,s0', 'train@a2,mnist,w64,s1']);
+    assert.deepEqual(selectClosure(g, ['train']).map((t) => t.stage.name).filter((n) => n === 'fit'), []);
+    assert.throws(() => selectClosure(g, ['trian']), /unknown stage 'trian'/);
+  });
+
+  it('a matrix axis that is not a list is a clear error', () => {
+    assert.throws(() => buildGraph([stage('a', { matrix: { w: 'widths' } })], { widths: 8 }), /axis 'w' reads config key 'widths', expected a list, got 8/);
+  });
+});
+
+describe('engine: fingerprints', () => {
+  it('keys do not depend on object key order, and do depend on every component', () => {
+    const base = { stage: 's', code: 'c', params: { a: 1, b: [1, 2] }, inputs: { u: { o: 'h' } }, runtime: { backend: 'wasm' }, axes: { w: 8 } };
+    const reordered = { axes: { w: 8 }, runtime: { backend: 'wasm' }, inputs: { u: { o: 'h' } }, params: { b: [1, 2], a: 1 }, code: 'c', stage: 's' };
+    assert.equal(taskKey(base), taskKey(reordered));
+    assert.equal(canonicalJson({ b: 1, a: [2, { d: 1, c: 2 }] }), '{"a":[2,{"c":2,"d":1}],"b":1}');
+    for (const change of [{ code: 'd' }, { params: { a: 2, b: [1, 2] } }, { inputs: { u: { o: 'g' } } }, { runtime: { backend: 'cpu' } }, { axes: { w: 16 } }])
+      assert.notEqual(taskKey({ ...base, ...change }), taskKey(base));
+  });
+
+  it('code fingerprints ignore comments and whitespace but see code and imported modules', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-fp-'));
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+    const write = (name: string, text: string): string => { fs.writeFileSync(path.join(dir, name), text); return path.join(dir, name); };
+    write('helper.ts', 'export const k = 2;\n');
+    const fp = async (src: string, file: string): Promise<string> => codeFingerprint(write(file, src));
+    const a = await fp("import { k } from './helper.ts';\nexport const f = (x: number) => x * k;\n", 'a.ts');
+    const b = await fp("// why: doubling\nimport { k } from './helper.ts';\n\n\nexport const f = (x: number) =>   x * k; /* note */\n", 'b.ts');
+    const c = await fp("import { k } from './helper.ts';\nexport const f = (x: number) => x * k + 1;\n", 'c.ts');
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+    write('helper.ts', 'export const k = 3;\n');
+    const d = await fp("import { k } from './helper.ts';\nexport const f = (x: number) => x * k;\n", 'd.ts');
+    assert.notEqual(a, d, 'an edit of an imported module changes the fingerprint');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
