@@ -5,7 +5,7 @@
 //   locks/<key>.lock      per-key locks between concurrent runs
 //   tmp/                  partial writes; renamed into place only when complete
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -50,6 +50,7 @@ export class CorruptBlobError extends Error {
 }
 
 const HASH_RE = /^[0-9a-f]{64}$/;
+const SMALL_BLOB = 1 << 20;
 
 export class Store {
   readonly dir: string;
@@ -102,7 +103,11 @@ export class Store {
   async hashOf(hash: string): Promise<string | undefined> {
     const h = createHash('sha256');
     try {
-      for await (const chunk of createReadStream(this.objectPath(hash))) h.update(chunk as Buffer);
+      // Small blobs (most records' outputs) in one synchronous read: thousands of streams cost
+      // more in buffers and GC than the hashing itself.
+      const p = this.objectPath(hash);
+      if (statSync(p).size < SMALL_BLOB) return createHash('sha256').update(readFileSync(p)).digest('hex');
+      for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
@@ -138,7 +143,7 @@ export class Store {
   async readRecord(key: string): Promise<TaskRecord | undefined> {
     let text: string;
     try {
-      text = await fs.readFile(this.recordPath(key), 'utf8');
+      text = readFileSync(this.recordPath(key), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
@@ -165,7 +170,7 @@ export class Store {
 
   async readIndex(experiment: string, id: string): Promise<TaskKey | undefined> {
     try {
-      const parsed = JSON.parse(await fs.readFile(this.indexPath(experiment, id), 'utf8')) as { key?: string };
+      const parsed = JSON.parse(readFileSync(this.indexPath(experiment, id), 'utf8')) as { key?: string };
       return typeof parsed.key === 'string' ? (parsed.key as TaskKey) : undefined;
     } catch {
       return undefined;

@@ -137,7 +137,7 @@ export function makeToy(config: Record<string, unknown> = { items: [1, 2, 3], sc
       fs.writeFileSync(p, f(fs.readFileSync(p, 'utf8')));
     },
     cli(args, extra) {
-      const r = spawnSync(process.execPath, argv(args), { env: env(extra), encoding: 'utf8', cwd: dir });
+      const r = spawnSync(process.execPath, argv(args), { env: env(extra), encoding: 'utf8', cwd: dir, maxBuffer: 256 * 1024 * 1024 });
       let json: unknown;
       if (args.includes('--json')) {
         try { json = JSON.parse(r.stdout); } catch { json = undefined; }

@@ -1,0 +1,47 @@
+# weakcorr: `make report` builds the default report, `make test` runs the tests.
+# Every target installs node modules first when they are missing or stale.
+EXPERIMENT ?= quick
+JOBS ?= 2
+STAGE ?=
+WEAKCORR := node bin/weakcorr.js
+
+# Offline machines: use the shared dataset mirror beside the checkout when nobody chose one.
+ifeq ($(WEAKCORR_DATA_MIRROR),)
+  ifneq ($(wildcard ../shared/datasets/SHA256SUMS),)
+    export WEAKCORR_DATA_MIRROR := $(abspath ../shared/datasets)
+  endif
+endif
+
+.PHONY: report stage test bench dag status clean distclean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+report: node_modules/.package-lock.json
+	$(WEAKCORR) run --experiment $(EXPERIMENT) --jobs $(JOBS)
+	@echo "report: reports/$(notdir $(basename $(EXPERIMENT)))/index.html"
+
+stage: node_modules/.package-lock.json
+	@test -n "$(STAGE)" || { echo 'usage: make stage STAGE=<fetch|train|correlate|fit|report> [EXPERIMENT=...]' >&2; exit 2; }
+	$(WEAKCORR) run $(STAGE) --experiment $(EXPERIMENT) --jobs $(JOBS)
+
+status: node_modules/.package-lock.json
+	$(WEAKCORR) status --experiment $(EXPERIMENT)
+
+test: node_modules/.package-lock.json
+	npx tsc -p . --noEmit
+	npx mocha 'test/**/*.test.ts'
+
+bench: node_modules/.package-lock.json
+	node --import tsx bench/run.ts
+
+dag: node_modules/.package-lock.json
+	$(WEAKCORR) dag --experiment $(EXPERIMENT)
+
+# Keeps downloaded datasets (data/raw); distclean removes them too.
+clean:
+	rm -rf .cache reports/*/ test-output
+
+distclean: clean
+	rm -rf data/raw node_modules
