@@ -15,6 +15,8 @@ export interface TaskNode {
   params: JsonObject;
   /** Upstream tasks, in stage-need order. */
   deps: TaskNode[];
+  /** Per upstream task: the output names this task reads (undefined: all). */
+  reads: Map<TaskNode, string[] | undefined>;
   dependents: TaskNode[];
 }
 
@@ -162,7 +164,7 @@ export function buildGraph(stages: StageDecl[], config: JsonObject): TaskGraph {
     const params = readParams(stage, config);
     const nodes: TaskNode[] = [];
     for (const { axes, id } of expandMatrix(stage, config)) {
-      const node: TaskNode = { id, stage, axes, params, deps: [], dependents: [] };
+      const node: TaskNode = { id, stage, axes, params, deps: [], dependents: [], reads: new Map() };
       for (const need of stage.needs ?? []) {
         const upstream = ordered.find((s) => s.name === need.stage)!;
         let index = indexes.get(need.stage);
@@ -170,7 +172,10 @@ export function buildGraph(stages: StageDecl[], config: JsonObject): TaskGraph {
         const deps = index.match(axes, matchingAxes(stage, need, upstream));
         if (deps.length === 0)
           throw new GraphError(`task '${id}' needs stage '${need.stage}', but no task of it matches ${JSON.stringify(axes)}`);
+        for (const out of need.outputs ?? [])
+          if (!upstream.outputs[out]) throw new GraphError(`stage '${stage.name}' reads output '${out}' of stage '${need.stage}', which has outputs: ${Object.keys(upstream.outputs).join(', ')}`);
         for (const d of deps) {
+          node.reads.set(d, need.outputs);
           node.deps.push(d);
           d.dependents.push(node);
         }

@@ -44,7 +44,7 @@ export class Planner {
     const inputs: Record<string, Record<string, string>> = {};
     for (const dep of task.deps) {
       const outs: Record<string, string> = {};
-      for (const [name, o] of Object.entries(outputsOf(dep))) outs[name] = o.hash;
+      for (const [name, o] of Object.entries(readOutputs(task, dep, outputsOf(dep)))) outs[name] = o.hash;
       inputs[dep.id] = outs;
     }
     const components: KeyComponents = {
@@ -108,6 +108,13 @@ export class Planner {
       status: 'ok',
     };
   }
+}
+
+/** The outputs of `dep` that `task` declared it reads. */
+export function readOutputs<T>(task: TaskNode, dep: TaskNode, all: Record<string, T>): Record<string, T> {
+  const names = task.reads.get(dep);
+  if (!names) return all;
+  return Object.fromEntries(Object.entries(all).filter(([n]) => names.includes(n)));
 }
 
 /** Why a task's current key differs from the one it had when last computed. */

@@ -2,7 +2,7 @@
 // cache hits taken, the rest executed in worker processes under per-key locks. A failing task
 // fails only its dependents; Ctrl-C stops the workers and keeps every finished record.
 import type { TaskNode } from './graph.ts';
-import type { Planner, Resolved } from './planner.ts';
+import { readOutputs, type Planner, type Resolved } from './planner.ts';
 import { WorkerPool } from './pool.ts';
 import type { Reporter } from './reporter.ts';
 import type { OutputEntry } from './store.ts';
@@ -196,7 +196,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const inputsOf = (task: TaskNode): Record<string, InputTask[]> => {
       const byStage: Record<string, InputTask[]> = {};
       for (const dep of task.deps) {
-        const outs = outputs.get(dep)!;
+        const outs = readOutputs(task, dep, outputs.get(dep)!);
         const refs: InputTask['outputs'] = {};
         for (const [name, o] of Object.entries(outs)) refs[name] = { ...o, path: planner.store.objectPath(o.hash) };
         (byStage[dep.stage.name] ??= []).push({ id: dep.id, stage: dep.stage.name, axes: dep.axes, outputs: refs });

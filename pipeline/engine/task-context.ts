@@ -78,6 +78,6 @@ export async function createTaskContext(
 }
 
 export function checkAllOutputsWritten(stage: StageDecl, outputs: Record<string, OutputEntry>): void {
-  const missing = Object.keys(stage.outputs).filter((n) => !outputs[n]);
+  const missing = Object.entries(stage.outputs).filter(([n, spec]) => !spec.optional && !outputs[n]).map(([n]) => n);
   if (missing.length) throw new Error(`stage '${stage.name}' finished without writing output(s): ${missing.join(', ')}`);
 }

@@ -30,12 +30,19 @@ export interface NeedSpec {
    * the two stages share. An empty object means "all upstream tasks".
    */
   on?: Record<string, string>;
+  /**
+   * The upstream outputs this stage reads (default: all). Only these enter the cache key, so an
+   * upstream output this stage ignores (e.g. provenance notes) never invalidates it.
+   */
+  outputs?: string[];
 }
 
 export interface OutputSpec {
   /** 'json' outputs are validated against `schema` (a JSON Schema object) before they are stored. */
   kind: 'json' | 'bytes';
   schema?: JsonObject;
+  /** An optional output may be left unwritten (e.g. saved parameters, only when a config asks). */
+  optional?: boolean;
 }
 
 export interface StageDecl {

@@ -63,6 +63,11 @@ describe('engine: caching and invalidation', function () {
     assert.deepEqual(runOk(toy).executed, ['gen@i1', 'gen@i2', 'gen@i3', 'square@i1', 'square@i2', 'square@i3', 'total']);
   });
 
+  it('an upstream output a stage does not read never invalidates it', () => {
+    toy.edit('square', (s) => s.replaceAll('Buffer.alloc(64, value)', 'Buffer.alloc(65, value)'));
+    assert.deepEqual(runOk(toy).executed, ['square@i1', 'square@i2', 'square@i3']);
+  });
+
   it('comment-only and whitespace-only edits invalidate nothing', () => {
     toy.edit('gen', (s) => `// a new header comment\n/* block */\n${s.replace('const item =', '   // explain\n    const   item   =')}\n\n`);
     toy.edit('total', (s) => s.replace('let sum = 0;', 'let sum = 0; // running total'));

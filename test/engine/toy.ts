@@ -60,7 +60,7 @@ export const TOTAL = stageFile(`
 // total: one task over every square task.
 export const total: StageDecl = {
   name: 'total', module: import.meta.url, params: [],
-  needs: [{ stage: 'square', on: {} }],
+  needs: [{ stage: 'square', on: {}, outputs: ['value'] }],
   outputs: { sum: { kind: 'json' } },
   async run(ctx) {
     note(ctx.id);

@@ -1,0 +1,6 @@
+// This project's wiring: fetch -> train / correlate -> fit -> report.
+// Each stage module declares its own params, matrix and needs; the order here is irrelevant.
+import { fetchStage } from '../stages/fetch/index.ts';
+import type { StageDecl } from './engine/types.ts';
+
+export const stages: StageDecl[] = [fetchStage];

@@ -1,0 +1,20 @@
+// weakcorr as an engine Project: its stages, experiments and store location.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stages } from './dag.ts';
+import type { JsonObject, Project } from './engine/types.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export const project: Project = {
+  name: 'weakcorr',
+  module: fileURLToPath(import.meta.url),
+  root,
+  stages,
+  experimentsDir: path.join(root, 'pipeline/experiments'),
+  defaultExperiment: 'quick',
+  experimentSchema: JSON.parse(readFileSync(path.join(root, 'schemas/experiment.schema.json'), 'utf8')) as JsonObject,
+  cacheEnvVar: 'WEAKCORR_CACHE',
+  defaultCacheDir: '.cache/weakcorr',
+};
