@@ -1,6 +1,7 @@
 // This project's wiring: fetch -> train / correlate -> fit -> report.
 // Each stage module declares its own params, matrix and needs; the order here is irrelevant.
 import { fetchStage } from '../stages/fetch/index.ts';
+import { trainA1Stage, trainA2Stage } from '../stages/train/index.ts';
 import type { StageDecl } from './engine/types.ts';
 
-export const stages: StageDecl[] = [fetchStage];
+export const stages: StageDecl[] = [fetchStage, trainA1Stage, trainA2Stage];

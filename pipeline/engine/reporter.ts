@@ -72,7 +72,8 @@ export class PlainReporter implements Reporter {
   }
   taskStarted(id: string): void {
     this.t.running.set(id, { started: Date.now(), done: 0, total: 0 });
-    this.line(`start   ${id}`);
+    this.lastProgress.set(id, Date.now());
+    this.line(`start    ${id}`);
   }
   taskProgress(id: string, done: number, total: number, message?: string): void {
     const r = this.t.running.get(id);
@@ -88,6 +89,7 @@ export class PlainReporter implements Reporter {
   }
   taskEnded(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', detail?: string, durationMs?: number): void {
     this.t.ended(id, state, durationMs);
+    this.lastProgress.delete(id);
     if (state === 'cached') return; // thousands of these would drown the log; counted in the summary
     const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
     this.line(`${state.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''} [${this.t.finished()}/${this.t.total}]`);

@@ -1,0 +1,17 @@
+// The parts of the environment that can change a model stage's numbers, and backend setup in
+// the worker that runs it. The parent resolves `auto` without loading tfjs and puts the result
+// in the cache key; the worker then loads exactly that backend (a mismatch fails loudly).
+import type { JsonObject } from '../../pipeline/engine/types.ts';
+import { describeBackendChoice, selectBackend, type BackendInfo } from './backend.ts';
+
+export function modelRuntime(): JsonObject {
+  const c = describeBackendChoice();
+  return { backend: c.backend, tfjsVersion: c.tfjsVersion, backendVersion: c.backendVersion };
+}
+
+let ready: Promise<BackendInfo> | undefined;
+
+export function ensureBackend(log: (line: string) => void): Promise<BackendInfo> {
+  ready ??= selectBackend(describeBackendChoice().backend, { log });
+  return ready;
+}

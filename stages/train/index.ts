@@ -1,0 +1,124 @@
+// Stages 'train-a1' and 'train-a2': one task per grid point trains an MLP and its first-order
+// linearization around theta0 side by side (science.md, "Net and linearization", "Protocols").
+import { readFileSync } from 'node:fs';
+import type { Json, JsonObject, StageDecl, TaskContext } from '../../pipeline/engine/types.ts';
+import type { ActivationName } from '../model/activations.ts';
+import { paramCounts, resolveSpec } from '../model/mlp.ts';
+import { ensureBackend, modelRuntime } from '../model/runtime.ts';
+import { splitFromBytes, type Split } from './data.ts';
+import { trainSideBySide, type TrainJob, type TrainOutcome } from './loop.ts';
+import { a1Job, a2Job, type A1Params, type A2Params } from './protocols.ts';
+
+export const trainResultSchema = JSON.parse(
+  readFileSync(new URL('../../schemas/train-result.schema.json', import.meta.url), 'utf8'),
+) as JsonObject;
+
+const A1_KEYS = ['trainSamples', 'testSamples', 'permutationSeed', 'steps', 'lr', 'logEvery', 'parameterization', 'sigmaW', 'sigmaB', 'lossScale', 'zscore'] as const;
+const A2_KEYS = ['lr0', 'steps', 'batch', 'testSize', 'activation', 'depth', 'lossScale', 'logEvery'] as const;
+
+function section<T>(ctx: TaskContext, prefix: string, keys: readonly string[]): T {
+  return Object.fromEntries(keys.map((k) => [k, ctx.params[`${prefix}.${k}`]])) as T;
+}
+
+async function readSplit(ctx: TaskContext, split: 'train' | 'test'): Promise<Split> {
+  const up = ctx.inputs.fetch?.[0];
+  if (!up) throw new Error(`${ctx.id}: no fetch input`);
+  const images = await ctx.readBytes(up.outputs[`${split}_images`]!);
+  const labels = await ctx.readBytes(up.outputs[`${split}_labels`]!);
+  return splitFromBytes(images, labels, `${up.id} ${split}`);
+}
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+function resultJson(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob, out: TrainOutcome, backend: { name: string; tfjsVersion: string }): Json {
+  const r = resolveSpec(job.spec);
+  return {
+    schema: 'weakcorr/train-result@1',
+    protocol,
+    point: {
+      dataset: String(ctx.axes.dataset), activation: r.activation, depth: r.depth, width: r.width, seed: job.seed,
+      alpha: protocol === 'a2' ? (ctx.axes.alpha as number) : null,
+    },
+    model: { dIn: r.dIn, sizes: r.sizes, parameterization: r.parameterization, sigmaW: r.sigmaW, sigmaB: r.sigmaB, parameters: paramCounts(job.spec).total },
+    lr: job.lr, lossScale: job.lossScale, steps: job.steps, stepsDone: out.stepsDone, batch: job.batch,
+    status: out.status,
+    final: out.final as unknown as Json,
+    log: out.log.map((row) => ({ step: row.step, lossNet: finite(row.lossNet), lossLin: finite(row.lossLin), eq24Train: finite(row.eq24Train), eq24Test: finite(row.eq24Test) })),
+    wallMs: out.wallMs, flops: out.flops,
+    backend,
+  };
+}
+
+async function runAndWrite(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob): Promise<void> {
+  const info = await ensureBackend((line) => ctx.log(line));
+  const out = trainSideBySide(job);
+  if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
+  await ctx.writeJson('result', resultJson(ctx, protocol, job, out, { name: info.name, tfjsVersion: info.tfjsVersion }));
+  if (out.finalParams) {
+    const total = out.finalParams.reduce((s, a) => s + a.length, 0);
+    const flat = new Float32Array(total);
+    let at = 0;
+    for (const a of out.finalParams) flat.set(a, (at += a.length) - a.length);
+    await ctx.writeBytes('params', new Uint8Array(flat.buffer));
+  }
+}
+
+const hooks = (ctx: TaskContext): Pick<TrainJob, 'progress' | 'signal' | 'keepParams'> => ({
+  progress: (done, total, message) => ctx.progress(done, total, message),
+  signal: ctx.signal,
+  keepParams: ctx.params['correlate.atEnd'] === true,
+});
+
+const outputs = {
+  result: { kind: 'json' as const, schema: trainResultSchema },
+  /** trained net parameters, float32 in the flat order W_0, b_0, ..., W_L, b_L; only with correlate.atEnd */
+  params: { kind: 'bytes' as const, optional: true },
+};
+
+export const trainA1Stage: StageDecl = {
+  name: 'train-a1',
+  module: import.meta.url,
+  description: 'A.1: full-batch GD of an MLP and its linearization (Figures 2, dynamics)',
+  params: [...A1_KEYS.map((k) => `a1.${k}`), 'correlate.atEnd'],
+  matrix: {
+    dataset: 'a1.datasets',
+    activation: 'a1.activations',
+    depth: { key: 'a1.depths', prefix: 'L' },
+    width: { key: 'a1.widths', prefix: 'w' },
+    seed: { key: 'a1.seeds', prefix: 's' },
+  },
+  needs: [{ stage: 'fetch', outputs: ['train_images', 'train_labels'] }],
+  outputs,
+  runtime: modelRuntime,
+  async run(ctx) {
+    const p = section<A1Params>(ctx, 'a1', A1_KEYS);
+    const train = await readSplit(ctx, 'train');
+    const job = a1Job(train, p, {
+      dataset: String(ctx.axes.dataset), activation: ctx.axes.activation as ActivationName,
+      depth: ctx.axes.depth as number, width: ctx.axes.width as number, seed: ctx.axes.seed as number,
+    }, hooks(ctx));
+    await runAndWrite(ctx, 'a1', job);
+  },
+};
+
+export const trainA2Stage: StageDecl = {
+  name: 'train-a2',
+  module: import.meta.url,
+  description: 'A.2: SGD of a GELU MLP and its linearization on MNIST, eta = lr0 n^alpha (Figure 4)',
+  params: [...A2_KEYS.map((k) => `a2.${k}`), 'correlate.atEnd'],
+  matrix: {
+    dataset: { values: ['mnist'] },
+    alpha: { key: 'a2.alphas', prefix: 'a' },
+    width: { key: 'a2.widths', prefix: 'w' },
+    seed: { key: 'a2.seeds', prefix: 's' },
+  },
+  needs: [{ stage: 'fetch', outputs: ['train_images', 'train_labels', 'test_images', 'test_labels'] }],
+  outputs,
+  runtime: modelRuntime,
+  async run(ctx) {
+    const p = section<A2Params>(ctx, 'a2', A2_KEYS);
+    const [train, test] = [await readSplit(ctx, 'train'), await readSplit(ctx, 'test')];
+    const job = a2Job(train, test, p, { width: ctx.axes.width as number, seed: ctx.axes.seed as number, alpha: ctx.axes.alpha as number }, hooks(ctx));
+    await runAndWrite(ctx, 'a2', job);
+  },
+};

@@ -1,0 +1,144 @@
+// Trains a net and its linearization side by side and measures how far apart they drift.
+import { tf } from '../model/backend.ts';
+import { PairTrainer, initParams, disposeParams, resolveSpec, type MlpSpec } from '../model/mlp.ts';
+import { eq24, mseBetween, mseLossValue, stepFlops } from './metrics.ts';
+
+export interface EvalSet {
+  x: Float32Array;
+  y: Float32Array;
+  count: number;
+}
+
+export interface LogRow {
+  step: number;
+  lossNet: number;
+  lossLin: number;
+  /** Eq. 24 on the monitored train and test samples */
+  eq24Train: number;
+  eq24Test: number;
+}
+
+export interface TrainOutcome {
+  status: 'ok' | 'diverged';
+  stepsDone: number;
+  log: LogRow[];
+  final: {
+    trainLossNet: number;
+    trainLossLin: number;
+    testLossNet: number;
+    testLossLin: number;
+    lossGap: number;
+    lossGapRel: number;
+    eq24Train: number;
+    eq24Test: number;
+    mseTest: number;
+    testCount: number;
+  } | null;
+  flops: number;
+  wallMs: number;
+  finalParams?: Float32Array[];
+}
+
+export interface TrainJob {
+  spec: MlpSpec;
+  seed: number;
+  lr: number;
+  lossScale: number;
+  steps: number;
+  logEvery: number;
+  batch: number;
+  /** next batch: rows [batch, dIn] and one-hot targets [batch, 10] */
+  nextBatch(): { x: Float32Array; y: Float32Array };
+  /** samples monitored along training (Eq. 24 train/test in the log) */
+  monitorTrain: EvalSet;
+  monitorTest: EvalSet;
+  /** the set MSE_test (Eq. 30) and the final test losses are measured on */
+  finalTest: EvalSet;
+  /** the set the final train losses are measured on */
+  finalTrain: EvalSet;
+  keepParams?: boolean;
+  progress(step: number, total: number, message?: string): void;
+  signal?: AbortSignal;
+}
+
+const EVAL_CHUNK = 1000;
+
+function predictBoth(trainer: PairTrainer, set: EvalSet, dIn: number): { f: Float32Array; flin: Float32Array } {
+  const f = new Float32Array(set.count * 10);
+  const flin = new Float32Array(set.count * 10);
+  for (let start = 0; start < set.count; start += EVAL_CHUNK) {
+    const rows = Math.min(EVAL_CHUNK, set.count - start);
+    tf.tidy(() => {
+      const x = tf.tensor2d(set.x.subarray(start * dIn, (start + rows) * dIn), [rows, dIn]);
+      f.set(trainer.predictNet(x).dataSync() as Float32Array, start * 10);
+      flin.set(trainer.predictLin(x).dataSync() as Float32Array, start * 10);
+    });
+  }
+  return { f, flin };
+}
+
+export function trainSideBySide(job: TrainJob): TrainOutcome {
+  const started = Date.now();
+  const r = resolveSpec(job.spec);
+  const theta0 = initParams(job.spec, job.seed);
+  const trainer = new PairTrainer(job.spec, theta0, { lr: job.lr, lossScale: job.lossScale, batch: job.batch });
+  disposeParams(theta0);
+  const log: LogRow[] = [];
+  const flopsPerStep = stepFlops(r.sizes, job.batch);
+  let status: 'ok' | 'diverged' = 'ok';
+  let stepsDone = 0;
+  try {
+    const monitor = (step: number, lossNet: number, lossLin: number): void => {
+      const tr = predictBoth(trainer, job.monitorTrain, r.dIn);
+      const te = predictBoth(trainer, job.monitorTest, r.dIn);
+      log.push({ step, lossNet, lossLin, eq24Train: eq24(tr.f, tr.flin), eq24Test: eq24(te.f, te.flin) });
+    };
+    for (let step = 0; step < job.steps; step++) {
+      if (job.signal?.aborted) throw new Error('interrupted');
+      const { x, y } = job.nextBatch();
+      const xt = tf.tensor2d(x, [job.batch, r.dIn]);
+      const yt = tf.tensor2d(y, [job.batch, 10]);
+      const { lossNet, lossLin } = trainer.step(xt, yt);
+      xt.dispose();
+      yt.dispose();
+      if (!Number.isFinite(lossNet) || !Number.isFinite(lossLin)) {
+        status = 'diverged';
+        log.push({ step, lossNet, lossLin, eq24Train: NaN, eq24Test: NaN });
+        break;
+      }
+      stepsDone = step + 1;
+      if (step % job.logEvery === 0) monitor(step, lossNet, lossLin);
+      job.progress(stepsDone, job.steps, `loss ${lossNet.toPrecision(3)} / lin ${lossLin.toPrecision(3)}`);
+    }
+    let final: TrainOutcome['final'] = null;
+    if (status === 'ok') {
+      const tr = predictBoth(trainer, job.finalTrain, r.dIn);
+      const te = predictBoth(trainer, job.finalTest, r.dIn);
+      const trainLossNet = mseLossValue(tr.f, job.finalTrain.y, job.lossScale);
+      const trainLossLin = mseLossValue(tr.flin, job.finalTrain.y, job.lossScale);
+      const lossGap = Math.abs(trainLossNet - trainLossLin);
+      final = {
+        trainLossNet,
+        trainLossLin,
+        testLossNet: mseLossValue(te.f, job.finalTest.y, job.lossScale),
+        testLossLin: mseLossValue(te.flin, job.finalTest.y, job.lossScale),
+        lossGap,
+        lossGapRel: lossGap / trainLossNet,
+        eq24Train: eq24(tr.f, tr.flin),
+        eq24Test: eq24(te.f, te.flin),
+        mseTest: mseBetween(te.f, te.flin),
+        testCount: job.finalTest.count,
+      };
+      if (!Object.values(final).every(Number.isFinite)) {
+        status = 'diverged';
+        final = null;
+      }
+    }
+    const finalParams = job.keepParams
+      ? trainer.netParams().flatMap((l) => [l.W.dataSync() as Float32Array, l.b.dataSync() as Float32Array])
+      : undefined;
+    return { status, stepsDone, log, final, flops: flopsPerStep * stepsDone, wallMs: Date.now() - started, finalParams };
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,41 @@
+// The paper's distances between the net and its linearization, on host arrays (float64 sums).
+
+/** Eq. 24: (1 / (10 |X|)) sqrt(sum_x sum_i (f_i - f_lin,i)^2), with 10 = outputs. */
+export function eq24(f: Float32Array, flin: Float32Array, outputs = 10): number {
+  const n = f.length / outputs;
+  return Math.sqrt(sumSq(f, flin)) / (outputs * n);
+}
+
+/** Eq. 30: mean over samples of ||f(x) - f_lin(x)||^2. */
+export function mseBetween(f: Float32Array, flin: Float32Array, outputs = 10): number {
+  return sumSq(f, flin) / (f.length / outputs);
+}
+
+/** lossScale * mean over samples x outputs of (f - y)^2 (the training loss). */
+export function mseLossValue(f: Float32Array, y: Float32Array, lossScale: number): number {
+  return (lossScale * sumSq(f, y)) / f.length;
+}
+
+function sumSq(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    s += d * d;
+  }
+  return s;
+}
+
+/**
+ * Matmul FLOPs of one side-by-side step. Per layer: net forward + weight gradient + input
+ * gradient (3 matmuls; the first layer needs no input gradient: 2), linearized forward at
+ * theta0 + JVP (2) + VJP (2) (first layer: 1 + 1 + 1, since x carries no tangent) = 8 (5).
+ */
+export function stepFlops(sizes: number[], batch: number): number {
+  let flops = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const mm = 2 * batch * sizes[l]! * sizes[l + 1]!;
+    flops += mm * (l === 0 ? 5 : 8);
+  }
+  return flops;
+}
