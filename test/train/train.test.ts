@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { selectBackend, tf } from '../../stages/model/backend.ts';
+import { eq24, mseBetween, stepFlops } from '../../stages/train/metrics.ts';
+import { oneHot, permutation, sgdBatches, splitFromBytes, zscoreInPlace } from '../../stages/train/data.ts';
+import { trainSideBySide } from '../../stages/train/loop.ts';
+import { a1Job, a1Samples, a2Job, a2LearningRate } from '../../stages/train/protocols.ts';
+
+function fakeSplit(count: number, dim: number, seed = 1): ReturnType<typeof splitFromBytes> {
+  const images = new Uint8Array(count * dim);
+  let s = seed;
+  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+  return splitFromBytes(images, labels, 'fake');
+}
+
+const A1 = { trainSamples: 24, testSamples: 8, permutationSeed: 0, steps: 5, lr: 0.5, logEvery: 2, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5, zscore: true };
+
+describe('train: data and metrics', () => {
+  before(async () => {
+    await selectBackend('wasm', { log: () => {} });
+  });
+
+  it('permutations are deterministic permutations; SGD batches drop the last partial batch and reshuffle per epoch', () => {
+    const p = permutation(1000, 7);
+    assert.deepEqual([...p].sort((a, b) => a - b), [...Array(1000).keys()]);
+    assert.deepEqual(p, permutation(1000, 7));
+    assert.notDeepEqual(p, permutation(1000, 8));
+    const it = sgdBatches(10, 4, 3);
+    const epoch0 = [it.next().value!, it.next().value!].map((b) => [...b]);
+    const epoch1 = [it.next().value!, it.next().value!].map((b) => [...b]);
+    assert.equal(new Set(epoch0.flat()).size, 8, 'two batches of 4 from 10, no repeats, 2 dropped');
+    assert.notDeepEqual(epoch0, epoch1);
+    assert.throws(() => sgdBatches(3, 4, 0).next(), /batch 4 is larger than the 3 training images/);
+  });
+
+  it('Eq. 24 and Eq. 30 match their closed forms', () => {
+    const f = new Float32Array(20).fill(1);
+    const g = new Float32Array(20).fill(1);
+    g[3] = 4; // one entry off by 3
+    assert.equal(eq24(f, g), Math.sqrt(9) / (10 * 2));
+    assert.equal(mseBetween(f, g), 9 / 2);
+  });
+
+  it('z-scores to mean 0 / std 1, and one-hot rows hold one 1', () => {
+    const x = Float32Array.from([1, 2, 3, 4]);
+    const { mean, std } = zscoreInPlace(x);
+    assert.equal(mean, 2.5);
+    assert.ok(Math.abs(std - Math.sqrt(1.25)) < 1e-12);
+    assert.ok(Math.abs(x.reduce((a, b) => a + b, 0)) < 1e-6);
+    const y = oneHot(fakeSplit(20, 4), [3, 13]);
+    assert.deepEqual([...y.subarray(0, 10)], [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    assert.equal(y.reduce((a, b) => a + b, 0), 2);
+  });
+
+  it('A.1 draws a fixed, disjoint train/test sample; too few images is a clear error', () => {
+    const split = fakeSplit(100, 16);
+    const a = a1Samples(split, A1, 'fake');
+    const b = a1Samples(split, A1, 'fake');
+    assert.deepEqual(a.train.x, b.train.x);
+    assert.equal(a.train.count, 24);
+    assert.equal(a.test.count, 8);
+    assert.throws(() => a1Samples(fakeSplit(20, 16), A1, 'tiny'), /a1.trainSamples \+ a1.testSamples = 32, but tiny's train split has only 20 images/);
+    assert.throws(() => a2Job(split, fakeSplit(50, 16), { lr0: 0.1, steps: 1, batch: 8, testSize: 60, activation: 'gelu', depth: 2, lossScale: 1, logEvery: 1 }, { width: 8, seed: 0, alpha: 0 }, { progress: () => {} }), /a2.testSize is 60, but the MNIST test split has only 50 images/);
+    assert.equal(a2LearningRate(0.1, 256, -0.5), 0.1 / 16);
+  });
+
+  it('counts matmul FLOPs per side-by-side step', () => {
+    // sizes 4 -> 3 -> 2, batch 5: first layer 5 matmuls of 2*5*4*3, second 8 of 2*5*3*2
+    assert.equal(stepFlops([4, 3, 2], 5), 5 * 120 + 8 * 60);
+  });
+
+  it('trains side by side: logs, final metrics, no leaked tensors; a huge learning rate is recorded as diverged', () => {
+    const split = fakeSplit(64, 16);
+    const before = tf.memory().numTensors;
+    const ok = trainSideBySide(a1Job(split, A1, { dataset: 'fake', activation: 'erf', depth: 2, width: 32, seed: 1 }, { progress: () => {} }));
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(ok.status, 'ok');
+    assert.equal(ok.stepsDone, 5);
+    assert.deepEqual(ok.log.map((r) => r.step), [0, 2, 4]);
+    assert.ok(ok.final!.mseTest > 0 && ok.final!.eq24Train > 0);
+    assert.ok(ok.final!.trainLossNet < ok.log[0]!.lossNet, 'training reduced the loss');
+    const bad = trainSideBySide(a1Job(split, { ...A1, lr: 1e12, steps: 50 }, { dataset: 'fake', activation: 'relu', depth: 2, width: 32, seed: 1 }, { progress: () => {} }));
+    assert.equal(bad.status, 'diverged');
+    assert.equal(bad.final, null);
+    assert.ok(bad.stepsDone < 50);
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
