@@ -166,6 +166,7 @@ export function buildGraph(stages: StageDecl[], config: JsonObject): TaskGraph {
     for (const { axes, id } of expandMatrix(stage, config)) {
       const node: TaskNode = { id, stage, axes, params, deps: [], dependents: [], reads: new Map() };
       for (const need of stage.needs ?? []) {
+        if (need.when !== undefined && getPath(config, need.when) !== true) continue;
         const upstream = ordered.find((s) => s.name === need.stage)!;
         let index = indexes.get(need.stage);
         if (!index) indexes.set(need.stage, (index = new UpstreamIndex(byStage.get(need.stage) ?? [])));

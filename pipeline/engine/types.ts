@@ -35,6 +35,8 @@ export interface NeedSpec {
    * upstream output this stage ignores (e.g. provenance notes) never invalidates it.
    */
   outputs?: string[];
+  /** A boolean config key: the need applies only when it is true (e.g. 'correlate.atEnd'). */
+  when?: string;
 }
 
 export interface OutputSpec {

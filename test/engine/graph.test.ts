@@ -45,6 +45,13 @@ describe('engine: graph', () => {
     assert.throws(() => selectClosure(g, ['trian']), /unknown stage 'trian'/);
   });
 
+  it('a conditional need applies only when its config key is true', () => {
+    const a = stage('a');
+    const b = stage('b', { needs: [{ stage: 'a', when: 'useA' }] });
+    assert.deepEqual(buildGraph([a, b], { useA: false }).byId.get('b')!.deps, []);
+    assert.deepEqual(buildGraph([a, b], { useA: true }).byId.get('b')!.deps.map((d) => d.id), ['a']);
+  });
+
   it('a matrix axis that is not a list is a clear error', () => {
     assert.throws(() => buildGraph([stage('a', { matrix: { w: 'widths' } })], { widths: 8 }), /axis 'w' reads config key 'widths', expected a list, got 8/);
   });
