@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import type { Json, JsonObject, StageDecl, TaskContext } from '../../pipeline/engine/types.ts';
 import type { ActivationName } from '../model/activations.ts';
-import { paramCounts, resolveSpec } from '../model/mlp.ts';
+import { paramCounts, resolveSpec } from '../model/spec.ts';
 import { ensureBackend, modelRuntime } from '../model/runtime.ts';
 import { splitFromBytes, type Split } from './data.ts';
-import { trainSideBySide, type TrainJob, type TrainOutcome } from './loop.ts';
+import type { TrainJob, TrainOutcome } from './loop.ts';
 import { a1Job, a2Job, type A1Params, type A2Params } from './protocols.ts';
 
 export const trainResultSchema = JSON.parse(
@@ -51,6 +51,8 @@ function resultJson(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob, out:
 
 async function runAndWrite(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob): Promise<void> {
   const info = await ensureBackend((line) => ctx.log(line));
+  // Loaded here, in the worker: the parent process that plans the run never loads tfjs.
+  const { trainSideBySide } = await import('./loop.ts');
   const out = trainSideBySide(job);
   if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
   await ctx.writeJson('result', resultJson(ctx, protocol, job, out, { name: info.name, tfjsVersion: info.tfjsVersion }));

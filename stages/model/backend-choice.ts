@@ -1,0 +1,129 @@
+// Static backend resolution: which tfjs backend a process would get, WITHOUT loading tfjs, so
+// an engine can put {backend, tfjsVersion} into a cache key from a parent process. Keep this
+// module free of any @tensorflow import.
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+
+export type BackendKind = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
+export type ConcreteBackend = Exclude<BackendKind, 'auto'>;
+
+// Type aliases (not interfaces) so these are assignable to a JSON object type for cache keys.
+export type BackendAttempt = {
+  name: ConcreteBackend;
+  ok: boolean;
+  reason: string;
+};
+
+export type BackendChoice = {
+  /** The backend a child calling selectBackend(kind) would get (absent changes on disk). */
+  backend: ConcreteBackend;
+  /** Installed @tensorflow/tfjs version (same string selectBackend reports as tf.version.tfjs). */
+  tfjsVersion: string;
+  /** npm package providing the backend, and its installed version. */
+  backendPackage: string;
+  backendVersion: string;
+  tried: BackendAttempt[];
+};
+
+export const KINDS: readonly BackendKind[] = ['auto', 'gpu', 'node', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly ConcreteBackend[] = ['gpu', 'node', 'wasm', 'cpu'];
+export const PACKAGE: Record<ConcreteBackend, string> = {
+  gpu: '@tensorflow/tfjs-node-gpu',
+  node: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs',
+};
+export const TF_NAME: Record<ConcreteBackend, string> = { gpu: 'tensorflow', node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+
+const require = createRequire(import.meta.url);
+
+export function parseBackendKind(value: string | undefined): BackendKind {
+  const v = (value ?? 'auto').trim().toLowerCase() || 'auto';
+  if (!(KINDS as readonly string[]).includes(v)) {
+    throw new Error(`unknown backend '${value}': expected one of ${KINDS.join(', ')} (env WEAKCORR_BACKEND)`);
+  }
+  return v as BackendKind;
+}
+
+/** True if a CUDA GPU seems present: a /dev/nvidia0 node, or `nvidia-smi -L` listing a GPU. */
+export function cudaGpuPresent(): { present: boolean; reason: string } {
+  if (existsSync('/dev/nvidia0')) return { present: true, reason: '/dev/nvidia0 exists' };
+  const r = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000 });
+  if (r.error) return { present: false, reason: 'no /dev/nvidia0 and nvidia-smi not runnable' };
+  if (r.status === 0 && /GPU \d/.test(r.stdout)) return { present: true, reason: 'nvidia-smi lists a GPU' };
+  return { present: false, reason: `no /dev/nvidia0 and nvidia-smi lists no GPU (exit ${r.status})` };
+}
+
+function packageDir(pkg: string): string | undefined {
+  let entry: string;
+  try {
+    entry = require.resolve(pkg);
+  } catch {
+    return undefined;
+  }
+  // Walk up from the entry file to the package root (packages may not export package.json).
+  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === pkg) return dir;
+      } catch {
+        /* keep walking */
+      }
+    }
+  }
+  return undefined;
+}
+
+function packageVersion(pkg: string): string | undefined {
+  const dir = packageDir(pkg);
+  if (!dir) return undefined;
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
+}
+
+// tfjs-node's native binding lives in lib/napi-v<N>/tfjs_binding.node; its absence = failed install.
+function nativeBindingPresent(pkg: string): boolean {
+  const dir = packageDir(pkg);
+  if (!dir) return false;
+  const lib = join(dir, 'lib');
+  if (!existsSync(lib)) return false;
+  return readdirSync(lib).some((d) => d.startsWith('napi-v') && existsSync(join(lib, d, 'tfjs_binding.node')));
+}
+
+/** Static (no tfjs load) feasibility check of one backend. */
+function probe(name: ConcreteBackend): BackendAttempt {
+  const pkg = PACKAGE[name];
+  if (name === 'gpu') {
+    const gpu = cudaGpuPresent();
+    if (!gpu.present) return { name, ok: false, reason: `no CUDA GPU: ${gpu.reason}` };
+  }
+  if (!packageDir(pkg)) return { name, ok: false, reason: `${pkg} is not installed` };
+  if ((name === 'gpu' || name === 'node') && !nativeBindingPresent(pkg)) {
+    return { name, ok: false, reason: `${pkg} is installed but its native binding (lib/napi-v*/tfjs_binding.node) is missing` };
+  }
+  return { name, ok: true, reason: `${pkg} ${packageVersion(pkg) ?? '?'} resolvable` };
+}
+
+/**
+ * Which backend selectBackend(kind) would pick, without loading tfjs (cheap; for cache keys in a
+ * parent process). Static checks only: a package that resolves but fails at load time is only
+ * caught by selectBackend. So a parent should pass the resolved `backend` (not 'auto') to its
+ * children: a mismatch then fails loudly instead of computing on another backend.
+ */
+export function describeBackendChoice(kind: BackendKind = parseBackendKind(process.env.WEAKCORR_BACKEND)): BackendChoice {
+  kind = parseBackendKind(kind);
+  const tfjsVersion = packageVersion('@tensorflow/tfjs') ?? 'unknown';
+  const order = kind === 'auto' ? AUTO_ORDER : [kind];
+  const tried: BackendAttempt[] = [];
+  for (const name of order) {
+    const p = probe(name);
+    tried.push(p);
+    if (p.ok) {
+      return { backend: name, tfjsVersion, backendPackage: PACKAGE[name], backendVersion: packageVersion(PACKAGE[name]) ?? 'unknown', tried };
+    }
+  }
+  throw new Error(`backend '${kind}' is not available: ${tried.map((t) => `${t.name}: ${t.reason}`).join('; ')}`);
+}
+

@@ -1,0 +1,428 @@
+// Fully connected network d_in -> n (x L) -> d_out with explicit forward, JVP (tangent
+// propagation) and VJP (backprop), and SGD on the net and on its first-order linearization.
+//
+// Layout: layer l (0-based, l = 0..L) has W_l [fanIn, fanOut] (row-major, z = a @ W) and
+// b_l [fanOut]. z_l = c_l * (a_l @ W_l) + s_l * b_l, a_0 = x, a_{l+1} = phi(z_l) for l < L,
+// f = z_L (linear output layer).
+//   NTK:      c_l = sigma_w / sqrt(fanIn), s_l = sigma_b, W, b ~ N(0, 1) (raw, unscaled).
+//   standard: c_l = 1, s_l = 1, W, b ~ U(-1/sqrt(fanIn), 1/sqrt(fanIn)) (PyTorch nn.Linear).
+// A PyTorch nn.Linear holds weight = W_l^T ([fanOut, fanIn]) and bias = b_l.
+// Flat parameter order (used for index sets): W_0 row-major, b_0, W_1, b_1, ..., W_L, b_L.
+//
+// wasm speed: matMul(a, b, false, true) / (true, false) are far slower than plain matMul, and
+// an n x n transpose costs more than the matmul itself, so backprop computes
+// delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed.
+import { tf } from './backend.ts';
+import { getActivation, type Activation } from './activations.ts';
+import { paramCounts, resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
+import { Rng, fillNormal, fillUniform, hashKey } from './prng.ts';
+import { constants as bufferConstants } from 'node:buffer';
+import { totalmem } from 'node:os';
+
+export { paramCounts, resolveSpec, type MlpSpec, type Parameterization, type ResolvedSpec } from './spec.ts';
+
+// ---------------------------------------------------------------- parameters
+
+export interface HostLayer {
+  fanIn: number;
+  fanOut: number;
+  /** row-major [fanIn, fanOut] */
+  W: Float32Array;
+  b: Float32Array;
+}
+
+// A type alias (not an interface) so a Params is a tf.TensorContainer that tf.tidy can return.
+export type Layer = {
+  W: tf.Tensor2D;
+  b: tf.Tensor1D;
+};
+/** One entry per layer l = 0..L. Also used for tangents, gradients and parameter deltas. */
+export type Params = Layer[];
+
+/**
+ * Deterministic initial parameters as raw Float32Arrays. Each tensor has its own stream,
+ * keyed by hashKey([seed, l, 0 for W | 1 for b]) (see prng.ts), so a layer's values do not
+ * depend on the other layers' sizes. Elements are drawn in row-major order; NTK draws
+ * N(0,1) (Box-Muller), standard draws U(-1/sqrt(fanIn), 1/sqrt(fanIn)); float64 draws are
+ * rounded to float32. Same seed gives the same bits on every backend.
+ */
+export function initHostParams(spec: MlpSpec, seed: number): HostLayer[] {
+  const r = resolveSpec(spec);
+  const layers: HostLayer[] = [];
+  for (let l = 0; l <= r.depth; l++) {
+    const fanIn = r.sizes[l];
+    const fanOut = r.sizes[l + 1];
+    const W = new Float32Array(fanIn * fanOut);
+    const b = new Float32Array(fanOut);
+    const rw = new Rng(hashKey([seed, l, 0]));
+    const rb = new Rng(hashKey([seed, l, 1]));
+    if (r.parameterization === 'ntk') {
+      fillNormal(rw, W);
+      fillNormal(rb, b);
+    } else {
+      const bound = 1 / Math.sqrt(fanIn);
+      fillUniform(rw, W, bound);
+      fillUniform(rb, b, bound);
+    }
+    layers.push({ fanIn, fanOut, W, b });
+  }
+  return layers;
+}
+
+export function hostToParams(host: readonly HostLayer[]): Params {
+  return host.map((h) => ({ W: tf.tensor2d(h.W, [h.fanIn, h.fanOut], 'float32'), b: tf.tensor1d(h.b, 'float32') }));
+}
+
+export async function paramsToHost(params: Params): Promise<HostLayer[]> {
+  const out: HostLayer[] = [];
+  for (const p of params) {
+    const [fanIn, fanOut] = p.W.shape;
+    out.push({ fanIn, fanOut, W: (await p.W.data()) as Float32Array, b: (await p.b.data()) as Float32Array });
+  }
+  return out;
+}
+
+export function initParams(spec: MlpSpec, seed: number): Params {
+  return hostToParams(initHostParams(spec, seed));
+}
+
+export function disposeParams(p: Params): void {
+  for (const l of p) {
+    l.W.dispose();
+    l.b.dispose();
+  }
+}
+
+export function cloneParams(p: Params): Params {
+  return p.map((l) => ({ W: l.W.clone(), b: l.b.clone() }));
+}
+
+export function zerosLikeParams(p: Params): Params {
+  return p.map((l) => ({ W: tf.zerosLike(l.W), b: tf.zerosLike(l.b) }));
+}
+
+// ---------------------------------------------------------------- forward / JVP / VJP
+
+/** Intermediate values of one forward pass. a[0] is the caller's x (not owned). */
+export interface Trace {
+  /** z[l], l = 0..L, [batch, n_{l+1}]; z[L] is the output f */
+  z: tf.Tensor2D[];
+  /** a[l], l = 0..L: a[0] = x, a[l+1] = phi(z[l]) */
+  a: tf.Tensor2D[];
+  /** dphi[l] = phi'(z[l]) for l = 0..L-1 (only when requested) */
+  dphi: tf.Tensor2D[];
+}
+
+function layerOut(r: ResolvedSpec, l: number, a: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const c = r.wScale[l];
+  const s = r.bScale[l];
+  const aw = tf.matMul(c === 1 ? a : a.mul(c), W);
+  return aw.add(s === 1 ? b : b.mul(s));
+}
+
+/** Forward pass keeping the trace (no tidy: caller tidies). */
+export function forwardTrace(spec: MlpSpec | ResolvedSpec, params: Params, x: tf.Tensor2D, withDphi = false): Trace {
+  const r = resolveSpec(spec);
+  const act = getActivation(r.activation);
+  const z: tf.Tensor2D[] = [];
+  const a: tf.Tensor2D[] = [x];
+  const dphi: tf.Tensor2D[] = [];
+  for (let l = 0; l <= r.depth; l++) {
+    const zl = layerOut(r, l, a[l], params[l].W, params[l].b);
+    z.push(zl);
+    if (l < r.depth) {
+      if (withDphi) {
+        const [f, d] = act.derivs(zl, 1) as tf.Tensor2D[];
+        a.push(f);
+        dphi.push(d);
+      } else {
+        a.push(act.f(zl) as tf.Tensor2D);
+      }
+    }
+  }
+  return { z, a, dphi };
+}
+
+/** f(x; params), [batch, dOut]. */
+export function forward(spec: MlpSpec, params: Params, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const t = forwardTrace(spec, params, x);
+    return t.z[t.z.length - 1];
+  });
+}
+
+/** J(x) . tangent from a trace with dphi (no tidy). */
+function tangentFromTrace(r: ResolvedSpec, params: Params, trace: Trace, tangent: Params): tf.Tensor2D {
+  let da: tf.Tensor2D | null = null;
+  let dz: tf.Tensor2D | null = null;
+  for (let l = 0; l <= r.depth; l++) {
+    const c = r.wScale[l];
+    const s = r.bScale[l];
+    // dz = c (da @ W + a @ dW) + s db; da_0 = 0 since x does not depend on theta.
+    let m = tf.matMul(trace.a[l], tangent[l].W);
+    if (da) m = m.add(tf.matMul(da, params[l].W));
+    dz = (c === 1 ? m : m.mul(c)).add(s === 1 ? tangent[l].b : tangent[l].b.mul(s)) as tf.Tensor2D;
+    if (l < r.depth) da = trace.dphi[l].mul(dz) as tf.Tensor2D;
+  }
+  return dz as tf.Tensor2D;
+}
+
+/**
+ * Backprop a cotangent [batch, dOut] through a trace with dphi. Calls onLayer(l, gW, gb) from
+ * the last layer to the first, where gW = c_l a_l^T delta_l * gScale and gb likewise; W_l is
+ * no longer needed by the time onLayer(l) runs, so the caller may replace it there. (No tidy.)
+ */
+function backpropFromTrace(
+  r: ResolvedSpec,
+  params: Params,
+  trace: Trace,
+  cot: tf.Tensor2D,
+  gScale: number,
+  onLayer: (l: number, gW: tf.Tensor2D, gb: tf.Tensor1D) => void,
+): void {
+  let delta = cot;
+  for (let l = r.depth; l >= 0; l--) {
+    const c = r.wScale[l];
+    const s = r.bScale[l];
+    // Scale the small [batch, n] factor, never the n x n product.
+    const dW = delta.mul(c * gScale);
+    const gW = tf.matMul(tf.transpose(trace.a[l]), dW) as tf.Tensor2D;
+    dW.dispose();
+    const gb = delta.sum(0).mul(s * gScale) as tf.Tensor1D;
+    let next: tf.Tensor2D | null = null;
+    if (l > 0) {
+      // delta_{l-1} = c (delta W^T) * phi'(z_{l-1}), with delta W^T = (W delta^T)^T (fast on wasm).
+      const back = tf.transpose(tf.matMul(params[l].W, tf.transpose(delta))) as tf.Tensor2D;
+      next = back.mul(trace.dphi[l - 1]).mul(c) as tf.Tensor2D;
+    }
+    onLayer(l, gW, gb);
+    if (next) delta = next;
+  }
+}
+
+/** Returns { out: f(x), jvp: J(x; params) . tangent }, both [batch, dOut]. Never forms J. */
+export function jvp(spec: MlpSpec, params: Params, x: tf.Tensor2D, tangent: Params): { out: tf.Tensor2D; jvp: tf.Tensor2D } {
+  const r = resolveSpec(spec);
+  return tf.tidy(() => {
+    const trace = forwardTrace(r, params, x, true);
+    return { out: trace.z[r.depth], jvp: tangentFromTrace(r, params, trace, tangent) };
+  });
+}
+
+/** Parameter gradient of sum_{b,i} cot[b,i] f_i(x_b): J(x)^T cot. */
+export function vjp(spec: MlpSpec, params: Params, x: tf.Tensor2D, cot: tf.Tensor2D): Params {
+  const r = resolveSpec(spec);
+  return tf.tidy(() => {
+    const trace = forwardTrace(r, params, x, true);
+    const grads: Params = new Array(r.depth + 1);
+    backpropFromTrace(r, params, trace, cot, 1, (l, gW, gb) => {
+      grads[l] = { W: gW, b: gb };
+    });
+    return grads;
+  });
+}
+
+/** f_lin(x) = f(x; theta0) + J(x; theta0) delta. */
+export function linearizedForward(spec: MlpSpec, theta0: Params, delta: Params, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const o = jvp(spec, theta0, x, delta);
+    return o.out.add(o.jvp);
+  });
+}
+
+// ---------------------------------------------------------------- loss and training
+
+export interface LossOptions {
+  /** loss = scale * mean over batch x outputs of (f - y)^2; 1 = PyTorch MSELoss, 0.5 = A.1 code */
+  lossScale?: number;
+}
+
+/** MSE loss value (scalar tensor) and its cotangent dL/df. */
+export function mseLoss(f: tf.Tensor2D, y: tf.Tensor2D, lossScale = 1): { loss: tf.Scalar; cot: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const diff = f.sub(y);
+    const n = f.shape[0] * f.shape[1];
+    return { loss: tf.square(diff).sum().mul(lossScale / n) as tf.Scalar, cot: diff.mul((2 * lossScale) / n) as tf.Tensor2D };
+  });
+}
+
+export interface TrainerOptions extends LossOptions {
+  /** SGD learning rate */
+  lr: number;
+  /** batch size used for the up-front memory check (default 128; larger batches are re-checked) */
+  batch?: number;
+  /** skip the memory check (estimatePeakBytes vs backend limit) */
+  skipMemoryCheck?: boolean;
+}
+
+export interface StepResult {
+  /** losses on this batch before the update */
+  lossNet: number;
+  lossLin: number;
+}
+
+/**
+ * The net and its linearization trained side by side with plain SGD from the same theta0.
+ * The linearized model stores delta = theta_lin - theta0 (not theta_lin) so that f_lin does
+ * not lose precision to float32 cancellation in theta - theta0. Owns all its tensors.
+ */
+export class PairTrainer {
+  readonly spec: ResolvedSpec;
+  readonly lr: number;
+  readonly lossScale: number;
+  private theta0: Params;
+  private net: Params;
+  private delta: Params;
+  private checkedBatch: number;
+  private readonly skipCheck: boolean;
+
+  /** theta0 is cloned: the caller keeps ownership of its tensors. */
+  constructor(spec: MlpSpec, theta0: Params, opts: TrainerOptions) {
+    this.spec = resolveSpec(spec);
+    this.lr = opts.lr;
+    this.lossScale = opts.lossScale ?? 1;
+    this.skipCheck = opts.skipMemoryCheck ?? false;
+    this.checkedBatch = opts.batch ?? 128;
+    if (!this.skipCheck) assertFitsBackend(this.spec, this.checkedBatch, 'pair');
+    this.theta0 = cloneParams(theta0);
+    this.net = cloneParams(theta0);
+    this.delta = zerosLikeParams(theta0);
+  }
+
+  /** Current net parameters (owned by the trainer; valid until the next step). */
+  netParams(): Params {
+    return this.net;
+  }
+  /** theta_lin - theta0 (owned by the trainer; valid until the next step). */
+  linDelta(): Params {
+    return this.delta;
+  }
+  initialParams(): Params {
+    return this.theta0;
+  }
+
+  private check(batch: number): void {
+    if (this.skipCheck || batch <= this.checkedBatch) return;
+    assertFitsBackend(this.spec, batch, 'pair');
+    this.checkedBatch = batch;
+  }
+
+  /** One SGD step of the net on (x, y); returns the loss before the step. */
+  stepNet(x: tf.Tensor2D, y: tf.Tensor2D): number {
+    this.check(x.shape[0]);
+    const r = this.spec;
+    const loss = tf.tidy(() => {
+      const trace = forwardTrace(r, this.net, x, true);
+      const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale);
+      backpropFromTrace(r, this.net, trace, cot, -this.lr, (l, gW, gb) => {
+        const old = this.net[l];
+        this.net[l] = { W: tf.keep(old.W.add(gW)), b: tf.keep(old.b.add(gb)) };
+        // Free n x n buffers now rather than at the end of the tidy (peak memory).
+        gW.dispose();
+        old.W.dispose();
+        old.b.dispose();
+      });
+      return loss;
+    });
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  }
+
+  /** One SGD step of the linearized model: one JVP along delta and one VJP, both at theta0. */
+  stepLin(x: tf.Tensor2D, y: tf.Tensor2D): number {
+    this.check(x.shape[0]);
+    const r = this.spec;
+    const loss = tf.tidy(() => {
+      const trace = forwardTrace(r, this.theta0, x, true);
+      const flin = trace.z[r.depth].add(tangentFromTrace(r, this.theta0, trace, this.delta)) as tf.Tensor2D;
+      const { loss, cot } = mseLoss(flin, y, this.lossScale);
+      backpropFromTrace(r, this.theta0, trace, cot, -this.lr, (l, gW, gb) => {
+        const old = this.delta[l];
+        this.delta[l] = { W: tf.keep(old.W.add(gW)), b: tf.keep(old.b.add(gb)) };
+        gW.dispose();
+        old.W.dispose();
+        old.b.dispose();
+      });
+      return loss;
+    });
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  }
+
+  step(x: tf.Tensor2D, y: tf.Tensor2D): StepResult {
+    return { lossNet: this.stepNet(x, y), lossLin: this.stepLin(x, y) };
+  }
+
+  predictNet(x: tf.Tensor2D): tf.Tensor2D {
+    return forward(this.spec, this.net, x);
+  }
+
+  predictLin(x: tf.Tensor2D): tf.Tensor2D {
+    return linearizedForward(this.spec, this.theta0, this.delta, x);
+  }
+
+  dispose(): void {
+    disposeParams(this.theta0);
+    disposeParams(this.net);
+    disposeParams(this.delta);
+  }
+}
+
+// ---------------------------------------------------------------- memory
+
+export type MemoryMode = 'forward' | 'net' | 'pair';
+
+/**
+ * Estimated peak bytes of live float32 tensor data for `mode` at this batch size:
+ *   forward: params + the forward trace;
+ *   net:     params + trace with phi' + backprop temporaries + one layer's gradient and update;
+ *   pair:    theta0 + net + delta (the PairTrainer: 3 parameter copies) + the same step temporaries.
+ * It counts tfjs tensor storage only (not host Float32Arrays used for initialization).
+ */
+export function estimatePeakBytes(spec: MlpSpec, batch: number, mode: MemoryMode = 'pair'): number {
+  const r = resolveSpec(spec);
+  const P = paramCounts(r).total;
+  const maxLayer = Math.max(...r.sizes.slice(0, -1).map((fanIn, l) => fanIn * r.sizes[l + 1] + r.sizes[l + 1]));
+  const acts = r.sizes.slice(1).reduce((s, n) => s + n, 0);
+  const B = batch;
+  let floats: number;
+  // Batch-proportional terms: unfused elementwise ops (activation and its derivative,
+  // tangents, deltas, transposes) all live until the step's tidy ends: measured ~16
+  // [batch, n] buffers per hidden unit for a pair step (test/model/mlp.test.ts); 20 for margin.
+  if (mode === 'forward') {
+    floats = P + B * (r.dIn + 8 * acts);
+  } else {
+    floats = (mode === 'net' ? P : 3 * P) + 2 * maxLayer + B * (2 * r.dIn + 20 * acts);
+  }
+  return 4 * floats;
+}
+
+/** Bytes the active backend can hold in tensors (wasm: 4 GiB 32-bit heap). */
+export function backendMemoryLimitBytes(backend: string = tf.getBackend()): { bytes: number; why: string } {
+  if (backend === 'wasm') return { bytes: 4 * 1024 ** 3, why: 'the wasm backend has a 32-bit heap (4 GiB max)' };
+  if (backend === 'cpu' || backend === 'tensorflow') return { bytes: totalmem(), why: `system memory (${(totalmem() / 1024 ** 3).toFixed(1)} GiB)` };
+  return { bytes: Number.POSITIVE_INFINITY, why: `no known limit for backend '${backend}'` };
+}
+
+/** Throws a clear Error when estimatePeakBytes exceeds what the backend can hold. */
+export function assertFitsBackend(spec: MlpSpec, batch: number, mode: MemoryMode = 'pair', backend: string = tf.getBackend()): void {
+  const r = resolveSpec(spec);
+  const need = estimatePeakBytes(r, batch, mode);
+  const lim = backendMemoryLimitBytes(backend);
+  const gib = (b: number): string => (b / 1024 ** 3).toFixed(2) + ' GiB';
+  if (need > lim.bytes) {
+    throw new Error(`model ${r.dIn}-${r.width}x${r.depth}-${r.dOut} (${mode}, batch ${batch}) needs about ${gib(need)} of tensor memory, ` +
+      `more than backend '${backend}' can hold: ${lim.why}`);
+  }
+  // Backends that keep tensors in JS typed arrays cannot hold a single array past this size.
+  const maxLayer = Math.max(...r.sizes.slice(0, -1).map((fanIn, l) => fanIn * r.sizes[l + 1]));
+  if (backend === 'cpu' && maxLayer * 4 > bufferConstants.MAX_LENGTH) {
+    throw new Error(`a ${maxLayer}-element weight matrix exceeds the largest typed array Node can allocate (${bufferConstants.MAX_LENGTH} bytes)`);
+  }
+}
+
+export function getSpecActivation(spec: MlpSpec): Activation {
+  return getActivation(spec.activation);
+}

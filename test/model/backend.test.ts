@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describeBackendChoice, parseBackendKind, selectBackend, tf } from '../../stages/model/backend.ts';
+
+const quiet = { log: (): void => {} };
+
+describe('model/backend', () => {
+  after(async () => {
+    await selectBackend('cpu', quiet);
+  });
+
+  it('auto falls back to wasm on this machine (no GPU, no tfjs-node) and records why', async () => {
+    const lines: string[] = [];
+    const info = await selectBackend('auto', { log: (l) => lines.push(l) });
+    assert.equal(info.name, 'wasm');
+    assert.equal(info.tfBackend, 'wasm');
+    assert.equal(tf.getBackend(), 'wasm');
+    assert.equal(info.tfjsVersion, '4.22.0');
+    assert.deepEqual(info.tried.map((t) => [t.name, t.ok]), [['gpu', false], ['node', false], ['wasm', true]]);
+    assert.match(info.tried[0].reason, /no CUDA GPU/);
+    assert.match(info.tried[1].reason, /tfjs-node/);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /backend wasm .*skipped gpu: .*node: /);
+    // The backend actually computes.
+    assert.deepEqual(Array.from(tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()), [11]);
+  });
+
+  it('asking for node or gpu by name is a clear error, never a fallback', async () => {
+    await assert.rejects(selectBackend('node', quiet), /backend 'node' could not be loaded: node \(@tensorflow\/tfjs-node\): /);
+    await assert.rejects(selectBackend('gpu', quiet), /backend 'gpu' could not be loaded: gpu \(@tensorflow\/tfjs-node-gpu\): no CUDA GPU/);
+  });
+
+  it('cpu and wasm work by name', async () => {
+    assert.equal((await selectBackend('cpu', quiet)).name, 'cpu');
+    assert.equal(tf.getBackend(), 'cpu');
+    assert.equal((await selectBackend('wasm', quiet)).name, 'wasm');
+    assert.equal(tf.getBackend(), 'wasm');
+  });
+
+  it('WEAKCORR_BACKEND is validated', () => {
+    assert.equal(parseBackendKind(undefined), 'auto');
+    assert.equal(parseBackendKind(' WASM '), 'wasm');
+    assert.throws(() => parseBackendKind('cuda'), /unknown backend 'cuda'/);
+  });
+
+  it('describeBackendChoice resolves without loading tfjs and agrees with selectBackend', () => {
+    const c = describeBackendChoice('auto');
+    assert.equal(c.backend, 'wasm');
+    assert.equal(c.tfjsVersion, '4.22.0');
+    assert.equal(c.backendPackage, '@tensorflow/tfjs-backend-wasm');
+    assert.equal(c.backendVersion, '4.22.0');
+    assert.deepEqual(c.tried.map((t) => t.name), ['gpu', 'node', 'wasm']);
+    assert.equal(describeBackendChoice('cpu').backend, 'cpu');
+    assert.throws(() => describeBackendChoice('node'), /backend 'node' is not available: node: @tensorflow\/tfjs-node is not installed/);
+    assert.throws(() => describeBackendChoice('gpu'), /no CUDA GPU/);
+    // JSON round trip: usable in a cache key.
+    assert.deepEqual(JSON.parse(JSON.stringify(c)), c);
+  });
+
+  it('backend-choice.ts, spec.ts and runtime.ts can be used in a parent process without loading tfjs', () => {
+    const path = (f: string): string => JSON.stringify(fileURLToPath(new URL(`../../stages/model/${f}`, import.meta.url)));
+    const code = `const m = await import(${path('backend-choice.ts')}); const c = m.describeBackendChoice('auto');` +
+      `const s = await import(${path('spec.ts')}); s.paramCounts({ dIn: 3, width: 4, depth: 2, activation: 'gelu', parameterization: 'ntk' });` +
+      `const r = await import(${path('runtime.ts')}); r.modelRuntime();` +
+      `console.log(JSON.stringify({ backend: c.backend, tfjsVersion: c.tfjsVersion, loaded: '_tfengine' in globalThis }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { backend: 'wasm', tfjsVersion: '4.22.0', loaded: false });
+  });
+});
