@@ -1,0 +1,449 @@
+// Power-law fits: ordinary least squares of log y on log x over every (seed, width) point,
+// with a 95% bootstrap CI of the slope that resamples whole seeds (a seed's points stay
+// together, since they share an initialization and batch order, so they are not independent).
+//
+// Plain library: no dependency on the pipeline engine. Every result is JSON-serializable
+// (undefined quantities are `null`, never NaN or Infinity), so a stage can store it as is.
+// Logs are natural logs: the fitted law is y = exp(intercept) * x^slope.
+
+/** One measurement: `x` is the width, `y` the measured value, `seed` the run's seed. */
+export interface FitPoint {
+  x: number;
+  y: number;
+  seed: number | string;
+  /**
+   * Optional run status. Anything other than undefined/'ok' (e.g. 'diverged', 'failed')
+   * excludes the point and is counted under that status in `excluded.byReason`.
+   */
+  status?: string;
+}
+
+/** Why points were left out of a fit. */
+export type ExclusionReason = 'nonFiniteY' | 'nonPositiveY' | 'invalidX' | `status:${string}`;
+
+export interface ExclusionSummary {
+  /** Points handed in. */
+  total: number;
+  /** Points kept for the fit. */
+  kept: number;
+  /** Points excluded (total - kept). */
+  excluded: number;
+  /** Excluded points by reason; each point is counted once, under the first reason that applies
+   *  (status first, then x, then y). */
+  byReason: Partial<Record<ExclusionReason, number>>;
+}
+
+export interface OlsResult {
+  slope: number;
+  intercept: number;
+  /** Coefficient of determination; 1 for an exact fit (also when y is constant). */
+  r2: number;
+  n: number;
+}
+
+export interface SlopeCI {
+  /** Confidence level, e.g. 0.95. */
+  level: number;
+  lo: number;
+  hi: number;
+  /** Resamples drawn. */
+  resamples: number;
+  /** Resamples whose slope was defined and entered the percentiles. */
+  used: number;
+  /** Resamples with fewer than two distinct widths (slope undefined): skipped. */
+  degenerate: number;
+  /** Seed of the bootstrap PRNG. */
+  seed: number | string;
+  method: 'percentile, seeds resampled with replacement';
+}
+
+export interface PowerLawFit {
+  /** Fitted exponent (d log y / d log x); null when fewer than 2 points or 1 distinct width. */
+  slope: number | null;
+  /** Natural-log intercept: y = exp(intercept) * x^slope. */
+  intercept: number | null;
+  r2: number | null;
+  /** Points that entered the fit. */
+  nPoints: number;
+  /** Distinct seeds among them. */
+  nSeeds: number;
+  /** Distinct widths among them. */
+  nWidths: number;
+  xMin: number | null;
+  xMax: number | null;
+  /** Bootstrap CI of the slope; null when it cannot be formed (see `ciNote`). */
+  ci: SlopeCI | null;
+  /** Why `ci` is null, or a caveat about it. */
+  ciNote: string | null;
+  excluded: ExclusionSummary;
+}
+
+export interface BootstrapOptions {
+  /** Number of bootstrap resamples (e.g. 2000). */
+  resamples: number;
+  /** PRNG seed: the same seed and data give the same CI. */
+  seed: number | string;
+  /** Confidence level, default 0.95. */
+  level?: number;
+  /**
+   * Minimum fraction of resamples that must have a defined slope for the CI to be reported
+   * (default 0.5). Degenerate resamples are skipped, so the CI is conditional on a defined slope.
+   */
+  minValidFraction?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PRNG
+
+/** 32-bit FNV-1a hash of a string, used to turn string seeds into PRNG state. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * A small seeded PRNG (mulberry32) returning floats in [0, 1). Deterministic across platforms:
+ * only 32-bit integer arithmetic.
+ */
+export function createRng(seed: number | string): () => number {
+  let a = typeof seed === 'string' ? hashString(seed) : (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exclusions
+
+/** Split points into those a log-log fit can use and a count of the rest, by reason. */
+export function partitionPoints<P extends FitPoint>(
+  points: readonly P[],
+): { kept: P[]; excluded: ExclusionSummary } {
+  const kept: P[] = [];
+  const byReason: Partial<Record<ExclusionReason, number>> = {};
+  const bump = (r: ExclusionReason) => {
+    byReason[r] = (byReason[r] ?? 0) + 1;
+  };
+  for (const p of points) {
+    if (p.status !== undefined && p.status !== 'ok') bump(`status:${p.status}`);
+    else if (!Number.isFinite(p.x) || p.x <= 0) bump('invalidX');
+    else if (!Number.isFinite(p.y)) bump('nonFiniteY');
+    else if (p.y <= 0) bump('nonPositiveY');
+    else kept.push(p);
+  }
+  return {
+    kept,
+    excluded: { total: points.length, kept: kept.length, excluded: points.length - kept.length, byReason },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// OLS
+
+/**
+ * Ordinary least squares y = intercept + slope * x (two-pass, centred). Returns null when there
+ * are fewer than 2 points or all x are equal (slope undefined).
+ */
+export function ols(xs: readonly number[], ys: readonly number[]): OlsResult | null {
+  const n = xs.length;
+  if (n !== ys.length) throw new Error(`ols: ${n} x values but ${ys.length} y values`);
+  if (n < 2) return null;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += xs[i];
+    my += ys[i];
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = xs[i] - mx;
+    const dy = ys[i] - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  if (!(sxx > 0)) return null;
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  let ssRes = 0;
+  for (let i = 0; i < n; i++) {
+    const r = ys[i] - (intercept + slope * xs[i]);
+    ssRes += r * r;
+  }
+  // Relative tolerance: an exact power law leaves only rounding error in ssRes.
+  const r2 = ssRes <= 1e-24 * Math.max(1, syy) ? 1 : syy > 0 ? 1 - ssRes / syy : 0;
+  return { slope, intercept, r2, n };
+}
+
+/** OLS of ln y on ln x. Points must already be valid (x > 0, y > 0, finite). */
+export function olsLogLog(points: readonly { x: number; y: number }[]): OlsResult | null {
+  return ols(
+    points.map((p) => Math.log(p.x)),
+    points.map((p) => Math.log(p.y)),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bootstrap
+
+/** Per-seed sufficient statistics of (ln x, ln y), shifted by global means for accuracy. */
+interface SeedStats {
+  n: number;
+  sx: number;
+  sy: number;
+  sxx: number;
+  sxy: number;
+  /** Distinct widths of this seed (for the degeneracy test). */
+  xs: Set<number>;
+}
+
+/** Linear-interpolation quantile (R type 7) of sorted values. */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) throw new Error('quantileSorted: empty input');
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.ceil(h);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/**
+ * Percentile bootstrap CI of the log-log slope, resampling seeds with replacement: each
+ * resample draws `nSeeds` seeds (with replacement) and pools all their points. Resamples whose
+ * slope is undefined (one distinct width) are skipped and counted as `degenerate`.
+ * Points must already be valid (see `partitionPoints`). Returns the CI or a reason it is null.
+ */
+export function bootstrapSlopeCI(
+  points: readonly FitPoint[],
+  opts: BootstrapOptions,
+): { ci: SlopeCI | null; note: string | null } {
+  const level = opts.level ?? 0.95;
+  const minValid = opts.minValidFraction ?? 0.5;
+  if (!(level > 0 && level < 1)) throw new Error(`bootstrap: level must be in (0, 1), got ${level}`);
+  if (!Number.isInteger(opts.resamples) || opts.resamples < 1)
+    throw new Error(`bootstrap: resamples must be a positive integer, got ${opts.resamples}`);
+
+  const bySeed = new Map<string, FitPoint[]>();
+  for (const p of points) {
+    const k = `${typeof p.seed}:${p.seed}`;
+    let arr = bySeed.get(k);
+    if (!arr) bySeed.set(k, (arr = []));
+    arr.push(p);
+  }
+  // Deterministic seed order independent of input order.
+  const keys = [...bySeed.keys()].sort();
+  if (keys.length < 2) {
+    return { ci: null, note: `bootstrap over seeds needs at least 2 seeds, got ${keys.length}` };
+  }
+  let mx = 0;
+  let my = 0;
+  for (const p of points) {
+    mx += Math.log(p.x);
+    my += Math.log(p.y);
+  }
+  mx /= points.length;
+  my /= points.length;
+  const stats: SeedStats[] = keys.map((k) => {
+    const s: SeedStats = { n: 0, sx: 0, sy: 0, sxx: 0, sxy: 0, xs: new Set() };
+    for (const p of bySeed.get(k)!) {
+      const lx = Math.log(p.x) - mx;
+      const ly = Math.log(p.y) - my;
+      s.n++;
+      s.sx += lx;
+      s.sy += ly;
+      s.sxx += lx * lx;
+      s.sxy += lx * ly;
+      s.xs.add(p.x);
+    }
+    return s;
+  });
+
+  const rng = createRng(opts.seed);
+  const k = stats.length;
+  const slopes: number[] = [];
+  let degenerate = 0;
+  const picks = new Array<number>(k);
+  for (let b = 0; b < opts.resamples; b++) {
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    for (let j = 0; j < k; j++) {
+      const i = Math.floor(rng() * k);
+      picks[j] = i;
+      const s = stats[i];
+      n += s.n;
+      sx += s.sx;
+      sy += s.sy;
+      sxx += s.sxx;
+      sxy += s.sxy;
+    }
+    // Degenerate: fewer than two distinct widths across the drawn seeds.
+    let first: number | undefined;
+    let distinct = false;
+    for (let j = 0; j < k && !distinct; j++) {
+      for (const x of stats[picks[j]].xs) {
+        if (first === undefined) first = x;
+        else if (x !== first) {
+          distinct = true;
+          break;
+        }
+      }
+    }
+    const den = sxx - (sx * sx) / n;
+    if (!distinct || !(den > 0)) {
+      degenerate++;
+      continue;
+    }
+    slopes.push((sxy - (sx * sy) / n) / den);
+  }
+  const used = slopes.length;
+  if (used < Math.max(2, minValid * opts.resamples)) {
+    return {
+      ci: null,
+      note: `only ${used} of ${opts.resamples} bootstrap resamples had two or more distinct widths`,
+    };
+  }
+  slopes.sort((a, b) => a - b);
+  const alpha = (1 - level) / 2;
+  const ci: SlopeCI = {
+    level,
+    lo: quantileSorted(slopes, alpha),
+    hi: quantileSorted(slopes, 1 - alpha),
+    resamples: opts.resamples,
+    used,
+    degenerate,
+    seed: opts.seed,
+    method: 'percentile, seeds resampled with replacement',
+  };
+  const note =
+    degenerate > 0
+      ? `${degenerate} of ${opts.resamples} resamples had a single distinct width and were skipped`
+      : keys.length < 5
+        ? `only ${keys.length} seeds: the bootstrap CI is coarse`
+        : null;
+  return { ci, note };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fit
+
+/**
+ * Fit y = A x^slope to one group's points: drop invalid/diverged points (counted), OLS of
+ * ln y on ln x over all remaining (seed, width) points, and a seed-bootstrap CI of the slope.
+ */
+export function fitPowerLaw(points: readonly FitPoint[], opts: BootstrapOptions): PowerLawFit {
+  const { kept, excluded } = partitionPoints(points);
+  const fit = olsLogLog(kept);
+  const widths = new Set(kept.map((p) => p.x));
+  const seeds = new Set(kept.map((p) => `${typeof p.seed}:${p.seed}`));
+  let ci: SlopeCI | null = null;
+  let ciNote: string | null = null;
+  if (fit === null) {
+    ciNote =
+      kept.length < 2
+        ? `fewer than 2 valid points (${kept.length})`
+        : 'a single distinct width: slope undefined';
+  } else {
+    ({ ci, note: ciNote } = bootstrapSlopeCI(kept, opts));
+  }
+  const xsKept = kept.map((p) => p.x);
+  return {
+    slope: fit?.slope ?? null,
+    intercept: fit?.intercept ?? null,
+    r2: fit?.r2 ?? null,
+    nPoints: kept.length,
+    nSeeds: seeds.size,
+    nWidths: widths.size,
+    xMin: xsKept.length ? Math.min(...xsKept) : null,
+    xMax: xsKept.length ? Math.max(...xsKept) : null,
+    ci,
+    ciNote,
+    excluded,
+  };
+}
+
+/** y on the fitted line at x; null when the fit has no slope. */
+export function predict(fit: Pick<PowerLawFit, 'slope' | 'intercept'>, x: number): number | null {
+  if (fit.slope === null || fit.intercept === null) return null;
+  return Math.exp(fit.intercept + fit.slope * Math.log(x));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grouping
+
+/** Values a group key may take (what JSON rows carry). */
+export type KeyValue = string | number | boolean | null;
+
+export interface Group<R> {
+  /** The key fields' values for this group, e.g. { dataset: 'mnist', depth: 2 }. */
+  key: Record<string, KeyValue>;
+  /** A readable, stable id such as `dataset=mnist,depth=2`. */
+  id: string;
+  rows: R[];
+}
+
+/**
+ * Group rows by the values of `keys` (in the given field order). Groups come out in order of
+ * first appearance; rows keep their input order. A missing field groups as null. Throws when a
+ * key field holds an object or array (not a usable group key).
+ */
+export function groupBy<R extends object>(rows: readonly R[], keys: readonly (keyof R & string)[]): Group<R>[] {
+  const groups = new Map<string, Group<R>>();
+  for (const row of rows) {
+    const key: Record<string, KeyValue> = {};
+    for (const k of keys) {
+      const v: unknown = row[k];
+      if (v === undefined || v === null) key[k] = null;
+      else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') key[k] = v;
+      else throw new Error(`groupBy: field '${k}' is not a scalar (${typeof v})`);
+    }
+    // JSON of the typed values keeps 1 and '1' apart; the readable id is separate.
+    const sig = JSON.stringify(keys.map((k) => key[k]));
+    let g = groups.get(sig);
+    if (!g) {
+      g = { key, id: keys.map((k) => `${k}=${String(key[k])}`).join(','), rows: [] };
+      groups.set(sig, g);
+    }
+    g.rows.push(row);
+  }
+  return [...groups.values()];
+}
+
+/** One group's fit, with its key fields. */
+export interface GroupFit {
+  key: Record<string, KeyValue>;
+  id: string;
+  fit: PowerLawFit;
+}
+
+/**
+ * Group rows by `keys` and fit each group. `toPoint` maps a row to its fit point (default: the
+ * row itself, when rows already have x/y/seed fields). Each group's bootstrap gets its own PRNG
+ * stream derived from `opts.seed` and the group id, so adding a group never changes another's CI.
+ */
+export function fitGroups<R extends object>(
+  rows: readonly R[],
+  keys: readonly (keyof R & string)[],
+  opts: BootstrapOptions,
+  toPoint?: (row: R) => FitPoint,
+): GroupFit[] {
+  const map = toPoint ?? ((r: R) => r as unknown as FitPoint);
+  return groupBy(rows, keys).map((g) => ({
+    key: g.key,
+    id: g.id,
+    fit: fitPowerLaw(g.rows.map(map), { ...opts, seed: `${opts.seed}/${g.id}` }),
+  }));
+}

@@ -1,0 +1,119 @@
+// Opens a sample report (FAKE data) from file:// in headless Debian chromium, with the network
+// unreachable by construction (every non-file request is aborted and counted), and checks that
+// every figure re-rendered interactively without console errors. Screenshots go to test-output/.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { renderReportHtml, toCsv } from '../../stages/report/html.ts';
+import { sampleReportInput } from './sample.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUT = join(process.cwd(), 'test-output');
+
+describe('report: in a browser (headless chromium, file://, offline)', function () {
+  this.timeout(120_000);
+  let browser: Browser | undefined;
+  let dir = '';
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+      this.skip();
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    dir = mkdtempSync(join(tmpdir(), 'weakcorr-report-'));
+    mkdirSync(OUT, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const interactive of [true, false]) {
+    it(`renders every figure with no console errors (${interactive ? 'interactive' : 'static only'})`, async () => {
+      const input = sampleReportInput({ interactive });
+      const html = await renderReportHtml(input);
+      const file = join(dir, `report-${interactive ? 'interactive' : 'static'}.html`);
+      writeFileSync(file, html);
+      writeFileSync(join(OUT, `report-${interactive ? 'interactive' : 'static'}.html`), html);
+
+      const page = await browser!.newPage({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
+      const errors: string[] = [];
+      const external: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+        external.push(url);
+        return route.abort();
+      });
+      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+
+      const nFigures = input.figures.length + 1; // + the run timeline
+      if (interactive) {
+        await page.waitForFunction((n) => document.querySelectorAll('.chart.interactive').length === n, nFigures, {
+          timeout: 30_000,
+        });
+      }
+      const figures = await page.$$eval('.chart', (els) =>
+        els.map((el) => {
+          const svg = el.querySelector('svg');
+          return {
+            interactive: el.classList.contains('interactive'),
+            hasStatic: !!el.querySelector('.static'),
+            svg: !!svg || !!el.querySelector('canvas'),
+            marks: svg ? svg.querySelectorAll('.role-mark path, .role-mark line, .role-mark text, .role-mark rect').length : 0,
+            width: svg ? svg.getBoundingClientRect().width : 0,
+          };
+        }),
+      );
+      assert.equal(figures.length, nFigures);
+      for (const [i, f] of figures.entries()) {
+        assert.ok(f.svg, `figure ${i + 1} has no svg/canvas`);
+        assert.ok(f.marks > 0, `figure ${i + 1} has no marks`);
+        assert.ok(f.width > 100, `figure ${i + 1} is ${f.width}px wide`);
+        assert.equal(f.interactive, interactive, `figure ${i + 1} interactive=${f.interactive}`);
+        assert.equal(f.hasStatic, !interactive, `figure ${i + 1}: static SVG ${f.hasStatic ? 'kept' : 'gone'}`);
+      }
+      if (interactive) {
+        // Tooltips: hovering a point of the first figure shows the vega-tooltip box.
+        const point = await page.$('#fig-fig1-c02 .live .role-mark.points_marks path, #fig-fig1-c02 .live .points_marks path');
+        assert.ok(point, 'no point mark in the interactive first figure');
+        await point.hover({ force: true });
+        await page.waitForSelector('#vg-tooltip-element.visible', { timeout: 5_000 });
+        const tip = await page.textContent('#vg-tooltip-element');
+        assert.match(tip ?? '', /seed/);
+      }
+      // The CSV link downloads the figure's data, offline.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#fig-estimators .downloads a[download]')]);
+      assert.equal(download.suggestedFilename(), 'fig-estimators.csv');
+      const csvPath = await download.path();
+      assert.equal(readFileSync(csvPath, 'utf8'), toCsv(input.figures.find((f) => f.id === 'estimators')!.data));
+      // The escaped text stays text.
+      assert.equal(await page.$$eval('header h1 b, main > p b', (e) => e.length), 0);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(external, []);
+      await page.screenshot({ path: join(OUT, `report-${interactive ? 'interactive' : 'static'}.png`), fullPage: true });
+      await page.close();
+    });
+  }
+});

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import {
+  escapeHtml,
+  jsonForScript,
+  prettyJson,
+  renderReportHtml,
+  textDataUri,
+  toCsv,
+  type JsonValue,
+} from '../../stages/report/html.ts';
+import { renumberSvgIds, type DataRow } from '../../stages/report/render-svg.ts';
+import { sampleReportInput } from './sample.ts';
+
+/** Minimal RFC 4180 parser (quoted fields, doubled quotes, newlines inside quotes). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let i = 0;
+  let quoted = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 2);
+      else if (c === '"') (quoted = false), i++;
+      else (field += c), i++;
+    } else if (c === '"') (quoted = true), i++;
+    else if (c === ',') row.push(field), (field = ''), i++;
+    else if (c === '\n') row.push(field), rows.push(row), (row = []), (field = ''), i++;
+    else (field += c), i++;
+  }
+  if (field !== '' || row.length) row.push(field), rows.push(row);
+  return rows;
+}
+
+/** The HTML with the contents of <script> and <style> elements removed. */
+function markupOnly(html: string): string {
+  return html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '<script></script>').replace(/<style\b[^>]*>[\s\S]*?<\/style>/gi, '<style></style>');
+}
+
+/** Every attribute value of every tag in the markup (outside scripts and styles). */
+function attributes(html: string): { tag: string; name: string; value: string }[] {
+  const out: { tag: string; name: string; value: string }[] = [];
+  for (const t of markupOnly(html).matchAll(/<([a-zA-Z][\w:-]*)((?:\s+[^\s=>]+(?:="[^"]*"|='[^']*')?)*)\s*\/?>/g)) {
+    for (const a of t[2].matchAll(/([^\s=>]+)(?:="([^"]*)"|='([^']*)')?/g)) out.push({ tag: t[1], name: a[1].toLowerCase(), value: a[2] ?? a[3] ?? '' });
+  }
+  return out;
+}
+
+const unescapeAttr = (s: string) =>
+  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+describe('report/html', function () {
+  this.timeout(60_000);
+  let html = '';
+  const input = sampleReportInput();
+
+  before(async () => {
+    html = await renderReportHtml(input);
+  });
+
+  it('is self-contained: no external src/href/url(), no script src, no link or iframe', () => {
+    const attrs = attributes(html);
+    const refs = attrs.filter((a) => ['src', 'href', 'xlink:href', 'action', 'poster', 'srcset', 'data'].includes(a.name));
+    assert.ok(refs.length > 0);
+    for (const a of refs) {
+      assert.ok(!/^\s*(https?:)?\/\//i.test(a.value), `external ${a.tag} ${a.name}=${a.value.slice(0, 80)}`);
+      assert.ok(/^(#|data:)/.test(a.value), `unexpected ${a.tag} ${a.name}=${a.value.slice(0, 80)}`);
+    }
+    assert.equal(attrs.filter((a) => a.tag === 'script' && a.name === 'src').length, 0);
+    assert.doesNotMatch(markupOnly(html), /<(link|iframe|img|object|embed)\b/i);
+    assert.doesNotMatch(html.match(/<style>([\s\S]*?)<\/style>/)![1], /url\(|@import/);
+    // Scripts: the three bundles + the client script + one JSON spec per figure (and the timeline).
+    const opens = html.match(/<script\b/gi)!.length;
+    assert.equal(opens, html.match(/<\/script>/gi)!.length);
+    assert.equal(opens, 4 + input.figures.length + 1);
+    // No fetch of remote resources from our own code; the bundles are the only other scripts.
+    assert.equal((html.match(/<script type="application\/json"/g) ?? []).length, input.figures.length + 1);
+  });
+
+  it('offers each figure’s data as a CSV data: URI that matches the data', () => {
+    const links = attributes(html).filter((a) => a.tag === 'a' && a.name === 'href' && a.value.startsWith('data:text/csv'));
+    assert.equal(links.length, input.figures.length + 1);
+    for (const [i, fig] of input.figures.entries()) {
+      const uri = unescapeAttr(links[i].value);
+      const prefix = 'data:text/csv;charset=utf-8,';
+      assert.ok(uri.startsWith(prefix));
+      const csv = decodeURIComponent(uri.slice(prefix.length));
+      assert.equal(csv, toCsv(fig.data));
+      const parsed = parseCsv(csv);
+      const cols = parsed[0];
+      assert.equal(parsed.length - 1, fig.data.length);
+      fig.data.forEach((row, r) => {
+        cols.forEach((c, j) => {
+          const v = row[c];
+          const cell = parsed[r + 1][j];
+          if (v === null || v === undefined) assert.equal(cell, '');
+          else if (typeof v === 'number') assert.equal(Number(cell), v, `${fig.id} row ${r} ${c}`);
+          else assert.equal(cell, String(v));
+        });
+      });
+    }
+    // Download names.
+    const names = attributes(html).filter((a) => a.tag === 'a' && a.name === 'download').map((a) => a.value);
+    assert.deepEqual(names, [...input.figures.map((f) => `fig-${f.id}.csv`), 'fig-timeline.csv']);
+  });
+
+  it('writes CSV fields per RFC 4180', () => {
+    const rows: DataRow[] = [
+      { a: 'plain', b: 1.5, c: null },
+      { a: 'with, comma', b: -2e-7, c: true },
+      { a: 'quote " inside', b: Number.NaN, c: 'line\nbreak' },
+      { a: ' padded ', d: 'only here' },
+    ];
+    const csv = toCsv(rows);
+    assert.equal(
+      csv,
+      'a,b,c,d\nplain,1.5,,\n"with, comma",-2e-7,true,\n"quote "" inside",NaN,"line\nbreak",\n" padded ",,,only here\n',
+    );
+    assert.deepEqual(parseCsv(csv)[3], ['quote " inside', 'NaN', 'line\nbreak', '']);
+    assert.equal(toCsv([], ['x', 'y']), 'x,y\n');
+    assert.equal(decodeURIComponent(textDataUri('a,b\n1,"#"\n').split(',').slice(1).join(',')), 'a,b\n1,"#"\n');
+  });
+
+  it('escapes text everywhere, and the embedded specs parse back to the input specs', () => {
+    assert.match(html, /<title>weakcorr — SAMPLE report with FAKE data &lt;test fixture&gt;<\/title>/);
+    assert.match(html, /Escaping check: &lt;b&gt;not bold&lt;\/b&gt; &amp; &quot;quotes&quot;/);
+    // The config's '</script><script>alert(1)</script>' is shown as text, never as markup.
+    assert.ok(!html.includes('<script>alert(1)'));
+    assert.match(html, /&lt;\/script&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+    for (const fig of input.figures) {
+      const m = html.match(new RegExp(`<script type="application/json" id="spec-fig-${fig.id}">([\\s\\S]*?)</script>`));
+      assert.ok(m, fig.id);
+      assert.deepEqual(JSON.parse(m[1]), JSON.parse(JSON.stringify(fig.spec)));
+    }
+    const tricky: JsonValue = { s: '</script><!-- \u2028 & <b>' };
+    const enc = jsonForScript(tricky);
+    assert.doesNotMatch(enc, /[<>&\u2028]/);
+    assert.deepEqual(JSON.parse(enc), tricky);
+    assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('shows the headline table, figures with captions, and the provenance', () => {
+    const headline = html.match(/<table class="headline">([\s\S]*?)<\/table>/)![1];
+    assert.equal((headline.match(/<tr>/g) ?? []).length, 1 + input.headline.length);
+    for (const h of ['Claim', 'Paper', 'Theory guide (expected)', 'Measured slope [95% CI]', 'R²', 'n points (seeds)']) assert.ok(headline.includes(h), h);
+    const first = input.headline[0];
+    const fmt = (v: number) => v.toFixed(2).replace('-', '\u2212');
+    assert.ok(headline.includes(`<strong>${fmt(first.slope!)}</strong> [${fmt(first.ciLo!)}, ${fmt(first.ciHi!)}]`));
+    assert.equal((html.match(/<figure>/g) ?? []).length, input.figures.length + 1);
+    assert.equal((html.match(/<div class="static"><svg /g) ?? []).length, input.figures.length + 1);
+    for (const f of input.figures) assert.ok(html.includes(escapeHtml(f.caption)), f.id);
+    assert.match(html, /<code>0123456789abcdef0123456789abcdef01234567<\/code> on <code>main<\/code> <span class="dirty">/);
+    for (const s of ['Executed', 'Cached (reused)', 'Failed', 'Diverged (excluded from fits)', 'Run timeline', 'vega-embed', '1 min 37 s'])
+      assert.ok(html.includes(s), s);
+    // Arrays of scalars stay on one line in the config dump.
+    assert.ok(html.includes('&quot;widths&quot;: [8, 16, 32, 64, 128, 256, 512, 1024]'));
+  });
+
+  it('gives every id in the page once (SVG clip paths are scoped per figure)', () => {
+    const ids = attributes(html).filter((a) => a.name === 'id').map((a) => a.value);
+    const dup = ids.filter((v, i) => ids.indexOf(v) !== i);
+    assert.deepEqual(dup, []);
+    // Every url(#...) reference points at an id of the page.
+    const idSet = new Set(ids);
+    for (const m of markupOnly(html).matchAll(/url\(#([^)]+)\)/g)) assert.ok(idSet.has(m[1]), m[1]);
+    assert.equal(
+      renumberSvgIds('<svg><clipPath id="clip7"/><g clip-path="url(#clip7)"/><use href="#clip7"/><a id="z"/></svg>', 'f-'),
+      '<svg><clipPath id="f-1"/><g clip-path="url(#f-1)"/><use href="#f-1"/><a id="f-2"/></svg>',
+    );
+  });
+
+  it('is deterministic, and static-only without scripts when interactive = false', async () => {
+    assert.equal(await renderReportHtml(sampleReportInput()), html);
+    const stat = await renderReportHtml(sampleReportInput({ interactive: false }));
+    assert.doesNotMatch(stat, /<script/i);
+    assert.equal((stat.match(/<div class="static"><svg /g) ?? []).length, input.figures.length + 1);
+    assert.ok(stat.length < 0.6 * html.length);
+  });
+
+  it('pretty-prints JSON that parses back', () => {
+    const v: JsonValue = { a: [1, 2, 3], b: { c: [], d: {}, e: [{ f: 'x' }], g: null }, h: 'long '.repeat(40).split(' ') };
+    assert.deepEqual(JSON.parse(prettyJson(v)), v);
+    assert.equal(prettyJson({ a: [1, 2] }), '{\n  "a": [1, 2]\n}');
+  });
+});
