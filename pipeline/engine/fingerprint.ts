@@ -33,6 +33,8 @@ export interface KeyComponents {
   runtime: JsonObject;
   /** matrix values: part of the identity, so two tasks of one stage never share a key */
   axes: JsonObject;
+  /** only for perExperiment stages */
+  experiment?: string;
 }
 
 export function taskKey(c: KeyComponents): TaskKey {
@@ -45,6 +47,7 @@ export function taskKey(c: KeyComponents): TaskKey {
       inputs: c.inputs,
       runtime: c.runtime,
       axes: c.axes,
+      ...(c.experiment === undefined ? {} : { experiment: c.experiment }),
     }),
   ) as TaskKey;
 }

@@ -54,6 +54,7 @@ export class Planner {
       inputs,
       runtime: await this.stageRuntime(task.stage),
       axes: task.axes,
+      ...(task.stage.perExperiment ? { experiment: this.experiment } : {}),
     };
     return { key: taskKey(components), components };
   }

@@ -1,6 +1,6 @@
 // Messages between the scheduler (parent) and its worker processes.
 import type { OutputEntry } from './store.ts';
-import type { InputTask, JsonObject } from './types.ts';
+import type { InputTask, JsonObject, LineageEntry } from './types.ts';
 
 export interface TaskAssignment {
   id: string;
@@ -9,6 +9,8 @@ export interface TaskAssignment {
   axes: JsonObject;
   params: JsonObject;
   inputs: Record<string, InputTask[]>;
+  experiment: string;
+  lineage: LineageEntry[];
 }
 
 export type ToWorker = { type: 'run'; projectModule: string; storeDir: string; task: TaskAssignment };

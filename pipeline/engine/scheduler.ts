@@ -6,7 +6,8 @@ import { readOutputs, type Planner, type Resolved } from './planner.ts';
 import { WorkerPool } from './pool.ts';
 import type { Reporter } from './reporter.ts';
 import type { OutputEntry } from './store.ts';
-import type { InputTask } from './types.ts';
+import type { InputTask, LineageEntry } from './types.ts';
+import { publishOutputs } from './publish.ts';
 
 export type FinalState = 'executed' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
@@ -40,6 +41,10 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+function lineageOf(r: { id: string; stage: string; startedAt: string; endedAt: string; durationMs: number; host: string }, ranThisRun: boolean): LineageEntry {
+  return { id: r.id, stage: r.stage, startedAt: r.startedAt, endedAt: r.endedAt, durationMs: r.durationMs, host: r.host, ranThisRun };
+}
+
 export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOptions): Promise<RunSummary> {
   const began = Date.now();
   const selected = new Set(tasks);
@@ -50,6 +55,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   const pool = new WorkerPool(opts.jobs, planner.project.module, planner.store.dir);
   const { reporter } = opts;
   const executing = new Set<TaskNode>();
+  const timings = new Map<TaskNode, LineageEntry>();
   const order = new Map(tasks.map((t, i) => [t, i]));
   let active = 0;
   let interrupted = false;
@@ -116,6 +122,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           const record = await planner.cached(resolved.key, task.id);
           flushWarnings();
           if (record) {
+            timings.set(task, lineageOf(record, false));
+            await publishOutputs(planner, task, record.outputs);
             reporter.taskEnded(task.id, 'cached');
             settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key: resolved.key }, record.outputs);
             return;
@@ -162,6 +170,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           // Another run may have computed it while we waited for the lock.
           const record = await planner.cached(key, task.id);
           if (record) {
+            timings.set(task, lineageOf(record, false));
+            await publishOutputs(planner, task, record.outputs);
             reporter.taskEnded(task.id, 'cached');
             settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key }, record.outputs);
             return;
@@ -171,7 +181,10 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const logs: string[] = [];
         reporter.taskStarted(task.id);
         const outs = await pool.run(
-          { id: task.id, stage: task.stage.name, key, axes: task.axes, params: task.params, inputs: inputsOf(task) },
+          {
+            id: task.id, stage: task.stage.name, key, axes: task.axes, params: task.params, inputs: inputsOf(task),
+            experiment: planner.experiment, lineage: task.stage.wantsLineage ? lineageUpstreamOf(task) : [],
+          },
           {
             progress: (done, total, message) => reporter.taskProgress(task.id, done, total, message),
             log: (message) => {
@@ -183,6 +196,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const record = planner.newRecord(task, resolved, outs, started, logs);
         await planner.store.writeRecord(record);
         await planner.store.writeIndex(planner.experiment, task.id, key);
+        timings.set(task, lineageOf(record, true));
+        await publishOutputs(planner, task, outs);
         reporter.taskEnded(task.id, 'executed', undefined, record.durationMs);
         settle(task, { id: task.id, stage: task.stage.name, state: 'executed', key, durationMs: record.durationMs }, outs);
       } catch (e) {
@@ -191,6 +206,18 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         executing.delete(task);
         await release?.().catch(() => {});
       }
+    };
+
+    const lineageUpstreamOf = (task: TaskNode): LineageEntry[] => {
+      const seen = new Set<TaskNode>();
+      const stack = [...task.deps];
+      while (stack.length) {
+        const t = stack.pop()!;
+        if (seen.has(t)) continue;
+        seen.add(t);
+        stack.push(...t.deps);
+      }
+      return tasks.filter((t) => seen.has(t)).map((t) => timings.get(t)!).filter(Boolean);
     };
 
     const inputsOf = (task: TaskNode): Record<string, InputTask[]> => {

@@ -43,6 +43,8 @@ export async function createTaskContext(
     axes: task.axes,
     params: task.params,
     inputs: task.inputs,
+    experiment: task.experiment,
+    lineage: task.lineage,
     tmpDir,
     signal,
     async readBytes(ref: ArtifactRef) {

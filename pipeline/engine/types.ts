@@ -45,6 +45,11 @@ export interface OutputSpec {
   schema?: JsonObject;
   /** An optional output may be left unwritten (e.g. saved parameters, only when a config asks). */
   optional?: boolean;
+  /**
+   * Also copy the artifact to this path (relative to the project root; `{experiment}` is replaced
+   * by the experiment name) after every run that builds or reuses it, e.g. 'reports/{experiment}/index.html'.
+   */
+  publish?: string;
 }
 
 export interface StageDecl {
@@ -60,7 +65,23 @@ export interface StageDecl {
   runtime?: () => JsonObject | Promise<JsonObject>;
   /** A short human description for `dag` and docs. */
   description?: string;
+  /** The experiment's name enters the key (the stage writes it into its output, e.g. a report title). */
+  perExperiment?: boolean;
+  /** The task receives `ctx.lineage`: timing records of every task upstream of it (for provenance). */
+  wantsLineage?: boolean;
   run(ctx: TaskContext): Promise<void>;
+}
+
+/** When and where an upstream task was computed, from its record. */
+export interface LineageEntry {
+  id: string;
+  stage: string;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  host: string;
+  /** computed by the current run (false: reused from the cache) */
+  ranThisRun: boolean;
 }
 
 /** One upstream task's outputs as a downstream task sees them. */
@@ -82,6 +103,10 @@ export interface ArtifactRef {
 export interface TaskContext {
   id: string;
   stage: string;
+  /** Name of the experiment being run (enters the key only for `perExperiment` stages). */
+  experiment: string;
+  /** Upstream timing records, for stages with `wantsLineage` (empty otherwise). */
+  lineage: LineageEntry[];
   /** This task's matrix values, by axis name. */
   axes: JsonObject;
   /** The declared params' values, by config key. */

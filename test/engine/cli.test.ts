@@ -195,6 +195,21 @@ describe('engine: failures, interruptions, concurrency', function () {
     assert.deepEqual(runOk(toy).executed, []);
   });
 
+  it('publishes declared artifacts after every run, gives lineage, and keys per-experiment stages by experiment', () => {
+    runOk(toy);
+    const published = path.join(toy.dir, 'out/default/sum.json');
+    const sum = JSON.parse(fs.readFileSync(published, 'utf8'));
+    assert.equal(sum.sum, 4 + 16 + 36);
+    assert.equal(sum.experiment, 'default');
+    assert.deepEqual(sum.upstream, ['gen@i1', 'gen@i2', 'gen@i3', 'square@i1', 'square@i2', 'square@i3']);
+    fs.rmSync(published);
+    assert.deepEqual(runOk(toy).executed, []);
+    assert.equal(JSON.parse(fs.readFileSync(published, 'utf8')).sum, 56, 'restored from the cache');
+    fs.copyFileSync(path.join(toy.dir, 'experiments/default.json'), path.join(toy.dir, 'experiments/other.json'));
+    assert.deepEqual(runOk(toy, ['--experiment', 'other']).executed, ['total'], 'only the per-experiment stage re-runs');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(toy.dir, 'out/other/sum.json'), 'utf8')).experiment, 'other');
+  });
+
   it('dag prints text, mermaid and dot', () => {
     assert.match(toy.cli(['dag']).stdout, /square\s+3 task\(s\)\s+<- gen/);
     assert.match(toy.cli(['dag', '--format', 'mermaid']).stdout, /gen --> square/);

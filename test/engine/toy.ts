@@ -59,14 +59,15 @@ export const square: StageDecl = {
 export const TOTAL = stageFile(`
 // total: one task over every square task.
 export const total: StageDecl = {
-  name: 'total', module: import.meta.url, params: [],
+  name: 'total', module: import.meta.url, params: [], perExperiment: true, wantsLineage: true,
   needs: [{ stage: 'square', on: {}, outputs: ['value'] }],
-  outputs: { sum: { kind: 'json' } },
+  outputs: { sum: { kind: 'json', publish: 'out/{experiment}/sum.json' } },
   async run(ctx) {
     note(ctx.id);
     let sum = 0;
     for (const t of ctx.inputs.square) sum += (await ctx.readJson<{ value: number }>(t.outputs.value)).value;
-    await ctx.writeJson('sum', { sum, n: ctx.inputs.square.length });
+    const upstream = ctx.lineage.map((l) => l.id).sort();
+    await ctx.writeJson('sum', { sum, n: ctx.inputs.square.length, experiment: ctx.experiment, upstream });
   },
 };
 `);
