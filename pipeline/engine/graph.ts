@@ -171,7 +171,9 @@ export function buildGraph(stages: StageDecl[], config: JsonObject): TaskGraph {
         let index = indexes.get(need.stage);
         if (!index) indexes.set(need.stage, (index = new UpstreamIndex(byStage.get(need.stage) ?? [])));
         const deps = index.match(axes, matchingAxes(stage, need, upstream));
-        if (deps.length === 0)
+        // An upstream stage with no tasks at all (an empty grid in this experiment) is fine;
+        // tasks that exist but match nothing are a wiring or config mistake.
+        if (deps.length === 0 && (byStage.get(need.stage)?.length ?? 0) > 0)
           throw new GraphError(`task '${id}' needs stage '${need.stage}', but no task of it matches ${JSON.stringify(axes)}`);
         for (const out of need.outputs ?? [])
           if (!upstream.outputs[out]) throw new GraphError(`stage '${stage.name}' reads output '${out}' of stage '${need.stage}', which has outputs: ${Object.keys(upstream.outputs).join(', ')}`);
