@@ -7,8 +7,10 @@ import type { TaskNode } from './graph.ts';
 import type { Planner } from './planner.ts';
 import type { OutputEntry } from './store.ts';
 
+/** Published paths are relative to the project root, or to $WEAKCORR_PUBLISH_ROOT when set (tests). */
 export function publishPath(planner: Planner, template: string): string {
-  return path.resolve(planner.project.root, template.replaceAll('{experiment}', planner.experiment));
+  const root = process.env.WEAKCORR_PUBLISH_ROOT || planner.project.root;
+  return path.resolve(root, template.replaceAll('{experiment}', planner.experiment));
 }
 
 export async function publishOutputs(planner: Planner, task: TaskNode, outputs: Record<string, OutputEntry>): Promise<void> {
