@@ -2,7 +2,8 @@
 import { createLogUpdate } from 'log-update';
 
 export interface Reporter {
-  start(total: number, jobs: number): void;
+  /** `ids`: every task of the run (their stage, before '@', groups the ETA's duration estimates). */
+  start(ids: string[], jobs: number): void;
   taskStarted(id: string): void;
   taskProgress(id: string, done: number, total: number, message?: string): void;
   taskLog(id: string, message: string): void;
@@ -19,10 +20,24 @@ function fmtDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** Shared counting and ETA: the mean executed duration times the tasks left, over the jobs. */
+const stageOf = (id: string): string => id.split('@')[0]!;
+
+/**
+ * Shared counting and ETA: each unfinished task is expected to take its stage's mean executed
+ * duration so far (the overall mean for stages with none yet), spread over the jobs.
+ */
 class Tally {
   total = 0;
   jobs = 1;
+  private readonly pending = new Map<string, number>();
+  private readonly stageMs = new Map<string, { ms: number; n: number }>();
+
+  init(ids: string[], jobs: number): void {
+    this.total = ids.length;
+    this.jobs = jobs;
+    for (const id of ids) this.pending.set(stageOf(id), (this.pending.get(stageOf(id)) ?? 0) + 1);
+  }
+
   executed = 0;
   cached = 0;
   failed = 0;
@@ -37,11 +52,19 @@ class Tally {
 
   eta(): string {
     if (this.executed === 0) return '?';
-    const left = this.total - this.finished();
-    const mean = this.execMs / this.executed;
-    let ms = (left * mean) / Math.max(1, Math.min(this.jobs, left));
-    for (const r of this.running.values()) if (r.total > 0) ms -= (mean * r.done) / r.total / this.jobs;
-    return fmtDuration(Math.max(0, ms));
+    const overall = this.execMs / this.executed;
+    const mean = (stage: string): number => {
+      const s = this.stageMs.get(stage);
+      return s ? s.ms / s.n : overall;
+    };
+    let ms = 0;
+    let left = 0;
+    for (const [stage, n] of this.pending) {
+      ms += n * mean(stage);
+      left += n;
+    }
+    for (const [id, r] of this.running) if (r.total > 0) ms -= (mean(stageOf(id)) * r.done) / r.total;
+    return fmtDuration(Math.max(0, ms) / Math.max(1, Math.min(this.jobs, left)));
   }
 
   headline(): string {
@@ -51,7 +74,13 @@ class Tally {
   ended(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', durationMs?: number): void {
     this.running.delete(id);
     this[state]++;
-    if (state === 'executed' && durationMs !== undefined) this.execMs += durationMs;
+    const stage = stageOf(id);
+    this.pending.set(stage, Math.max(0, (this.pending.get(stage) ?? 0) - 1));
+    if (state === 'executed' && durationMs !== undefined) {
+      this.execMs += durationMs;
+      const s = this.stageMs.get(stage) ?? { ms: 0, n: 0 };
+      this.stageMs.set(stage, { ms: s.ms + durationMs, n: s.n + 1 });
+    }
   }
 }
 
@@ -65,10 +94,9 @@ export class PlainReporter implements Reporter {
   private line(s: string): void {
     this.out.write(`${s}\n`);
   }
-  start(total: number, jobs: number): void {
-    this.t.total = total;
-    this.t.jobs = jobs;
-    this.line(`weakcorr: ${total} task(s), ${jobs} job(s)`);
+  start(ids: string[], jobs: number): void {
+    this.t.init(ids, jobs);
+    this.line(`weakcorr: ${ids.length} task(s), ${jobs} job(s)`);
   }
   taskStarted(id: string): void {
     this.t.running.set(id, { started: Date.now(), done: 0, total: 0 });
@@ -105,9 +133,8 @@ export class TtyReporter implements Reporter {
   private timer?: NodeJS.Timeout;
   private readonly render = createLogUpdate(process.stderr);
 
-  start(total: number, jobs: number): void {
-    this.t.total = total;
-    this.t.jobs = jobs;
+  start(ids: string[], jobs: number): void {
+    this.t.init(ids, jobs);
     this.timer = setInterval(() => this.draw(), 200);
     this.timer.unref();
   }

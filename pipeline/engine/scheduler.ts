@@ -62,7 +62,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   let reportedWarnings = 0;
 
   await planner.store.init();
-  reporter.start(tasks.length, opts.jobs);
+  reporter.start(tasks.map((t) => t.id), opts.jobs);
 
   const flushWarnings = (): void => {
     while (reportedWarnings < planner.warnings.length) reporter.warn(planner.warnings[reportedWarnings++]!);
