@@ -42,6 +42,8 @@ describe('fetch: stage declaration', () => {
     const ctx: TaskContext = {
       id: 'fetch/mnist',
       stage: 'fetch',
+      experiment: 'test',
+      lineage: [],
       axes: { dataset: 'mnist' },
       params: {},
       inputs: {},

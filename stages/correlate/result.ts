@@ -1,0 +1,68 @@
+// The 'result' artifact of a correlate task (schemas/correlation-result.schema.json). No tfjs.
+import { readFileSync } from 'node:fs';
+import type { Json, JsonObject } from '../../pipeline/engine/types.ts';
+import { hashKey } from '../model/prng.ts';
+import { paramCounts, resolveSpec, type MlpSpec } from '../model/spec.ts';
+import { exactStat, sampledStat } from './aggregate.ts';
+import type { Measured } from './measure.ts';
+
+export const correlationResultSchema = JSON.parse(
+  readFileSync(new URL('../../schemas/correlation-result.schema.json', import.meta.url), 'utf8'),
+) as JsonObject;
+
+export interface CorrelatePoint {
+  dataset: string;
+  activation: MlpSpec['activation'];
+  depth: number;
+  width: number;
+  seed: number;
+}
+
+/**
+ * Seed of the sampled estimator's index set D for one net: correlate.sampledSeed mixed with the
+ * net's seed, so every seed of a grid point draws its own D (the seed spread then includes
+ * the spread of D) while the same config always draws the same D.
+ */
+export function sampledSetSeed(sampledSeed: number, netSeed: number): number {
+  return hashKey([sampledSeed, netSeed, 0xc0]);
+}
+
+/** One measurement point (theta0, or the end of training): both estimators side by side. */
+export function correlationBlock(m: Measured): { exact: Json; sampled: Json } {
+  const K = m.outputs.length;
+  return {
+    exact: { c01: exactStat(m.exact.c01), c02: exactStat(m.exact.c02), c03: exactStat(m.exact.c03) },
+    sampled: {
+      perLayer: m.sampled.perLayer,
+      setSize: m.sampled.setSize,
+      total: m.sampled.total,
+      seed: m.sampled.setSeed,
+      c02: sampledStat(m.sampled.c02, m.samples, K),
+      c03: sampledStat(m.sampled.c03, m.samples, K),
+    },
+  };
+}
+
+export function buildResult(args: {
+  point: CorrelatePoint;
+  spec: MlpSpec;
+  theta0: Measured;
+  atEnd: Measured | null;
+  wallMs: number;
+  backend: { name: string; tfjsVersion: string };
+}): Json {
+  const r = resolveSpec(args.spec);
+  const m = args.theta0;
+  return {
+    schema: 'weakcorr/correlation-result@1',
+    point: { ...args.point },
+    model: { dIn: r.dIn, sizes: r.sizes, parameterization: r.parameterization, sigmaW: r.sigmaW, sigmaB: r.sigmaB, parameters: paramCounts(r).total },
+    eta: m.eta,
+    samples: m.samples,
+    outputs: m.outputs.length,
+    ...correlationBlock(m),
+    atEnd: args.atEnd ? correlationBlock(args.atEnd) : null,
+    wallMs: Math.round(args.wallMs),
+    backend: args.backend,
+  };
+}

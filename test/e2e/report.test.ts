@@ -1,0 +1,108 @@
+// End to end: the `ci` experiment from an empty cache through every stage to the HTML report,
+// then the caching promises a user relies on, then the report in headless Chromium.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const MIRROR = process.env.WEAKCORR_DATA_MIRROR || path.resolve(REPO, '../shared/datasets');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUT = path.join(REPO, 'test-output');
+
+interface Summary { executed: number; cached: number; failed: number; tasks: { id: string; state: string }[] }
+
+describe('e2e: the ci experiment, from an empty cache to the report', function () {
+  this.timeout(600_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-e2e-'));
+  const env = { ...process.env, WEAKCORR_CACHE: path.join(tmp, 'store'), WEAKCORR_DATA_DIR: path.join(tmp, 'data'), WEAKCORR_PUBLISH_ROOT: tmp, WEAKCORR_DATA_MIRROR: MIRROR, WEAKCORR_OFFLINE: '1', CI: '1' };
+  const report = path.join(tmp, 'reports/ci/index.html');
+  const run = (...args: string[]): Summary => {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), 'run', '--experiment', 'ci', '--jobs', '2', '--json', ...args], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.stderr.slice(-3000));
+    return JSON.parse(r.stdout) as Summary;
+  };
+  const executedIds = (s: Summary): string[] => s.tasks.filter((t) => t.state === 'executed').map((t) => t.id).sort();
+
+  before(function () {
+    if (!fs.existsSync(path.join(MIRROR, 'mnist'))) {
+      console.log(`      skipped: no dataset mirror at ${MIRROR} (set WEAKCORR_DATA_MIRROR)`);
+      this.skip();
+    }
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('builds every stage and a report holding every figure and the headline table', () => {
+    const s = run();
+    assert.equal(s.failed, 0);
+    assert.equal(s.cached, 0);
+    const stages = new Set(s.tasks.map((t) => t.id.split('@')[0]));
+    assert.deepEqual([...stages].sort(), ['correlate', 'fetch', 'fit', 'report', 'train-a1', 'train-a2']);
+    const html = fs.readFileSync(report, 'utf8');
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.match(html, /<\/html>\s*$/);
+    for (const id of ['fig1-c02', 'fig3-c03', 'fig2-lossgap', 'fig4-mse', 'dynamics', 'estimators', 'eq24-test'])
+      assert.ok(html.includes(`id="${id}"`) || html.includes(`fig-${id}`) || html.includes(id), `figure ${id} missing`);
+    assert.match(html, /Fig\. 4 \(A\.2\): MSE_test\(f, f_lin\) vs width, α = 0/);
+    assert.match(html, /Fig\. 1: C\^\{0,2\} vs width/);
+    assert.ok((html.match(/<svg/g) ?? []).length >= 8, 'static SVG figures inline');
+    assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)="https?:/, 'no network resources');
+  });
+
+  it('a second run executes nothing', () => {
+    const s = run();
+    assert.equal(s.executed, 0);
+    assert.equal(s.failed, 0);
+  });
+
+  it('--set of a report-only value re-runs only the report', () => {
+    const s = run('--set', 'report.title=Another title');
+    assert.deepEqual(executedIds(s), ['report']);
+    assert.match(fs.readFileSync(report, 'utf8'), /<title>Another title<\/title>/);
+  });
+
+  it('adding one width runs only the new tasks and their downstream fit and report', () => {
+    const s = run('--set', 'a1.widths=[8,16,32,64,128]');
+    const ids = executedIds(s);
+    assert.ok(ids.includes('fit') && ids.includes('report'));
+    const others = ids.filter((id) => id !== 'fit' && id !== 'report');
+    assert.ok(others.length > 0);
+    for (const id of others) assert.match(id, /^(train-a1|correlate)@.*,w128,/, `${id} should not have re-run`);
+    assert.equal(others.length, 2 * 2 * 1 * 3 * 2, 'datasets x activations x depths x seeds, for train-a1 and correlate');
+  });
+
+  it('opens from file:// in headless Chromium with no console errors, every figure rendered', async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`      skipped: no chromium at ${CHROMIUM} (apt-get install chromium)`);
+      this.skip();
+    }
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+      const errors: string[] = [];
+      const external: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.route('**/*', (route) => {
+        if (route.request().url().startsWith('file:')) return route.continue();
+        external.push(route.request().url());
+        return route.abort();
+      });
+      await page.goto(`file://${report}`);
+      await page.waitForLoadState('load');
+      await page.waitForTimeout(1500);
+      const figures = await page.$$eval('figure', (els) => els.map((el) => el.querySelectorAll('svg path, svg .mark-symbol, canvas').length));
+      assert.ok(figures.length >= 8, `${figures.length} figures`);
+      figures.forEach((marks, i) => assert.ok(marks > 0, `figure ${i + 1} rendered no marks`));
+      assert.deepEqual(errors, []);
+      assert.deepEqual(external, []);
+      fs.mkdirSync(OUT, { recursive: true });
+      await page.screenshot({ path: path.join(OUT, 'e2e-report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
