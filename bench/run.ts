@@ -1,6 +1,8 @@
-// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate]...`
+// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick]...`
 import { benchEngine } from './engine.ts';
 import { benchTrain } from './train.ts';
+import { benchCorrelate } from './correlate.ts';
+import { benchQuick } from './quick.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
@@ -14,4 +16,14 @@ if (want('engine')) {
 if (want('train')) {
   console.log('\n## training step, net + linearization (goal: within 1.5x of PyTorch CPU at the same thread count)');
   for (const line of await benchTrain()) console.log(line);
+}
+
+if (want('correlate')) {
+  console.log('\n## correlate cost per network, depth 2, 160 samples x 10 outputs (goal: time per (x, i) pair under 3x one forward + backward of one sample)');
+  console.table(await benchCorrelate());
+}
+
+if (want('quick')) {
+  console.log('\n## cold `make report` of the default experiment (goal: under 20 minutes with --jobs 2)');
+  for (const line of benchQuick()) console.log(line);
 }
