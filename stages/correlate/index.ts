@@ -7,7 +7,7 @@ import type { ActivationName } from '../model/activations.ts';
 import type { MlpSpec } from '../model/spec.ts';
 import { ensureBackend, modelRuntime } from '../model/runtime.ts';
 import { splitFromBytes, type Split } from '../train/data.ts';
-import type { A1Params } from '../train/protocols.ts';
+import { A1_GRID, type A1Params } from '../train/protocols.ts';
 import { correlationSamples, hostParamsFromBytes } from './inputs.ts';
 import { buildResult, correlationResultSchema, sampledSetSeed, type CorrelatePoint } from './result.ts';
 
@@ -53,13 +53,7 @@ export const correlateStage: StageDecl = {
   module: import.meta.url,
   description: 'Derivative correlations C^{0,1..3} of the A.1 nets at theta0: exact (Taylor mode) and the sampled estimator (Eq. 25)',
   params: [...A1_KEYS.map((k) => `a1.${k}`), ...C_KEYS.map((k) => `correlate.${k}`)],
-  matrix: {
-    dataset: 'a1.datasets',
-    activation: 'a1.activations',
-    depth: { key: 'a1.depths', prefix: 'L' },
-    width: { key: 'a1.widths', prefix: 'w' },
-    seed: { key: 'a1.seeds', prefix: 's' },
-  },
+  matrix: A1_GRID,
   needs: [
     { stage: 'fetch', outputs: ['train_images', 'train_labels'] },
     { stage: 'train-a1', outputs: ['params'], when: 'correlate.atEnd' },

@@ -7,7 +7,7 @@ import { paramCounts, resolveSpec } from '../model/spec.ts';
 import { ensureBackend, modelRuntime } from '../model/runtime.ts';
 import { splitFromBytes, type Split } from './data.ts';
 import type { TrainJob, TrainOutcome } from './loop.ts';
-import { a1Job, a2Job, type A1Params, type A2Params } from './protocols.ts';
+import { A1_GRID, a1Job, a2Job, type A1Params, type A2Params } from './protocols.ts';
 
 export const trainResultSchema = JSON.parse(
   readFileSync(new URL('../../schemas/train-result.schema.json', import.meta.url), 'utf8'),
@@ -82,13 +82,7 @@ export const trainA1Stage: StageDecl = {
   module: import.meta.url,
   description: 'A.1: full-batch GD of an MLP and its linearization (Figures 2, dynamics)',
   params: [...A1_KEYS.map((k) => `a1.${k}`), 'correlate.atEnd'],
-  matrix: {
-    dataset: 'a1.datasets',
-    activation: 'a1.activations',
-    depth: { key: 'a1.depths', prefix: 'L' },
-    width: { key: 'a1.widths', prefix: 'w' },
-    seed: { key: 'a1.seeds', prefix: 's' },
-  },
+  matrix: A1_GRID,
   needs: [{ stage: 'fetch', outputs: ['train_images', 'train_labels'] }],
   outputs,
   runtime: modelRuntime,

@@ -1,4 +1,5 @@
 // The paper's two training protocols (science.md, "Protocols") as TrainJobs.
+import type { MatrixSpec } from '../../pipeline/engine/types.ts';
 import type { ActivationName } from '../model/activations.ts';
 import type { MlpSpec } from '../model/mlp.ts';
 import { gatherScaled, oneHot, permutation, sgdBatches, zscoreInPlace, type Split } from './data.ts';
@@ -17,6 +18,15 @@ export interface A1Params {
   lossScale: number;
   zscore: boolean;
 }
+
+/** The A.1 grid: one network per (dataset, activation, depth, width, seed); train-a1 and correlate share it. */
+export const A1_GRID: MatrixSpec = {
+  dataset: 'a1.datasets',
+  activation: 'a1.activations',
+  depth: { key: 'a1.depths', prefix: 'L' },
+  width: { key: 'a1.widths', prefix: 'w' },
+  seed: { key: 'a1.seeds', prefix: 's' },
+};
 
 export interface A1Point {
   dataset: string;
