@@ -163,6 +163,30 @@ describe('engine: failures, interruptions, concurrency', function () {
     assert.equal(r.json.cached, 5);
   });
 
+  it('Ctrl-C (SIGINT) stops the workers, exits 130, and keeps every task that finished', async () => {
+    const child = toy.spawnCli(['run', '--json'], { TOY_SLOW_ITEM: '3', TOY_SLEEP_MS: '60000' });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const deadline = Date.now() + 30_000;
+    while (!fs.existsSync(toy.mark)) {
+      if (Date.now() > deadline) throw new Error('slow task never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const started = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.once('exit', r));
+    assert.equal(code, 130);
+    assert.ok(Date.now() - started < 10_000, 'stopped promptly');
+    assert.match(err, /interrupted: stopping workers/);
+    const summary = JSON.parse(out);
+    assert.equal(summary.executed, 5);
+    assert.deepEqual(summary.tasks.filter((t: { state: string }) => t.state === 'interrupted').map((t: { id: string }) => t.id), ['square@i3', 'total']);
+    const r = runOk(toy);
+    assert.deepEqual(r.executed, ['square@i3', 'total']);
+  });
+
   it('two concurrent runs on one store compute every task exactly once', async () => {
     const env = { TOY_SLOW_ITEM: 'all', TOY_SLEEP_MS: '400' };
     const a = toy.spawnCli(['run', '--jobs', '2', '--json'], env);
