@@ -13,6 +13,6 @@ export function renderDag(graph: TaskGraph, format: DagFormat): string {
     return ['digraph weakcorr {', '  rankdir=LR;', ...graph.stages.map((s) => `  "${s.name}" [label="${s.name}\\n${count(s.name)} task(s)"];`),
       ...edges.map(([a, b]) => `  "${a}" -> "${b}";`), '}'].join('\n');
   return graph.stages
-    .map((s) => `${s.name.padEnd(12)} ${String(count(s.name)).padStart(5)} task(s)${s.needs?.length ? `  <- ${s.needs.map((n) => n.stage).join(', ')}` : ''}${s.description ? `  ${s.description}` : ''}`)
+    .map((s) => `${s.name.padEnd(12)} ${String(count(s.name)).padStart(5)} task(s)${s.needs?.length ? `  <- ${s.needs.map((n) => (n.when ? `${n.stage} (when ${n.when})` : n.stage)).join(', ')}` : ''}${s.description ? `  ${s.description}` : ''}`)
     .join('\n');
 }
