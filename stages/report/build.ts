@@ -85,11 +85,11 @@ export function figures(fits: FitsArtifact): FigureInput[] {
     const widths = [...new Set(dynamics.map((r) => r.width))].sort((a, b) => a - b);
     const pick = new Set([widths[0], widths.at(-1)]);
     const seed0 = Math.min(...dynamics.map((r) => r.seed));
-    const rows = dynamics.filter((r) => pick.has(r.width) && r.seed === seed0).map((r) => ({ ...r, run: `w${r.width}` }));
+    const rows = dynamics.filter((r) => pick.has(r.width) && r.seed === seed0).map((r) => ({ ...r, width: `n = ${r.width}` }));
     out.push({
       id: 'dynamics', title: 'Training dynamics: the net and its linearization (A.1, train loss)',
-      caption: `Train loss of the net (solid colour) and its linearization along training, for the smallest and largest width (seed ${seed0}); lines per width. Data.`,
-      spec: dynamicsChart({ rows, step: 'step', value: 'loss', model: 'model', detail: 'run', panelBy: ARCH, columns: 3, independentY: true, yTitle: 'train loss' }),
+      caption: `Train loss along full-batch GD of the net and of its linearization (colour) for the smallest and the largest width (dash), seed ${seed0}. Where the two colours overlap the linearization tracks the net. Data.`,
+      spec: dynamicsChart({ rows, step: 'step', value: 'loss', model: 'model', split: 'width', panelBy: ARCH, columns: 3, independentY: true, yTitle: 'train loss' }),
       data: rows,
     });
   }
