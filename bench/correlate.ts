@@ -9,24 +9,11 @@ import { parseBackendKind } from '../stages/model/backend-choice.ts';
 import { selectBackend, tf } from '../stages/model/backend.ts';
 import { disposeParams, hostToParams, initHostParams, vjp, type MlpSpec } from '../stages/model/mlp.ts';
 import { measureCorrelations } from '../stages/correlate/measure.ts';
+import { medianMs } from './timing.ts';
 
 const SAMPLES = 160;
 const OUTPUTS = 10;
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function timeMs(reps: number, fn: () => void): number {
-  const ts: number[] = [];
-  for (let k = 0; k < reps; k++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
 
 /** Rows per width: correlate ms per network, ms per (x, i) pair, fwd+bwd ms per sample, ratio. */
 export async function benchCorrelate(widths: readonly number[] = [256, 1024, 4096]): Promise<Record<string, number>> {
@@ -52,8 +39,8 @@ export async function benchCorrelate(widths: readonly number[] = [256, 1024, 409
     fwdBwd(); // warm-up
     measure(x.subarray(0, 8 * 784));
     const big = n >= 4096;
-    const fbMs = timeMs(big ? 3 : 7, fwdBwd);
-    const netMs = timeMs(big ? 2 : 3, () => measure(x));
+    const fbMs = medianMs(big ? 3 : 7, fwdBwd, 0); // warmed up above
+    const netMs = medianMs(big ? 2 : 3, () => measure(x), 0);
     const pairMs = netMs / (SAMPLES * OUTPUTS);
     const sampleMs = fbMs / SAMPLES;
     out[`w${n} correlate ms per network`] = netMs;

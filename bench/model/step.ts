@@ -5,22 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { selectBackend, tf, type BackendKind } from '../../stages/model/backend.ts';
 import { PairTrainer, disposeParams, hostToParams, initHostParams, type MlpSpec } from '../../stages/model/mlp.ts';
 import { derivativeCorrelations } from '../../stages/model/taylor.ts';
+import { medianMs } from '../timing.ts';
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function timeIt(reps: number, fn: () => void): number {
-  fn(); // warm-up
-  const ts: number[] = [];
-  for (let k = 0; k < reps; k++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
 
 export interface StepRow {
   width: number;
@@ -43,7 +29,7 @@ export async function benchSteps(opts: { backend?: BackendKind; widths?: number[
     // Peak: the step's dominant matmul shape, plain (fast) form.
     const a = tf.randomNormal([B, n]) as tf.Tensor2D;
     const W = tf.randomNormal([n, n]) as tf.Tensor2D;
-    const mmMs = timeIt(reps, () => tf.tidy(() => void tf.matMul(a, W).dataSync()));
+    const mmMs = medianMs(reps, () => tf.tidy(() => void tf.matMul(a, W).dataSync()));
     tf.dispose([a, W]);
 
     const spec: MlpSpec = { dIn: 784, width: n, depth: 2, activation: 'gelu', parameterization: 'standard' };
@@ -51,8 +37,8 @@ export async function benchSteps(opts: { backend?: BackendKind; widths?: number[
     const tr = new PairTrainer(spec, p0, { lr: 0.1, batch: B });
     const x = tf.randomUniform([B, 784]) as tf.Tensor2D;
     const y = tf.randomUniform([B, 10]) as tf.Tensor2D;
-    const netMs = timeIt(reps, () => void tr.stepNet(x, y));
-    const linMs = timeIt(reps, () => void tr.stepLin(x, y));
+    const netMs = medianMs(reps, () => void tr.stepNet(x, y));
+    const linMs = medianMs(reps, () => void tr.stepLin(x, y));
     // Matmul FLOPs: M = sum fanIn*fanOut, M0 = first layer (no input gradient, no da@W there).
     const M = 784 * n + n * n + n * 10;
     const M0 = 784 * n;
@@ -64,7 +50,7 @@ export async function benchSteps(opts: { backend?: BackendKind; widths?: number[
     };
     if (opts.taylor) {
       const xs = tf.randomUniform([160, 784]) as tf.Tensor2D;
-      row.taylorMs = timeIt(Math.min(reps, 3), () => void derivativeCorrelations(spec, p0, xs, { eta: 1, sampled: { perLayer: 60, seed: 0 } }));
+      row.taylorMs = medianMs(Math.min(reps, 3), () => void derivativeCorrelations(spec, p0, xs, { eta: 1, sampled: { perLayer: 60, seed: 0 } }));
       xs.dispose();
     }
     rows.push(row);

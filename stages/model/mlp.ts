@@ -307,48 +307,50 @@ export class PairTrainer {
     this.checkedBatch = batch;
   }
 
+  /** Backprop `cot` through `trace` (taken at `at`) and add -lr * gradient to `target` in place. */
+  private descend(at: Params, trace: Trace, cot: tf.Tensor2D, target: Params): void {
+    backpropFromTrace(this.spec, at, trace, cot, -this.lr, (l, gW, gb) => {
+      const old = target[l];
+      target[l] = { W: tf.keep(old.W.add(gW)), b: tf.keep(old.b.add(gb)) };
+      // Free n x n buffers now rather than at the end of the tidy (peak memory).
+      gW.dispose();
+      old.W.dispose();
+      old.b.dispose();
+    });
+  }
+
+  /** Runs one step inside a tidy and returns its loss as a number. */
+  private scalarStep(fn: () => tf.Scalar): number {
+    const loss = tf.tidy(fn);
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  }
+
   /** One SGD step of the net on (x, y); returns the loss before the step. */
   stepNet(x: tf.Tensor2D, y: tf.Tensor2D): number {
     this.check(x.shape[0]);
     const r = this.spec;
-    const loss = tf.tidy(() => {
+    return this.scalarStep(() => {
       const trace = forwardTrace(r, this.net, x, true);
       const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale);
-      backpropFromTrace(r, this.net, trace, cot, -this.lr, (l, gW, gb) => {
-        const old = this.net[l];
-        this.net[l] = { W: tf.keep(old.W.add(gW)), b: tf.keep(old.b.add(gb)) };
-        // Free n x n buffers now rather than at the end of the tidy (peak memory).
-        gW.dispose();
-        old.W.dispose();
-        old.b.dispose();
-      });
+      // W_l is read before layer l is replaced, so the net can be updated while it is backpropagated.
+      this.descend(this.net, trace, cot, this.net);
       return loss;
     });
-    const v = loss.dataSync()[0];
-    loss.dispose();
-    return v;
   }
 
   /** One SGD step of the linearized model: one JVP along delta and one VJP, both at theta0. */
   stepLin(x: tf.Tensor2D, y: tf.Tensor2D): number {
     this.check(x.shape[0]);
     const r = this.spec;
-    const loss = tf.tidy(() => {
+    return this.scalarStep(() => {
       const trace = forwardTrace(r, this.theta0, x, true);
       const flin = trace.z[r.depth].add(tangentFromTrace(r, this.theta0, trace, this.delta)) as tf.Tensor2D;
       const { loss, cot } = mseLoss(flin, y, this.lossScale);
-      backpropFromTrace(r, this.theta0, trace, cot, -this.lr, (l, gW, gb) => {
-        const old = this.delta[l];
-        this.delta[l] = { W: tf.keep(old.W.add(gW)), b: tf.keep(old.b.add(gb)) };
-        gW.dispose();
-        old.W.dispose();
-        old.b.dispose();
-      });
+      this.descend(this.theta0, trace, cot, this.delta);
       return loss;
     });
-    const v = loss.dataSync()[0];
-    loss.dispose();
-    return v;
   }
 
   step(x: tf.Tensor2D, y: tf.Tensor2D): StepResult {
