@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadExperiment, type LoadedExperiment } from './config.ts';
-import { buildGraph, GraphError, selectClosure, type TaskGraph, type TaskNode } from './graph.ts';
-import { inspectTasks } from './inspect.ts';
+import { buildGraph, GraphError, selectClosure, taskClosure, type TaskGraph, type TaskNode } from './graph.ts';
+import { brief, inspectTasks } from './inspect.ts';
 import { Planner } from './planner.ts';
 import { makeReporter } from './reporter.ts';
 import { runTasks, type RunSummary } from './scheduler.ts';
@@ -87,7 +87,7 @@ export function buildCli(project: Project): Command {
       const tasks = selectClosure(graph, stages);
       if (o.dryRun) {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
-        const plan = st.map((t) => ({ ...t, action: t.state === 'cached' ? 'use cache' : 'run' }));
+        const plan = st.map((t) => ({ ...brief(t), action: t.state === 'cached' ? 'use cache' : 'run' }));
         print(o.json, { dryRun: true, tasks: plan }, () =>
           [...plan.map((t) => `${t.action.padEnd(10)}${t.id}${t.reasons.length ? `  (${t.reasons.join('; ')})` : ''}`),
             `${plan.filter((t) => t.action === 'run').length} to run (at most; early cutoff may spare some), ${plan.filter((t) => t.action !== 'run').length} cached`].join('\n'));
@@ -117,7 +117,7 @@ export function buildCli(project: Project): Command {
     .description('every task with its state (cached | stale | missing) and why')
     .action(async (stages: string[], o: CommonOpts) => {
       const { graph, planner } = load(project, o);
-      const st = await inspectTasks(planner, selectClosure(graph, stages));
+      const st = (await inspectTasks(planner, selectClosure(graph, stages))).map(brief);
       for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
       const counts = { cached: 0, stale: 0, missing: 0 };
       for (const t of st) counts[t.state]++;
@@ -131,10 +131,8 @@ export function buildCli(project: Project): Command {
     .action(async (id: string, o: CommonOpts) => {
       const { graph, planner } = load(project, o);
       const task = findTask(graph, id);
-      const closure = selectClosure(graph, []).filter((t) => t === task || isUpstream(t, task));
-      const st = await inspectTasks(planner, closure);
+      const st = await inspectTasks(planner, taskClosure(graph, task));
       const mine = st.at(-1)!;
-      const notReady = task.deps.filter((d) => st.find((s) => s.id === d.id)?.state !== 'cached');
       const info: Record<string, unknown> = {
         id: task.id,
         stage: task.stage.name,
@@ -145,17 +143,12 @@ export function buildCli(project: Project): Command {
         code: await planner.stageCode(task.stage),
         runtime: await planner.stageRuntime(task.stage),
       };
-      if (notReady.length) info.inputs = `unknown until ${notReady.map((d) => d.id).join(', ')} are rebuilt`;
-      else {
-        const outputsOf = new Map<string, Record<string, { hash: string; size: number }>>();
-        for (const d of task.deps) {
-          const s = st.find((x) => x.id === d.id)!;
-          const rec = await planner.store.readRecord(s.key!);
-          outputsOf.set(d.id, rec!.outputs);
-        }
-        const r = await planner.resolve(task, (d) => outputsOf.get(d.id)! as never);
-        info.inputs = r.components.inputs;
-        info.key = r.key;
+      if (mine.components) {
+        info.inputs = mine.components.inputs;
+        info.key = mine.key;
+      } else {
+        const notReady = task.deps.filter((d) => st.find((s) => s.id === d.id)?.state !== 'cached');
+        info.inputs = `unknown until ${notReady.map((d) => d.id).join(', ')} are rebuilt`;
       }
       print(o.json, info, () => Object.entries(info).map(([k, v]) => `${k.padEnd(9)}${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}`).join('\n'));
     });
@@ -165,8 +158,7 @@ export function buildCli(project: Project): Command {
     .action(async (id: string, o: CommonOpts) => {
       const { graph, planner } = load(project, o);
       const task = findTask(graph, id);
-      const closure = graph.tasks.filter((t) => t === task || isUpstream(t, task));
-      const st = (await inspectTasks(planner, closure)).at(-1)!;
+      const st = (await inspectTasks(planner, taskClosure(graph, task))).at(-1)!;
       const key = st.key ?? (await planner.store.readIndex(planner.experiment, id));
       const record = key ? await planner.store.readRecord(key) : undefined;
       if (!record) throw new UsageError(`task '${id}' has no record yet (${st.state}: ${st.reasons.join('; ')}); run it first`);
@@ -202,19 +194,6 @@ export function buildCli(project: Project): Command {
     });
 
   return program;
-}
-
-function isUpstream(candidate: TaskNode, of: TaskNode): boolean {
-  const stack = [...of.deps];
-  const seen = new Set<TaskNode>();
-  while (stack.length) {
-    const t = stack.pop()!;
-    if (t === candidate) return true;
-    if (seen.has(t)) continue;
-    seen.add(t);
-    stack.push(...t.deps);
-  }
-  return false;
 }
 
 /** Runs the CLI; returns the process exit code. Usage and config errors exit 2 with one clear message. */

@@ -192,19 +192,31 @@ export function buildGraph(stages: StageDecl[], config: JsonObject): TaskGraph {
   return { tasks, byId, stages: ordered };
 }
 
-/** The named stages' tasks plus everything upstream of them, in topological order. */
-export function selectClosure(graph: TaskGraph, stageNames: string[]): TaskNode[] {
-  if (stageNames.length === 0) return graph.tasks;
-  for (const n of stageNames)
-    if (!graph.stages.some((s) => s.name === n))
-      throw new GraphError(`unknown stage '${n}'; stages: ${graph.stages.map((s) => s.name).join(', ')}`);
+/** `seeds` and every task upstream of them. */
+export function withUpstream(seeds: Iterable<TaskNode>): Set<TaskNode> {
   const keep = new Set<TaskNode>();
-  const stack = graph.tasks.filter((t) => stageNames.includes(t.stage.name));
+  const stack = [...seeds];
   while (stack.length) {
     const t = stack.pop()!;
     if (keep.has(t)) continue;
     keep.add(t);
     stack.push(...t.deps);
   }
+  return keep;
+}
+
+/** One task and everything upstream of it, in topological order (the task last). */
+export function taskClosure(graph: TaskGraph, task: TaskNode): TaskNode[] {
+  const keep = withUpstream([task]);
+  return graph.tasks.filter((t) => keep.has(t));
+}
+
+/** The named stages' tasks plus everything upstream of them, in topological order. */
+export function selectClosure(graph: TaskGraph, stageNames: string[]): TaskNode[] {
+  if (stageNames.length === 0) return graph.tasks;
+  for (const n of stageNames)
+    if (!graph.stages.some((s) => s.name === n))
+      throw new GraphError(`unknown stage '${n}'; stages: ${graph.stages.map((s) => s.name).join(', ')}`);
+  const keep = withUpstream(graph.tasks.filter((t) => stageNames.includes(t.stage.name)));
   return graph.tasks.filter((t) => keep.has(t));
 }

@@ -1,6 +1,7 @@
 // `status` and `run --dry-run`: what each task's state is now, and why, without running anything.
 import type { TaskNode } from './graph.ts';
-import { staleReasons, type Planner, type Resolved } from './planner.ts';
+import type { KeyComponents } from './fingerprint.ts';
+import { staleReasons, type Planner } from './planner.ts';
 import type { OutputEntry } from './store.ts';
 
 export interface TaskStatus {
@@ -9,12 +10,18 @@ export interface TaskStatus {
   state: 'cached' | 'stale' | 'missing';
   key?: string;
   reasons: string[];
+  /** The key's components, when every input is known (for `why`; left out of printed output). */
+  components?: KeyComponents;
+}
+
+/** A status without its key components, for printing. */
+export function brief({ components: _, ...rest }: TaskStatus): Omit<TaskStatus, 'components'> {
+  return rest;
 }
 
 export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = new Set<string>()): Promise<TaskStatus[]> {
   await planner.store.init();
   const known = new Map<TaskNode, Record<string, OutputEntry>>();
-  const resolvedOf = new Map<TaskNode, Resolved>();
   const statuses = new Map<TaskNode, TaskStatus>();
   // Resolve stage by stage so independent tasks' cache checks overlap.
   const levels = new Map<TaskNode, number>();
@@ -36,20 +43,20 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
           return;
         }
         const r = await planner.resolve(task, (d) => known.get(d)!);
-        resolvedOf.set(task, r);
+        const keyed = { ...base, key: r.key, components: r.components };
         const record = await planner.cached(r.key, task.id);
         if (record && !force.has(task.stage.name)) {
           known.set(task, record.outputs);
-          statuses.set(task, { ...base, state: 'cached', key: r.key, reasons: [] });
+          statuses.set(task, { ...keyed, state: 'cached', reasons: [] });
           return;
         }
         if (record) {
-          statuses.set(task, { ...base, state: 'stale', key: r.key, reasons: [`--force ${task.stage.name}`] });
+          statuses.set(task, { ...keyed, state: 'stale', reasons: [`--force ${task.stage.name}`] });
           return;
         }
         const prev = prevKey ? await planner.store.readRecord(prevKey) : undefined;
-        if (prev) statuses.set(task, { ...base, state: 'stale', key: r.key, reasons: staleReasons(prev, r.components) });
-        else statuses.set(task, { ...base, state: 'missing', key: r.key, reasons: ['never computed'] });
+        if (prev) statuses.set(task, { ...keyed, state: 'stale', reasons: staleReasons(prev, r.components) });
+        else statuses.set(task, { ...keyed, state: 'missing', reasons: ['never computed'] });
       }),
     );
   }

@@ -1,11 +1,11 @@
 // Runs the stale tasks of a selection: keys resolved as inputs become known (early cutoff),
 // cache hits taken, the rest executed in worker processes under per-key locks. A failing task
 // fails only its dependents; Ctrl-C stops the workers and keeps every finished record.
-import type { TaskNode } from './graph.ts';
+import { withUpstream, type TaskNode } from './graph.ts';
 import { readOutputs, type Planner, type Resolved } from './planner.ts';
 import { WorkerPool } from './pool.ts';
 import type { Reporter } from './reporter.ts';
-import type { OutputEntry } from './store.ts';
+import type { OutputEntry, TaskRecord } from './store.ts';
 import type { InputTask, LineageEntry } from './types.ts';
 import { publishOutputs } from './publish.ts';
 
@@ -41,7 +41,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-function lineageOf(r: { id: string; stage: string; startedAt: string; endedAt: string; durationMs: number; host: string }, ranThisRun: boolean): LineageEntry {
+function lineageOf(r: TaskRecord, ranThisRun: boolean): LineageEntry {
   return { id: r.id, stage: r.stage, startedAt: r.startedAt, endedAt: r.endedAt, durationMs: r.durationMs, host: r.host, ranThisRun };
 }
 
@@ -121,13 +121,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (!opts.force.has(task.stage.name)) {
           const record = await planner.cached(resolved.key, task.id);
           flushWarnings();
-          if (record) {
-            timings.set(task, lineageOf(record, false));
-            await publishOutputs(planner, task, record.outputs);
-            reporter.taskEnded(task.id, 'cached');
-            settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key: resolved.key }, record.outputs);
-            return;
-          }
+          if (record) return await reuse(task, record);
         }
         // Keep the queue in topological order so runs are reproducible and logs read top-down.
         const at = queue.findIndex((q) => order.get(q.task)! > order.get(task)!);
@@ -136,6 +130,14 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       } catch (e) {
         fail(task, e);
       }
+    };
+
+    /** A valid record exists (found up front, or computed by another run while we waited). */
+    const reuse = async (task: TaskNode, record: TaskRecord): Promise<void> => {
+      timings.set(task, lineageOf(record, false));
+      await publishOutputs(planner, task, record.outputs);
+      reporter.taskEnded(task.id, 'cached');
+      settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key: record.key }, record.outputs);
     };
 
     const fail = (task: TaskNode, e: unknown, key?: string): void => {
@@ -169,13 +171,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (!opts.force.has(task.stage.name)) {
           // Another run may have computed it while we waited for the lock.
           const record = await planner.cached(key, task.id);
-          if (record) {
-            timings.set(task, lineageOf(record, false));
-            await publishOutputs(planner, task, record.outputs);
-            reporter.taskEnded(task.id, 'cached');
-            settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key }, record.outputs);
-            return;
-          }
+          if (record) return await reuse(task, record);
         }
         const started = Date.now();
         const logs: string[] = [];
@@ -209,15 +205,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     };
 
     const lineageUpstreamOf = (task: TaskNode): LineageEntry[] => {
-      const seen = new Set<TaskNode>();
-      const stack = [...task.deps];
-      while (stack.length) {
-        const t = stack.pop()!;
-        if (seen.has(t)) continue;
-        seen.add(t);
-        stack.push(...t.deps);
-      }
-      return tasks.filter((t) => seen.has(t)).map((t) => timings.get(t)!).filter(Boolean);
+      const upstream = withUpstream(task.deps);
+      return tasks.filter((t) => upstream.has(t)).map((t) => timings.get(t)!).filter(Boolean);
     };
 
     const inputsOf = (task: TaskNode): Record<string, InputTask[]> => {

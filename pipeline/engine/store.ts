@@ -101,18 +101,18 @@ export class Store {
 
   /** Hash of the blob's current bytes, or undefined when it is missing. */
   async hashOf(hash: string): Promise<string | undefined> {
-    const h = createHash('sha256');
     try {
       // Small blobs (most records' outputs) in one synchronous read: thousands of streams cost
       // more in buffers and GC than the hashing itself.
       const p = this.objectPath(hash);
       if (statSync(p).size < SMALL_BLOB) return createHash('sha256').update(readFileSync(p)).digest('hex');
+      const h = createHash('sha256');
       for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+      return h.digest('hex');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-    return h.digest('hex');
   }
 
   /** 'ok', 'missing', or a CorruptBlobError; each blob is hashed at most once per process. */

@@ -45,7 +45,7 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     assert.match(html, /^<!DOCTYPE html>/);
     assert.match(html, /<\/html>\s*$/);
     for (const id of ['fig1-c02', 'fig3-c03', 'fig2-lossgap', 'fig4-mse', 'dynamics', 'estimators', 'eq24-test'])
-      assert.ok(html.includes(`id="${id}"`) || html.includes(`fig-${id}`) || html.includes(id), `figure ${id} missing`);
+      assert.ok(html.includes(`<section class="figure" id="fig-${id}">`), `figure ${id} missing`);
     assert.match(html, /Fig\. 4 \(A\.2\): MSE_test\(f, f_lin\) vs width, α = 0/);
     assert.match(html, /Fig\. 1: C\^\{0,2\} vs width/);
     assert.ok((html.match(/<svg/g) ?? []).length >= 8, 'static SVG figures inline');
