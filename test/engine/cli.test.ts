@@ -234,6 +234,17 @@ describe('engine: failures, interruptions, concurrency', function () {
     assert.equal(JSON.parse(fs.readFileSync(path.join(toy.dir, 'out/other/sum.json'), 'utf8')).experiment, 'other');
   });
 
+  it('a reader that closes the pipe early (| head) ends the output quietly', async () => {
+    toy.writeConfig({ items: Array.from({ length: 3000 }, (_, i) => i), scale: 2 });
+    const child = toy.spawnCli(['status', '--json']);
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const code = await new Promise((r) => child.once('exit', r));
+    assert.equal(code, 0, err);
+    assert.doesNotMatch(err, /EPIPE|Unhandled/);
+  });
+
   it('dag prints text, mermaid and dot', () => {
     assert.match(toy.cli(['dag']).stdout, /square\s+3 task\(s\)\s+<- gen/);
     assert.match(toy.cli(['dag', '--format', 'mermaid']).stdout, /gen --> square/);
