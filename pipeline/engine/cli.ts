@@ -1,19 +1,26 @@
-// `weakcorr run | status | why | show | dag | gc`: the engine's command line, for any Project.
+// The engine's command line, for any Project: run, status, why, show, dag, experiments, results,
+// diff, gc, version. Every command takes --json; usage and config errors exit 2 with one line.
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadExperiment, type LoadedExperiment } from './config.ts';
 import { buildGraph, GraphError, selectClosure, taskClosure, type TaskGraph, type TaskNode } from './graph.ts';
-import { brief, inspectTasks } from './inspect.ts';
+import { brief, inspectTasks, type TaskStatus } from './inspect.ts';
 import { Planner } from './planner.ts';
 import { makeReporter } from './reporter.ts';
+import { collectMetrics, diffConfigs, diffMetrics, formatTable } from './results.ts';
 import { runTasks, type RunSummary } from './scheduler.ts';
 import { Store } from './store.ts';
 import { renderDag, type DagFormat } from './dag-format.ts';
+import { didYouMean } from './suggest.ts';
+import { describeOverrides, variantOf, type Variant } from './variant.ts';
 import type { Project } from './types.ts';
 
 interface CommonOpts {
   experiment: string;
   set: string[];
+  name?: string;
   json?: boolean;
 }
 
@@ -27,26 +34,62 @@ const positiveInt = (v: string): number => {
 class UsageError extends Error {}
 
 function storeFor(project: Project): Store {
+  // Relative to the project root, never to the working directory: one store from any directory.
   const dir = process.env[project.cacheEnvVar] || path.resolve(project.root, project.defaultCacheDir);
   return new Store(dir);
 }
 
-function load(project: Project, o: CommonOpts): { exp: LoadedExperiment; graph: TaskGraph; planner: Planner } {
-  const exp = loadExperiment(o.experiment, project.experimentsDir, project.experimentSchema, o.set);
+function experimentNames(project: Project): string[] {
+  try {
+    return readdirSync(project.experimentsDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  } catch {
+    return [];
+  }
+}
+
+interface Loaded {
+  exp: LoadedExperiment;
+  variant: Variant;
+  graph: TaskGraph;
+  planner: Planner;
+}
+
+function loadVariant(project: Project, store: Store, experiment: string, sets: string[], name?: string): Loaded {
+  const exp = loadExperiment(experiment, project.experimentsDir, project.experimentSchema, sets);
+  const variant = variantOf(exp.name, sets, name, experimentNames(project));
   const graph = buildGraph(project.stages, exp.config);
-  return { exp, graph, planner: new Planner(project, storeFor(project), exp.name) };
+  return { exp, variant, graph, planner: new Planner(project, store, variant) };
+}
+
+function load(project: Project, o: CommonOpts): Loaded {
+  return loadVariant(project, storeFor(project), o.experiment, o.set, o.name);
+}
+
+/** An experiment name or file, or a variant name this store has run (`quick+1a2b3c4d`). */
+function loadNamed(project: Project, store: Store, name: string, extraSets: string[] = []): Loaded {
+  const v = store.readVariant(name);
+  if (v && !experimentNames(project).includes(name)) {
+    const sets = [...Object.entries(v.overrides).map(([k, val]) => `${k}=${JSON.stringify(val)}`), ...extraSets];
+    const loaded = loadVariant(project, store, v.base, sets, extraSets.length ? undefined : name.includes('+') ? undefined : name);
+    return loaded;
+  }
+  return loadVariant(project, store, name, extraSets);
 }
 
 function findTask(graph: TaskGraph, id: string): TaskNode {
   const t = graph.byId.get(id);
   if (t) return t;
-  const close = [...graph.byId.keys()].filter((k) => k.includes(id)).slice(0, 10);
-  throw new UsageError(`no task '${id}' in this experiment${close.length ? `; did you mean: ${close.join(', ')}` : ''}`);
+  throw new UsageError(`no task '${id}' in this experiment${didYouMean(id, [...graph.byId.keys()])}`);
 }
 
 function print(json: boolean | undefined, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
+
+const rel = (p: string): string => {
+  const r = path.relative(process.cwd(), p);
+  return r.startsWith('..') && r.split(path.sep).filter((s) => s === '..').length > 2 ? p : r || '.';
+};
 
 function summaryText(s: RunSummary): string {
   const lines = [
@@ -59,39 +102,93 @@ function summaryText(s: RunSummary): string {
     const skipped = s.tasks.filter((t) => t.state === 'skipped').length;
     if (skipped) lines.push(`${skipped} task(s) downstream of a failure were skipped`);
   }
+  for (const p of s.published) lines.push(`published: ${rel(p)}`);
   return lines.join('\n');
+}
+
+type Counted = { stage: string; tasks: number } & Record<string, number | string>;
+
+/** Per stage, in DAG order: how many tasks are in each state. */
+function perStage(graph: TaskGraph, rows: readonly { stage: string; state: string }[], states: readonly string[]): Counted[] {
+  return graph.stages
+    .map((s) => {
+      const mine = rows.filter((r) => r.stage === s.name);
+      const c: Counted = { stage: s.name, tasks: mine.length };
+      for (const st of states) c[st] = mine.filter((r) => r.state === st).length;
+      return c;
+    })
+    .filter((c) => c.tasks > 0);
+}
+
+function stageTable(counts: readonly Counted[], states: readonly string[]): string {
+  const w = Math.max(5, ...counts.map((c) => c.stage.length));
+  const head = `${'stage'.padEnd(w)}  ${'tasks'.padStart(6)}${states.map((s) => `  ${s.padStart(8)}`).join('')}`;
+  return [head, ...counts.map((c) => `${c.stage.padEnd(w)}  ${String(c.tasks).padStart(6)}${states.map((s) => `  ${String(c[s]).padStart(8)}`).join('')}`)].join('\n');
 }
 
 function commonOptions(cmd: Command, project: Project): Command {
   return cmd
     .option('-e, --experiment <name|file>', 'experiment config name or JSON file', project.defaultExperiment)
-    .option('--set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--set <key=value>', 'override a config value (repeatable); the run becomes a variant with its own name', collect, [])
+    .option('--name <variant>', 'name the variant made by --set (default: <experiment>+<hash of the overrides>)')
     .option('--json', 'machine-readable output on stdout');
 }
 
+function announceVariant(v: Variant): void {
+  if (Object.keys(v.overrides).length)
+    process.stderr.write(`variant '${v.name}' of '${v.base}' (${describeOverrides(v.overrides)}): its own index and published files\n`);
+}
+
+async function keysToKeep(project: Project, store: Store, names: string[]): Promise<Set<string>> {
+  const keep = new Set<string>();
+  for (const name of names) {
+    const { graph, planner } = loadNamed(project, store, name);
+    for (const st of await inspectTasks(planner, graph.tasks)) if (st.state === 'cached' && st.key) keep.add(st.key);
+  }
+  return keep;
+}
+
 export function buildCli(project: Project): Command {
-  const program = new Command('weakcorr')
+  const program = new Command(project.name)
     .description(`${project.name}: a content-hashed, cached pipeline of stages`)
     .showHelpAfterError()
     .exitOverride();
+  if (project.version) program.version(`${project.name} ${project.version}`, '-V, --version', 'print the version');
+
+  program
+    .command('version')
+    .description('the version of the project and of Node.js')
+    .option('--json', 'machine-readable output on stdout')
+    .action((o: { json?: boolean }) => {
+      const v = { name: project.name, version: project.version ?? 'unknown', node: process.version };
+      print(o.json, v, () => `${v.name} ${v.version} (node ${v.node})`);
+    });
 
   commonOptions(program.command('run').argument('[stages...]', 'stages to build (default: all)'), project)
     .description('build what the named stages need; cached tasks are not re-run')
     .option('--force <stage>', 're-run every task of a stage (repeatable)', collect, [])
-    .option('-n, --dry-run', 'print the plan, run nothing')
-    .option('-j, --jobs <n>', 'tasks at once, each in its own worker process', positiveInt, 1)
-    .action(async (stages: string[], o: CommonOpts & { force: string[]; dryRun?: boolean; jobs: number }) => {
-      const { graph, planner } = load(project, o);
+    .option('-n, --dry-run', 'print the plan per stage, run nothing')
+    .option('-v, --verbose', 'with --dry-run: every task and why it runs')
+    .addOption(new Option('-j, --jobs <n>', 'tasks at once, each in its own worker process').argParser(positiveInt).default(os.availableParallelism(), 'the number of cores'))
+    .action(async (stages: string[], o: CommonOpts & { force: string[]; dryRun?: boolean; verbose?: boolean; jobs: number }) => {
+      const { graph, planner, variant } = load(project, o);
       for (const f of o.force)
-        if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage; stages: ${graph.stages.map((s) => s.name).join(', ')}`);
+        if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
       if (o.dryRun) {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
         const plan = st.map((t) => ({ ...brief(t), action: t.state === 'cached' ? 'use cache' : 'run' }));
-        print(o.json, { dryRun: true, tasks: plan }, () =>
-          [...plan.map((t) => `${t.action.padEnd(10)}${t.id}${t.reasons.length ? `  (${t.reasons.join('; ')})` : ''}`),
-            `${plan.filter((t) => t.action === 'run').length} to run (at most; early cutoff may spare some), ${plan.filter((t) => t.action !== 'run').length} cached`].join('\n'));
+        const stagesSummary = perStage(graph, plan.map((p) => ({ stage: p.stage, state: p.action === 'run' ? 'run' : 'cached' })), ['run', 'cached']);
+        print(o.json, { dryRun: true, experiment: variant.name, stages: stagesSummary, tasks: plan }, () =>
+          [stageTable(stagesSummary, ['run', 'cached']),
+            ...(o.verbose ? plan.map((t) => `${t.action.padEnd(10)}${t.id}${t.reasons.length ? `  (${t.reasons.join('; ')})` : ''}`) : []),
+            `${plan.filter((t) => t.action === 'run').length} to run (at most; early cutoff may spare some), ${plan.filter((t) => t.action !== 'run').length} cached${o.verbose ? '' : ' (-v: every task and why)'}`].join('\n'));
         return;
+      }
+      announceVariant(variant);
+      if (Object.keys(variant.overrides).length) {
+        await planner.store.init();
+        await planner.store.writeVariant(variant);
       }
       const abort = new AbortController();
       let interrupts = 0;
@@ -114,16 +211,20 @@ export function buildCli(project: Project): Command {
     });
 
   commonOptions(program.command('status').argument('[stages...]', 'stages to inspect (default: all)'), project)
-    .description('every task with its state (cached | stale | missing) and why')
-    .action(async (stages: string[], o: CommonOpts) => {
-      const { graph, planner } = load(project, o);
+    .description('task counts per stage (cached | stale | missing); -v: every task that is not cached, and why')
+    .option('-v, --verbose', 'every task that is not cached, with its reasons')
+    .action(async (stages: string[], o: CommonOpts & { verbose?: boolean }) => {
+      const { graph, planner, variant } = load(project, o);
       const st = (await inspectTasks(planner, selectClosure(graph, stages))).map(brief);
       for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
       const counts = { cached: 0, stale: 0, missing: 0 };
       for (const t of st) counts[t.state]++;
-      print(o.json, { counts, tasks: st }, () =>
-        [...st.filter((t) => t.state !== 'cached').map((t) => `${t.state.padEnd(8)}${t.id}  ${t.reasons.join('; ')}`),
-          `${st.length} task(s): ${counts.cached} cached, ${counts.stale} stale, ${counts.missing} missing`].join('\n'));
+      const states = ['cached', 'stale', 'missing'];
+      const byStage = perStage(graph, st, states);
+      print(o.json, { experiment: variant.name, counts, stages: byStage, tasks: st }, () =>
+        [stageTable(byStage, states),
+          ...(o.verbose ? st.filter((t) => t.state !== 'cached').map((t) => `${t.state.padEnd(8)}${t.id}  ${t.reasons.join('; ')}`) : []),
+          `${st.length} task(s): ${counts.cached} cached, ${counts.stale} stale, ${counts.missing} missing${!o.verbose && counts.cached < st.length ? ' (-v: each task and why)' : ''}`].join('\n'));
     });
 
   commonOptions(program.command('why').argument('<task>', 'task id, e.g. train@mnist,relu,L2,w512,s3'), project)
@@ -133,6 +234,7 @@ export function buildCli(project: Project): Command {
       const task = findTask(graph, id);
       const st = await inspectTasks(planner, taskClosure(graph, task));
       const mine = st.at(-1)!;
+      const code = await planner.stageCode(task.stage);
       const info: Record<string, unknown> = {
         id: task.id,
         stage: task.stage.name,
@@ -140,7 +242,8 @@ export function buildCli(project: Project): Command {
         reasons: mine.reasons,
         axes: task.axes,
         params: task.params,
-        code: await planner.stageCode(task.stage),
+        code: code.code,
+        files: code.files,
         runtime: await planner.stageRuntime(task.stage),
       };
       if (mine.components) {
@@ -169,7 +272,8 @@ export function buildCli(project: Project): Command {
           ...Object.entries(artifacts).map(([n, p]) => `output   ${n}: ${p}`),
           `ran      ${record.startedAt} for ${(record.durationMs / 1000).toFixed(1)}s on ${record.host}`,
           `params   ${JSON.stringify(record.params)}`,
-          `runtime  ${JSON.stringify(record.runtime)}`].join('\n'));
+          `runtime  ${JSON.stringify(record.runtime)}`,
+          ...(record.logs.length ? ['log', ...record.logs.slice(-20).map((l) => `  ${l}`)] : [])].join('\n'));
     });
 
   commonOptions(program.command('dag'), project)
@@ -183,14 +287,89 @@ export function buildCli(project: Project): Command {
     });
 
   program
-    .command('gc')
-    .description('delete blobs that no task record references, and leftovers of interrupted writes')
+    .command('experiments')
+    .description('every experiment config (and every variant this store has run): task counts and state')
     .option('--json', 'machine-readable output on stdout')
     .action(async (o: { json?: boolean }) => {
       const store = storeFor(project);
+      const rows: Record<string, unknown>[] = [];
+      const names = [...experimentNames(project), ...store.variantNames().filter((n) => !experimentNames(project).includes(n)).sort()];
+      for (const name of names) {
+        try {
+          const { exp, variant, graph, planner } = loadNamed(project, store, name);
+          const st = await inspectTasks(planner, graph.tasks);
+          const n = (s: TaskStatus['state']): number => st.filter((t) => t.state === s).length;
+          const [cached, stale, missing] = [n('cached'), n('stale'), n('missing')];
+          rows.push({
+            name, base: variant.base, overrides: variant.overrides,
+            description: typeof exp.config.description === 'string' ? exp.config.description : '',
+            tasks: st.length, cached, stale, missing,
+            state: cached === st.length ? 'built' : cached === 0 ? 'not built' : 'partial',
+          });
+        } catch (e) {
+          rows.push({ name, error: (e as Error).message.split('\n')[0] });
+        }
+      }
+      print(o.json, { experiments: rows }, () => {
+        const w = Math.max(10, ...rows.map((r) => String(r.name).length));
+        return [`${'experiment'.padEnd(w)}  ${'tasks'.padStart(6)}  ${'cached'.padStart(6)}  state`,
+          ...rows.map((r) => (r.error ? `${String(r.name).padEnd(w)}  invalid: ${String(r.error)}` : `${String(r.name).padEnd(w)}  ${String(r.tasks).padStart(6)}  ${String(r.cached).padStart(6)}  ${String(r.state).padEnd(9)}  ${Object.keys(r.overrides as object).length ? `${String(r.base)} with ${describeOverrides(r.overrides as never)}` : String(r.description)}`))].join('\n');
+      });
+    });
+
+  commonOptions(program.command('results').argument('[stages...]', 'only these stages (default: every stage that declares metrics)'), project)
+    .description('every metric of the cached tasks as one table: task, stage, metric, value')
+    .option('--format <fmt>', 'md | csv | json', 'md')
+    .action(async (stages: string[], o: CommonOpts & { format: string }) => {
+      if (!['md', 'csv', 'json'].includes(o.format)) throw new UsageError(`--format ${o.format}: expected md, csv or json`);
+      const { graph, planner } = load(project, o);
+      const known = graph.stages.filter((s) => s.metrics).map((s) => s.name);
+      for (const s of stages) if (!known.includes(s)) throw new UsageError(`results ${s}: no stage with metrics of that name${didYouMean(s, known)} (stages with metrics: ${known.join(', ')})`);
+      const st = await inspectTasks(planner, selectClosure(graph, stages));
+      const table = await collectMetrics(planner, st, (s) => stages.length === 0 || stages.includes(s.name));
+      if (table.notCached.length) process.stderr.write(`note: ${table.notCached.length} task(s) with metrics are not built yet (e.g. ${table.notCached[0]}); run them first\n`);
+      if (o.json || o.format === 'json') return print(true, table, () => '');
+      print(false, table, () => formatTable(['task', 'stage', 'metric', 'value'], table.rows.map((r) => [r.task, r.stage, r.metric, r.value]), o.format as 'md' | 'csv'));
+    });
+
+  program
+    .command('diff')
+    .argument('<a>', 'experiment name or file, or a variant this store has run (e.g. quick+1a2b3c4d)')
+    .argument('<b>', 'the same; --set applies to this side')
+    .description('how two experiments differ: changed config values, and how each headline metric moved')
+    .option('--set <key=value>', 'override a config value of <b> (repeatable)', collect, [])
+    .option('--json', 'machine-readable output on stdout')
+    .action(async (a: string, b: string, o: { set: string[]; json?: boolean }) => {
+      const store = storeFor(project);
+      const sides = [loadNamed(project, store, a), loadNamed(project, store, b, o.set)] as const;
+      const params = diffConfigs(sides[0].exp.config, sides[1].exp.config);
+      const headline = (s: (typeof project.stages)[number]): boolean => s.metrics?.headline === true;
+      const tables = await Promise.all(sides.map(async (s) => collectMetrics(s.planner, await inspectTasks(s.planner, s.graph.tasks.filter((t) => headline(t.stage))), headline)));
+      const notBuilt = tables.map((t, i) => (t.notCached.length ? `${sides[i]!.variant.name}: ${t.notCached.length} headline task(s) not built (run: ${project.name} run --experiment ${sides[i]!.variant.base}${Object.keys(sides[i]!.variant.overrides).length ? ` ${Object.entries(sides[i]!.variant.overrides).map(([k, v]) => `--set '${k}=${JSON.stringify(v)}'`).join(' ')}` : ''})` : '')).filter(Boolean);
+      const metrics = diffMetrics(tables[0].rows, tables[1].rows);
+      const fmt = (v: unknown): string => (v === undefined ? '(none)' : typeof v === 'number' ? Number(v.toPrecision(4)).toString() : JSON.stringify(v));
+      print(o.json, { a: sides[0].variant.name, b: sides[1].variant.name, params, metrics, notBuilt }, () =>
+        [`${sides[0].variant.name} -> ${sides[1].variant.name}`,
+          params.length ? 'changed config values:' : 'no config value differs',
+          ...params.map((p) => `  ${p.key}  ${fmt(p.a)} -> ${fmt(p.b)}`),
+          ...(metrics.length ? ['headline metrics that moved:', ...metrics.map((m) => `  ${m.task}  ${m.metric}  ${fmt(m.a)} -> ${fmt(m.b)}${m.delta !== undefined ? `  (${m.delta >= 0 ? '+' : ''}${fmt(m.delta)})` : ''}`)] : [notBuilt.length ? '' : 'no headline metric moved']),
+          ...notBuilt.map((n) => `note: ${n}`)].filter(Boolean).join('\n'));
+    });
+
+  program
+    .command('gc')
+    .description('delete blobs that no task record references, and leftovers of interrupted writes; with --keep, also every record no kept experiment needs')
+    .option('--keep <experiment...>', 'keep only what these experiments (or variants) use now')
+    .option('-n, --dry-run', 'count what would be removed, remove nothing')
+    .option('--json', 'machine-readable output on stdout')
+    .action(async (o: { keep?: string[]; dryRun?: boolean; json?: boolean }) => {
+      const store = storeFor(project);
       await store.init();
-      const r = await store.gc();
-      print(o.json, r, () => `gc: removed ${r.removedBlobs} blob(s) (${(r.removedBytes / 1e6).toFixed(1)} MB) and ${r.removedTmp} temp file(s); kept ${r.keptBlobs} blob(s) in ${store.dir}`);
+      const keepKeys = o.keep ? await keysToKeep(project, store, o.keep) : undefined;
+      const r = await store.gc({ keepKeys, dryRun: o.dryRun });
+      const verb = r.dryRun ? 'would remove' : 'removed';
+      print(o.json, r, () =>
+        `gc: ${verb} ${o.keep ? `${r.removedRecords} record(s), ` : ''}${r.removedBlobs} blob(s) (${(r.removedBytes / 1e6).toFixed(1)} MB) and ${r.removedTmp} temp file(s); ${r.dryRun ? 'would keep' : 'kept'} ${r.keptRecords} record(s) and ${r.keptBlobs} blob(s) in ${store.dir}`);
     });
 
   return program;
@@ -207,10 +386,10 @@ export async function runCli(project: Project, argv: string[]): Promise<number> 
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     if (err.code?.startsWith('commander.')) return err.exitCode ?? 2;
     if (e instanceof ConfigError || e instanceof GraphError || e instanceof UsageError) {
-      process.stderr.write(`weakcorr: ${err.message}\n`);
+      process.stderr.write(`${project.name}: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`weakcorr: internal error: ${err.stack ?? err.message}\n`);
+    process.stderr.write(`${project.name}: internal error: ${err.stack ?? err.message}\n`);
     return 1;
   }
 }

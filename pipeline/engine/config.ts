@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import { didYouMean } from './suggest.ts';
 import type { Json, JsonObject } from './types.ts';
 
 export class ConfigError extends Error {
@@ -23,7 +24,7 @@ export function resolveExperimentFile(nameOrFile: string, experimentsDir: string
       ? readdirSync(experimentsDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5))
       : [];
     throw new ConfigError(
-      `experiment '${nameOrFile}' not found (looked for ${file}); known experiments: ${known.join(', ') || 'none'}`,
+      `experiment '${nameOrFile}' not found (looked for ${file})${didYouMean(nameOrFile, known)} (known experiments: ${known.join(', ') || 'none'})`,
     );
   }
   return { name: path.basename(file, '.json'), file };
@@ -32,7 +33,7 @@ export function resolveExperimentFile(nameOrFile: string, experimentsDir: string
 /** `key=value`: value parsed as JSON when it parses, otherwise taken as a string. */
 export function parseSetFlag(flag: string): { path: string[]; value: Json } {
   const eq = flag.indexOf('=');
-  if (eq <= 0) throw new ConfigError(`--set ${flag}: expected key=value, e.g. --set train.steps=300`);
+  if (eq <= 0) throw new ConfigError(`--set ${flag}: expected key=value, where key is a dot path into the experiment config (e.g. --set section.key=12)`);
   const key = flag.slice(0, eq);
   const raw = flag.slice(eq + 1);
   let value: Json;
@@ -71,14 +72,17 @@ function setPath(config: JsonObject, keys: string[], value: Json, flag: string):
 function describe(err: ErrorObject, where: string): string {
   const at = err.instancePath || '/';
   let what = err.message ?? 'is invalid';
-  if (err.keyword === 'additionalProperties')
-    what = `has unknown key '${String((err.params as { additionalProperty: string }).additionalProperty)}'`;
+  if (err.keyword === 'additionalProperties') {
+    const unknown = String((err.params as { additionalProperty: string }).additionalProperty);
+    const known = Object.keys((err.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+    what = `has unknown key '${unknown}'${didYouMean(unknown, known)}`;
+  }
   return `${where}: ${at} ${what}`;
 }
 
 export function validateExperiment(config: Json, schema: JsonObject, where: string): asserts config is JsonObject {
   // useDefaults: a schema's defaults fill unset keys, so every declared param has a value.
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
   const validate = ajv.compile(schema);
   if (!validate(config)) {
     const lines = (validate.errors ?? []).map((e) => describe(e, where));
@@ -93,12 +97,7 @@ export function loadExperiment(
   sets: string[] = [],
 ): LoadedExperiment {
   const { name, file } = resolveExperimentFile(nameOrFile, experimentsDir);
-  let parsed: Json;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as Json;
-  } catch (e) {
-    throw new ConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
+  const parsed = readWithExtends(file, experimentsDir, []);
   validateExperiment(parsed, schema, file);
   const config = parsed;
   for (const flag of sets) {
@@ -107,4 +106,37 @@ export function loadExperiment(
     validateExperiment(config, schema, `--set ${flag}`);
   }
   return { name, file, config };
+}
+
+function readJsonFile(file: string): Json {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Objects merge key by key; anything else (lists included) in `over` replaces `base`. */
+export function deepMerge(base: Json, over: Json): Json {
+  const isObj = (v: Json): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(base) || !isObj(over)) return structuredClone(over);
+  const out: JsonObject = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k]!, v) : structuredClone(v);
+  return out;
+}
+
+/**
+ * A config may start `"extends": "quick"` (a name or a path relative to it) and override only what
+ * it names; chains are followed, cycles are an error.
+ */
+function readWithExtends(file: string, experimentsDir: string, seen: string[]): Json {
+  if (seen.includes(file)) throw new ConfigError(`${seen[0]}: "extends" forms a cycle: ${[...seen, file].join(' -> ')}`);
+  const parsed = readJsonFile(file);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !('extends' in parsed)) return parsed;
+  const { extends: parent, ...rest } = parsed;
+  if (typeof parent !== 'string') throw new ConfigError(`${file}: /extends must be an experiment name or a path to a JSON file, got ${JSON.stringify(parent)}`);
+  const looksLikePath = parent.includes('/') || parent.endsWith('.json');
+  const parentFile = looksLikePath ? path.resolve(path.dirname(file), parent) : resolveExperimentFile(parent, experimentsDir).file;
+  if (!existsSync(parentFile)) throw new ConfigError(`${file}: /extends: no experiment at ${parentFile}`);
+  return deepMerge(readWithExtends(parentFile, experimentsDir, [...seen, file]), rest as Json);
 }

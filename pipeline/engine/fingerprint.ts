@@ -1,6 +1,8 @@
 // Cache keys: canonical JSON (RFC 8785, via `canonicalize`) hashed with sha256.
 // The whole recipe of a task key lives in `taskKey` so it can be read in one place.
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import canonicalizeModule from 'canonicalize';
 import { build } from 'esbuild';
@@ -27,6 +29,8 @@ export function hashBytes(data: Uint8Array | string): ContentHash {
 export interface KeyComponents {
   stage: string;
   code: string;
+  /** data files the stage's code reads (relative path -> content hash) */
+  files: Record<string, string>;
   params: JsonObject;
   /** upstream task id -> output name -> content hash (early cutoff: content, not upstream keys) */
   inputs: Record<string, Record<string, string>>;
@@ -35,51 +39,104 @@ export interface KeyComponents {
   axes: JsonObject;
   /** only for perExperiment stages */
   experiment?: string;
+  /** only for perExperiment stages of a variant: its command-line overrides */
+  overrides?: JsonObject;
 }
 
 export function taskKey(c: KeyComponents): TaskKey {
   return sha256(
     canonicalJson({
-      v: 1,
+      v: 2,
       stage: c.stage,
       code: c.code,
+      files: c.files,
       params: c.params,
       inputs: c.inputs,
       runtime: c.runtime,
       axes: c.axes,
       ...(c.experiment === undefined ? {} : { experiment: c.experiment }),
+      ...(c.overrides === undefined ? {} : { overrides: c.overrides }),
     }),
   ) as TaskKey;
 }
 
-const codeCache = new Map<string, Promise<string>>();
+/** A stage's code identity: its bundled module graph, and the data files that code reads. */
+export interface CodeFingerprint {
+  code: string;
+  /** path relative to the project root -> content hash (JSON files hashed canonically) */
+  files: Record<string, string>;
+}
+
+const codeCache = new Map<string, Promise<CodeFingerprint>>();
+
+// `new URL('../../schemas/x.json', import.meta.url)`: how a module names a data file it reads.
+const FILE_REF = /new\s+URL\(\s*(['"`])([^'"`$]+)\1\s*,\s*import\.meta\.url\s*\)/g;
+
+/** Content hash of a data file; JSON is canonicalized so a formatting-only edit changes nothing. */
+export function fileHash(absPath: string): string {
+  const bytes = readFileSync(absPath);
+  if (absPath.endsWith('.json')) {
+    try {
+      return sha256(canonicalJson(JSON.parse(bytes.toString('utf8')) as Json));
+    } catch {
+      // not valid JSON: its bytes decide
+    }
+  }
+  return sha256(bytes);
+}
+
+function relativeToRoot(root: string, abs: string): string {
+  const rel = path.relative(root, abs).split(path.sep).join('/');
+  if (rel.startsWith('../') || path.isAbsolute(rel))
+    throw new Error(`${abs} is outside the project root ${root}: a key must not depend on where the repository is cloned`);
+  return rel;
+}
 
 /**
  * Hash of a stage's own module graph inside the repo: esbuild bundles the entry with npm packages
  * left external, strips comments and minifies whitespace, so comment- and whitespace-only edits
  * leave the fingerprint unchanged while any change to code or imported JSON changes it.
+ * Paths in the bundle are relative to `root`, never to the working directory, so the key is the
+ * same from any directory and in any clone. Data files the module graph reads through
+ * `new URL('<literal>', import.meta.url)`, and the stage's declared `files` (relative to `root`),
+ * enter as content hashes.
  */
-export function codeFingerprint(moduleUrlOrPath: string): Promise<string> {
+export function codeFingerprint(moduleUrlOrPath: string, root: string, declaredFiles: readonly string[] = []): Promise<CodeFingerprint> {
   const entry = moduleUrlOrPath.startsWith('file:') ? fileURLToPath(moduleUrlOrPath) : moduleUrlOrPath;
-  let pending = codeCache.get(entry);
+  const cacheKey = JSON.stringify([entry, root, declaredFiles]);
+  let pending = codeCache.get(cacheKey);
   if (!pending) {
     pending = build({
       entryPoints: [entry],
       bundle: true,
       write: false,
+      metafile: true,
       platform: 'node',
       format: 'esm',
       packages: 'external',
       minifyWhitespace: true,
       legalComments: 'none',
       logLevel: 'silent',
-      // Absolute paths would make the key depend on where the repo is checked out.
-      absWorkingDir: process.cwd(),
+      absWorkingDir: root,
     }).then((result) => {
       const text = result.outputFiles.map((f) => f.text).join('\n');
-      return sha256(text);
+      const files: Record<string, string> = {};
+      for (const input of Object.keys(result.metafile.inputs)) {
+        const abs = path.resolve(root, input);
+        if (!/\.[cm]?[jt]sx?$/.test(abs)) continue;
+        for (const m of readFileSync(abs, 'utf8').matchAll(FILE_REF)) {
+          const ref = path.resolve(path.dirname(abs), m[2]!);
+          if (existsSync(ref) && statSync(ref).isFile()) files[relativeToRoot(root, ref)] = fileHash(ref);
+        }
+      }
+      for (const f of declaredFiles) {
+        const abs = path.resolve(root, f);
+        if (!existsSync(abs)) throw new Error(`declared file '${f}' does not exist (looked for ${abs})`);
+        files[relativeToRoot(root, abs)] = fileHash(abs);
+      }
+      return { code: sha256(text), files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) };
     });
-    codeCache.set(entry, pending);
+    codeCache.set(cacheKey, pending);
   }
   return pending;
 }

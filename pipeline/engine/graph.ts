@@ -1,5 +1,6 @@
 // Stage declarations + an experiment config -> the task graph: matrix fan-out, readable ids,
 // upstream matching, topological order, cycle detection.
+import { didYouMean } from './suggest.ts';
 import { canonicalJson } from './fingerprint.ts';
 import { getPath } from './config.ts';
 import type { AxisSpec, Json, JsonObject, NeedSpec, StageDecl } from './types.ts';
@@ -216,7 +217,7 @@ export function selectClosure(graph: TaskGraph, stageNames: string[]): TaskNode[
   if (stageNames.length === 0) return graph.tasks;
   for (const n of stageNames)
     if (!graph.stages.some((s) => s.name === n))
-      throw new GraphError(`unknown stage '${n}'; stages: ${graph.stages.map((s) => s.name).join(', ')}`);
+      throw new GraphError(`unknown stage '${n}'${didYouMean(n, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
   const keep = withUpstream(graph.tasks.filter((t) => stageNames.includes(t.stage.name)));
   return graph.tasks.filter((t) => keep.has(t));
 }

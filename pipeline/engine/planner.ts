@@ -2,10 +2,11 @@
 // and decides whether a valid cached record exists (hash-verified blobs).
 import os from 'node:os';
 import path from 'node:path';
-import { canonicalJson, codeFingerprint, taskKey, type KeyComponents } from './fingerprint.ts';
+import { canonicalJson, codeFingerprint, taskKey, type CodeFingerprint, type KeyComponents } from './fingerprint.ts';
 import { CorruptBlobError, type OutputEntry, type Store, type TaskRecord } from './store.ts';
 import type { TaskNode } from './graph.ts';
 import type { JsonObject, Project, StageDecl, TaskKey } from './types.ts';
+import type { Variant } from './variant.ts';
 
 export interface Resolved {
   key: TaskKey;
@@ -13,7 +14,7 @@ export interface Resolved {
 }
 
 export class Planner {
-  private readonly code = new Map<string, Promise<string>>();
+  private readonly code = new Map<string, Promise<CodeFingerprint>>();
   private readonly runtime = new Map<string, Promise<JsonObject>>();
   /** Problems found while checking the cache (corrupt blobs), reported by the caller. */
   readonly warnings: string[] = [];
@@ -21,14 +22,19 @@ export class Planner {
   constructor(
     readonly project: Project,
     readonly store: Store,
-    readonly experiment: string,
+    readonly variant: Variant,
   ) {}
 
-  stageCode(stage: StageDecl): Promise<string> {
+  /** The name the store's index, published paths and per-experiment keys use (a variant's own name). */
+  get experiment(): string {
+    return this.variant.name;
+  }
+
+  stageCode(stage: StageDecl): Promise<CodeFingerprint> {
     let p = this.code.get(stage.name);
     if (!p) {
       const entry = stage.module.startsWith('file:') ? stage.module : path.resolve(this.project.root, stage.module);
-      this.code.set(stage.name, (p = codeFingerprint(entry)));
+      this.code.set(stage.name, (p = codeFingerprint(entry, this.project.root, stage.files)));
     }
     return p;
   }
@@ -47,14 +53,17 @@ export class Planner {
       for (const [name, o] of Object.entries(readOutputs(task, dep, outputsOf(dep)))) outs[name] = o.hash;
       inputs[dep.id] = outs;
     }
+    const { code, files } = await this.stageCode(task.stage);
     const components: KeyComponents = {
       stage: task.stage.name,
-      code: await this.stageCode(task.stage),
+      code,
+      files,
       params: task.params,
       inputs,
       runtime: await this.stageRuntime(task.stage),
       axes: task.axes,
       ...(task.stage.perExperiment ? { experiment: this.experiment } : {}),
+      ...(task.stage.perExperiment && Object.keys(this.variant.overrides).length ? { overrides: this.variant.overrides } : {}),
     };
     return { key: taskKey(components), components };
   }
@@ -98,6 +107,7 @@ export class Planner {
       params: task.params,
       inputs: r.components.inputs,
       code: r.components.code,
+      files: r.components.files,
       runtime: r.components.runtime,
       outputs,
       startedAt: new Date(started).toISOString(),
@@ -128,14 +138,40 @@ export function staleReasons(prev: TaskRecord, now: KeyComponents): string[] {
     if (a !== b) reasons.push(`param ${k} ${a} -> ${b}`);
   }
   if (prev.code !== now.code) reasons.push(`code of stage ${now.stage} changed`);
+  const prevFiles = prev.files ?? {};
+  for (const f of new Set([...Object.keys(prevFiles), ...Object.keys(now.files)]))
+    if (prevFiles[f] !== now.files[f]) reasons.push(`file ${f} ${!prevFiles[f] ? 'now read' : !now.files[f] ? 'no longer read' : 'changed'}`);
+  const inputChanges: { id: string; what: string }[] = [];
   for (const id of new Set([...Object.keys(prev.inputs), ...Object.keys(now.inputs)])) {
     const a = prev.inputs[id];
     const b = now.inputs[id];
-    if (!a) reasons.push(`input ${id} added`);
-    else if (!b) reasons.push(`input ${id} removed`);
-    else if (canonicalJson(a) !== canonicalJson(b)) reasons.push(`input ${id} changed`);
+    if (!a) inputChanges.push({ id, what: 'added' });
+    else if (!b) inputChanges.push({ id, what: 'removed' });
+    else if (canonicalJson(a) !== canonicalJson(b)) inputChanges.push({ id, what: 'changed' });
   }
-  if (canonicalJson(prev.runtime) !== canonicalJson(now.runtime))
-    reasons.push(`runtime ${JSON.stringify(prev.runtime)} -> ${JSON.stringify(now.runtime)}`);
-  return reasons.length ? reasons : ['key changed'];
+  reasons.push(...summarizeInputs(inputChanges));
+  const runtimeKeys = new Set([...Object.keys(prev.runtime), ...Object.keys(now.runtime)]);
+  for (const k of runtimeKeys) {
+    const a = fmt(prev.runtime[k]);
+    const b = fmt(now.runtime[k]);
+    if (a !== b) reasons.push(`runtime ${k} ${a} -> ${b}`);
+  }
+  return reasons.length ? reasons.map(clip) : ['key changed'];
+}
+
+const MAX_REASON = 160;
+const clip = (s: string): string => (s.length <= MAX_REASON ? s : `${s.slice(0, MAX_REASON - 1)}…`);
+
+/** A few input changes by name; many as counts per upstream stage ("24 inputs of train-a2 changed"). */
+function summarizeInputs(changes: { id: string; what: string }[]): string[] {
+  if (changes.length <= 3) return changes.map((c) => `input ${c.id} ${c.what}`);
+  const groups = new Map<string, number>();
+  for (const c of changes) {
+    const g = `${c.id.split('@')[0]}\u0000${c.what}`;
+    groups.set(g, (groups.get(g) ?? 0) + 1);
+  }
+  return [...groups].map(([g, n]) => {
+    const [stage, what] = g.split('\u0000');
+    return `${n} input${n === 1 ? '' : 's'} of ${stage} ${what}`;
+  });
 }

@@ -10,6 +10,8 @@ export interface TaskAssignment {
   params: JsonObject;
   inputs: Record<string, InputTask[]>;
   experiment: string;
+  baseExperiment: string;
+  overrides: JsonObject;
   lineage: LineageEntry[];
 }
 

@@ -13,11 +13,14 @@ export function publishPath(planner: Planner, template: string): string {
   return path.resolve(root, template.replaceAll('{experiment}', planner.experiment));
 }
 
-export async function publishOutputs(planner: Planner, task: TaskNode, outputs: Record<string, OutputEntry>): Promise<void> {
+/** Returns the published paths (written now, or already up to date). */
+export async function publishOutputs(planner: Planner, task: TaskNode, outputs: Record<string, OutputEntry>): Promise<string[]> {
+  const done: string[] = [];
   for (const [name, spec] of Object.entries(task.stage.outputs)) {
     const out = outputs[name];
     if (!spec.publish || !out) continue;
     const dest = publishPath(planner, spec.publish);
+    done.push(dest);
     try {
       const current = await fs.readFile(dest);
       if (createHash('sha256').update(current).digest('hex') === out.hash) continue;
@@ -30,4 +33,5 @@ export async function publishOutputs(planner: Planner, task: TaskNode, outputs: 
     await fs.chmod(tmp, 0o644);
     await fs.rename(tmp, dest);
   }
+  return done;
 }

@@ -29,6 +29,8 @@ export interface RunSummary {
   interrupted: number;
   durationMs: number;
   warnings: string[];
+  /** Absolute paths of the artifacts this run published (built or reused), e.g. the report. */
+  published: string[];
   tasks: TaskResult[];
 }
 
@@ -57,6 +59,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   const executing = new Set<TaskNode>();
   const timings = new Map<TaskNode, LineageEntry>();
   const order = new Map(tasks.map((t, i) => [t, i]));
+  const published = new Set<string>();
   let active = 0;
   let interrupted = false;
   let reportedWarnings = 0;
@@ -84,6 +87,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         interrupted: count('interrupted'),
         durationMs: Date.now() - began,
         warnings: planner.warnings,
+        published: [...published].sort(),
         tasks: list,
       });
     };
@@ -135,7 +139,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     /** A valid record exists (found up front, or computed by another run while we waited). */
     const reuse = async (task: TaskNode, record: TaskRecord): Promise<void> => {
       timings.set(task, lineageOf(record, false));
-      await publishOutputs(planner, task, record.outputs);
+      for (const p of await publishOutputs(planner, task, record.outputs)) published.add(p);
       reporter.taskEnded(task.id, 'cached');
       settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key: record.key }, record.outputs);
     };
@@ -179,7 +183,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const outs = await pool.run(
           {
             id: task.id, stage: task.stage.name, key, axes: task.axes, params: task.params, inputs: inputsOf(task),
-            experiment: planner.experiment, lineage: task.stage.wantsLineage ? lineageUpstreamOf(task) : [],
+            experiment: planner.experiment, baseExperiment: planner.variant.base, overrides: planner.variant.overrides, lineage: task.stage.wantsLineage ? lineageUpstreamOf(task) : [],
           },
           {
             progress: (done, total, message) => reporter.taskProgress(task.id, done, total, message),
@@ -193,7 +197,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         await planner.store.writeRecord(record);
         await planner.store.writeIndex(planner.experiment, task.id, key);
         timings.set(task, lineageOf(record, true));
-        await publishOutputs(planner, task, outs);
+        for (const p of await publishOutputs(planner, task, outs)) published.add(p);
         reporter.taskEnded(task.id, 'executed', undefined, record.durationMs);
         settle(task, { id: task.id, stage: task.stage.name, state: 'executed', key, durationMs: record.durationMs }, outs);
       } catch (e) {

@@ -5,7 +5,7 @@
 //   locks/<key>.lock      per-key locks between concurrent runs
 //   tmp/                  partial writes; renamed into place only when complete
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -27,6 +27,8 @@ export interface TaskRecord {
   params: JsonObject;
   inputs: Record<string, Record<string, string>>;
   code: string;
+  /** data files the stage's code read (relative path -> content hash); absent in records before key v2 */
+  files?: Record<string, string>;
   runtime: JsonObject;
   outputs: Record<string, OutputEntry>;
   startedAt: string;
@@ -183,6 +185,38 @@ export class Store {
     await writeFileAtomic(p, canonicalJson({ key }));
   }
 
+  private variantPath(name: string): string {
+    return path.join(this.dir, 'index', encodeURIComponent(name), '_variant.json');
+  }
+
+  /** What a variant name stands for (its base experiment and overrides), so `diff` can name it. */
+  async writeVariant(variant: { name: string; base: string; overrides: JsonObject }): Promise<void> {
+    const p = this.variantPath(variant.name);
+    await fs.mkdir(path.dirname(p), { recursive: true });
+    await writeFileAtomic(p, canonicalJson(variant));
+  }
+
+  readVariant(name: string): { name: string; base: string; overrides: JsonObject } | undefined {
+    try {
+      const v = JSON.parse(readFileSync(this.variantPath(name), 'utf8')) as { name?: unknown; base?: unknown; overrides?: unknown };
+      if (typeof v.base !== 'string' || typeof v.overrides !== 'object' || v.overrides === null) return undefined;
+      return { name, base: v.base, overrides: v.overrides as JsonObject };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Names of the variants this store has records for. */
+  variantNames(): string[] {
+    try {
+      return readdirSync(path.join(this.dir, 'index'))
+        .map((d) => decodeURIComponent(d))
+        .filter((n) => this.readVariant(n) !== undefined);
+    } catch {
+      return [];
+    }
+  }
+
   /**
    * Takes the lock of one task key, waiting while another process holds it. A holder that died
    * (SIGKILL) stops refreshing the lock's mtime, so after `staleMs` it is taken over.
@@ -201,12 +235,25 @@ export class Store {
     });
   }
 
-  /** Removes blobs no record references, and leftovers of interrupted writes. */
-  async gc(): Promise<{ removedBlobs: number; removedBytes: number; keptBlobs: number; removedTmp: number }> {
+  /**
+   * Removes blobs no record references, and leftovers of interrupted writes. With `keepKeys`, also
+   * removes every record not in it (and then the blobs only those referenced). `dryRun` counts
+   * what would go and removes nothing.
+   */
+  async gc(opts: { keepKeys?: ReadonlySet<string>; dryRun?: boolean } = {}): Promise<GcResult> {
     const referenced = new Set<string>();
+    let removedRecords = 0;
+    let keptRecords = 0;
     for (const name of await fs.readdir(path.join(this.dir, 'tasks'))) {
       if (!name.endsWith('.json')) continue;
-      const rec = await this.readRecord(name.slice(0, -5));
+      const key = name.slice(0, -5);
+      if (opts.keepKeys && !opts.keepKeys.has(key)) {
+        removedRecords++;
+        if (!opts.dryRun) await this.deleteRecord(key);
+        continue;
+      }
+      keptRecords++;
+      const rec = await this.readRecord(key);
       for (const o of Object.values(rec?.outputs ?? {})) referenced.add(o.hash);
     }
     let removedBlobs = 0;
@@ -219,7 +266,7 @@ export class Store {
       }
       const p = this.objectPath(name);
       removedBytes += (await fs.stat(p)).size;
-      await fs.rm(p, { force: true });
+      if (!opts.dryRun) await fs.rm(p, { force: true });
       removedBlobs++;
     }
     let removedTmp = 0;
@@ -227,11 +274,21 @@ export class Store {
       const p = path.join(this.dir, 'tmp', name);
       const pid = Number(name.split('.').at(-2));
       if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) continue;
-      await fs.rm(p, { recursive: true, force: true });
+      if (!opts.dryRun) await fs.rm(p, { recursive: true, force: true });
       removedTmp++;
     }
-    return { removedBlobs, removedBytes, keptBlobs, removedTmp };
+    return { dryRun: opts.dryRun === true, removedRecords, keptRecords, removedBlobs, removedBytes, keptBlobs, removedTmp };
   }
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  removedRecords: number;
+  keptRecords: number;
+  removedBlobs: number;
+  removedBytes: number;
+  keptBlobs: number;
+  removedTmp: number;
 }
 
 function processAlive(pid: number): boolean {

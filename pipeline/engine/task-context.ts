@@ -44,6 +44,8 @@ export async function createTaskContext(
     params: task.params,
     inputs: task.inputs,
     experiment: task.experiment,
+    baseExperiment: task.baseExperiment,
+    overrides: task.overrides,
     lineage: task.lineage,
     tmpDir,
     signal,

@@ -56,6 +56,12 @@ export interface StageDecl {
   name: string;
   /** File URL or path of the stage's entry module (import.meta.url): its module graph is the code fingerprint. */
   module: string;
+  /**
+   * Data files (paths relative to the project root) the stage reads at run time that its code
+   * does not name as `new URL('<literal>', import.meta.url)` (those are found automatically):
+   * their content hashes enter the key.
+   */
+  files?: string[];
   /** Config keys (dot paths) this stage reads: only these enter its cache key. */
   params: string[];
   matrix?: MatrixSpec | MatrixSpec[];
@@ -63,6 +69,8 @@ export interface StageDecl {
   outputs: Record<string, OutputSpec>;
   /** Parts of the environment that can change this stage's numbers (backend, library versions). */
   runtime?: () => JsonObject | Promise<JsonObject>;
+  /** What `results` and `diff` read from this stage's JSON outputs. */
+  metrics?: MetricsDecl;
   /** A short human description for `dag` and docs. */
   description?: string;
   /** The experiment's name enters the key (the stage writes it into its output, e.g. a report title). */
@@ -70,6 +78,15 @@ export interface StageDecl {
   /** The task receives `ctx.lineage`: timing records of every task upstream of it (for provenance). */
   wantsLineage?: boolean;
   run(ctx: TaskContext): Promise<void>;
+}
+
+export type MetricValue = number | string | boolean | null;
+
+export interface MetricsDecl {
+  /** A flat map metric name -> value for one task, from its JSON outputs (by output name, parsed). */
+  read(outputs: Record<string, Json>, task: { id: string; axes: JsonObject }): Record<string, MetricValue>;
+  /** `diff` compares the metrics of headline stages (e.g. fitted slopes); `results` shows every stage's. */
+  headline?: boolean;
 }
 
 /** When and where an upstream task was computed, from its record. */
@@ -103,8 +120,15 @@ export interface ArtifactRef {
 export interface TaskContext {
   id: string;
   stage: string;
-  /** Name of the experiment being run (enters the key only for `perExperiment` stages). */
+  /**
+   * Name of the experiment being run (enters the key only for `perExperiment` stages): the config's
+   * name, or a variant's (`quick+1a2b3c4d`, or `--name`) when the command line overrides values.
+   */
   experiment: string;
+  /** The experiment config the run started from (equals `experiment` unless this is a variant). */
+  baseExperiment: string;
+  /** Config values overridden on the command line (dot path -> value); empty when none. */
+  overrides: JsonObject;
   /** Upstream timing records, for stages with `wantsLineage` (empty otherwise). */
   lineage: LineageEntry[];
   /** This task's matrix values, by axis name. */
@@ -133,6 +157,8 @@ export interface TaskContext {
 /** What a project hands the engine. */
 export interface Project {
   name: string;
+  /** Shown by `--version`. */
+  version?: string;
   /** Absolute path of the module exporting this Project as `project` (workers import it). */
   module: string;
   /** Repository root: code fingerprints are taken relative to it. */

@@ -59,9 +59,21 @@ export const correlateStage: StageDecl = {
     { stage: 'train-a1', outputs: ['params'], when: 'correlate.atEnd' },
   ],
   outputs: { result: { kind: 'json', schema: correlationResultSchema } },
+  metrics: {
+    // `results`: the RMS of each exact correlation at init (and after training, with atEnd).
+    read(outputs) {
+      type Block = Record<'c01' | 'c02' | 'c03', { rms: number | null }>;
+      const r = outputs.result as unknown as { exact: Block; atEnd: { exact: Block } | null };
+      const out: Record<string, number | null> = {};
+      for (const c of ['c01', 'c02', 'c03'] as const) {
+        out[`${c} rms`] = r.exact[c].rms;
+        if (r.atEnd) out[`${c} rms atEnd`] = r.atEnd.exact[c].rms;
+      }
+      return out;
+    },
+  },
   runtime: modelRuntime,
   async run(ctx) {
-    const t0 = performance.now();
     const a1 = section<CorrelateA1Params>(ctx, 'a1', A1_KEYS);
     const c = section<CorrelateParams>(ctx, 'correlate', C_KEYS);
     const pt: CorrelatePoint = {
@@ -85,7 +97,7 @@ export const correlateStage: StageDecl = {
     const atStart = measureCorrelations(spec, theta0(spec, pt.seed), X.x, opts(0));
     const atEnd = endHost ? measureCorrelations(spec, endHost, X.x, opts(1)) : null;
     await ctx.writeJson('result', buildResult({
-      point: pt, spec, theta0: atStart, atEnd, wallMs: performance.now() - t0,
+      point: pt, spec, theta0: atStart, atEnd,
       backend: { name: info.name, tfjsVersion: info.tfjsVersion },
     }));
   },

@@ -48,7 +48,6 @@ export function buildResult(args: {
   spec: MlpSpec;
   theta0: Measured;
   atEnd: Measured | null;
-  wallMs: number;
   backend: { name: string; tfjsVersion: string };
 }): Json {
   const r = resolveSpec(args.spec);
@@ -62,7 +61,6 @@ export function buildResult(args: {
     outputs: m.outputs.length,
     ...correlationBlock(m),
     atEnd: args.atEnd ? correlationBlock(args.atEnd) : null,
-    wallMs: Math.round(args.wallMs),
     backend: args.backend,
   };
 }

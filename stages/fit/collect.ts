@@ -14,7 +14,6 @@ export interface TrainResultLike {
   stepsDone: number;
   final: { eq24Train: number; eq24Test: number; lossGap: number; lossGapRel: number; mseTest: number; trainLossNet: number; testLossNet: number } | null;
   log: { step: number; lossNet: Num; lossLin: Num; eq24Train: Num; eq24Test: Num }[];
-  wallMs: number;
   flops: number;
   backend: { name: string; tfjsVersion: string };
 }

@@ -21,6 +21,21 @@ export const fitStage: StageDecl = {
     { stage: 'correlate', on: {}, outputs: ['result'] },
   ],
   outputs: { fits: { kind: 'json', schema: fitsSchema } },
+  metrics: {
+    headline: true,
+    read(outputs) {
+      const fits = outputs.fits as unknown as { groups: { id: string; fit: { slope: number; r2: number; nPoints: number; ci?: { lo: number; hi: number } } }[] };
+      const out: Record<string, number | null> = {};
+      for (const g of fits.groups) {
+        out[`${g.id} slope`] = g.fit.slope;
+        out[`${g.id} ci95 lo`] = g.fit.ci?.lo ?? null;
+        out[`${g.id} ci95 hi`] = g.fit.ci?.hi ?? null;
+        out[`${g.id} r2`] = g.fit.r2;
+        out[`${g.id} points`] = g.fit.nPoints;
+      }
+      return out;
+    },
+  },
   async run(ctx) {
     const train = [...(await readAll<TrainResultLike>(ctx, 'train-a1', 'result')), ...(await readAll<TrainResultLike>(ctx, 'train-a2', 'result'))];
     const corr = await readAll<CorrelationLike>(ctx, 'correlate', 'result');
@@ -39,7 +54,6 @@ export const fitStage: StageDecl = {
       counts: { a1: a1.length, a2: a2.length, correlations: correlations.length, diverged: train.filter((r) => r.status === 'diverged').length },
       runtime: {
         backends,
-        trainWallSeconds: train.reduce((s, r) => s + r.wallMs, 0) / 1000,
         trainGflop: train.reduce((s, r) => s + r.flops, 0) / 1e9,
       },
     });

@@ -7,7 +7,7 @@ export interface FitsArtifact {
   groups: FitGroupResult[];
   rows: { a1: A1Row[]; a2: A2Row[]; correlations: CorrRow[]; dynamics: DynRow[] };
   counts: { a1: number; a2: number; correlations: number; diverged: number };
-  runtime: { backends: string[]; trainWallSeconds: number; trainGflop: number };
+  runtime: { backends: string[]; trainGflop: number };
 }
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));

@@ -51,9 +51,12 @@ export interface FigureInput {
 }
 
 export interface TaskCounts {
-  executed: number;
-  cached: number;
-  failed: number;
+  /** Run-dependent counts: left out of a deterministic report. */
+  executed?: number;
+  cached?: number;
+  failed?: number;
+  /** Upstream tasks the report was built from. */
+  total?: number;
   /** Runs that finished but diverged (excluded from fits). */
   diverged: number;
   /** Tasks skipped because an upstream task failed. */
@@ -62,8 +65,8 @@ export interface TaskCounts {
 
 export interface StageTiming {
   stage: string;
-  /** Wall-clock seconds this stage's tasks were running (first start to last end, or a sum). */
-  wallSeconds: number;
+  /** Wall-clock seconds this stage's tasks were running (a sum); absent in a deterministic report. */
+  wallSeconds?: number;
   tasks?: number;
   executed?: number;
   cached?: number;
@@ -93,6 +96,8 @@ export interface ReportInput {
   subtitle?: string;
   /** Plain-text paragraphs shown under the title. */
   intro?: readonly string[];
+  /** A warning shown under the title, e.g. that this is a variant with command-line overrides. */
+  banner?: string;
   /** Shown verbatim (e.g. an ISO time); omitted keeps the output byte-deterministic. */
   generatedAt?: string;
   headline: readonly HeadlineRow[];
@@ -281,6 +286,7 @@ h1 { font-size: 26px; margin: 0 0 4px; line-height: 1.25; }
 h2 { font-size: 20px; margin: 40px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 16px; margin: 28px 0 8px; }
 .subtitle, .muted { color: var(--muted); }
+.banner { border: 2px solid #b45309; background: #fffbeb; color: #78350f; padding: 0.5em 0.8em; border-radius: 4px; }
 nav.toc { margin: 16px 0; font-size: 14px; }
 nav.toc a { margin-right: 14px; }
 a { color: var(--accent); }
@@ -424,28 +430,33 @@ function provenanceHtml(p: Provenance, timeline: RenderedFigure | null, n: numbe
       : ' <span class="muted">(clean)</span>');
   const summary: [string, string][] = [];
   if (p.experiment) summary.push(['Experiment', `<code>${text(p.experiment)}</code>`]);
-  summary.push(['Git commit', gitCell]);
+  summary.push(['Built at commit', gitCell]);
   for (const [k, v] of Object.entries(p.runtime)) summary.push([k, text(v)]);
   for (const line of p.notes ?? []) summary.push(['Note', text(line)]);
 
   const t = p.tasks;
-  const counts: [string, string][] = [
-    ['Executed', String(t.executed)],
-    ['Cached (reused)', String(t.cached)],
-    ['Failed', String(t.failed)],
-    ['Diverged (excluded from fits)', String(t.diverged)],
-  ];
+  const counts: [string, string][] = [];
+  if (t.total !== undefined) counts.push(['Upstream tasks', String(t.total)]);
+  if (t.executed !== undefined) counts.push(['Executed', String(t.executed)]);
+  if (t.cached !== undefined) counts.push(['Cached (reused)', String(t.cached)]);
+  if (t.failed !== undefined) counts.push(['Failed', String(t.failed)]);
+  counts.push(['Diverged (excluded from fits)', String(t.diverged)]);
   if (t.skipped !== undefined) counts.push(['Skipped (upstream failed)', String(t.skipped)]);
 
+  const timed = p.stages.some((s) => s.wallSeconds !== undefined);
   const stageRows = p.stages.map((s) => [
     `<code>${text(s.stage)}</code>`,
     s.tasks !== undefined ? String(s.tasks) : '—',
-    s.executed !== undefined ? String(s.executed) : '—',
-    s.cached !== undefined ? String(s.cached) : '—',
-    s.failed !== undefined ? String(s.failed) : '—',
-    fmtSeconds(s.wallSeconds),
+    ...(timed
+      ? [
+          s.executed !== undefined ? String(s.executed) : '—',
+          s.cached !== undefined ? String(s.cached) : '—',
+          s.failed !== undefined ? String(s.failed) : '—',
+          s.wallSeconds !== undefined ? fmtSeconds(s.wallSeconds) : '—',
+        ]
+      : []),
   ]);
-  const totalWall = p.stages.reduce((a, s) => a + s.wallSeconds, 0);
+  const totalWall = p.stages.reduce((a, s) => a + (s.wallSeconds ?? 0), 0);
 
   const pkgs = Object.keys(p.packages)
     .sort()
@@ -457,8 +468,8 @@ ${kvTable(summary)}
 <h3>Tasks</h3>
 ${kvTable(counts)}
 <h3>Stages</h3>
-${table(['Stage', 'Tasks', 'Executed', 'Cached', 'Failed', 'Wall time'], stageRows)}
-<p class="muted">Sum of stage wall times: ${text(fmtSeconds(totalWall))} (stages can overlap).</p>
+${table(timed ? ['Stage', 'Tasks', 'Executed', 'Cached', 'Failed', 'Wall time'] : ['Stage', 'Tasks'], stageRows)}
+${timed ? `<p class="muted">Sum of stage wall times: ${text(fmtSeconds(totalWall))} (stages can overlap).</p>` : ''}
 ${timeline ? figureHtml(timeline, n, interactive) : ''}
 <h3>Packages</h3>
 ${table(['Package', 'Version'], pkgs)}
@@ -519,6 +530,7 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
 <header>
 <h1>${text(input.title)}</h1>
 ${input.subtitle ? `<p class="subtitle">${text(input.subtitle)}</p>` : ''}
+${input.banner ? `<p class="banner" id="overrides">${text(input.banner)}</p>` : ''}
 ${input.generatedAt ? `<p class="muted">Generated ${text(input.generatedAt)}</p>` : ''}
 </header>
 <nav class="toc">${toc}</nav>

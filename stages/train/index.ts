@@ -1,7 +1,7 @@
 // Stages 'train-a1' and 'train-a2': one task per grid point trains an MLP and its first-order
 // linearization around theta0 side by side (science.md, "Net and linearization", "Protocols").
 import { readFileSync } from 'node:fs';
-import type { Json, JsonObject, StageDecl, TaskContext } from '../../pipeline/engine/types.ts';
+import type { Json, JsonObject, MetricsDecl, StageDecl, TaskContext } from '../../pipeline/engine/types.ts';
 import type { ActivationName } from '../model/activations.ts';
 import { paramCounts, resolveSpec } from '../model/spec.ts';
 import { ensureBackend, modelRuntime } from '../model/runtime.ts';
@@ -44,7 +44,7 @@ function resultJson(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob, out:
     status: out.status,
     final: out.final as unknown as Json,
     log: out.log.map((row) => ({ step: row.step, lossNet: finite(row.lossNet), lossLin: finite(row.lossLin), eq24Train: finite(row.eq24Train), eq24Test: finite(row.eq24Test) })),
-    wallMs: out.wallMs, flops: out.flops,
+    flops: out.flops,
     backend,
   };
 }
@@ -54,6 +54,9 @@ async function runAndWrite(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJo
   // Loaded here, in the worker: the parent process that plans the run never loads tfjs.
   const { trainSideBySide } = await import('./loop.ts');
   const out = trainSideBySide(job);
+  // Wall time goes to the task record (through the log), never into the artifact: identical work
+  // must write identical bytes, or early cutoff could never fire downstream.
+  ctx.log(`trained ${out.stepsDone} step(s) in ${(out.wallMs / 1000).toFixed(1)}s`);
   if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
   await ctx.writeJson('result', resultJson(ctx, protocol, job, out, { name: info.name, tfjsVersion: info.tfjsVersion }));
   if (out.finalParams) {
@@ -65,11 +68,20 @@ async function runAndWrite(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJo
   }
 }
 
-const hooks = (ctx: TaskContext): Pick<TrainJob, 'progress' | 'signal' | 'keepParams'> => ({
+// Only A.1 parameters are ever read after training (correlate.atEnd), so only train-a1 declares that key.
+const hooks = (ctx: TaskContext, keepParams = false): Pick<TrainJob, 'progress' | 'signal' | 'keepParams'> => ({
   progress: (done, total, message) => ctx.progress(done, total, message),
   signal: ctx.signal,
-  keepParams: ctx.params['correlate.atEnd'] === true,
+  keepParams,
 });
+
+/** `results`: the final metrics of one training run (Eq. 24, Eq. 30, losses and their gap). */
+const trainMetrics: MetricsDecl = {
+  read(outputs) {
+    const r = outputs.result as { status: string; stepsDone: number; final: Record<string, number | null> };
+    return { status: r.status, stepsDone: r.stepsDone, ...r.final };
+  },
+};
 
 const outputs = {
   result: { kind: 'json' as const, schema: trainResultSchema },
@@ -85,6 +97,7 @@ export const trainA1Stage: StageDecl = {
   matrix: A1_GRID,
   needs: [{ stage: 'fetch', outputs: ['train_images', 'train_labels'] }],
   outputs,
+  metrics: trainMetrics,
   runtime: modelRuntime,
   async run(ctx) {
     const p = section<A1Params>(ctx, 'a1', A1_KEYS);
@@ -92,7 +105,7 @@ export const trainA1Stage: StageDecl = {
     const job = a1Job(train, p, {
       dataset: String(ctx.axes.dataset), activation: ctx.axes.activation as ActivationName,
       depth: ctx.axes.depth as number, width: ctx.axes.width as number, seed: ctx.axes.seed as number,
-    }, hooks(ctx));
+    }, hooks(ctx, ctx.params['correlate.atEnd'] === true));
     await runAndWrite(ctx, 'a1', job);
   },
 };
@@ -101,7 +114,7 @@ export const trainA2Stage: StageDecl = {
   name: 'train-a2',
   module: import.meta.url,
   description: 'A.2: SGD of a GELU MLP and its linearization on MNIST, eta = lr0 n^alpha (Figure 4)',
-  params: [...A2_KEYS.map((k) => `a2.${k}`), 'correlate.atEnd'],
+  params: A2_KEYS.map((k) => `a2.${k}`),
   matrix: {
     dataset: { values: ['mnist'] },
     alpha: { key: 'a2.alphas', prefix: 'a' },
@@ -110,6 +123,7 @@ export const trainA2Stage: StageDecl = {
   },
   needs: [{ stage: 'fetch', outputs: ['train_images', 'train_labels', 'test_images', 'test_labels'] }],
   outputs,
+  metrics: trainMetrics,
   runtime: modelRuntime,
   async run(ctx) {
     const p = section<A2Params>(ctx, 'a2', A2_KEYS);

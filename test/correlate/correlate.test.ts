@@ -47,7 +47,7 @@ function fakeCtx(split: Split, over: { samples?: number; atEnd?: boolean; params
   const validate = new Ajv({ allErrors: true, strict: false }).compile(correlationResultSchema);
   const out: Record<string, Json> = {};
   const ctx: TaskContext = {
-    id: 'correlate@fake,erf,L2,w8,s3', stage: 'correlate', experiment: 'test', lineage: [],
+    id: 'correlate@fake,erf,L2,w8,s3', stage: 'correlate', experiment: 'test', baseExperiment: 'test', overrides: {}, lineage: [],
     axes: { ...POINT },
     params: {
       ...Object.fromEntries(Object.entries(A1).map(([k, v]) => [`a1.${k}`, v])),

@@ -148,7 +148,7 @@ describe('engine: failures, interruptions, concurrency', function () {
   });
 
   it('SIGKILL mid-task leaves no record; the next run recomputes only what had not finished', async () => {
-    const child = toy.spawnCli(['run'], { TOY_SLOW_ITEM: '3', TOY_SLEEP_MS: '60000' });
+    const child = toy.spawnCli(['run', '--jobs', '1'], { TOY_SLOW_ITEM: '3', TOY_SLEEP_MS: '60000' });
     const deadline = Date.now() + 30_000;
     while (!fs.existsSync(toy.mark)) {
       if (Date.now() > deadline) throw new Error('slow task never started');
@@ -164,7 +164,7 @@ describe('engine: failures, interruptions, concurrency', function () {
   });
 
   it('Ctrl-C (SIGINT) stops the workers, exits 130, and keeps every task that finished', async () => {
-    const child = toy.spawnCli(['run', '--json'], { TOY_SLOW_ITEM: '3', TOY_SLEEP_MS: '60000' });
+    const child = toy.spawnCli(['run', '--json', '--jobs', '1'], { TOY_SLOW_ITEM: '3', TOY_SLEEP_MS: '60000' });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => (out += d));

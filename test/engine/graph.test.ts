@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildGraph, GraphError, orderStages, selectClosure } from '../../pipeline/engine/graph.ts';
-import { canonicalJson, codeFingerprint, taskKey } from '../../pipeline/engine/fingerprint.ts';
+import { canonicalJson, codeFingerprint, fileHash, taskKey } from '../../pipeline/engine/fingerprint.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,11 +59,11 @@ describe('engine: graph', () => {
 
 describe('engine: fingerprints', () => {
   it('keys do not depend on object key order, and do depend on every component', () => {
-    const base = { stage: 's', code: 'c', params: { a: 1, b: [1, 2] }, inputs: { u: { o: 'h' } }, runtime: { backend: 'wasm' }, axes: { w: 8 } };
-    const reordered = { axes: { w: 8 }, runtime: { backend: 'wasm' }, inputs: { u: { o: 'h' } }, params: { b: [1, 2], a: 1 }, code: 'c', stage: 's' };
+    const base = { stage: 's', code: 'c', files: { 'x.json': 'h' }, params: { a: 1, b: [1, 2] }, inputs: { u: { o: 'h' } }, runtime: { backend: 'wasm' }, axes: { w: 8 } };
+    const reordered = { axes: { w: 8 }, runtime: { backend: 'wasm' }, inputs: { u: { o: 'h' } }, params: { b: [1, 2], a: 1 }, files: { 'x.json': 'h' }, code: 'c', stage: 's' };
     assert.equal(taskKey(base), taskKey(reordered));
     assert.equal(canonicalJson({ b: 1, a: [2, { d: 1, c: 2 }] }), '{"a":[2,{"c":2,"d":1}],"b":1}');
-    for (const change of [{ code: 'd' }, { params: { a: 2, b: [1, 2] } }, { inputs: { u: { o: 'g' } } }, { runtime: { backend: 'cpu' } }, { axes: { w: 16 } }])
+    for (const change of [{ code: 'd' }, { files: { 'x.json': 'i' } }, { params: { a: 2, b: [1, 2] } }, { inputs: { u: { o: 'g' } } }, { runtime: { backend: 'cpu' } }, { axes: { w: 16 } }])
       assert.notEqual(taskKey({ ...base, ...change }), taskKey(base));
   });
 
@@ -72,7 +72,7 @@ describe('engine: fingerprints', () => {
     fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
     const write = (name: string, text: string): string => { fs.writeFileSync(path.join(dir, name), text); return path.join(dir, name); };
     write('helper.ts', 'export const k = 2;\n');
-    const fp = async (src: string, file: string): Promise<string> => codeFingerprint(write(file, src));
+    const fp = async (src: string, file: string): Promise<string> => (await codeFingerprint(write(file, src), dir)).code;
     const a = await fp("import { k } from './helper.ts';\nexport const f = (x: number) => x * k;\n", 'a.ts');
     const b = await fp("// why: doubling\nimport { k } from './helper.ts';\n\n\nexport const f = (x: number) =>   x * k; /* note */\n", 'b.ts');
     const c = await fp("import { k } from './helper.ts';\nexport const f = (x: number) => x * k + 1;\n", 'c.ts');
@@ -82,5 +82,39 @@ describe('engine: fingerprints', () => {
     const d = await fp("import { k } from './helper.ts';\nexport const f = (x: number) => x * k;\n", 'd.ts');
     assert.notEqual(a, d, 'an edit of an imported module changes the fingerprint');
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fingerprints are the same from any working directory and in a copy of the project at another path', async () => {
+    const make = (): string => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-fp-'));
+      fs.mkdirSync(path.join(dir, 'lib'));
+      fs.mkdirSync(path.join(dir, 'data'));
+      fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+      fs.writeFileSync(path.join(dir, 'data/s.json'), '{"a": 1}');
+      // a dynamic import makes esbuild name modules by path inside the bundle
+      fs.writeFileSync(path.join(dir, 'lib/h.ts'), 'export const k = 2;\n');
+      fs.writeFileSync(path.join(dir, 'entry.ts'), "import { readFileSync } from 'node:fs';\nexport const s = readFileSync(new URL('./data/s.json', import.meta.url), 'utf8');\nexport const f = async () => (await import('./lib/h.ts')).k;\n");
+      return dir;
+    };
+    const [one, two] = [make(), make()];
+    const cwd = process.cwd();
+    const prints: string[] = [];
+    try {
+      for (const [dir, at] of [[one, one], [one, '/'], [one, path.join(one, 'lib')], [two, os.tmpdir()]] as const) {
+        process.chdir(at);
+        prints.push(JSON.stringify(await codeFingerprint(path.join(dir, 'entry.ts'), dir)));
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.equal(new Set(prints).size, 1, prints.join('\n'));
+    assert.deepEqual(Object.keys(JSON.parse(prints[0]!).files), ['data/s.json'], 'the data file the code reads is found');
+    fs.writeFileSync(path.join(two, 'data/s.json'), '{\n  "a":    1\n}\n');
+    const reformatted = await codeFingerprint(path.join(two, 'entry.ts'), two, ['data/s.json']);
+    assert.equal(JSON.stringify(reformatted), prints[0], 'a formatting-only JSON edit changes nothing');
+    fs.writeFileSync(path.join(two, 'data/s.json'), '{"a": 2}');
+    assert.notEqual(fileHash(path.join(two, 'data/s.json')), JSON.parse(prints[0]!).files['data/s.json'], 'a content edit of a read file changes its hash');
+    await assert.rejects(codeFingerprint(path.join(two, 'entry.ts'), two, ['data/none.json']), /declared file 'data\/none.json' does not exist/);
+    for (const d of [one, two]) fs.rmSync(d, { recursive: true, force: true });
   });
 });

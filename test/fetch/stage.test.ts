@@ -43,6 +43,8 @@ describe('fetch: stage declaration', () => {
       id: 'fetch/mnist',
       stage: 'fetch',
       experiment: 'test',
+      baseExperiment: 'test',
+      overrides: {},
       lineage: [],
       axes: { dataset: 'mnist' },
       params: {},
