@@ -9,7 +9,6 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 export const project: Project = {
   name: 'weakcorr',
-  version: (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version,
   module: fileURLToPath(import.meta.url),
   root,
   stages,

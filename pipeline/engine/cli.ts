@@ -1,6 +1,6 @@
 // The engine's command line, for any Project: run, status, why, show, dag, experiments, results,
 // diff, gc, version. Every command takes --json; usage and config errors exit 2 with one line.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -37,6 +37,16 @@ function storeFor(project: Project): Store {
   // Relative to the project root, never to the working directory: one store from any directory.
   const dir = process.env[project.cacheEnvVar] || path.resolve(project.root, project.defaultCacheDir);
   return new Store(dir);
+}
+
+/** The project's declared version, else its package.json's, else 'unknown'. */
+function projectVersion(project: Project): string {
+  if (project.version) return project.version;
+  try {
+    return (JSON.parse(readFileSync(path.join(project.root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 function experimentNames(project: Project): string[] {
@@ -88,7 +98,7 @@ function print(json: boolean | undefined, value: unknown, text: () => string): v
 
 const rel = (p: string): string => {
   const r = path.relative(process.cwd(), p);
-  return r.startsWith('..') && r.split(path.sep).filter((s) => s === '..').length > 2 ? p : r || '.';
+  return r.startsWith('..') ? p : r || '.';
 };
 
 function summaryText(s: RunSummary): string {
@@ -153,14 +163,15 @@ export function buildCli(project: Project): Command {
     .description(`${project.name}: a content-hashed, cached pipeline of stages`)
     .showHelpAfterError()
     .exitOverride();
-  if (project.version) program.version(`${project.name} ${project.version}`, '-V, --version', 'print the version');
+  const version = projectVersion(project);
+  program.version(`${project.name} ${version}`, '-V, --version', 'print the version');
 
   program
     .command('version')
     .description('the version of the project and of Node.js')
     .option('--json', 'machine-readable output on stdout')
     .action((o: { json?: boolean }) => {
-      const v = { name: project.name, version: project.version ?? 'unknown', node: process.version };
+      const v = { name: project.name, version, node: process.version };
       print(o.json, v, () => `${v.name} ${v.version} (node ${v.node})`);
     });
 
@@ -344,7 +355,8 @@ export function buildCli(project: Project): Command {
       const sides = [loadNamed(project, store, a), loadNamed(project, store, b, o.set)] as const;
       const params = diffConfigs(sides[0].exp.config, sides[1].exp.config);
       const headline = (s: (typeof project.stages)[number]): boolean => s.metrics?.headline === true;
-      const tables = await Promise.all(sides.map(async (s) => collectMetrics(s.planner, await inspectTasks(s.planner, s.graph.tasks.filter((t) => headline(t.stage))), headline)));
+      const tables = await Promise.all(sides.map(async (s) =>
+        collectMetrics(s.planner, await inspectTasks(s.planner, selectClosure(s.graph, s.graph.stages.filter(headline).map((st) => st.name))), headline)));
       const notBuilt = tables.map((t, i) => (t.notCached.length ? `${sides[i]!.variant.name}: ${t.notCached.length} headline task(s) not built (run: ${project.name} run --experiment ${sides[i]!.variant.base}${Object.keys(sides[i]!.variant.overrides).length ? ` ${Object.entries(sides[i]!.variant.overrides).map(([k, v]) => `--set '${k}=${JSON.stringify(v)}'`).join(' ')}` : ''})` : '')).filter(Boolean);
       const metrics = diffMetrics(tables[0].rows, tables[1].rows);
       const fmt = (v: unknown): string => (v === undefined ? '(none)' : typeof v === 'number' ? Number(v.toPrecision(4)).toString() : JSON.stringify(v));

@@ -16,9 +16,10 @@ function distance(a: string, b: string): number {
 
 /** Up to `max` known names close to `wanted`: small edit distance first, then those containing it. */
 export function closest(wanted: string, known: readonly string[], max = 5): string[] {
-  const limit = Math.max(2, Math.floor(wanted.length / 3));
+  const limit = Math.max(2, Math.ceil(wanted.length / 2));
   const scored = known
-    .map((k) => ({ k, d: distance(wanted.toLowerCase(), k.toLowerCase()) }))
+    // A prefix counts too: 'trian' is close to 'train-a1' and 'train-a2'.
+    .map((k) => ({ k, d: Math.min(distance(wanted.toLowerCase(), k.toLowerCase()), distance(wanted.toLowerCase(), k.toLowerCase().slice(0, wanted.length)) + 1) }))
     .filter(({ k, d }) => d <= limit || k.includes(wanted) || (wanted.length >= 3 && wanted.includes(k)))
     .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k));
   return scored.slice(0, max).map(({ k }) => k);

@@ -58,10 +58,39 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     assert.equal(s.failed, 0);
   });
 
-  it('--set of a report-only value re-runs only the report', () => {
-    const s = run('--set', 'report.title=Another title');
+  it('--force train-a2 re-runs train-a2 only: identical result bytes keep fit and report cached (early cutoff)', () => {
+    const canonical = fs.readFileSync(report);
+    const s = run('--force', 'train-a2');
+    const ids = executedIds(s);
+    assert.ok(ids.length > 0);
+    for (const id of ids) assert.match(id, /^train-a2@/, `${id} should have stayed cached`);
+    assert.deepEqual(fs.readFileSync(report), canonical);
+  });
+
+  it('--set makes a variant: it re-runs only the report, publishes beside the canonical one with an overrides banner, and never touches it', () => {
+    const canonical = fs.readFileSync(report);
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), 'run', '--experiment', 'ci', '--set', 'report.title=Another title', '--json'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as Summary & { experiment: string; published: string[] };
     assert.deepEqual(executedIds(s), ['report']);
-    assert.match(fs.readFileSync(report, 'utf8'), /<title>Another title<\/title>/);
+    assert.match(s.experiment, /^ci\+[0-9a-f]{8}$/);
+    const variantReport = path.join(tmp, 'reports', s.experiment, 'index.html');
+    assert.deepEqual(s.published, [variantReport]);
+    assert.match(r.stderr, new RegExp(`published: .*reports/ci\\+[0-9a-f]{8}/index\\.html`));
+    const html = fs.readFileSync(variantReport, 'utf8');
+    assert.match(html, /<title>Another title<\/title>/);
+    assert.match(html, /<p class="banner" id="overrides">Overrides: this is variant 'ci\+[0-9a-f]{8}' of experiment 'ci', with values set on the command line: report\.title = &quot;Another title&quot;/);
+    assert.deepEqual(fs.readFileSync(report), canonical, 'the canonical report is only written by the unmodified experiment');
+    assert.doesNotMatch(canonical.toString(), /class="banner"/);
+    const st = spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), 'status', '--experiment', 'ci', '--json'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.equal(JSON.parse(st.stdout).counts.cached, s.tasks.length, 'the unmodified experiment is still all cached');
+  });
+
+  it('a rebuilt report is byte-identical: no times, hosts or run-dependent counts in it', () => {
+    const before = fs.readFileSync(report);
+    const s = run('--force', 'report');
+    assert.deepEqual(executedIds(s), ['report']);
+    assert.deepEqual(fs.readFileSync(report), before);
   });
 
   it('adding one width runs only the new tasks and their downstream fit and report', () => {

@@ -17,6 +17,8 @@ ${body}
 
 export const GEN = stageFile(`
 // gen: one task per item; the 'note' param changes the key but never the output bytes.
+// It reads a data file by 'new URL(..., import.meta.url)': the engine must key it by content.
+const bias = (JSON.parse(fs.readFileSync(new URL('../data/bias.json', import.meta.url), 'utf8')) as { bias: number }).bias;
 export const gen: StageDecl = {
   name: 'gen', module: import.meta.url, params: ['scale', 'note', 'fail'],
   matrix: { item: { key: 'items', prefix: 'i' } },
@@ -25,7 +27,7 @@ export const gen: StageDecl = {
     note(ctx.id);
     const item = ctx.axes.item as number;
     if ((ctx.params.fail as number[]).includes(item)) throw new Error('toy failure for item ' + item);
-    await ctx.writeJson('value', { value: item * (ctx.params.scale as number) });
+    await ctx.writeJson('value', { value: item * (ctx.params.scale as number) + bias });
   },
 };
 `);
@@ -37,6 +39,7 @@ export const square: StageDecl = {
   matrix: { item: { key: 'items', prefix: 'i' } },
   needs: [{ stage: 'gen' }],
   outputs: { value: { kind: 'json' }, raw: { kind: 'bytes' } },
+  metrics: { read: (o) => ({ value: (o.value as { value: number }).value }) },
   async run(ctx) {
     note(ctx.id);
     const up = ctx.inputs.gen[0];
@@ -62,6 +65,7 @@ export const total: StageDecl = {
   name: 'total', module: import.meta.url, params: [], perExperiment: true, wantsLineage: true,
   needs: [{ stage: 'square', on: {}, outputs: ['value'] }],
   outputs: { sum: { kind: 'json', publish: 'out/{experiment}/sum.json' } },
+  metrics: { headline: true, read: (o) => ({ sum: (o.sum as { sum: number }).sum }) },
   async run(ctx) {
     note(ctx.id);
     let sum = 0;
@@ -105,7 +109,7 @@ export interface Toy {
   writeConfig(config: Record<string, unknown>): void;
   edit(file: 'gen' | 'square' | 'total', f: (src: string) => string): void;
   /** Runs the CLI to completion. */
-  cli(args: string[], env?: Record<string, string>): { code: number; stdout: string; stderr: string; json: any };
+  cli(args: string[], env?: Record<string, string>, cwd?: string): { code: number; stdout: string; stderr: string; json: any };
   /** Starts the CLI without waiting. */
   spawnCli(args: string[], env?: Record<string, string>): ReturnType<typeof spawn>;
   executions(): string[];
@@ -116,6 +120,8 @@ export function makeToy(config: Record<string, unknown> = { items: [1, 2, 3], sc
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-toy-'));
   fs.mkdirSync(path.join(dir, 'stages'));
   fs.mkdirSync(path.join(dir, 'experiments'));
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.writeFileSync(path.join(dir, 'data/bias.json'), '{"bias": 0}\n');
   fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
   fs.writeFileSync(path.join(dir, 'project.ts'), PROJECT);
   fs.writeFileSync(path.join(dir, 'stages/gen.ts'), GEN);
@@ -137,8 +143,8 @@ export function makeToy(config: Record<string, unknown> = { items: [1, 2, 3], sc
       const p = path.join(dir, 'stages', `${file}.ts`);
       fs.writeFileSync(p, f(fs.readFileSync(p, 'utf8')));
     },
-    cli(args, extra) {
-      const r = spawnSync(process.execPath, argv(args), { env: env(extra), encoding: 'utf8', cwd: dir, maxBuffer: 256 * 1024 * 1024 });
+    cli(args, extra, cwd = dir) {
+      const r = spawnSync(process.execPath, argv(args), { env: env(extra), encoding: 'utf8', cwd, maxBuffer: 256 * 1024 * 1024 });
       let json: unknown;
       if (args.includes('--json')) {
         try { json = JSON.parse(r.stdout); } catch { json = undefined; }
