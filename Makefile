@@ -1,7 +1,7 @@
 # weakcorr: `make report` builds the default report, `make test` runs the tests.
 # Every target installs node modules first when they are missing or stale.
 EXPERIMENT ?= quick
-JOBS ?= 2
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 STAGE ?=
 WEAKCORR := node bin/weakcorr.js
 
@@ -18,12 +18,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# `run` ends by printing the published report's path.
 report: node_modules/.package-lock.json
 	$(WEAKCORR) run --experiment $(EXPERIMENT) --jobs $(JOBS)
-	@echo "report: reports/$(notdir $(basename $(EXPERIMENT)))/index.html"
 
+# STAGE may name several stages: make stage STAGE="train-a1 train-a2"
 stage: node_modules/.package-lock.json
-	@test -n "$(STAGE)" || { echo 'usage: make stage STAGE=<fetch|train|correlate|fit|report> [EXPERIMENT=...]' >&2; exit 2; }
+	@test -n "$(STAGE)" || { echo 'usage: make stage STAGE=<fetch|train-a1|train-a2|correlate|fit|report> [EXPERIMENT=...]' >&2; exit 2; }
 	$(WEAKCORR) run $(STAGE) --experiment $(EXPERIMENT) --jobs $(JOBS)
 
 status: node_modules/.package-lock.json
