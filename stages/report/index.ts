@@ -33,7 +33,6 @@ export const reportStage: StageDecl = {
     const metas = await Promise.all((ctx.inputs.fetch ?? []).map((t) => ctx.readJson<DatasetMetaLike>(t.outputs.meta!)));
     const config = Object.fromEntries(SECTIONS.map((k) => [k, ctx.params[k] ?? null])) as JsonObject;
     const lineage = ctx.lineage;
-    const executed = lineage.filter((l) => l.ranThisRun).length;
     const reportSection = ctx.params.report as { title: string };
     const git = gitState();
     ctx.progress(1, 3, 'figures');
@@ -59,10 +58,10 @@ export const reportStage: StageDecl = {
           'training compute': `${fits.runtime.trainGflop.toFixed(1)} GFLOP (matmul; wall times are in the task records: weakcorr show TASK)`,
         },
         packages: packageVersions(),
-        tasks: { executed, cached: lineage.length - executed, failed: 0, diverged: fits.counts.diverged },
+        tasks: { total: lineage.length, diverged: fits.counts.diverged },
         stages: stageCounts(lineage),
         notes: [
-          `Task counts are the report's upstream tasks in the run that built it (executed there, or reused from the cache); failed tasks never reach a report, their dependents are skipped.`,
+          `Task counts are the report's upstream tasks; failed tasks never reach a report (their dependents are skipped). When and where each task ran is in its record: weakcorr show TASK.`,
           ...metas.map((m) => `${m.dataset}: ${m.citation}`),
         ],
       },
