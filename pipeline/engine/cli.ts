@@ -163,6 +163,18 @@ export function buildCli(project: Project): Command {
     .description(`${project.name}: a content-hashed, cached pipeline of stages`)
     .showHelpAfterError()
     .exitOverride();
+  const first = project.stages.at(-1)?.name ?? 'STAGE';
+  const examples: [string, string][] = [
+    ['run', 'build everything; the published report path is printed last'],
+    ['run --dry-run -v', 'what would run, and why'],
+    [`status ${first} -v`, 'counts per stage, then each task that is not cached and why'],
+    ['run --set <section.key>=<value>', 'a variant, published beside the canonical output'],
+    ['results --format csv', 'every metric as one table'],
+    [`diff ${project.defaultExperiment} ${project.defaultExperiment} --set <section.key>=<value>`, 'what an override changes'],
+    [`gc --keep ${project.defaultExperiment} --dry-run`, 'what a clean-up would remove'],
+  ];
+  const w = Math.max(...examples.map(([c]) => c.length));
+  program.addHelpText('after', `\nExamples:\n${examples.map(([c, d]) => `  $ ${project.name} ${c.padEnd(w)}  ${d}`).join('\n')}`);
   const version = projectVersion(project);
   program.version(`${project.name} ${version}`, '-V, --version', 'print the version');
 
