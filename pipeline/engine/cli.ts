@@ -15,6 +15,7 @@ import { Store } from './store.ts';
 import { renderDag, type DagFormat } from './dag-format.ts';
 import { didYouMean } from './suggest.ts';
 import { describeOverrides, variantOf, type Variant } from './variant.ts';
+import { SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
 import type { Project } from './types.ts';
 
 interface CommonOpts {
@@ -47,6 +48,45 @@ function projectVersion(project: Project): string {
   } catch {
     return 'unknown';
   }
+}
+
+interface RunFlags {
+  force: string[];
+  dryRun?: boolean;
+  verbose?: boolean;
+  jobs: number;
+  executor?: string;
+  partition?: string;
+  account?: string;
+  time?: string;
+  gres?: string;
+  mem?: string;
+  sbatch: string[];
+}
+
+/** WEAKCORR_EXECUTOR for the project 'weakcorr'. */
+function envName(project: Project, what: string): string {
+  return `${project.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
+}
+
+/** `run --executor slurm --dry-run`: the arrays a run would submit now, per stage, with resources. */
+async function slurmPlan(planner: Planner, graph: TaskGraph, counts: readonly Counted[], o: SlurmOptions) {
+  const out: { stage: string; jobs: number; sbatch: string[]; gpus: number; gpuHours?: number; estimate?: string }[] = [];
+  for (const c of counts) {
+    const stage = graph.stages.find((s) => s.name === c.stage)!;
+    const n = Number(c.run);
+    if (!n) continue;
+    const res = stage.resources?.(await planner.stageRuntime(stage)) ?? {};
+    const row: (typeof out)[number] = { stage: stage.name, jobs: n, sbatch: sbatchResourceArgs(res, o), gpus: res.gpus ?? 0 };
+    if (res.gpus && stage.estimateSeconds) {
+      const tasks = graph.tasks.filter((t) => t.stage === stage);
+      const e = stage.estimateSeconds(tasks.map((t) => ({ params: t.params, axes: t.axes })));
+      row.gpuHours = (e.seconds * (res.gpus ?? 1) * (n / tasks.length)) / 3600;
+      row.estimate = e.basis;
+    }
+    out.push(row);
+  }
+  return out;
 }
 
 function experimentNames(project: Project): string[] {
@@ -192,9 +232,19 @@ export function buildCli(project: Project): Command {
     .option('--force <stage>', 're-run every task of a stage (repeatable)', collect, [])
     .option('-n, --dry-run', 'print the plan per stage, run nothing')
     .option('-v, --verbose', 'with --dry-run: every task and why it runs')
-    .addOption(new Option('-j, --jobs <n>', 'tasks at once, each in its own worker process').argParser(positiveInt).default(os.availableParallelism(), 'the number of cores'))
-    .action(async (stages: string[], o: CommonOpts & { force: string[]; dryRun?: boolean; verbose?: boolean; jobs: number }) => {
+    .addOption(new Option('-j, --jobs <n>', 'tasks at once (local: worker processes; slurm: jobs in the queue, default unlimited)').argParser(positiveInt).default(os.availableParallelism(), 'the number of cores'))
+    .addOption(new Option('--executor <kind>', `where tasks run (default: $${envName(project, 'EXECUTOR')} or local)`).choices(['local', 'slurm']))
+    .option('--partition <name>', 'slurm: sbatch --partition')
+    .option('--account <name>', 'slurm: sbatch --account')
+    .option('--time <limit>', "slurm: sbatch --time for every job (default: the stage's own)")
+    .option('--gres <spec>', 'slurm: sbatch --gres for every job (default: gpu:N for stages that ask for GPUs)')
+    .option('--mem <size>', 'slurm: sbatch --mem for every job')
+    .option('--sbatch <arg>', 'slurm: one more sbatch argument (repeatable)', collect, [])
+    .action(async (stages: string[], o: CommonOpts & RunFlags, cmd: Command) => {
       const { graph, planner, variant } = load(project, o);
+      const executorKind = o.executor ?? process.env[envName(project, 'EXECUTOR')] ?? 'local';
+      if (executorKind !== 'local' && executorKind !== 'slurm') throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorKind}: expected local or slurm`);
+      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, jobName: project.name };
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
@@ -202,8 +252,10 @@ export function buildCli(project: Project): Command {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
         const plan = st.map((t) => ({ ...brief(t), action: t.state === 'cached' ? 'use cache' : 'run' }));
         const stagesSummary = perStage(graph, plan.map((p) => ({ stage: p.stage, state: p.action === 'run' ? 'run' : 'cached' })), ['run', 'cached']);
-        print(o.json, { dryRun: true, experiment: variant.name, stages: stagesSummary, tasks: plan }, () =>
+        const jobs = executorKind === 'slurm' ? await slurmPlan(planner, graph, stagesSummary, slurmOpts) : undefined;
+        print(o.json, { dryRun: true, experiment: variant.name, executor: executorKind, stages: stagesSummary, ...(jobs ? { slurm: jobs } : {}), tasks: plan }, () =>
           [stageTable(stagesSummary, ['run', 'cached']),
+            ...(jobs ? ['slurm jobs (one array per stage; a task is submitted once its inputs exist):', ...jobs.map((j) => `  ${j.stage.padEnd(12)} ${String(j.jobs).padStart(6)} job(s)  sbatch ${j.sbatch.join(' ')}${j.gpuHours !== undefined ? `  ~${j.gpuHours.toFixed(1)} GPU-hours (${j.estimate})` : ''}`)] : []),
             ...(o.verbose ? plan.map((t) => `${t.action.padEnd(10)}${t.id}${t.reasons.length ? `  (${t.reasons.join('; ')})` : ''}`) : []),
             `${plan.filter((t) => t.action === 'run').length} to run (at most; early cutoff may spare some), ${plan.filter((t) => t.action !== 'run').length} cached${o.verbose ? '' : ' (-v: every task and why)'}`].join('\n'));
         return;
@@ -221,8 +273,15 @@ export function buildCli(project: Project): Command {
         abort.abort();
       };
       process.on('SIGINT', onSigint);
+      const slurm = executorKind === 'slurm';
+      const jobs = slurm && cmd.getOptionValueSource('jobs') === 'default' ? Number.MAX_SAFE_INTEGER : o.jobs;
+      if (slurm) await planner.store.init();
+      const executor = slurm
+        ? new SlurmExecutor(planner.store, project.module, slurmOpts, (job) => job.stage.resources?.(job.template.runtime) ?? {})
+        : undefined;
       const summary = await runTasks(planner, tasks, {
-        jobs: o.jobs,
+        jobs,
+        executor,
         force: new Set(o.force),
         reporter: makeReporter(),
         signal: abort.signal,
@@ -294,6 +353,7 @@ export function buildCli(project: Project): Command {
           `record   ${planner.store.recordPath(record.key)}`,
           ...Object.entries(artifacts).map(([n, p]) => `output   ${n}: ${p}`),
           `ran      ${record.startedAt} for ${(record.durationMs / 1000).toFixed(1)}s on ${record.host}`,
+          ...(record.executor ? [`job      ${record.executor.kind} ${record.executor.jobId}, log ${record.executor.log}`] : []),
           `params   ${JSON.stringify(record.params)}`,
           `runtime  ${JSON.stringify(record.runtime)}`,
           ...(record.logs.length ? ['log', ...record.logs.slice(-20).map((l) => `  ${l}`)] : [])].join('\n'));

@@ -90,14 +90,8 @@ export class Planner {
     return record;
   }
 
-  newRecord(
-    task: TaskNode,
-    r: Resolved,
-    outputs: Record<string, OutputEntry>,
-    started: number,
-    logs: string[],
-  ): TaskRecord {
-    const ended = Date.now();
+  /** Everything a task's record holds that is known before it runs. */
+  recordTemplate(task: TaskNode, r: Resolved): RecordTemplate {
     return {
       key: r.key,
       id: task.id,
@@ -109,16 +103,37 @@ export class Planner {
       code: r.components.code,
       files: r.components.files,
       runtime: r.components.runtime,
-      outputs,
-      startedAt: new Date(started).toISOString(),
-      endedAt: new Date(ended).toISOString(),
-      durationMs: ended - started,
-      host: os.hostname(),
       versions: { node: process.version, project: this.project.name },
-      logs: logs.slice(-200),
       status: 'ok',
     };
   }
+
+  newRecord(task: TaskNode, r: Resolved, outputs: Record<string, OutputEntry>, started: number, logs: string[]): TaskRecord {
+    return completeRecord(this.recordTemplate(task, r), outputs, started, logs);
+  }
+}
+
+export type RecordTemplate = Omit<TaskRecord, 'outputs' | 'startedAt' | 'endedAt' | 'durationMs' | 'host' | 'logs' | 'executor'>;
+
+/** A finished task's record: the template plus its outputs, timings, host and last log lines. */
+export function completeRecord(
+  t: RecordTemplate,
+  outputs: Record<string, OutputEntry>,
+  started: number,
+  logs: string[],
+  executor?: TaskRecord['executor'],
+): TaskRecord {
+  const ended = Date.now();
+  return {
+    ...t,
+    outputs,
+    startedAt: new Date(started).toISOString(),
+    endedAt: new Date(ended).toISOString(),
+    durationMs: ended - started,
+    host: os.hostname(),
+    logs: logs.slice(-200),
+    ...(executor ? { executor } : {}),
+  };
 }
 
 /** The outputs of `dep` that `task` declared it reads. */

@@ -96,7 +96,7 @@ export class PlainReporter implements Reporter {
   }
   start(ids: string[], jobs: number): void {
     this.t.init(ids, jobs);
-    this.line(`weakcorr: ${ids.length} task(s), ${jobs} job(s)`);
+    this.line(`weakcorr: ${ids.length} task(s), ${jobs >= Number.MAX_SAFE_INTEGER ? "no limit on" : jobs} job(s)`);
   }
   taskStarted(id: string): void {
     this.t.running.set(id, { started: Date.now(), done: 0, total: 0 });

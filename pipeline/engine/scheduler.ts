@@ -3,7 +3,7 @@
 // fails only its dependents; Ctrl-C stops the workers and keeps every finished record.
 import { withUpstream, type TaskNode } from './graph.ts';
 import { readOutputs, type Planner, type Resolved } from './planner.ts';
-import { WorkerPool } from './pool.ts';
+import { LocalExecutor, type Executor } from './executor.ts';
 import type { Reporter } from './reporter.ts';
 import type { OutputEntry, TaskRecord } from './store.ts';
 import type { InputTask, LineageEntry } from './types.ts';
@@ -41,6 +41,8 @@ export interface RunOptions {
   reporter: Reporter;
   /** Aborting stops scheduling and kills running workers. */
   signal?: AbortSignal;
+  /** Where tasks run (default: `jobs` local worker processes). */
+  executor?: Executor;
 }
 
 function lineageOf(r: TaskRecord, ranThisRun: boolean): LineageEntry {
@@ -54,7 +56,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   const results = new Map<TaskNode, TaskResult>();
   const waiting = new Map<TaskNode, number>();
   const queue: { task: TaskNode; resolved: Resolved }[] = [];
-  const pool = new WorkerPool(opts.jobs, planner.project.module, planner.store.dir);
+  const pool: Executor = opts.executor ?? new LocalExecutor(opts.jobs, planner.project.module, planner.store.dir);
   const { reporter } = opts;
   const executing = new Set<TaskNode>();
   const timings = new Map<TaskNode, LineageEntry>();
@@ -180,21 +182,28 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const started = Date.now();
         const logs: string[] = [];
         reporter.taskStarted(task.id);
-        const outs = await pool.run(
-          {
-            id: task.id, stage: task.stage.name, key, axes: task.axes, params: task.params, inputs: inputsOf(task),
-            experiment: planner.experiment, baseExperiment: planner.variant.base, overrides: planner.variant.overrides, lineage: task.stage.wantsLineage ? lineageUpstreamOf(task) : [],
+        const assignment = {
+          id: task.id, stage: task.stage.name, key, axes: task.axes, params: task.params, inputs: inputsOf(task),
+          experiment: planner.experiment, baseExperiment: planner.variant.base, overrides: planner.variant.overrides,
+          lineage: task.stage.wantsLineage ? lineageUpstreamOf(task) : [],
+        };
+        const events = {
+          progress: (done: number, total: number, message?: string) => reporter.taskProgress(task.id, done, total, message),
+          log: (message: string) => {
+            logs.push(message);
+            reporter.taskLog(task.id, message);
           },
-          {
-            progress: (done, total, message) => reporter.taskProgress(task.id, done, total, message),
-            log: (message) => {
-              logs.push(message);
-              reporter.taskLog(task.id, message);
-            },
-          },
-        );
-        const record = planner.newRecord(task, resolved, outs, started, logs);
-        await planner.store.writeRecord(record);
+        };
+        const job = { task: assignment, stage: task.stage, template: planner.recordTemplate(task, resolved), force: opts.force.has(task.stage.name) };
+        if (pool.writesRecords) {
+          // The job takes this lock itself (it may outlive this process).
+          await release();
+          release = undefined;
+        }
+        const result = await pool.run(job, events);
+        const record = result.kind === 'record' ? result.record : planner.newRecord(task, resolved, result.outputs, started, logs);
+        const outs = record.outputs;
+        if (result.kind === 'outputs') await planner.store.writeRecord(record);
         await planner.store.writeIndex(planner.experiment, task.id, key);
         timings.set(task, lineageOf(record, true));
         for (const p of await publishOutputs(planner, task, outs)) published.add(p);
@@ -227,7 +236,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     opts.signal?.addEventListener('abort', () => {
       interrupted = true;
       queue.length = 0;
-      pool.kill();
+      void pool.kill();
       // Running tasks settle as their workers die; everything not yet started is interrupted now.
       for (const t of tasks) if (!results.has(t) && !executing.has(t)) results.set(t, { id: t.id, stage: t.stage.name, state: 'interrupted' });
       finishIfDone();

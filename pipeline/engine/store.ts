@@ -38,6 +38,8 @@ export interface TaskRecord {
   versions: Record<string, string>;
   logs: string[];
   status: 'ok';
+  /** Where a batch executor ran the task (absent for local workers). */
+  executor?: { kind: string; jobId: string; log: string; node?: string };
 }
 
 export class CorruptBlobError extends Error {

@@ -69,6 +69,16 @@ export interface StageDecl {
   outputs: Record<string, OutputSpec>;
   /** Parts of the environment that can change this stage's numbers (backend, library versions). */
   runtime?: () => JsonObject | Promise<JsonObject>;
+  /**
+   * What one task asks of a batch scheduler (SLURM), given the stage's resolved runtime (e.g. one
+   * GPU when the model backend is a GPU). Local runs ignore it.
+   */
+  resources?: (runtime: JsonObject) => StageResources;
+  /**
+   * Estimated compute seconds of these tasks on the device their resources ask for (for
+   * `run --executor slurm --dry-run`), and what the estimate rests on.
+   */
+  estimateSeconds?: (tasks: { params: JsonObject; axes: JsonObject }[]) => { seconds: number; basis: string };
   /** What `results` and `diff` read from this stage's JSON outputs. */
   metrics?: MetricsDecl;
   /** A short human description for `dag` and docs. */
@@ -78,6 +88,14 @@ export interface StageDecl {
   /** The task receives `ctx.lineage`: timing records of every task upstream of it (for provenance). */
   wantsLineage?: boolean;
   run(ctx: TaskContext): Promise<void>;
+}
+
+export interface StageResources {
+  cpus?: number;
+  memMB?: number;
+  gpus?: number;
+  /** Time limit in minutes. */
+  timeMinutes?: number;
 }
 
 export type MetricValue = number | string | boolean | null;

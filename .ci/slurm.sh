@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# A real single-node SLURM cluster for the executor tests (Debian's slurmctld/slurmd/munge, no
+# systemd): `up` writes the config, starts munge and both daemons and waits for the node;
+# `down` cancels every job, waits for the queue to drain, then stops what `up` started.
+# Recipe and pitfalls: ../shared/docs/slurm.md.
+set -euo pipefail
+cmd=${1:?usage: slurm.sh up|down|status}
+conf=/etc/slurm/slurm.conf
+state=/run/weakcorr-slurm
+
+up() {
+  if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null
+  fi
+  if sinfo -h -o %T 2>/dev/null | grep -qx idle; then echo "slurm: already up"; return 0; fi
+  mkdir -p "$state" /run/munge /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/slurm /etc/slurm
+  chown munge:munge /run/munge
+  [ -f /etc/munge/munge.key ] || { dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null; chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key; }
+  pgrep -x munged >/dev/null || runuser -u munge -- munged
+  munge -n | unmunge >/dev/null
+  host=$(hostname -s)
+  read -r cpus mem < <(slurmd -C | awk '/^NodeName/ { for (i=1;i<=NF;i++) { split($i,a,"="); if (a[1]=="CPUs") c=a[2]; if (a[1]=="RealMemory") m=a[2] } print c, int(m*0.9) }')
+  cat > "$conf" <<CONF
+ClusterName=weakcorr-test
+SlurmctldHost=${host}(127.0.0.1)
+AuthType=auth/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU_Memory
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
+MinJobAge=600
+ReturnToService=2
+SlurmctldPidFile=/run/slurm/slurmctld.pid
+SlurmdPidFile=/run/slurm/slurmd.pid
+SlurmdSpoolDir=/var/spool/slurmd
+StateSaveLocation=/var/spool/slurmctld
+SlurmctldLogFile=/var/log/slurm/slurmctld.log
+SlurmdLogFile=/var/log/slurm/slurmd.log
+NodeName=${host} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem} State=UNKNOWN
+PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
+CONF
+  slurmctld
+  slurmd
+  for _ in $(seq 1 100); do
+    if sinfo -h -o %T 2>/dev/null | grep -qx idle; then echo "slurm: up (node ${host}, ${cpus} CPUs, ${mem} MB)"; touch "$state/started"; return 0; fi
+    sleep 0.2
+  done
+  echo "slurm: the node never became idle; see /var/log/slurm/" >&2
+  sinfo >&2 || true
+  return 1
+}
+
+down() {
+  if command -v squeue >/dev/null && squeue -h >/dev/null 2>&1; then
+    scancel --full "$(squeue -h -o %i | tr '\n' ' ')" 2>/dev/null || true
+    for id in $(squeue -h -o %i); do scancel "$id" 2>/dev/null || true; done
+    for _ in $(seq 1 100); do [ -z "$(squeue -h -o %i)" ] && break; sleep 0.2; done
+  fi
+  for pid in /run/slurm/slurmd.pid /run/slurm/slurmctld.pid; do
+    [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true
+  done
+  rm -f "$state/started"
+  echo "slurm: down"
+}
+
+case "$cmd" in
+  up) up ;;
+  down) down ;;
+  status) sinfo; squeue ;;
+  *) echo "usage: slurm.sh up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,76 @@
+// One batch job (a SLURM array element): runs one task against the shared store, writing the
+// record exactly as a local run does (per-key lock, temp file, fsync, rename). Usage:
+//   node --import tsx batch-job.ts <batch dir>     (element $SLURM_ARRAY_TASK_ID, default 0)
+// Killed (scancel, preemption, time limit) it leaves no record; the next run recomputes the task.
+import { writeFileSync, renameSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { completeRecord, type RecordTemplate } from './planner.ts';
+import type { TaskAssignment } from './protocol.ts';
+import { executeTask } from './run-task.ts';
+import { Store } from './store.ts';
+
+export interface BatchElement {
+  projectModule: string;
+  storeDir: string;
+  task: TaskAssignment;
+  template: RecordTemplate;
+  force: boolean;
+  /** Where the job reports progress for the submitting process's display. */
+  progressFile: string;
+}
+
+const abort = new AbortController();
+process.on('SIGTERM', () => {
+  abort.abort();
+  process.stderr.write('batch job: SIGTERM (cancelled, preempted or out of time): no record written\n');
+  process.exit(143);
+});
+
+async function main(): Promise<void> {
+  const dir = process.argv[2];
+  if (!dir) throw new Error('usage: batch-job.ts <batch dir>');
+  const index = process.env.SLURM_ARRAY_TASK_ID ?? '0';
+  const el = JSON.parse(readFileSync(path.join(dir, `${index}.json`), 'utf8')) as BatchElement;
+  const jobId = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${index}` : (process.env.SLURM_JOB_ID ?? `local-${process.pid}`);
+  const store = new Store(el.storeDir);
+  const { key, id } = el.task;
+  console.log(`${id}: job ${jobId} on ${os.hostname()}, key ${key}`);
+  const release = await store.lock(key);
+  try {
+    if (!el.force && (await store.readRecord(key))) {
+      console.log(`${id}: another run computed it already; nothing to do`);
+      return;
+    }
+    const started = Date.now();
+    const logs: string[] = [];
+    let last = 0;
+    const outputs = await executeTask(el.projectModule, store, el.task, {
+      progress(done, total, message) {
+        const now = Date.now();
+        if (now - last < 1000 && done < total) return;
+        last = now;
+        const tmp = `${el.progressFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, JSON.stringify({ done, total, message: message ?? null }));
+        renameSync(tmp, el.progressFile);
+      },
+      log(message) {
+        logs.push(message);
+        console.log(`${id}: ${message}`);
+      },
+    }, abort.signal);
+    const log = path.join(el.storeDir, 'slurm', 'logs', `${jobId}.log`);
+    await store.writeRecord(completeRecord(el.template, outputs, started, logs, { kind: 'slurm', jobId, log, node: os.hostname() }));
+    console.log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  } finally {
+    await release();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`batch job failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

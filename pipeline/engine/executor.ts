@@ -1,0 +1,50 @@
+// Where a ready task runs. The scheduler plans, keys and takes cache hits; an executor only runs
+// what it is handed: local worker processes (the parent writes the record), or batch jobs on a
+// cluster (each job takes the key's lock and writes the record itself, so a job outlives a
+// submitter that died and its work is still kept).
+import { WorkerPool, type TaskEvents } from './pool.ts';
+import type { RecordTemplate } from './planner.ts';
+import type { TaskAssignment } from './protocol.ts';
+import type { OutputEntry, TaskRecord } from './store.ts';
+import type { StageDecl } from './types.ts';
+
+export interface ExecJob {
+  task: TaskAssignment;
+  stage: StageDecl;
+  /** What the record will hold besides outputs and timings. */
+  template: RecordTemplate;
+  /** Compute even when a record for the key exists (`--force`). */
+  force: boolean;
+}
+
+export type ExecResult = { kind: 'outputs'; outputs: Record<string, OutputEntry> } | { kind: 'record'; record: TaskRecord };
+
+export interface Executor {
+  /** true: the job locks the key and writes the record; the scheduler must not hold the lock meanwhile. */
+  readonly writesRecords: boolean;
+  run(job: ExecJob, events: TaskEvents): Promise<ExecResult>;
+  /** Stop every running job (Ctrl-C): none leaves a record. */
+  kill(): Promise<void>;
+  close(): void;
+}
+
+export class LocalExecutor implements Executor {
+  readonly writesRecords = false;
+  private readonly pool: WorkerPool;
+
+  constructor(jobs: number, projectModule: string, storeDir: string) {
+    this.pool = new WorkerPool(jobs, projectModule, storeDir);
+  }
+
+  async run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
+    return { kind: 'outputs', outputs: await this.pool.run(job.task, events) };
+  }
+
+  async kill(): Promise<void> {
+    this.pool.kill();
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}

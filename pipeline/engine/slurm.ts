@@ -1,0 +1,295 @@
+// SLURM executor: each ready task runs as an element of a job array (one array per wave of
+// same-stage tasks) against the same store on a shared filesystem; the job writes the record.
+// The submitting process only plans, submits, polls and displays. It never submits a job with a
+// SLURM dependency (an `afterok` dependent of a failed job stays PENDING forever): a task is
+// submitted once its inputs exist. A manifest per task key (`slurm/tasks/<key>.json`: job id and
+// log) lets a rerun adopt jobs still queued or running instead of submitting duplicates.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { BatchElement } from './batch-job.ts';
+import type { Executor, ExecJob, ExecResult } from './executor.ts';
+import type { TaskEvents } from './pool.ts';
+import type { Store } from './store.ts';
+import type { StageResources } from './types.ts';
+
+const run = promisify(execFile);
+const BATCH_JOB = fileURLToPath(new URL('./batch-job.ts', import.meta.url));
+const TSX = fileURLToPath(import.meta.resolve('tsx'));
+
+export interface SlurmOptions {
+  partition?: string;
+  account?: string;
+  /** sbatch --time, e.g. '02:00:00' (default: the stage's declared time, else the partition's) */
+  time?: string;
+  /** sbatch --gres, e.g. 'gpu:1' (default: gpu:N when the stage asks for N GPUs) */
+  gres?: string;
+  /** sbatch --mem, e.g. '8G' */
+  mem?: string;
+  /** extra sbatch arguments, passed as given */
+  extra: string[];
+  /** seconds between queue polls */
+  pollMs?: number;
+  /** name prefix of submitted jobs */
+  jobName: string;
+}
+
+interface Manifest {
+  jobId: string;
+  log: string;
+  submittedAt: string;
+}
+
+interface InFlight {
+  job: ExecJob;
+  events: TaskEvents;
+  jobId: string;
+  log: string;
+  progressFile: string;
+  resolve(r: ExecResult): void;
+  reject(e: Error): void;
+  lastState?: string;
+}
+
+interface QueueEntry {
+  state: string;
+  reason: string;
+  node: string;
+}
+
+/** sbatch arguments for one stage's resources under the run's options. */
+export function sbatchResourceArgs(r: StageResources, o: SlurmOptions): string[] {
+  const args: string[] = [];
+  if (o.partition) args.push(`--partition=${o.partition}`);
+  if (o.account) args.push(`--account=${o.account}`);
+  const time = o.time ?? (r.timeMinutes ? `${r.timeMinutes}` : undefined);
+  if (time) args.push(`--time=${time}`);
+  const gres = o.gres ?? (r.gpus ? `gpu:${r.gpus}` : undefined);
+  if (gres) args.push(`--gres=${gres}`);
+  const mem = o.mem ?? (r.memMB ? `${r.memMB}M` : undefined);
+  if (mem) args.push(`--mem=${mem}`);
+  args.push(`--cpus-per-task=${r.cpus ?? 1}`);
+  return [...args, ...o.extra];
+}
+
+export class SlurmExecutor implements Executor {
+  readonly writesRecords = true;
+  private readonly waiting: { job: ExecJob; events: TaskEvents; resolve(r: ExecResult): void; reject(e: Error): void }[] = [];
+  private readonly inFlight = new Map<string, InFlight>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private closed = false;
+  private readonly dir: string;
+
+  constructor(
+    private readonly store: Store,
+    private readonly projectModule: string,
+    private readonly opts: SlurmOptions,
+    private readonly resourcesOf: (job: ExecJob) => StageResources,
+  ) {
+    this.dir = path.join(store.dir, 'slurm');
+    for (const d of ['tasks', 'logs', 'batches', 'progress']) mkdirSync(path.join(this.dir, d), { recursive: true });
+  }
+
+  run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
+    if (this.closed) return Promise.reject(new Error('interrupted'));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ job, events, resolve, reject });
+      // Tasks that become ready together go out as one array.
+      this.flushTimer ??= setTimeout(() => {
+        this.flushTimer = undefined;
+        void this.flush();
+      }, 100);
+    });
+  }
+
+  private manifestPath(key: string): string {
+    return path.join(this.dir, 'tasks', `${key}.json`);
+  }
+
+  /** The job that ran (or runs) this task, with its log: for `show`. */
+  static manifestOf(storeDir: string, key: string): Manifest | undefined {
+    try {
+      return JSON.parse(readFileSync(path.join(storeDir, 'slurm', 'tasks', `${key}.json`), 'utf8')) as Manifest;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.waiting.splice(0);
+    if (!batch.length) return;
+    try {
+      const queue = await squeue();
+      const fresh: typeof batch = [];
+      for (const w of batch) {
+        const m = SlurmExecutor.manifestOf(this.store.dir, w.job.task.key);
+        if (m && queue.has(m.jobId) && !w.job.force) {
+          w.events.log(`adopted SLURM job ${m.jobId} (${queue.get(m.jobId)!.state}), submitted ${m.submittedAt}; log ${m.log}`);
+          this.track(w, m.jobId, m.log);
+        } else fresh.push(w);
+      }
+      const byStage = new Map<string, typeof batch>();
+      for (const w of fresh) {
+        const k = `${w.job.stage.name}\u0000${JSON.stringify(this.resourcesOf(w.job))}`;
+        byStage.set(k, [...(byStage.get(k) ?? []), w]);
+      }
+      for (const group of byStage.values()) await this.submitArray(group);
+    } catch (e) {
+      for (const w of batch) if (![...this.inFlight.values()].some((f) => f.job === w.job)) w.reject(e as Error);
+    }
+    this.ensurePolling();
+  }
+
+  private track(w: (typeof this.waiting)[number], jobId: string, log: string): void {
+    this.inFlight.set(w.job.task.key, { ...w, jobId, log, progressFile: path.join(this.dir, 'progress', `${w.job.task.key}.json`) });
+  }
+
+  private async submitArray(group: typeof this.waiting): Promise<void> {
+    const stage = group[0]!.job.stage;
+    const batchDir = path.join(this.dir, 'batches', `${Date.now()}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(batchDir, { recursive: true });
+    const logs = path.join(this.dir, 'logs');
+    group.forEach((w, i) => {
+      const el: BatchElement = {
+        projectModule: this.projectModule,
+        storeDir: this.store.dir,
+        task: w.job.task,
+        template: w.job.template,
+        force: w.job.force,
+        progressFile: path.join(this.dir, 'progress', `${w.job.task.key}.json`),
+      };
+      writeFileSync(path.join(batchDir, `${i}.json`), JSON.stringify(el));
+    });
+    const script = path.join(batchDir, 'job.sh');
+    writeFileSync(script, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --import ${JSON.stringify(TSX)} ${JSON.stringify(BATCH_JOB)} ${JSON.stringify(batchDir)}\n`, { mode: 0o755 });
+    const args = [
+      '--parsable',
+      `--array=0-${group.length - 1}`,
+      `--job-name=${this.opts.jobName}-${stage.name}`,
+      `--output=${path.join(logs, '%A_%a.log')}`,
+      `--chdir=${this.store.dir}`,
+      ...sbatchResourceArgs(this.resourcesOf(group[0]!.job), this.opts),
+      script,
+    ];
+    const { stdout } = await run('sbatch', args).catch((e: Error & { stderr?: string }) => {
+      throw new Error(`sbatch failed: ${(e.stderr ?? e.message).trim()}`);
+    });
+    const arrayId = stdout.trim().split(';')[0]!;
+    const submittedAt = new Date().toISOString();
+    group.forEach((w, i) => {
+      const jobId = `${arrayId}_${i}`;
+      const log = path.join(logs, `${arrayId}_${i}.log`);
+      const m: Manifest = { jobId, log, submittedAt };
+      const p = this.manifestPath(w.job.task.key);
+      writeFileSync(`${p}.tmp`, JSON.stringify(m));
+      renameSync(`${p}.tmp`, p);
+      w.events.log(`submitted as SLURM job ${jobId}; log ${log}`);
+      this.track(w, jobId, log);
+    });
+  }
+
+  private ensurePolling(): void {
+    if (this.pollTimer || this.closed) return;
+    this.pollTimer = setInterval(() => void this.poll(), this.opts.pollMs ?? 300);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      if (!this.inFlight.size) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = undefined;
+        return;
+      }
+      const queue = await squeue();
+      for (const [key, f] of this.inFlight) {
+        const q = queue.get(f.jobId);
+        if (q) {
+          const where = q.state === 'RUNNING' ? `RUNNING on ${q.node}` : `${q.state}${q.reason && q.reason !== 'None' ? ` (${q.reason})` : ''}`;
+          const p = readProgress(f.progressFile);
+          f.events.progress(p?.done ?? 0, p?.total ?? 0, `${where}${p?.message ? `: ${p.message}` : ''}`);
+          continue;
+        }
+        const record = await this.store.readRecord(key);
+        if (record && (!f.job.force || record.executor?.jobId === f.jobId)) {
+          this.inFlight.delete(key);
+          f.resolve({ kind: 'record', record });
+          continue;
+        }
+        this.inFlight.delete(key);
+        f.reject(new Error(await failureReport(f.jobId, f.log)));
+      }
+    } catch (e) {
+      // squeue failing (controller restarting) is retried at the next poll.
+      if (process.env.WEAKCORR_DEBUG) process.stderr.write(`slurm poll: ${(e as Error).message}\n`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Ctrl-C: cancel this run's jobs and wait until the queue no longer holds them. */
+  async kill(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.flushTimer);
+    for (const w of this.waiting.splice(0)) w.reject(new Error('interrupted'));
+    const ids = [...this.inFlight.values()].map((f) => f.jobId);
+    if (ids.length) {
+      await run('scancel', ids).catch(() => undefined);
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const q = await squeue().catch(() => new Map<string, QueueEntry>());
+        if (!ids.some((id) => q.has(id))) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    for (const f of this.inFlight.values()) f.reject(new Error('interrupted'));
+    this.inFlight.clear();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.flushTimer);
+  }
+}
+
+/** Every pending or running job element, one per line (arrays expanded). */
+async function squeue(): Promise<Map<string, QueueEntry>> {
+  const { stdout } = await run('squeue', ['-h', '-r', '-o', '%i|%T|%r|%N']);
+  const out = new Map<string, QueueEntry>();
+  for (const line of stdout.split('\n')) {
+    const [id, state, reason, node] = line.trim().split('|');
+    if (id) out.set(id, { state: state ?? '', reason: reason ?? '', node: node ?? '' });
+  }
+  return out;
+}
+
+function readProgress(file: string): { done: number; total: number; message: string | null } | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { done: number; total: number; message: string | null };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `SLURM job 12_3 FAILED (exit 1:0); log <path>:` and the log's last lines. */
+async function failureReport(jobId: string, log: string): Promise<string> {
+  let state = 'ended without writing a record';
+  try {
+    const { stdout } = await run('scontrol', ['show', 'job', '-o', jobId]);
+    const field = (k: string): string | undefined => stdout.match(new RegExp(`\\b${k}=(\\S+)`))?.[1];
+    state = `${field('JobState') ?? 'UNKNOWN'} (exit ${field('ExitCode') ?? '?'}${field('Reason') && field('Reason') !== 'None' ? `, ${field('Reason')}` : ''})`;
+  } catch {
+    // purged from the controller: the log still tells
+  }
+  const tail = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-8).map((l) => `    ${l}`).join('\n') : '    (no log)';
+  return `SLURM job ${jobId} ${state}; log ${log}:\n${tail}`;
+}

@@ -1,0 +1,150 @@
+// The SLURM executor against a real single-node cluster (.ci/slurm.sh up starts one): real
+// sbatch, squeue, scancel. Skipped, saying so, where no cluster answers.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeToy, type Toy } from './toy.ts';
+
+function clusterUp(): boolean {
+  const r = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
+  return r.status === 0 && /idle|mix|alloc/.test(r.stdout);
+}
+
+const queueIds = (): string[] => execFileSync('squeue', ['-h', '-r', '-o', '%i'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function counts(toy: Toy): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const id of toy.executions()) m.set(id, (m.get(id) ?? 0) + 1);
+  return m;
+}
+
+const exitOf = (child: ReturnType<Toy['spawnCli']>): Promise<number | null> => new Promise((r) => child.once('exit', (code) => r(code)));
+
+describe('engine: the SLURM executor on a real cluster', function () {
+  this.timeout(300_000);
+  let toy: Toy;
+  before(function () {
+    if (!clusterUp()) {
+      console.log('      skipped: no SLURM cluster answers (bash .ci/slurm.sh up starts one)');
+      this.skip();
+    }
+  });
+  beforeEach(() => {
+    toy = makeToy({ items: [1, 2, 3], scale: 2 });
+  });
+  afterEach(() => {
+    for (const id of queueIds()) spawnSync('scancel', [id]);
+    fs.rmSync(toy.dir, { recursive: true, force: true });
+  });
+
+  it('gives the same keys and published bytes as the local executor, writes job ids into records, and a second run submits nothing', () => {
+    const local = makeToy({ items: [1, 2, 3], scale: 2 });
+    try {
+      assert.equal(local.cli(['run']).code, 0);
+      const r = toy.cli(['run', '--executor', 'slurm', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json.executed, 7);
+      for (const id of ['gen@i1', 'square@i2', 'total'])
+        assert.equal(toy.cli(['why', id, '--json']).json.key, local.cli(['why', id, '--json']).json.key, id);
+      assert.deepEqual(fs.readFileSync(path.join(toy.dir, 'out/default/sum.json')), fs.readFileSync(path.join(local.dir, 'out/default/sum.json')));
+      const show = toy.cli(['show', 'total']).stdout;
+      assert.match(show, /job {6}slurm \d+_0, log .*slurm\/logs\/\d+_0\.log/);
+      const logs = fs.readdirSync(path.join(toy.cache, 'slurm/logs')).length;
+      const again = toy.cli(['run', '--executor', 'slurm', '--json']);
+      assert.equal(again.json.executed, 0);
+      assert.equal(fs.readdirSync(path.join(toy.cache, 'slurm/logs')).length, logs, 'nothing submitted');
+      assert.deepEqual(queueIds(), []);
+    } finally {
+      fs.rmSync(local.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a failing task: its job ends FAILED, the error names the job and its log, dependents never run, exit 1, nothing stays queued', () => {
+    toy.writeConfig({ items: [1, 2, 3], scale: 2, fail: [2] });
+    const r = toy.cli(['run', '--executor', 'slurm', '--json']);
+    assert.equal(r.code, 1);
+    const failed = r.json.tasks.find((t: { id: string }) => t.id === 'gen@i2');
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.error, /SLURM job \d+_\d+ FAILED \(exit 1:0[^)]*\); log .*slurm\/logs\/\d+_\d+\.log:[\s\S]*toy failure for item 2/);
+    assert.equal(r.json.tasks.find((t: { id: string }) => t.id === 'square@i2').state, 'skipped');
+    assert.equal(r.json.tasks.find((t: { id: string }) => t.id === 'total').state, 'skipped');
+    assert.ok(!toy.executions().includes('square@i2'));
+    assert.deepEqual(queueIds(), []);
+  });
+
+  it('SIGKILL of the submitting process, then a rerun: queued and running jobs are adopted, no task computed twice', async () => {
+    const env = { TOY_SLOW_ITEM: 'all', TOY_SLEEP_MS: '3000' };
+    const child = toy.spawnCli(['run', '--executor', 'slurm'], env);
+    await waitFor('a square job to start', () => fs.existsSync(toy.mark));
+    child.kill('SIGKILL');
+    await exitOf(child);
+    assert.ok(queueIds().length > 0, 'jobs outlive their submitter');
+    const r = toy.cli(['run', '--executor', 'slurm', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /adopted SLURM job/);
+    const c = counts(toy);
+    assert.equal(c.size, 7);
+    for (const [id, n] of c) assert.equal(n, 1, `${id} computed ${n} times`);
+    assert.deepEqual(queueIds(), []);
+  });
+
+  it('scancel of one running job (preemption): the run reports it, and a rerun recomputes only that task', async () => {
+    const child = toy.spawnCli(['run', '--executor', 'slurm', '--json'], { TOY_SLOW_ITEM: '2', TOY_SLEEP_MS: '60000' });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await waitFor('square@i2 to start', () => fs.existsSync(toy.mark));
+    const running = execFileSync('squeue', ['-h', '-r', '-t', 'RUNNING', '-o', '%i'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    assert.equal(running.length, 1);
+    execFileSync('scancel', [running[0]!]);
+    assert.equal(await exitOf(child), 1);
+    const s = JSON.parse(out);
+    assert.match(s.tasks.find((t: { id: string }) => t.id === 'square@i2').error, /SLURM job \d+_\d+ CANCELLED/);
+    toy.resetLog();
+    const r = toy.cli(['run', '--executor', 'slurm', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([...toy.executions()].sort(), ['square@i2', 'total']);
+  });
+
+  it('Ctrl-C cancels the run\'s jobs, exits 130, keeps finished records, and leaves the queue empty', async () => {
+    const child = toy.spawnCli(['run', '--executor', 'slurm', '--json'], { TOY_SLOW_ITEM: '3', TOY_SLEEP_MS: '60000' });
+    await waitFor('square@i3 to start', () => fs.existsSync(toy.mark));
+    child.kill('SIGINT');
+    assert.equal(await exitOf(child), 130);
+    assert.deepEqual(queueIds(), []);
+    toy.resetLog();
+    const r = toy.cli(['run', '--json']);
+    assert.equal(r.code, 0);
+    assert.deepEqual([...toy.executions()].sort(), ['square@i3', 'total']);
+  });
+
+  it('a local run and a SLURM run on one store at once compute every task exactly once', async () => {
+    const env = { TOY_SLOW_ITEM: 'all', TOY_SLEEP_MS: '1500' };
+    const a = toy.spawnCli(['run', '--executor', 'slurm', '--json'], env);
+    const b = toy.spawnCli(['run', '--jobs', '2', '--json'], env);
+    const [ca, cb] = await Promise.all([exitOf(a), exitOf(b)]);
+    assert.equal(ca, 0);
+    assert.equal(cb, 0);
+    const c = counts(toy);
+    assert.equal(c.size, 7);
+    for (const [id, n] of c) assert.equal(n, 1, `${id} computed ${n} times`);
+    assert.deepEqual(queueIds(), []);
+  });
+
+  it('--dry-run prints the arrays it would submit per stage, with their sbatch resources', () => {
+    const r = toy.cli(['run', '--executor', 'slurm', '--dry-run', '--partition', 'debug', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json.slurm.map((j: { stage: string; jobs: number }) => [j.stage, j.jobs]), [['gen', 3], ['square', 3], ['total', 1]]);
+    assert.ok(r.json.slurm[0].sbatch.includes('--partition=debug'));
+    assert.deepEqual(queueIds(), [], 'a dry run submits nothing');
+  });
+});
