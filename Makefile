@@ -4,6 +4,11 @@ EXPERIMENT ?= quick
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 STAGE ?=
 WEAKCORR := node bin/weakcorr.js
+# EXECUTOR=slurm runs every task as a SLURM batch job (README: Running on a cluster).
+EXECUTOR ?=
+ifneq ($(EXECUTOR),)
+  export WEAKCORR_EXECUTOR := $(EXECUTOR)
+endif
 
 # Offline machines: use the shared dataset mirror beside the checkout when nobody chose one.
 ifeq ($(WEAKCORR_DATA_MIRROR),)

@@ -56,6 +56,7 @@ CONF
 }
 
 down() {
+  if [ ! -f "$state/started" ]; then echo "slurm: not started by 'slurm.sh up'; left as it is"; return 0; fi
   if command -v squeue >/dev/null && squeue -h >/dev/null 2>&1; then
     scancel --full "$(squeue -h -o %i | tr '\n' ' ')" 2>/dev/null || true
     for id in $(squeue -h -o %i); do scancel "$id" 2>/dev/null || true; done

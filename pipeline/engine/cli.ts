@@ -78,10 +78,11 @@ async function slurmPlan(planner: Planner, graph: TaskGraph, counts: readonly Co
     if (!n) continue;
     const res = stage.resources?.(await planner.stageRuntime(stage)) ?? {};
     const row: (typeof out)[number] = { stage: stage.name, jobs: n, sbatch: sbatchResourceArgs(res, o), gpus: res.gpus ?? 0 };
-    if (res.gpus && stage.estimateSeconds) {
+    // Shown for every stage that can estimate itself: the submit host rarely has the GPU backend.
+    if (stage.estimateSeconds) {
       const tasks = graph.tasks.filter((t) => t.stage === stage);
       const e = stage.estimateSeconds(tasks.map((t) => ({ params: t.params, axes: t.axes })));
-      row.gpuHours = (e.seconds * (res.gpus ?? 1) * (n / tasks.length)) / 3600;
+      row.gpuHours = (e.seconds * Math.max(1, res.gpus ?? 1) * (n / tasks.length)) / 3600;
       row.estimate = e.basis;
     }
     out.push(row);

@@ -17,6 +17,7 @@ import type { Store } from './store.ts';
 import type { StageResources } from './types.ts';
 
 const run = promisify(execFile);
+const MAX_ARRAY = 1000;
 const BATCH_JOB = fileURLToPath(new URL('./batch-job.ts', import.meta.url));
 const TSX = fileURLToPath(import.meta.resolve('tsx'));
 
@@ -138,7 +139,8 @@ export class SlurmExecutor implements Executor {
         const k = `${w.job.stage.name}\u0000${JSON.stringify(this.resourcesOf(w.job))}`;
         byStage.set(k, [...(byStage.get(k) ?? []), w]);
       }
-      for (const group of byStage.values()) await this.submitArray(group);
+      // SLURM's default MaxArraySize is 1001: arrays of at most 1000 elements.
+      for (const group of byStage.values()) for (let i = 0; i < group.length; i += MAX_ARRAY) await this.submitArray(group.slice(i, i + MAX_ARRAY));
     } catch (e) {
       for (const w of batch) if (![...this.inFlight.values()].some((f) => f.job === w.job)) w.reject(e as Error);
     }

@@ -1,7 +1,8 @@
 // Stages 'train-a1' and 'train-a2': one task per grid point trains an MLP and its first-order
 // linearization around theta0 side by side (science.md, "Net and linearization", "Protocols").
 import { readFileSync } from 'node:fs';
-import type { Json, JsonObject, MetricsDecl, StageDecl, TaskContext } from '../../pipeline/engine/types.ts';
+import type { Json, JsonObject, MetricsDecl, StageDecl, StageResources, TaskContext } from '../../pipeline/engine/types.ts';
+import { stepFlops } from './metrics.ts';
 import type { ActivationName } from '../model/activations.ts';
 import { paramCounts, resolveSpec } from '../model/spec.ts';
 import { ensureBackend, modelRuntime } from '../model/runtime.ts';
@@ -83,6 +84,27 @@ const trainMetrics: MetricsDecl = {
   },
 };
 
+/** A train task on a GPU backend asks the batch scheduler for one GPU; on a CPU backend, one core. */
+const trainResources = (runtime: JsonObject): StageResources =>
+  ['gpu', 'webgpu'].includes(String(runtime.backend)) ? { gpus: 1, cpus: 2, memMB: 16_000 } : { cpus: 1, memMB: 4_000 };
+
+const INPUT_DIM: Record<string, number> = { mnist: 784, 'fashion-mnist': 784, 'cifar-10': 3072 };
+const DEFAULT_GPU_TFLOPS = 20;
+
+/**
+ * Compute seconds from the model size: the side-by-side step's matmul FLOPs (stepFlops) times the
+ * steps, at a sustained rate: $WEAKCORR_GPU_TFLOPS (what `make gpu-check` measured), else an
+ * assumed 20 TFLOP/s (fp32 on a current data-centre GPU at a realistic fraction of peak).
+ */
+function estimate(flopsOf: (t: { params: JsonObject; axes: JsonObject }) => number) {
+  return (tasks: { params: JsonObject; axes: JsonObject }[]): { seconds: number; basis: string } => {
+    const measured = Number(process.env.WEAKCORR_GPU_TFLOPS);
+    const tflops = Number.isFinite(measured) && measured > 0 ? measured : DEFAULT_GPU_TFLOPS;
+    const flops = tasks.reduce((s, t) => s + flopsOf(t), 0);
+    return { seconds: flops / (tflops * 1e12), basis: `${(flops / 1e15).toFixed(1)} PFLOP of matmuls at ${tflops} TFLOP/s${Number.isFinite(measured) && measured > 0 ? ' ($WEAKCORR_GPU_TFLOPS)' : ' assumed; set $WEAKCORR_GPU_TFLOPS from make gpu-check'}` };
+  };
+}
+
 const outputs = {
   result: { kind: 'json' as const, schema: trainResultSchema },
   /** trained net parameters, float32 in the flat order W_0, b_0, ..., W_L, b_L; only with correlate.atEnd */
@@ -99,6 +121,12 @@ export const trainA1Stage: StageDecl = {
   outputs,
   metrics: trainMetrics,
   runtime: modelRuntime,
+  resources: trainResources,
+  estimateSeconds: estimate(({ params: p, axes: a }) => {
+    const width = Number(a.width);
+    const sizes = [INPUT_DIM[String(a.dataset)] ?? 784, ...Array.from({ length: Number(a.depth) }, () => width), 10];
+    return stepFlops(sizes, Number(p['a1.trainSamples'])) * Number(p['a1.steps']);
+  }),
   async run(ctx) {
     const p = section<A1Params>(ctx, 'a1', A1_KEYS);
     const train = await readSplit(ctx, 'train');
@@ -125,6 +153,12 @@ export const trainA2Stage: StageDecl = {
   outputs,
   metrics: trainMetrics,
   runtime: modelRuntime,
+  resources: trainResources,
+  estimateSeconds: estimate(({ params: p, axes: a }) => {
+    const width = Number(a.width);
+    const sizes = [784, ...Array.from({ length: Number(p['a2.depth']) }, () => width), 10];
+    return stepFlops(sizes, Number(p['a2.batch'])) * Number(p['a2.steps']);
+  }),
   async run(ctx) {
     const p = section<A2Params>(ctx, 'a2', A2_KEYS);
     const [train, test] = [await readSplit(ctx, 'train'), await readSplit(ctx, 'test')];

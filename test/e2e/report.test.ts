@@ -103,6 +103,26 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     assert.equal(others.length, 2 * 2 * 1 * 3 * 2, 'datasets x activations x depths x seeds, for train-a1 and correlate');
   });
 
+  it('through the SLURM executor (a real single-node cluster): the same task keys and a byte-identical report', function () {
+    const sinfo = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
+    if (sinfo.status !== 0 || !/idle|mix|alloc/.test(sinfo.stdout)) {
+      console.log('      skipped: no SLURM cluster answers (bash .ci/slurm.sh up starts one)');
+      this.skip();
+    }
+    const other = path.join(tmp, 'slurm');
+    const senv = { ...env, WEAKCORR_CACHE: path.join(other, 'store'), WEAKCORR_PUBLISH_ROOT: other };
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), ...args, '--experiment', 'ci'], { env: senv, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = cli('run', '--executor', 'slurm', '--json');
+    assert.equal(r.status, 0, r.stderr.slice(-3000));
+    assert.equal((JSON.parse(r.stdout) as Summary).failed, 0);
+    assert.deepEqual(fs.readFileSync(path.join(other, 'reports/ci/index.html')), fs.readFileSync(report));
+    const keys = (e: NodeJS.ProcessEnv, id: string): string =>
+      JSON.parse(spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), 'why', id, '--experiment', 'ci', '--json'], { env: e, encoding: 'utf8' }).stdout).key;
+    for (const id of ['fetch@mnist', 'train-a2@mnist,a0,w16,s0', 'correlate@mnist,relu,L1,w8,s0', 'fit', 'report']) assert.equal(keys(senv, id), keys(env, id), id);
+    const again = JSON.parse(cli('run', '--executor', 'slurm', '--json').stdout) as Summary;
+    assert.equal(again.executed, 0, 'a second run submits nothing');
+  });
+
   it('opens from file:// in headless Chromium with no console errors, every figure rendered', async function () {
     if (!fs.existsSync(CHROMIUM)) {
       console.log(`      skipped: no chromium at ${CHROMIUM} (apt-get install chromium)`);
