@@ -7,7 +7,9 @@ import { brief, inspectTasks } from './inspect.ts';
 import { Planner } from './planner.ts';
 import { makeReporter } from './reporter.ts';
 import { runTasks, type RunSummary } from './scheduler.ts';
-import { Store } from './store.ts';
+import { collectGarbage, type GcReport } from './gc.ts';
+import { checkRuntimes } from './preflight.ts';
+import { openStore, SetupError } from './store-check.ts';
 import { renderDag, type DagFormat } from './dag-format.ts';
 import type { Project } from './types.ts';
 
@@ -26,15 +28,20 @@ const positiveInt = (v: string): number => {
 
 class UsageError extends Error {}
 
-function storeFor(project: Project): Store {
-  const dir = process.env[project.cacheEnvVar] || path.resolve(project.root, project.defaultCacheDir);
-  return new Store(dir);
+/** The store, checked up front; 'read' (status, show, why) never creates or changes anything. */
+function storeFor(project: Project, mode: 'read' | 'write') {
+  return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode);
 }
 
-function load(project: Project, o: CommonOpts): { exp: LoadedExperiment; graph: TaskGraph; planner: Planner } {
+function load(project: Project, o: CommonOpts): { exp: LoadedExperiment; graph: TaskGraph } {
   const exp = loadExperiment(o.experiment, project.experimentsDir, project.experimentSchema, o.set);
-  const graph = buildGraph(project.stages, exp.config);
-  return { exp, graph, planner: new Planner(project, storeFor(project), exp.name) };
+  return { exp, graph: buildGraph(project.stages, exp.config) };
+}
+
+/** After the environment checks that belong before anything runs (stage runtimes, the store). */
+async function plannerFor(project: Project, exp: LoadedExperiment, tasks: TaskNode[], mode: 'read' | 'write'): Promise<Planner> {
+  await checkRuntimes(tasks);
+  return new Planner(project, await storeFor(project, mode), exp.name);
 }
 
 function findTask(graph: TaskGraph, id: string): TaskNode {
@@ -62,6 +69,21 @@ function summaryText(s: RunSummary): string {
   return lines.join('\n');
 }
 
+function gcText(r: GcReport, dir: string): string {
+  const mb = (r.removedBytes / 1e6).toFixed(1);
+  const lines: string[] = [];
+  if (r.dryRun) {
+    lines.push(...r.removed.map((p) => `would remove ${p}`));
+    lines.push(`gc --dry-run: would remove ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s) and ${r.removedRecords} record(s); would keep ${r.keptBlobs} blob(s) in ${dir}`);
+  } else if (!r.blockedBy.length) {
+    lines.push(`gc: removed ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s) and ${r.removedRecords} record(s); kept ${r.keptBlobs} blob(s) in ${dir}`);
+  }
+  for (const b of r.badRecords) lines.push(`invalid task record ${b}${r.dryRun || r.blockedBy.length ? '' : ': set aside in quarantine/'}`);
+  if (r.blockedBy.length)
+    lines.push(`gc: ${r.blockedBy.length} run(s) in progress on this store (${r.blockedBy.map((l) => `pid ${l.pid} on ${l.host} since ${l.startedAt}`).join(', ')}): nothing removed${r.dryRun ? '' : '; run gc again when they end'}`);
+  return lines.join('\n');
+}
+
 function commonOptions(cmd: Command, project: Project): Command {
   return cmd
     .option('-e, --experiment <name|file>', 'experiment config name or JSON file', project.defaultExperiment)
@@ -72,8 +94,9 @@ function commonOptions(cmd: Command, project: Project): Command {
 export function buildCli(project: Project): Command {
   const program = new Command('weakcorr')
     .description(`${project.name}: a content-hashed, cached pipeline of stages`)
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Usage errors are one line (no help dump) and exit 2, like every other usage error.
+    .configureOutput({ outputError: (str, write) => write(`weakcorr: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`) });
 
   commonOptions(program.command('run').argument('[stages...]', 'stages to build (default: all)'), project)
     .description('build what the named stages need; cached tasks are not re-run')
@@ -81,10 +104,11 @@ export function buildCli(project: Project): Command {
     .option('-n, --dry-run', 'print the plan, run nothing')
     .option('-j, --jobs <n>', 'tasks at once, each in its own worker process', positiveInt, 1)
     .action(async (stages: string[], o: CommonOpts & { force: string[]; dryRun?: boolean; jobs: number }) => {
-      const { graph, planner } = load(project, o);
+      const { exp, graph } = load(project, o);
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage; stages: ${graph.stages.map((s) => s.name).join(', ')}`);
       const tasks = selectClosure(graph, stages);
+      const planner = await plannerFor(project, exp, tasks, o.dryRun ? 'read' : 'write');
       if (o.dryRun) {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
         const plan = st.map((t) => ({ ...brief(t), action: t.state === 'cached' ? 'use cache' : 'run' }));
@@ -116,8 +140,10 @@ export function buildCli(project: Project): Command {
   commonOptions(program.command('status').argument('[stages...]', 'stages to inspect (default: all)'), project)
     .description('every task with its state (cached | stale | missing) and why')
     .action(async (stages: string[], o: CommonOpts) => {
-      const { graph, planner } = load(project, o);
-      const st = (await inspectTasks(planner, selectClosure(graph, stages))).map(brief);
+      const { exp, graph } = load(project, o);
+      const tasks = selectClosure(graph, stages);
+      const planner = await plannerFor(project, exp, tasks, 'read');
+      const st = (await inspectTasks(planner, tasks)).map(brief);
       for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
       const counts = { cached: 0, stale: 0, missing: 0 };
       for (const t of st) counts[t.state]++;
@@ -129,9 +155,11 @@ export function buildCli(project: Project): Command {
   commonOptions(program.command('why').argument('<task>', 'task id, e.g. train@mnist,relu,L2,w512,s3'), project)
     .description("the components of a task's cache key")
     .action(async (id: string, o: CommonOpts) => {
-      const { graph, planner } = load(project, o);
+      const { exp, graph } = load(project, o);
       const task = findTask(graph, id);
+      const planner = await plannerFor(project, exp, taskClosure(graph, task), 'read');
       const st = await inspectTasks(planner, taskClosure(graph, task));
+      for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
       const mine = st.at(-1)!;
       const info: Record<string, unknown> = {
         id: task.id,
@@ -156,9 +184,11 @@ export function buildCli(project: Project): Command {
   commonOptions(program.command('show').argument('<task>', 'task id'), project)
     .description("a task's record and artifact paths")
     .action(async (id: string, o: CommonOpts) => {
-      const { graph, planner } = load(project, o);
+      const { exp, graph } = load(project, o);
       const task = findTask(graph, id);
+      const planner = await plannerFor(project, exp, taskClosure(graph, task), 'read');
       const st = (await inspectTasks(planner, taskClosure(graph, task))).at(-1)!;
+      for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
       const key = st.key ?? (await planner.store.readIndex(planner.experiment, id));
       const record = key ? await planner.store.readRecord(key) : undefined;
       if (!record) throw new UsageError(`task '${id}' has no record yet (${st.state}: ${st.reasons.join('; ')}); run it first`);
@@ -185,12 +215,12 @@ export function buildCli(project: Project): Command {
   program
     .command('gc')
     .description('delete blobs that no task record references, and leftovers of interrupted writes')
+    .option('-n, --dry-run', 'print what would be removed, remove nothing')
     .option('--json', 'machine-readable output on stdout')
-    .action(async (o: { json?: boolean }) => {
-      const store = storeFor(project);
-      await store.init();
-      const r = await store.gc();
-      print(o.json, r, () => `gc: removed ${r.removedBlobs} blob(s) (${(r.removedBytes / 1e6).toFixed(1)} MB) and ${r.removedTmp} temp file(s); kept ${r.keptBlobs} blob(s) in ${store.dir}`);
+    .action(async (o: { json?: boolean; dryRun?: boolean }) => {
+      const store = await storeFor(project, o.dryRun ? 'read' : 'write');
+      const r = await collectGarbage(store, { dryRun: o.dryRun });
+      print(o.json, r, () => gcText(r, store.dir));
     });
 
   return program;
@@ -205,8 +235,8 @@ export async function runCli(project: Project, argv: string[]): Promise<number> 
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (err.code?.startsWith('commander.')) return err.exitCode ?? 2;
-    if (e instanceof ConfigError || e instanceof GraphError || e instanceof UsageError) {
+    if (err.code?.startsWith('commander.')) return 2;
+    if (e instanceof ConfigError || e instanceof GraphError || e instanceof UsageError || e instanceof SetupError) {
       process.stderr.write(`weakcorr: ${err.message}\n`);
       return 2;
     }

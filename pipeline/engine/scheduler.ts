@@ -8,6 +8,7 @@ import type { Reporter } from './reporter.ts';
 import type { OutputEntry, TaskRecord } from './store.ts';
 import type { InputTask, LineageEntry } from './types.ts';
 import { publishOutputs } from './publish.ts';
+import { RunLease } from './gc-lease.ts';
 
 export type FinalState = 'executed' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
@@ -62,13 +63,15 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   let reportedWarnings = 0;
 
   await planner.store.init();
+  // Held until the run ends: gc sweeps nothing while it exists (gc-lease.ts says why).
+  const lease = await RunLease.take(planner.store);
   reporter.start(tasks.map((t) => t.id), opts.jobs);
 
   const flushWarnings = (): void => {
     while (reportedWarnings < planner.warnings.length) reporter.warn(planner.warnings[reportedWarnings++]!);
   };
 
-  return new Promise<RunSummary>((resolveRun) => {
+  const summary = await new Promise<RunSummary>((resolveRun) => {
     const finishIfDone = (): void => {
       if (results.size < tasks.length) return;
       pool.close();
@@ -119,7 +122,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const resolved = await planner.resolve(task, (dep) => outputs.get(dep)!);
         if (interrupted) return;
         if (!opts.force.has(task.stage.name)) {
-          const record = await planner.cached(resolved.key, task.id);
+          const record = await planner.cached(resolved.key, task.id, task.stage);
           flushWarnings();
           if (record) return await reuse(task, record);
         }
@@ -170,7 +173,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (interrupted) throw new Error('interrupted');
         if (!opts.force.has(task.stage.name)) {
           // Another run may have computed it while we waited for the lock.
-          const record = await planner.cached(key, task.id);
+          const record = await planner.cached(key, task.id, task.stage, true);
+          flushWarnings();
           if (record) return await reuse(task, record);
         }
         const started = Date.now();
@@ -233,4 +237,6 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     for (const t of tasks) waiting.set(t, t.deps.filter((d) => selected.has(d)).length);
     for (const t of tasks) if (waiting.get(t) === 0) void consider(t);
   });
+  await lease.release();
+  return summary;
 }
