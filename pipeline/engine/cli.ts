@@ -78,7 +78,6 @@ function gcText(r: GcReport, dir: string): string {
   } else if (!r.blockedBy.length) {
     lines.push(`gc: removed ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s) and ${r.removedRecords} record(s); kept ${r.keptBlobs} blob(s) in ${dir}`);
   }
-  for (const b of r.badRecords) lines.push(`invalid task record ${b}${r.dryRun || r.blockedBy.length ? '' : ': set aside in quarantine/'}`);
   if (r.blockedBy.length)
     lines.push(`gc: ${r.blockedBy.length} run(s) in progress on this store (${r.blockedBy.map((l) => `pid ${l.pid} on ${l.host} since ${l.startedAt}`).join(', ')}): nothing removed${r.dryRun ? '' : '; run gc again when they end'}`);
   return lines.join('\n');
@@ -111,6 +110,7 @@ export function buildCli(project: Project): Command {
       const planner = await plannerFor(project, exp, tasks, o.dryRun ? 'read' : 'write');
       if (o.dryRun) {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
+        for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
         const plan = st.map((t) => ({ ...brief(t), action: t.state === 'cached' ? 'use cache' : 'run' }));
         print(o.json, { dryRun: true, tasks: plan }, () =>
           [...plan.map((t) => `${t.action.padEnd(10)}${t.id}${t.reasons.length ? `  (${t.reasons.join('; ')})` : ''}`),
@@ -121,8 +121,8 @@ export function buildCli(project: Project): Command {
       let interrupts = 0;
       const onSigint = (): void => {
         if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\ninterrupted: stopping workers; finished tasks are kept (Ctrl-C again to quit at once)\n');
-        abort.abort();
+        abort.abort(); // the reporter says so, inside its live display
+
       };
       process.on('SIGINT', onSigint);
       const summary = await runTasks(planner, tasks, {
@@ -220,6 +220,8 @@ export function buildCli(project: Project): Command {
     .action(async (o: { json?: boolean; dryRun?: boolean }) => {
       const store = await storeFor(project, o.dryRun ? 'read' : 'write');
       const r = await collectGarbage(store, { dryRun: o.dryRun });
+      const fate = o.dryRun || r.blockedBy.length ? 'gc will set it aside' : `set aside in ${path.join(store.dir, 'quarantine')}/`;
+      for (const b of r.badRecords) process.stderr.write(`warning: invalid task record ${b}; ${fate}\n`);
       print(o.json, r, () => gcText(r, store.dir));
     });
 

@@ -53,6 +53,11 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
           statuses.set(task, { ...keyed, state: 'stale', reasons: [`--force ${task.stage.name}`] });
           return;
         }
+        const unusable = planner.unusable.get(r.key);
+        if (unusable) {
+          statuses.set(task, { ...keyed, state: 'missing', reasons: [`cached result unusable: ${unusable} (see warning)`] });
+          return;
+        }
         const prev = prevKey ? await planner.store.readRecord(prevKey) : undefined;
         if (prev) statuses.set(task, { ...keyed, state: 'stale', reasons: staleReasons(prev, r.components) });
         else statuses.set(task, { ...keyed, state: 'missing', reasons: ['never computed'] });

@@ -24,6 +24,9 @@ export class Planner {
   ) {}
 
   /** Problems found while checking the cache (bad records, corrupt blobs), reported by the caller. */
+  /** Keys whose record exists but was rejected by `cached`, with why (for `status` reasons). */
+  readonly unusable = new Map<TaskKey, string>();
+
   get warnings(): string[] {
     return this.store.warnings;
   }
@@ -70,6 +73,7 @@ export class Planner {
    * the recomputation can replace it; without it nothing on disk changes.
    */
   async cached(key: TaskKey, taskId: string, stage?: StageDecl, repair = false): Promise<TaskRecord | undefined> {
+    this.unusable.delete(key);
     const read = this.store.loadRecord(key);
     if (read.state === 'absent') return undefined;
     if (read.state === 'bad') return this.badRecord(key, read.path, read.problem, repair);
@@ -86,6 +90,7 @@ export class Planner {
         const p = this.store.objectPath(out.hash);
         this.store.warnOnce(p, `${taskId}: output '${name}': blob ${p} is missing; recomputing`);
       }
+      this.unusable.set(key, `its output '${name}' is ${v === 'missing' ? 'missing' : 'corrupt'}`);
       return undefined;
     }
     return record;
@@ -93,6 +98,7 @@ export class Planner {
 
   private async badRecord(key: TaskKey, file: string, problem: string, repair: boolean): Promise<undefined> {
     this.store.warnBadRecord(file, problem);
+    this.unusable.set(key, 'its record is invalid');
     if (repair) await this.store.quarantineRecord(key);
     return undefined;
   }

@@ -146,6 +146,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const fail = (task: TaskNode, e: unknown, key?: string): void => {
       const message = e instanceof Error ? e.message : String(e);
       if (interrupted) {
+        reporter.taskEnded(task.id, 'interrupted');
         settle(task, { id: task.id, stage: task.stage.name, state: 'interrupted', key });
         return;
       }
@@ -224,14 +225,17 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       return byStage;
     };
 
-    opts.signal?.addEventListener('abort', () => {
+    const onAbort = (): void => {
       interrupted = true;
+      reporter.interrupted();
       queue.length = 0;
       pool.kill();
       // Running tasks settle as their workers die; everything not yet started is interrupted now.
       for (const t of tasks) if (!results.has(t) && !executing.has(t)) results.set(t, { id: t.id, stage: t.stage.name, state: 'interrupted' });
       finishIfDone();
-    });
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort);
 
     if (tasks.length === 0) finishIfDone();
     for (const t of tasks) waiting.set(t, t.deps.filter((d) => selected.has(d)).length);
