@@ -62,7 +62,7 @@ export async function openStore(envVar: string, defaultDir: string, mode: 'read'
     return new Store(dir, { readOnly: true });
   }
   if (!st) {
-    await fs.mkdir(dir, { recursive: true }).catch((e: unknown) => fail('is missing and cannot be created', e));
+    await fs.mkdir(dir, { recursive: true }).catch(async (e: unknown) => fail('is missing and cannot be created', await ancestorProblem(dir, e)));
     st = await fs.stat(dir);
   }
   const store = new Store(dir);
@@ -83,4 +83,20 @@ export async function openStore(envVar: string, defaultDir: string, mode: 'read'
   if (sfs && sfs.bavail * sfs.bsize < MIN_FREE_BYTES)
     fail(`is on a full disk (${Math.floor((sfs.bavail * sfs.bsize) / 1024)} KiB free): free space, or run \`weakcorr gc\` to delete blobs no record references`);
   return store;
+}
+
+/**
+ * Why a folder cannot be created, from its nearest existing ancestor (recursive mkdir reports
+ * ENOENT on a read-only file system, which names the wrong cause).
+ */
+async function ancestorProblem(dir: string, original: unknown): Promise<unknown> {
+  for (let p = path.dirname(dir); ; p = path.dirname(p)) {
+    const st = await fs.stat(p).catch(() => undefined);
+    if (st) {
+      if (!st.isDirectory()) return Object.assign(new Error(`${p} is a file`), { code: 'ENOTDIR' });
+      const denied = await fs.access(p, constants.W_OK | constants.X_OK).then(() => undefined, (e: unknown) => e);
+      return denied ?? original;
+    }
+    if (p === path.dirname(p)) return original;
+  }
 }

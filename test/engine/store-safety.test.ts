@@ -168,10 +168,9 @@ describe('store: gc beside running runs', function () {
       });
       assert.equal(r.code, 0, r.stderr);
       gcs++;
-      if (JSON.parse(r.stdout).blockedBy.length) blocked++;
+      if (JSON.parse(r.stdout).blockedBy?.length) blocked++;
     }
     assert.equal(await exited, 0);
-    assert.ok(gcs >= 2 && blocked >= 1, `gc ran ${gcs} times, ${blocked} beside the run`);
     assert.equal(JSON.parse(out).executed, 9);
     // Every record's blobs exist, and nothing needs recomputing.
     for (const name of fs.readdirSync(path.join(toy.cache, 'tasks'))) {
@@ -179,6 +178,7 @@ describe('store: gc beside running runs', function () {
       for (const o of Object.values(rec.outputs) as { hash: string }[]) assert.ok(fs.existsSync(path.join(toy.cache, 'objects', o.hash)), `${rec.id}: blob ${o.hash} lost`);
     }
     assert.deepEqual(runOk(toy).executed, []);
+    assert.ok(gcs >= 2 && blocked >= 1, `gc ran ${gcs} times, ${blocked} beside the run`);
     assert.deepEqual(fs.readdirSync(path.join(toy.cache, 'leases')), [], 'the run gave its lease back');
 
     const orphan = path.join(toy.cache, 'objects', 'e'.repeat(64));
@@ -239,30 +239,45 @@ describe('store: unusable stores are one line and exit 2, up front', function ()
   it('a read-only store, as an unprivileged user, exits 2 within seconds (no endless lock retry)', function () {
     runOk(toy);
     toy.writeConfig({ items: [1, 2, 3, 4], scale: 2 }); // one new task to compute
-    const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'nobody', '--'] : [];
-    if (asUser.length && spawnSync('runuser', ['-u', 'nobody', '--', 'true']).status !== 0) this.skip();
     fs.chmodSync(toy.dir, 0o755);
     spawnSync('chmod', ['-R', 'a+rX,a-w', toy.cache]);
     const unwritableParent = path.join(toy.dir, 'locked');
     fs.mkdirSync(unwritableParent, { mode: 0o555 });
     fs.chmodSync(unwritableParent, 0o555);
-    const env = { ...process.env, WEAKCORR_PROJECT: path.join(toy.dir, 'project.ts'), WEAKCORR_CACHE: toy.cache, CI: '1' };
+    // As root, permission bits do not apply: run as `nobody` when it can read this checkout;
+    // otherwise (a checkout under /root, say) make the folders read-only mounts in a private
+    // namespace. Not root: the bits apply to us already.
+    const root = process.getuid?.() === 0;
+    const nobodyReads = root && [path.join(REPO, 'bin/weakcorr.js'), path.join(REPO, 'node_modules/tsx/package.json')].every(
+      (f) => spawnSync('runuser', ['-u', 'nobody', '--', 'test', '-r', f]).status === 0,
+    );
+    const roMount = root && !nobodyReads && spawnSync('unshare', ['-rm', 'true']).status === 0;
+    if (root && !nobodyReads && !roMount) {
+      console.log('    (skipped: neither runuser -u nobody nor unshare -rm can make the store unwritable here)');
+      this.skip();
+    }
+    const env = { ...process.env, WEAKCORR_PROJECT: path.join(toy.dir, 'project.ts'), WEAKCORR_CACHE: toy.cache, CI: '1', NODE: process.execPath, CLI: path.join(REPO, 'bin/weakcorr.js'), RO1: toy.cache, RO2: unwritableParent };
+    const mounts = 'for d in "$RO1" "$RO2"; do mount --bind "$d" "$d" && mount -o remount,bind,ro "$d" || exit 99; done; exec "$NODE" "$CLI" "$@"';
     const cli = (args: string[], extra: Record<string, string> = {}): { code: number | null; stderr: string; ms: number } => {
       const t0 = Date.now();
-      const [cmd, ...rest] = [...asUser, process.execPath, path.join(REPO, 'bin/weakcorr.js'), ...args];
-      const r = spawnSync(cmd!, rest, { env: { ...env, ...extra }, cwd: '/', encoding: 'utf8', timeout: 60_000 });
+      const argv = nobodyReads
+        ? ['runuser', '-u', 'nobody', '--', process.execPath, env.CLI, ...args]
+        : roMount
+          ? ['unshare', '-rm', 'sh', '-c', mounts, 'sh', ...args]
+          : [process.execPath, env.CLI, ...args];
+      const r = spawnSync(argv[0]!, argv.slice(1), { env: { ...env, ...extra }, cwd: '/', encoding: 'utf8', timeout: 60_000 });
       return { code: r.status, stderr: r.stderr, ms: Date.now() - t0 };
     };
     const r = cli(['run']);
     assert.equal(r.code, 2, `exit ${r.code} after ${r.ms} ms: ${r.stderr}`);
     assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`WEAKCORR_CACHE=${toy.cache.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*not writable.*EACCES`));
+    assert.match(r.stderr, new RegExp(`WEAKCORR_CACHE=${toy.cache.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*not writable.*(EACCES|EROFS)`));
     const st = cli(['status']);
     assert.equal(st.code, 0, `a read-only store can still be inspected: ${st.stderr}`);
     const parent = cli(['run'], { WEAKCORR_CACHE: path.join(unwritableParent, 'store') });
     assert.equal(parent.code, 2, parent.stderr);
-    assert.match(parent.stderr, /WEAKCORR_CACHE=.*locked\/store is missing and cannot be created: permission denied/);
+    assert.match(parent.stderr, /WEAKCORR_CACHE=.*locked\/store is missing and cannot be created: (permission denied|read-only file system)/);
   });
 
   it('a full disk: up front exit 2 naming WEAKCORR_CACHE and gc; mid-run a task fails naming the store and gc, leaving no temp file', function () {
