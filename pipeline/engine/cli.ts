@@ -10,6 +10,7 @@ import { runTasks, type RunSummary } from './scheduler.ts';
 import { collectGarbage, type GcReport } from './gc.ts';
 import { checkRuntimes } from './preflight.ts';
 import { openStore, SetupError } from './store-check.ts';
+import type { Store } from './store.ts';
 import { renderDag, type DagFormat } from './dag-format.ts';
 import type { Project } from './types.ts';
 
@@ -29,7 +30,7 @@ const positiveInt = (v: string): number => {
 class UsageError extends Error {}
 
 /** The store, checked up front; 'read' (status, show, why) never creates or changes anything. */
-function storeFor(project: Project, mode: 'read' | 'write') {
+function storeFor(project: Project, mode: 'read' | 'write'): Promise<Store> {
   return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode);
 }
 
@@ -122,7 +123,6 @@ export function buildCli(project: Project): Command {
       const onSigint = (): void => {
         if (++interrupts > 1) process.exit(130);
         abort.abort(); // the reporter says so, inside its live display
-
       };
       process.on('SIGINT', onSigint);
       const summary = await runTasks(planner, tasks, {
