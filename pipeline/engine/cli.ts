@@ -11,7 +11,10 @@ import { Planner } from './planner.ts';
 import { makeReporter } from './reporter.ts';
 import { collectMetrics, diffConfigs, diffMetrics, formatTable } from './results.ts';
 import { runTasks, type RunSummary } from './scheduler.ts';
-import { Store } from './store.ts';
+import { collectGarbage, type GcReport } from './gc.ts';
+import { checkRuntimes } from './preflight.ts';
+import { openStore, SetupError } from './store-check.ts';
+import type { Store } from './store.ts';
 import { renderDag, type DagFormat } from './dag-format.ts';
 import { didYouMean } from './suggest.ts';
 import { describeOverrides, variantOf, type Variant } from './variant.ts';
@@ -34,10 +37,12 @@ const positiveInt = (v: string): number => {
 
 class UsageError extends Error {}
 
-function storeFor(project: Project): Store {
-  // Relative to the project root, never to the working directory: one store from any directory.
-  const dir = process.env[project.cacheEnvVar] || path.resolve(project.root, project.defaultCacheDir);
-  return new Store(dir);
+/**
+ * The store, checked up front; 'read' (status, show, why, results, diff) never creates or changes
+ * anything. The default is relative to the project root, never to the working directory.
+ */
+function storeFor(project: Project, mode: 'read' | 'write'): Promise<Store> {
+  return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode);
 }
 
 /** The project's declared version, else its package.json's, else 'unknown'. */
@@ -102,29 +107,36 @@ interface Loaded {
   exp: LoadedExperiment;
   variant: Variant;
   graph: TaskGraph;
-  planner: Planner;
 }
 
-function loadVariant(project: Project, store: Store, experiment: string, sets: string[], name?: string): Loaded {
+function loadVariant(project: Project, experiment: string, sets: string[], name?: string): Loaded {
   const exp = loadExperiment(experiment, project.experimentsDir, project.experimentSchema, sets);
   const variant = variantOf(exp.name, sets, name, experimentNames(project));
-  const graph = buildGraph(project.stages, exp.config);
-  return { exp, variant, graph, planner: new Planner(project, store, variant) };
+  return { exp, variant, graph: buildGraph(project.stages, exp.config) };
 }
 
 function load(project: Project, o: CommonOpts): Loaded {
-  return loadVariant(project, storeFor(project), o.experiment, o.set, o.name);
+  return loadVariant(project, o.experiment, o.set, o.name);
 }
 
-/** An experiment name or file, or a variant name this store has run (`quick+1a2b3c4d`). */
+/** After the environment checks that belong before anything runs (stage runtimes, the store). */
+async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store): Promise<Planner> {
+  await checkRuntimes(tasks);
+  return new Planner(project, store ?? (await storeFor(project, mode)), variant);
+}
+
+/** An experiment name or file, or a variant this store has run (`quick+1a2b3c4d`). */
 function loadNamed(project: Project, store: Store, name: string, extraSets: string[] = []): Loaded {
   const v = store.readVariant(name);
   if (v && !experimentNames(project).includes(name)) {
     const sets = [...Object.entries(v.overrides).map(([k, val]) => `${k}=${JSON.stringify(val)}`), ...extraSets];
-    const loaded = loadVariant(project, store, v.base, sets, extraSets.length ? undefined : name.includes('+') ? undefined : name);
-    return loaded;
+    return loadVariant(project, v.base, sets, extraSets.length || name.includes('+') ? undefined : name);
   }
-  return loadVariant(project, store, name, extraSets);
+  return loadVariant(project, name, extraSets);
+}
+
+function warn(planner: Planner): void {
+  for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
 }
 
 function findTask(graph: TaskGraph, id: string): TaskNode {
@@ -193,17 +205,34 @@ function announceVariant(v: Variant): void {
 async function keysToKeep(project: Project, store: Store, names: string[]): Promise<Set<string>> {
   const keep = new Set<string>();
   for (const name of names) {
-    const { graph, planner } = loadNamed(project, store, name);
+    const { graph, variant } = loadNamed(project, store, name);
+    const planner = await plannerFor(project, variant, graph.tasks, 'read', store);
     for (const st of await inspectTasks(planner, graph.tasks)) if (st.state === 'cached' && st.key) keep.add(st.key);
   }
   return keep;
 }
 
+function gcText(r: GcReport, dir: string, keeping: boolean): string {
+  const mb = (r.removedBytes / 1e6).toFixed(1);
+  const lines: string[] = [];
+  const records = keeping || r.removedRecords ? ` and ${r.removedRecords} record(s)` : '';
+  if (r.dryRun) {
+    lines.push(...r.removed.map((p) => `would remove ${p}`));
+    lines.push(`gc --dry-run: would remove ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}; would keep ${r.keptBlobs} blob(s) in ${dir}`);
+  } else if (!r.blockedBy.length) {
+    lines.push(`gc: removed ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}; kept ${r.keptBlobs} blob(s) in ${dir}`);
+  }
+  if (r.blockedBy.length)
+    lines.push(`gc: ${r.blockedBy.length} run(s) in progress on this store (${r.blockedBy.map((l) => `pid ${l.pid} on ${l.host} since ${l.startedAt}`).join(', ')}): nothing removed${r.dryRun ? '' : '; run gc again when they end'}`);
+  return lines.join('\n');
+}
+
 export function buildCli(project: Project): Command {
   const program = new Command(project.name)
     .description(`${project.name}: a content-hashed, cached pipeline of stages`)
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Usage errors are one line (no help dump) and exit 2, like every other usage error.
+    .configureOutput({ outputError: (str, write) => write(`${project.name}: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`) });
   const first = project.stages.at(-1)?.name ?? 'STAGE';
   const examples: [string, string][] = [
     ['run', 'build everything; the published report path is printed last'],
@@ -242,15 +271,17 @@ export function buildCli(project: Project): Command {
     .option('--mem <size>', 'slurm: sbatch --mem for every job')
     .option('--sbatch <arg>', 'slurm: one more sbatch argument (repeatable)', collect, [])
     .action(async (stages: string[], o: CommonOpts & RunFlags, cmd: Command) => {
-      const { graph, planner, variant } = load(project, o);
+      const { graph, variant } = load(project, o);
       const executorKind = o.executor ?? process.env[envName(project, 'EXECUTOR')] ?? 'local';
       if (executorKind !== 'local' && executorKind !== 'slurm') throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorKind}: expected local or slurm`);
       const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, jobName: project.name };
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
+      const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write');
       if (o.dryRun) {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
+        warn(planner);
         const plan = st.map((t) => ({ ...brief(t), action: t.state === 'cached' ? 'use cache' : 'run' }));
         const stagesSummary = perStage(graph, plan.map((p) => ({ stage: p.stage, state: p.action === 'run' ? 'run' : 'cached' })), ['run', 'cached']);
         const jobs = executorKind === 'slurm' ? await slurmPlan(planner, graph, stagesSummary, slurmOpts) : undefined;
@@ -262,21 +293,16 @@ export function buildCli(project: Project): Command {
         return;
       }
       announceVariant(variant);
-      if (Object.keys(variant.overrides).length) {
-        await planner.store.init();
-        await planner.store.writeVariant(variant);
-      }
+      if (Object.keys(variant.overrides).length) await planner.store.writeVariant(variant);
       const abort = new AbortController();
       let interrupts = 0;
       const onSigint = (): void => {
         if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\ninterrupted: stopping workers; finished tasks are kept (Ctrl-C again to quit at once)\n');
-        abort.abort();
+        abort.abort(); // the reporter says so, inside its live display
       };
       process.on('SIGINT', onSigint);
       const slurm = executorKind === 'slurm';
       const jobs = slurm && cmd.getOptionValueSource('jobs') === 'default' ? Number.MAX_SAFE_INTEGER : o.jobs;
-      if (slurm) await planner.store.init();
       const executor = slurm
         ? new SlurmExecutor(planner.store, project.module, slurmOpts, (job) => job.stage.resources?.(job.template.runtime) ?? {})
         : undefined;
@@ -297,9 +323,11 @@ export function buildCli(project: Project): Command {
     .description('task counts per stage (cached | stale | missing); -v: every task that is not cached, and why')
     .option('-v, --verbose', 'every task that is not cached, with its reasons')
     .action(async (stages: string[], o: CommonOpts & { verbose?: boolean }) => {
-      const { graph, planner, variant } = load(project, o);
-      const st = (await inspectTasks(planner, selectClosure(graph, stages))).map(brief);
-      for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
+      const { graph, variant } = load(project, o);
+      const tasks = selectClosure(graph, stages);
+      const planner = await plannerFor(project, variant, tasks, 'read');
+      const st = (await inspectTasks(planner, tasks)).map(brief);
+      warn(planner);
       const counts = { cached: 0, stale: 0, missing: 0 };
       for (const t of st) counts[t.state]++;
       const states = ['cached', 'stale', 'missing'];
@@ -313,9 +341,11 @@ export function buildCli(project: Project): Command {
   commonOptions(program.command('why').argument('<task>', 'task id, e.g. train@mnist,relu,L2,w512,s3'), project)
     .description("the components of a task's cache key")
     .action(async (id: string, o: CommonOpts) => {
-      const { graph, planner } = load(project, o);
+      const { graph, variant } = load(project, o);
       const task = findTask(graph, id);
+      const planner = await plannerFor(project, variant, taskClosure(graph, task), 'read');
       const st = await inspectTasks(planner, taskClosure(graph, task));
+      warn(planner);
       const mine = st.at(-1)!;
       const code = await planner.stageCode(task.stage);
       const info: Record<string, unknown> = {
@@ -342,9 +372,11 @@ export function buildCli(project: Project): Command {
   commonOptions(program.command('show').argument('<task>', 'task id'), project)
     .description("a task's record and artifact paths")
     .action(async (id: string, o: CommonOpts) => {
-      const { graph, planner } = load(project, o);
+      const { graph, variant } = load(project, o);
       const task = findTask(graph, id);
+      const planner = await plannerFor(project, variant, taskClosure(graph, task), 'read');
       const st = (await inspectTasks(planner, taskClosure(graph, task))).at(-1)!;
+      warn(planner);
       const key = st.key ?? (await planner.store.readIndex(planner.experiment, id));
       const record = key ? await planner.store.readRecord(key) : undefined;
       if (!record) throw new UsageError(`task '${id}' has no record yet (${st.state}: ${st.reasons.join('; ')}); run it first`);
@@ -375,12 +407,13 @@ export function buildCli(project: Project): Command {
     .description('every experiment config (and every variant this store has run): task counts and state')
     .option('--json', 'machine-readable output on stdout')
     .action(async (o: { json?: boolean }) => {
-      const store = storeFor(project);
+      const store = await storeFor(project, 'read');
       const rows: Record<string, unknown>[] = [];
       const names = [...experimentNames(project), ...store.variantNames().filter((n) => !experimentNames(project).includes(n)).sort()];
       for (const name of names) {
         try {
-          const { exp, variant, graph, planner } = loadNamed(project, store, name);
+          const { exp, variant, graph } = loadNamed(project, store, name);
+          const planner = new Planner(project, store, variant);
           const st = await inspectTasks(planner, graph.tasks);
           const n = (s: TaskStatus['state']): number => st.filter((t) => t.state === s).length;
           const [cached, stale, missing] = [n('cached'), n('stale'), n('missing')];
@@ -406,10 +439,12 @@ export function buildCli(project: Project): Command {
     .option('--format <fmt>', 'md | csv | json', 'md')
     .action(async (stages: string[], o: CommonOpts & { format: string }) => {
       if (!['md', 'csv', 'json'].includes(o.format)) throw new UsageError(`--format ${o.format}: expected md, csv or json`);
-      const { graph, planner } = load(project, o);
+      const { graph, variant } = load(project, o);
       const known = graph.stages.filter((s) => s.metrics).map((s) => s.name);
       for (const s of stages) if (!known.includes(s)) throw new UsageError(`results ${s}: no stage with metrics of that name${didYouMean(s, known)} (stages with metrics: ${known.join(', ')})`);
+      const planner = await plannerFor(project, variant, selectClosure(graph, stages), 'read');
       const st = await inspectTasks(planner, selectClosure(graph, stages));
+      warn(planner);
       const table = await collectMetrics(planner, st, (s) => stages.length === 0 || stages.includes(s.name));
       if (table.notCached.length) process.stderr.write(`note: ${table.notCached.length} task(s) with metrics are not built yet (e.g. ${table.notCached[0]}); run them first\n`);
       if (o.json || o.format === 'json') return print(true, table, () => '');
@@ -424,8 +459,9 @@ export function buildCli(project: Project): Command {
     .option('--set <key=value>', 'override a config value of <b> (repeatable)', collect, [])
     .option('--json', 'machine-readable output on stdout')
     .action(async (a: string, b: string, o: { set: string[]; json?: boolean }) => {
-      const store = storeFor(project);
-      const sides = [loadNamed(project, store, a), loadNamed(project, store, b, o.set)] as const;
+      const store = await storeFor(project, 'read');
+      const loaded = [loadNamed(project, store, a), loadNamed(project, store, b, o.set)] as const;
+      const sides = loaded.map((l) => ({ ...l, planner: new Planner(project, store, l.variant) })) as [Loaded & { planner: Planner }, Loaded & { planner: Planner }];
       const params = diffConfigs(sides[0].exp.config, sides[1].exp.config);
       const headline = (s: (typeof project.stages)[number]): boolean => s.metrics?.headline === true;
       const tables = await Promise.all(sides.map(async (s) =>
@@ -445,16 +481,15 @@ export function buildCli(project: Project): Command {
     .command('gc')
     .description('delete blobs that no task record references, and leftovers of interrupted writes; with --keep, also every record no kept experiment needs')
     .option('--keep <experiment...>', 'keep only what these experiments (or variants) use now')
-    .option('-n, --dry-run', 'count what would be removed, remove nothing')
+    .option('-n, --dry-run', 'print what would be removed, remove nothing')
     .option('--json', 'machine-readable output on stdout')
     .action(async (o: { keep?: string[]; dryRun?: boolean; json?: boolean }) => {
-      const store = storeFor(project);
-      await store.init();
+      const store = await storeFor(project, o.dryRun ? 'read' : 'write');
       const keepKeys = o.keep ? await keysToKeep(project, store, o.keep) : undefined;
-      const r = await store.gc({ keepKeys, dryRun: o.dryRun });
-      const verb = r.dryRun ? 'would remove' : 'removed';
-      print(o.json, r, () =>
-        `gc: ${verb} ${o.keep ? `${r.removedRecords} record(s), ` : ''}${r.removedBlobs} blob(s) (${(r.removedBytes / 1e6).toFixed(1)} MB) and ${r.removedTmp} temp file(s); ${r.dryRun ? 'would keep' : 'kept'} ${r.keptRecords} record(s) and ${r.keptBlobs} blob(s) in ${store.dir}`);
+      const r = await collectGarbage(store, { dryRun: o.dryRun, ...(keepKeys ? { keepRecord: (rec) => keepKeys.has(rec.key) } : {}) });
+      const fate = o.dryRun || r.blockedBy.length ? 'gc will set it aside' : `set aside in ${path.join(store.dir, 'quarantine')}/`;
+      for (const bad of r.badRecords) process.stderr.write(`warning: invalid task record ${bad}; ${fate}\n`);
+      print(o.json, r, () => gcText(r, store.dir, keepKeys !== undefined));
     });
 
   return program;
@@ -469,8 +504,8 @@ export async function runCli(project: Project, argv: string[]): Promise<number> 
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (err.code?.startsWith('commander.')) return err.exitCode ?? 2;
-    if (e instanceof ConfigError || e instanceof GraphError || e instanceof UsageError) {
+    if (err.code?.startsWith('commander.')) return 2;
+    if (e instanceof ConfigError || e instanceof GraphError || e instanceof UsageError || e instanceof SetupError) {
       process.stderr.write(`${project.name}: ${err.message}\n`);
       return 2;
     }

@@ -67,6 +67,23 @@ function axisValues(stage: StageDecl, axis: string, spec: AxisSpec | string, con
   return v;
 }
 
+/**
+ * An empty config list empties the whole grid. When every config list of the grid is empty the
+ * stage is meant to have no tasks (an experiment that skips a protocol); one empty list beside
+ * non-empty ones silently drops every task, which is a mistake, so it is an error naming the key.
+ */
+function checkEmptyLists(stage: StageDecl, lists: { axis: string; axisSpec: AxisSpec | string; values: Json[] }[]): void {
+  const keyOf = (s: AxisSpec | string): string | undefined => (typeof s === 'string' ? s : s.values ? undefined : s.key);
+  const fromConfig = lists.filter((l) => keyOf(l.axisSpec) !== undefined);
+  const empty = fromConfig.filter((l) => l.values.length === 0);
+  if (!empty.length || empty.length === fromConfig.length) return;
+  const keys = empty.map((l) => `'${keyOf(l.axisSpec)}'`).join(', ');
+  const others = fromConfig.filter((l) => l.values.length > 0).map((l) => keyOf(l.axisSpec)).join(', ');
+  throw new GraphError(
+    `config ${keys}: empty list, so stage '${stage.name}' would have no tasks although ${others} ${fromConfig.length - empty.length > 1 ? 'are' : 'is'} not empty; give it at least one value, or empty all of them to skip the stage`,
+  );
+}
+
 function label(value: Json, prefix = ''): string {
   return prefix + (typeof value === 'string' ? value : canonicalJson(value));
 }
@@ -75,10 +92,11 @@ function expandMatrix(stage: StageDecl, config: JsonObject): { axes: JsonObject;
   const specs = stage.matrix === undefined ? [{}] : Array.isArray(stage.matrix) ? stage.matrix : [stage.matrix];
   const out = new Map<string, { axes: JsonObject; id: string }>();
   for (const spec of specs) {
+    const lists = Object.entries(spec).map(([axis, axisSpec]) => ({ axis, axisSpec, values: axisValues(stage, axis, axisSpec, config) }));
+    checkEmptyLists(stage, lists);
     let combos: { axes: JsonObject; labels: string[] }[] = [{ axes: {}, labels: [] }];
-    for (const [axis, axisSpec] of Object.entries(spec)) {
+    for (const { axis, axisSpec, values } of lists) {
       const prefix = typeof axisSpec === 'string' ? '' : (axisSpec.prefix ?? '');
-      const values = axisValues(stage, axis, axisSpec, config);
       combos = combos.flatMap((c) =>
         values.map((v) => ({ axes: { ...c.axes, [axis]: v }, labels: [...c.labels, label(v, prefix)] })),
       );

@@ -20,7 +20,6 @@ export function brief({ components: _, ...rest }: TaskStatus): Omit<TaskStatus, 
 }
 
 export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = new Set<string>()): Promise<TaskStatus[]> {
-  await planner.store.init();
   const known = new Map<TaskNode, Record<string, OutputEntry>>();
   const statuses = new Map<TaskNode, TaskStatus>();
   // Resolve stage by stage so independent tasks' cache checks overlap.
@@ -44,7 +43,7 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
         }
         const r = await planner.resolve(task, (d) => known.get(d)!);
         const keyed = { ...base, key: r.key, components: r.components };
-        const record = await planner.cached(r.key, task.id);
+        const record = await planner.cached(r.key, task.id, task.stage);
         if (record && !force.has(task.stage.name)) {
           known.set(task, record.outputs);
           statuses.set(task, { ...keyed, state: 'cached', reasons: [] });
@@ -52,6 +51,11 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
         }
         if (record) {
           statuses.set(task, { ...keyed, state: 'stale', reasons: [`--force ${task.stage.name}`] });
+          return;
+        }
+        const unusable = planner.unusable.get(r.key);
+        if (unusable) {
+          statuses.set(task, { ...keyed, state: 'missing', reasons: [`cached result unusable: ${unusable} (see warning)`] });
           return;
         }
         const prev = prevKey ? await planner.store.readRecord(prevKey) : undefined;

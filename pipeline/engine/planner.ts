@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { canonicalJson, codeFingerprint, taskKey, type CodeFingerprint, type KeyComponents } from './fingerprint.ts';
+import { outputsProblem } from './record-schema.ts';
 import { CorruptBlobError, type OutputEntry, type Store, type TaskRecord } from './store.ts';
 import type { TaskNode } from './graph.ts';
 import type { JsonObject, Project, StageDecl, TaskKey } from './types.ts';
@@ -16,14 +17,20 @@ export interface Resolved {
 export class Planner {
   private readonly code = new Map<string, Promise<CodeFingerprint>>();
   private readonly runtime = new Map<string, Promise<JsonObject>>();
-  /** Problems found while checking the cache (corrupt blobs), reported by the caller. */
-  readonly warnings: string[] = [];
 
   constructor(
     readonly project: Project,
     readonly store: Store,
     readonly variant: Variant,
   ) {}
+
+  /** Keys whose record exists but was rejected by `cached`, with why (for `status` reasons). */
+  readonly unusable = new Map<TaskKey, string>();
+
+  /** Problems found while checking the cache (bad records, corrupt blobs), reported by the caller. */
+  get warnings(): string[] {
+    return this.store.warnings;
+  }
 
   /** The name the store's index, published paths and per-experiment keys use (a variant's own name). */
   get experiment(): string {
@@ -69,25 +76,40 @@ export class Planner {
   }
 
   /**
-   * A record whose blobs all exist and verify. A corrupt blob is reported by name, removed, and
-   * its record dropped, so the task is recomputed.
+   * A record whose blobs all exist and verify, and whose outputs are those `stage` declares.
+   * Problems are reported once by path and the task counts as not cached. With `repair` (a run,
+   * holding the task's lock) a bad record or corrupt blob is also set aside in quarantine/ so
+   * the recomputation can replace it; without it nothing on disk changes.
    */
-  async cached(key: TaskKey, taskId: string): Promise<TaskRecord | undefined> {
-    const record = await this.store.readRecord(key);
-    if (!record) return undefined;
+  async cached(key: TaskKey, taskId: string, stage?: StageDecl, repair = false): Promise<TaskRecord | undefined> {
+    this.unusable.delete(key);
+    const read = this.store.loadRecord(key);
+    if (read.state === 'absent') return undefined;
+    if (read.state === 'bad') return this.badRecord(key, read.path, read.problem, repair);
+    const record = read.record;
+    const problem = stage && outputsProblem(record, stage);
+    if (problem) return this.badRecord(key, this.store.recordPath(key), problem, repair);
     for (const [name, out] of Object.entries(record.outputs)) {
       const v = await this.store.verify(out.hash);
       if (v === 'ok') continue;
       if (v instanceof CorruptBlobError) {
-        this.warnings.push(`${taskId}: output '${name}': ${v.message}; recomputing`);
-        await this.store.quarantine(out.hash);
+        this.store.warnOnce(v.blobPath, `${taskId}: output '${name}': ${v.message}; recomputing`);
+        if (repair) await this.store.quarantine(out.hash);
       } else {
-        this.warnings.push(`${taskId}: output '${name}': blob ${this.store.objectPath(out.hash)} is missing; recomputing`);
+        const p = this.store.objectPath(out.hash);
+        this.store.warnOnce(p, `${taskId}: output '${name}': blob ${p} is missing; recomputing`);
       }
-      await this.store.deleteRecord(key);
+      this.unusable.set(key, `its output '${name}' is ${v === 'missing' ? 'missing' : 'corrupt'}`);
       return undefined;
     }
     return record;
+  }
+
+  private async badRecord(key: TaskKey, file: string, problem: string, repair: boolean): Promise<undefined> {
+    this.store.warnBadRecord(file, problem);
+    this.unusable.set(key, 'its record is invalid');
+    if (repair) await this.store.quarantineRecord(key);
+    return undefined;
   }
 
   /** Everything a task's record holds that is known before it runs. */

@@ -1,14 +1,20 @@
 // Progress display: a live status block on a TTY, plain log lines otherwise (CI logs, pipes).
 import { createLogUpdate } from 'log-update';
 
+export type EndState = 'executed' | 'cached' | 'failed' | 'skipped' | 'interrupted';
+
+const INTERRUPT_NOTE = 'interrupted: stopping workers; finished tasks are kept (Ctrl-C again to quit at once)';
+
 export interface Reporter {
   /** `ids`: every task of the run (their stage, before '@', groups the ETA's duration estimates). */
   start(ids: string[], jobs: number): void;
   taskStarted(id: string): void;
   taskProgress(id: string, done: number, total: number, message?: string): void;
   taskLog(id: string, message: string): void;
-  taskEnded(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', detail?: string, durationMs?: number): void;
+  taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void;
   warn(message: string): void;
+  /** Ctrl-C: running tasks are being stopped (each then ends 'interrupted'). */
+  interrupted(): void;
   stop(): void;
 }
 
@@ -42,6 +48,9 @@ class Tally {
   cached = 0;
   failed = 0;
   skipped = 0;
+  /** Tasks that were running when the run was interrupted and were stopped. */
+  interrupted = 0;
+  stopping = false;
   execMs = 0;
   readonly running = new Map<string, { started: number; done: number; total: number; message?: string }>();
   readonly began = Date.now();
@@ -68,11 +77,18 @@ class Tally {
   }
 
   headline(): string {
+    if (this.stopping) {
+      const notStarted = this.total - this.finished() - this.interrupted - this.running.size;
+      const running = this.running.size ? `, stopping ${this.running.size}` : '';
+      return `interrupted: ${this.finished()} finished, ${this.interrupted} stopped${running}${notStarted > 0 ? `, ${notStarted} not started` : ''} | elapsed ${fmtDuration(Date.now() - this.began)}`;
+    }
     return `[${this.finished()}/${this.total}] executed ${this.executed}, cached ${this.cached}, failed ${this.failed}, skipped ${this.skipped}, running ${this.running.size} | elapsed ${fmtDuration(Date.now() - this.began)}, ETA ${this.eta()}`;
   }
 
-  ended(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', durationMs?: number): void {
-    this.running.delete(id);
+  ended(id: string, state: EndState, durationMs?: number): void {
+    const wasRunning = this.running.delete(id);
+    // A task stopped before it started (waiting for a lock) counts as not started.
+    if (state === 'interrupted' && !wasRunning) return;
     this[state]++;
     const stage = stageOf(id);
     this.pending.set(stage, Math.max(0, (this.pending.get(stage) ?? 0) - 1));
@@ -115,23 +131,33 @@ export class PlainReporter implements Reporter {
   taskLog(id: string, message: string): void {
     this.line(`        ${id}: ${message}`);
   }
-  taskEnded(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', detail?: string, durationMs?: number): void {
+  taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void {
     this.t.ended(id, state, durationMs);
     this.lastProgress.delete(id);
     if (state === 'cached') return; // thousands of these would drown the log; counted in the summary
     const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
-    this.line(`${state.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''} [${this.t.finished()}/${this.t.total}]`);
+    this.line(`${`${state} `.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''} [${this.t.finished()}/${this.t.total}]`);
   }
   warn(message: string): void {
     this.line(`warning: ${message}`);
   }
-  stop(): void {}
+  interrupted(): void {
+    this.t.stopping = true;
+    this.line(INTERRUPT_NOTE);
+  }
+  stop(): void {
+    if (this.t.stopping) this.line(this.t.headline());
+  }
 }
 
 export class TtyReporter implements Reporter {
   private readonly t = new Tally();
   private timer?: NodeJS.Timeout;
-  private readonly render = createLogUpdate(process.stderr);
+  private readonly render: ReturnType<typeof createLogUpdate>;
+
+  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {
+    this.render = createLogUpdate(out);
+  }
 
   start(ids: string[], jobs: number): void {
     this.t.init(ids, jobs);
@@ -149,7 +175,7 @@ export class TtyReporter implements Reporter {
   }
   private persist(s: string): void {
     this.render.clear();
-    process.stderr.write(`${s}\n`);
+    this.out.write(`${s}\n`);
     this.draw();
   }
   taskStarted(id: string): void {
@@ -162,14 +188,18 @@ export class TtyReporter implements Reporter {
   taskLog(id: string, message: string): void {
     this.persist(`  ${id}: ${message}`);
   }
-  taskEnded(id: string, state: 'executed' | 'cached' | 'failed' | 'skipped', detail?: string, durationMs?: number): void {
+  taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void {
     this.t.ended(id, state, durationMs);
     if (state === 'cached') return;
     const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
-    this.persist(`${state.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''}`);
+    this.persist(`${`${state} `.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''}`);
   }
   warn(message: string): void {
     this.persist(`warning: ${message}`);
+  }
+  interrupted(): void {
+    this.t.stopping = true;
+    this.persist(INTERRUPT_NOTE);
   }
   stop(): void {
     if (this.timer) clearInterval(this.timer);

@@ -8,6 +8,7 @@ import type { Reporter } from './reporter.ts';
 import type { OutputEntry, TaskRecord } from './store.ts';
 import type { InputTask, LineageEntry } from './types.ts';
 import { publishOutputs } from './publish.ts';
+import { RunLease } from './gc-lease.ts';
 
 export type FinalState = 'executed' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
@@ -67,13 +68,15 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   let reportedWarnings = 0;
 
   await planner.store.init();
+  // Held until the run ends: gc sweeps nothing while it exists (gc-lease.ts says why).
+  const lease = await RunLease.take(planner.store);
   reporter.start(tasks.map((t) => t.id), opts.jobs);
 
   const flushWarnings = (): void => {
     while (reportedWarnings < planner.warnings.length) reporter.warn(planner.warnings[reportedWarnings++]!);
   };
 
-  return new Promise<RunSummary>((resolveRun) => {
+  const summary = await new Promise<RunSummary>((resolveRun) => {
     const finishIfDone = (): void => {
       if (results.size < tasks.length) return;
       pool.close();
@@ -125,7 +128,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const resolved = await planner.resolve(task, (dep) => outputs.get(dep)!);
         if (interrupted) return;
         if (!opts.force.has(task.stage.name)) {
-          const record = await planner.cached(resolved.key, task.id);
+          const record = await planner.cached(resolved.key, task.id, task.stage);
           flushWarnings();
           if (record) return await reuse(task, record);
         }
@@ -149,6 +152,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const fail = (task: TaskNode, e: unknown, key?: string): void => {
       const message = e instanceof Error ? e.message : String(e);
       if (interrupted) {
+        reporter.taskEnded(task.id, 'interrupted');
         settle(task, { id: task.id, stage: task.stage.name, state: 'interrupted', key });
         return;
       }
@@ -176,7 +180,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (interrupted) throw new Error('interrupted');
         if (!opts.force.has(task.stage.name)) {
           // Another run may have computed it while we waited for the lock.
-          const record = await planner.cached(key, task.id);
+          const record = await planner.cached(key, task.id, task.stage, true);
+          flushWarnings();
           if (record) return await reuse(task, record);
         }
         const started = Date.now();
@@ -233,17 +238,22 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       return byStage;
     };
 
-    opts.signal?.addEventListener('abort', () => {
+    const onAbort = (): void => {
       interrupted = true;
+      reporter.interrupted();
       queue.length = 0;
       void pool.kill();
       // Running tasks settle as their workers die; everything not yet started is interrupted now.
       for (const t of tasks) if (!results.has(t) && !executing.has(t)) results.set(t, { id: t.id, stage: t.stage.name, state: 'interrupted' });
       finishIfDone();
-    });
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort);
 
     if (tasks.length === 0) finishIfDone();
     for (const t of tasks) waiting.set(t, t.deps.filter((d) => selected.has(d)).length);
     for (const t of tasks) if (waiting.get(t) === 0) void consider(t);
   });
+  await lease.release();
+  return summary;
 }

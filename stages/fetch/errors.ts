@@ -7,6 +7,7 @@ export type FetchErrorCode =
   | 'MISSING_FILE'
   | 'SIZE_MISMATCH'
   | 'CHECKSUM_MISMATCH'
+  | 'HTML_PAGE'
   | 'TRUNCATED_GZIP'
   | 'BAD_GZIP'
   | 'BAD_MAGIC'

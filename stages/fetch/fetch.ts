@@ -121,16 +121,28 @@ function variantFiles(ds: CatalogDataset, v: SplitVariant): string[] {
   return ds.format === 'idx-gz' ? [v.images!, v.labels!] : [...v.records!];
 }
 
-function noSourceError(dataset: string, split: string, files: string[], sources: Source[], attempts: string[], dataDir: string): FetchError {
-  const lines = [
-    `${dataset}: no source could provide split '${split}' (files: ${files.join(', ')}).`,
+interface SplitFailure {
+  split: string;
+  files: string[];
+  attempts: string[];
+  note: string;
+}
+
+/** One error for every split no source could provide, each with every bad file it found. */
+function noSourceError(dataset: string, failures: SplitFailure[], sources: Source[], dataDir: string): FetchError {
+  const lines: string[] = [];
+  for (const f of failures) {
+    lines.push(`${dataset}: no source could provide split '${f.split}' (files: ${f.files.join(', ')})${f.note}.`);
+    lines.push(...f.attempts.map((a) => `  - ${a}`));
+  }
+  lines.push(
     `Sources tried, in order: ${sources.map(describeSource).join(' -> ')}`,
-    ...attempts.map((a) => `  - ${a}`),
     `To use a local copy, set ${ENV_MIRROR} to a folder laid out as <dataset>/<file>` +
       ` (e.g. ${ENV_MIRROR}=../shared/datasets, relative paths resolve against the repository root),` +
       ` or put verified files into ${dataDir}/${dataset}/ (override with ${ENV_DATA_DIR}).`,
-  ];
-  return new FetchError('NO_SOURCE', lines.join('\n'), { file: `${dataset}/${split}`, attempts, expected: 'a reachable source', actual: 'none' });
+  );
+  const attempts = failures.flatMap((f) => f.attempts);
+  return new FetchError('NO_SOURCE', lines.join('\n'), { file: failures.map((f) => `${dataset}/${f.split}`).join(', '), attempts, expected: 'a reachable source', actual: 'none' });
 }
 
 /**
@@ -164,17 +176,18 @@ export async function fetchDataset(name: string, opts: FetchOptions = {}): Promi
   const splits: Record<string, SplitData> = {};
   const splitMeta: Record<string, SplitMeta> = {};
   const provenance: ProvenanceEntry[] = [];
+  // Every split is tried even after one fails, so one error lists every bad file of the dataset.
+  const failures: SplitFailure[] = [];
   try {
     for (const [split, allVariants] of Object.entries(ds.splits)) {
       const variants = allVariants.filter((v) => allowPartial || !v.partial);
       const chosen = await resolveSplit(resolver, ds, variants);
       if (!chosen) {
         const files = [...new Set(allVariants.flatMap((v) => variantFiles(ds, v)))];
-        const skipped = allVariants.length > variants.length ? ' (declared partial variants skipped: allowPartial is false)' : '';
-        const mine = resolver.attempts.filter((a) => files.some((f) => a.startsWith(`${name}/${f} from `)));
-        const err = noSourceError(name, split, files, sources, mine, settings.dataDir);
-        if (skipped) err.message = err.message.replace('.\n', `${skipped}.\n`);
-        throw err;
+        const note = allVariants.length > variants.length ? ' (declared partial variants skipped: allowPartial is false)' : '';
+        const attempts = resolver.attempts.filter((a) => files.some((f) => a.startsWith(`${name}/${f} from `)));
+        failures.push({ split, files, attempts, note });
+        continue;
       }
       const { variant, acquired } = chosen;
       let data: SplitData;
@@ -191,6 +204,7 @@ export async function fetchDataset(name: string, opts: FetchOptions = {}): Promi
       splitMeta[split] = describeSplit(split, variant, data, acquired);
       if (variant.partial) log(`${name}: split '${split}' is partial: ${data.count} of ${variant.partial.of} images (${variant.partial.note})`);
     }
+    if (failures.length) throw noSourceError(name, failures, sources, settings.dataDir);
   } catch (e) {
     await resolver.discardWritten([]).catch(() => {});
     throw e;
@@ -214,7 +228,10 @@ async function resolveSplit(
         const a = await resolver.acquire(getFile(ds, fname), s);
         if (!a) {
           complete = false;
-          break;
+          // Local sources are cheap to check: look at every file, so every bad one is reported at
+          // once. A download is not started for nothing.
+          if (resolver.sources[s]!.kind === 'url') break;
+          continue;
         }
         acquired.push(a);
       }

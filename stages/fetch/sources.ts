@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { extract as untar } from 'tar';
 import { FetchError, errorMessage, isAbort } from './errors.ts';
 import type { CatalogDataset, CatalogFile } from './catalog.ts';
-import { checkDigests, checksPerformed, digestBytes, digestFile, verifyFile, type Digests } from './verify.ts';
+import { checkDigests, checksPerformed, digestBytes, digestFile, htmlPage, verifyFile, type Digests } from './verify.ts';
 import { downloadFile, type DownloadOptions, type LogFn } from './download.ts';
 import { gunzipBytes } from './idx.ts';
 
@@ -149,7 +149,7 @@ export class SourceResolver {
       const bytes = await readFile(path);
       const d = digestBytes(bytes);
       try {
-        checkDigests(path, file, d);
+        checkDigests(path, file, d, bytes);
       } catch (e) {
         if (isCache) {
           // A bad file in our own cache is removed so the next source can replace it.
@@ -189,6 +189,8 @@ export class SourceResolver {
       throw new FetchError('MISSING_FILE', `missing Debian file: ${path}`, { file: path, expected: 'a file', actual: 'missing' });
     }
     const bytes = await readFile(path);
+    const page = htmlPage(bytes);
+    if (page) throw new FetchError('HTML_PAGE', `${path}: ${page}, not the dataset file (a saved error or login page?); replace it with the real file`, { file: path, expected: 'gzip', actual: page });
     const decoded = await gunzipBytes(path, bytes);
     const dd = digestBytes(decoded);
     checkDigests(`${path} (decoded)`, { size: file.decoded.size, sha256: file.decoded.sha256 }, dd);

@@ -1,0 +1,102 @@
+// The store is checked once, before anything runs: a store that is missing (created), not a
+// directory, unwritable or on a full disk is the same problem for every task, so it is said
+// once, in one line naming the variable and the path, instead of once per task (or never: a
+// lock retrying EACCES forever).
+import { constants } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Store } from './store.ts';
+
+/** A problem with the environment (store, backend) found before anything ran: exit 2. */
+export class SetupError extends Error {
+  override name = 'SetupError';
+}
+
+/** Below this much free space a run would only fail task after task. */
+const MIN_FREE_BYTES = 1 << 20;
+
+function describe(dir: string, envVar: string, fromEnv: boolean): string {
+  return fromEnv ? `store ${envVar}=${dir}` : `store ${dir} (the default; set ${envVar} to use another)`;
+}
+
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (EACCES)';
+    case 'EROFS':
+      return 'read-only file system (EROFS)';
+    case 'ENOTDIR':
+      return 'a parent of it is a file, not a directory (ENOTDIR)';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk is full (ENOSPC): free space, or run `weakcorr gc` to delete blobs no record references';
+    default:
+      return err.code ? `${err.code}: ${err.message}` : err.message;
+  }
+}
+
+/**
+ * Opens the store named by `envVar` (or `defaultDir`). `write`: creates it when missing and
+ * proves it writable with a small probe write; otherwise (status, show, why) a missing store is
+ * simply empty and nothing is created.
+ */
+export async function openStore(envVar: string, defaultDir: string, mode: 'read' | 'write'): Promise<Store> {
+  const fromEnv = !!process.env[envVar];
+  const dir = path.resolve(process.env[envVar] || defaultDir);
+  const fail = (what: string, e?: unknown): never => {
+    throw new SetupError(`${describe(dir, envVar, fromEnv)} ${what}${e === undefined ? '' : `: ${reason(e)}`}`);
+  };
+  let st = await fs.stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : fail('cannot be opened', e)));
+  if (st && !st.isDirectory()) fail('is not a directory');
+  if (mode === 'read') {
+    if (st) {
+      for (const sub of ['', 'tasks', 'objects', 'index']) {
+        const p = path.join(dir, sub);
+        await fs.access(p, constants.R_OK | constants.X_OK).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') fail(`is not readable (${p})`, e);
+        });
+      }
+    }
+    return new Store(dir, { readOnly: true });
+  }
+  if (!st) {
+    await fs.mkdir(dir, { recursive: true }).catch(async (e: unknown) => fail('is missing and cannot be created', await ancestorProblem(dir, e)));
+    st = await fs.stat(dir);
+  }
+  const store = new Store(dir);
+  await store.init().catch((e: unknown) => fail('is not writable', e));
+  for (const sub of ['', 'objects', 'tasks', 'index', 'locks', 'leases', 'tmp']) {
+    const p = path.join(dir, sub);
+    await fs.access(p, constants.W_OK | constants.X_OK).catch((e: unknown) => fail(`is not writable (${p})`, e));
+  }
+  const probe = store.tmpPath('probe');
+  try {
+    await fs.writeFile(probe, Buffer.alloc(4096));
+  } catch (e) {
+    await fs.rm(probe, { force: true }).catch(() => {});
+    fail('is not writable', e);
+  }
+  await fs.rm(probe, { force: true });
+  const sfs = await fs.statfs(dir).catch(() => undefined);
+  if (sfs && sfs.bavail * sfs.bsize < MIN_FREE_BYTES)
+    fail(`is on a full disk (${Math.floor((sfs.bavail * sfs.bsize) / 1024)} KiB free): free space, or run \`weakcorr gc\` to delete blobs no record references`);
+  return store;
+}
+
+/**
+ * Why a folder cannot be created, from its nearest existing ancestor (recursive mkdir reports
+ * ENOENT on a read-only file system, which names the wrong cause).
+ */
+async function ancestorProblem(dir: string, original: unknown): Promise<unknown> {
+  for (let p = path.dirname(dir); ; p = path.dirname(p)) {
+    const st = await fs.stat(p).catch(() => undefined);
+    if (st) {
+      if (!st.isDirectory()) return Object.assign(new Error(`${p} is a file`), { code: 'ENOTDIR' });
+      const denied = await fs.access(p, constants.W_OK | constants.X_OK).then(() => undefined, (e: unknown) => e);
+      return denied ?? original;
+    }
+    if (p === path.dirname(p)) return original;
+  }
+}
