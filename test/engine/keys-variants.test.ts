@@ -229,7 +229,7 @@ describe('engine: variants, stale reasons and the user commands', function () {
   });
 
   it('--jobs defaults to the number of cores', () => {
-    assert.match(toy.cli(['run', '--help']).stdout, /default: the number\s+of cores/);
+    assert.match(toy.cli(['run', '--help']).stdout, /default:\s+the number\s+of cores/);
     toy.writeConfig({ items: [1, 2, 3, 4], scale: 2 });
     assert.match(toy.cli(["run"]).stderr, new RegExp(`: \\d+ task\\(s\\), ${os.availableParallelism()} job\\(s\\)`));
   });
