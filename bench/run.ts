@@ -1,8 +1,9 @@
-// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick]...`
+// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick|slurm]...`
 import { benchEngine } from './engine.ts';
 import { benchTrain } from './train.ts';
 import { benchCorrelate } from './correlate.ts';
 import { benchQuick } from './quick.ts';
+import { benchSlurm } from './slurm.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
@@ -26,4 +27,9 @@ if (want('correlate')) {
 if (want('quick')) {
   console.log('\n## cold `make report` of the default experiment (goal: under 20 minutes with --jobs 2)');
   for (const line of benchQuick()) console.log(line);
+}
+
+if (want('slurm')) {
+  console.log('\n## SLURM executor on the single-node test cluster (goals: overhead < 2 s per task; plan + submit paper-a2 < 30 s, --dry-run < 5 s)');
+  for (const line of await benchSlurm()) console.log(line);
 }
