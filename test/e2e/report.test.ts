@@ -109,17 +109,24 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
       console.log('      skipped: no SLURM cluster answers (bash .ci/slurm.sh up starts one)');
       this.skip();
     }
+    // A slice of ci (15 tasks: one job each costs a Node start on a 2-core machine), the same
+    // variant on both sides: locally into the e2e store, through SLURM into a fresh one.
+    const slice = ['datasets=["mnist"]', 'a1.datasets=["mnist"]', 'a1.activations=["relu"]', 'a1.widths=[8,16]', 'a1.seeds=[0,1]', 'a2.widths=[16,32]', 'a2.seeds=[0,1]', 'a2.alphas=[0]'].flatMap((v) => ['--set', v]);
     const other = path.join(tmp, 'slurm');
     const senv = { ...env, WEAKCORR_CACHE: path.join(other, 'store'), WEAKCORR_PUBLISH_ROOT: other };
-    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), ...args, '--experiment', 'ci'], { env: senv, encoding: 'utf8', maxBuffer: 64 << 20 });
-    const r = cli('run', '--executor', 'slurm', '--json');
+    const cli = (e: NodeJS.ProcessEnv, ...args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), ...args, '--experiment', 'ci', ...slice], { env: e, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const local = cli(env, 'run', '--json');
+    assert.equal(local.status, 0, local.stderr.slice(-3000));
+    const variant = (JSON.parse(local.stdout) as { experiment: string }).experiment;
+    const r = cli(senv, 'run', '--executor', 'slurm', '--json');
     assert.equal(r.status, 0, r.stderr.slice(-3000));
-    assert.equal((JSON.parse(r.stdout) as Summary).failed, 0);
-    assert.deepEqual(fs.readFileSync(path.join(other, 'reports/ci/index.html')), fs.readFileSync(report));
-    const keys = (e: NodeJS.ProcessEnv, id: string): string =>
-      JSON.parse(spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), 'why', id, '--experiment', 'ci', '--json'], { env: e, encoding: 'utf8' }).stdout).key;
-    for (const id of ['fetch@mnist', 'train-a2@mnist,a0,w16,s0', 'correlate@mnist,relu,L1,w8,s0', 'fit', 'report']) assert.equal(keys(senv, id), keys(env, id), id);
-    const again = JSON.parse(cli('run', '--executor', 'slurm', '--json').stdout) as Summary;
+    const s = JSON.parse(r.stdout) as Summary & { experiment: string };
+    assert.equal(s.experiment, variant);
+    assert.equal(s.executed, 15);
+    assert.deepEqual(fs.readFileSync(path.join(other, 'reports', variant, 'index.html')), fs.readFileSync(path.join(tmp, 'reports', variant, 'index.html')));
+    const key = (e: NodeJS.ProcessEnv, id: string): string => JSON.parse(cli(e, 'why', id, '--json').stdout).key;
+    for (const id of ['fetch@mnist', 'train-a2@mnist,a0,w16,s0', 'correlate@mnist,relu,L1,w8,s0', 'fit', 'report']) assert.equal(key(senv, id), key(env, id), id);
+    const again = JSON.parse(cli(senv, 'run', '--executor', 'slurm', '--json').stdout) as Summary;
     assert.equal(again.executed, 0, 'a second run submits nothing');
   });
 
