@@ -343,7 +343,7 @@ describe('cli: errors that belong up front', function () {
     for (const args of [['run'], ['status'], ['run', '--dry-run'], ['why', 'total']]) {
       const r = toy.cli(args, { TOY_BACKEND: 'bogus' });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr.trim(), "weakcorr: stage 'square' cannot run here: unknown backend 'bogus'");
+      assert.equal(r.stderr.trim(), "toy: stage 'square' cannot run here: unknown backend 'bogus'");
     }
     assert.deepEqual(toy.executions(), [], 'not even the upstream stage ran');
     const gen = toy.cli(['run', 'gen'], { TOY_BACKEND: 'bogus' });
