@@ -86,7 +86,7 @@ export const correlateStage: StageDecl = {
     const atEnd = endHost ? measureCorrelations(spec, endHost, X.x, opts(1)) : null;
     await ctx.writeJson('result', buildResult({
       point: pt, spec, theta0: atStart, atEnd, wallMs: performance.now() - t0,
-      backend: { name: info.name, tfjsVersion: info.tfjsVersion },
+      backend: { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel },
     }));
   },
 };

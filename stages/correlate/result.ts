@@ -49,7 +49,7 @@ export function buildResult(args: {
   theta0: Measured;
   atEnd: Measured | null;
   wallMs: number;
-  backend: { name: string; tfjsVersion: string };
+  backend: { name: string; tfjsVersion: string; device?: string };
 }): Json {
   const r = resolveSpec(args.spec);
   const m = args.theta0;

@@ -16,7 +16,7 @@ export interface TrainResultLike {
   log: { step: number; lossNet: Num; lossLin: Num; eq24Train: Num; eq24Test: Num }[];
   wallMs: number;
   flops: number;
-  backend: { name: string; tfjsVersion: string };
+  backend: { name: string; tfjsVersion: string; device?: string };
 }
 
 /** The parts of a correlation-result the fits read. */

@@ -30,7 +30,7 @@ async function readSplit(ctx: TaskContext, split: 'train' | 'test'): Promise<Spl
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-function resultJson(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob, out: TrainOutcome, backend: { name: string; tfjsVersion: string }): Json {
+function resultJson(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob, out: TrainOutcome, backend: { name: string; tfjsVersion: string; device: string }): Json {
   const r = resolveSpec(job.spec);
   return {
     schema: 'weakcorr/train-result@1',
@@ -55,7 +55,7 @@ async function runAndWrite(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJo
   const { trainSideBySide } = await import('./loop.ts');
   const out = trainSideBySide(job);
   if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
-  await ctx.writeJson('result', resultJson(ctx, protocol, job, out, { name: info.name, tfjsVersion: info.tfjsVersion }));
+  await ctx.writeJson('result', resultJson(ctx, protocol, job, out, { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel }));
   if (out.finalParams) {
     const total = out.finalParams.reduce((s, a) => s + a.length, 0);
     const flat = new Float32Array(total);
