@@ -255,6 +255,12 @@ export interface TrainerOptions extends LossOptions {
   skipMemoryCheck?: boolean;
 }
 
+async function readScalar(t: tf.Scalar): Promise<number> {
+  const v = (await t.data())[0];
+  t.dispose();
+  return v;
+}
+
 export interface StepResult {
   /** losses on this batch before the update */
   lossNet: number;
@@ -329,32 +335,54 @@ export class PairTrainer {
 
   /** One SGD step of the net on (x, y); returns the loss before the step. */
   stepNet(x: tf.Tensor2D, y: tf.Tensor2D): number {
-    this.check(x.shape[0]);
-    const r = this.spec;
-    return this.scalarStep(() => {
-      const trace = forwardTrace(r, this.net, x, true);
-      const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale);
-      // W_l is read before layer l is replaced, so the net can be updated while it is backpropagated.
-      this.descend(this.net, trace, cot, this.net);
-      return loss;
-    });
+    return this.scalarStep(() => this.netLoss(x, y));
   }
 
-  /** One SGD step of the linearized model: one JVP along delta and one VJP, both at theta0. */
+  /** One SGD step of the linearized model; returns its loss before the step. */
   stepLin(x: tf.Tensor2D, y: tf.Tensor2D): number {
-    this.check(x.shape[0]);
-    const r = this.spec;
-    return this.scalarStep(() => {
-      const trace = forwardTrace(r, this.theta0, x, true);
-      const flin = trace.z[r.depth].add(tangentFromTrace(r, this.theta0, trace, this.delta)) as tf.Tensor2D;
-      const { loss, cot } = mseLoss(flin, y, this.lossScale);
-      this.descend(this.theta0, trace, cot, this.delta);
-      return loss;
-    });
+    return this.scalarStep(() => this.linLoss(x, y));
   }
 
   step(x: tf.Tensor2D, y: tf.Tensor2D): StepResult {
     return { lossNet: this.stepNet(x, y), lossLin: this.stepLin(x, y) };
+  }
+
+  /**
+   * step() with asynchronous loss reads: the only form WebGPU supports in Node (its synchronous
+   * readback needs OffscreenCanvas). Same arithmetic, same order as step().
+   */
+  async stepAsync(x: tf.Tensor2D, y: tf.Tensor2D): Promise<StepResult> {
+    return { lossNet: await this.stepNetAsync(x, y), lossLin: await this.stepLinAsync(x, y) };
+  }
+
+  async stepNetAsync(x: tf.Tensor2D, y: tf.Tensor2D): Promise<number> {
+    return readScalar(tf.tidy(() => this.netLoss(x, y)));
+  }
+
+  async stepLinAsync(x: tf.Tensor2D, y: tf.Tensor2D): Promise<number> {
+    return readScalar(tf.tidy(() => this.linLoss(x, y)));
+  }
+
+  /** The net's loss on (x, y) as a scalar tensor; updates the net in place (call inside a tidy). */
+  private netLoss(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+    this.check(x.shape[0]);
+    const r = this.spec;
+    const trace = forwardTrace(r, this.net, x, true);
+    const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale);
+    // W_l is read before layer l is replaced, so the net can be updated while it is backpropagated.
+    this.descend(this.net, trace, cot, this.net);
+    return loss;
+  }
+
+  /** The linearized model's loss: one JVP along delta and one VJP, both at theta0; updates delta. */
+  private linLoss(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+    this.check(x.shape[0]);
+    const r = this.spec;
+    const trace = forwardTrace(r, this.theta0, x, true);
+    const flin = trace.z[r.depth].add(tangentFromTrace(r, this.theta0, trace, this.delta)) as tf.Tensor2D;
+    const { loss, cot } = mseLoss(flin, y, this.lossScale);
+    this.descend(this.theta0, trace, cot, this.delta);
+    return loss;
   }
 
   predictNet(x: tf.Tensor2D): tf.Tensor2D {

@@ -288,6 +288,20 @@ export function taylorBytesPerRow(spec: MlpSpec): number {
  * output, plus optionally the sampled estimator. float32 on the tfjs backend.
  */
 export function derivativeCorrelations(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: CorrelationOptions): CorrelationResult {
+  const core = correlationsCore(spec, params, x, opts);
+  for (let step = core.next(); ; step = core.next((step.value as tf.Tensor).dataSync())) if (step.done) return step.value;
+}
+
+/** derivativeCorrelations with asynchronous reads (WebGPU in Node has no synchronous readback). */
+export async function derivativeCorrelationsAsync(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: CorrelationOptions): Promise<CorrelationResult> {
+  const core = correlationsCore(spec, params, x, opts);
+  for (let step = core.next(); ; step = core.next(await (step.value as tf.Tensor).data())) if (step.done) return step.value;
+}
+
+type Read = Awaited<ReturnType<tf.Tensor['data']>>;
+
+/** The computation, written once: yields each result tensor and receives its values. */
+function* correlationsCore(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: CorrelationOptions): Generator<tf.Tensor, CorrelationResult, Read> {
   const r = resolveSpec(spec);
   const outputs = opts.outputs ?? Array.from({ length: r.dOut }, (_, i) => i);
   for (const i of outputs) if (!Number.isInteger(i) || i < 0 || i >= r.dOut) throw new Error(`output index ${i} out of range 0..${r.dOut - 1}`);
@@ -319,10 +333,10 @@ export function derivativeCorrelations(spec: MlpSpec, params: Params, x: tf.Tens
       const xc = x.slice([b0, 0], [cb, r.dIn]);
       return taylorChunk(r, params, xc, outputs, dirs).map((o) => [o.f1, o.f2, o.f3]);
     });
-    res.forEach((orders, d) => orders.forEach((t, k) => {
-      f[d][k].set(t.dataSync(), b0 * K);
-      t.dispose();
-    }));
+    for (let d = 0; d < res.length; d++) for (let k = 0; k < res[d].length; k++) {
+      f[d][k].set((yield res[d][k]) as Float32Array, b0 * K);
+      res[d][k].dispose();
+    }
   }
   const scale = (v: Float64Array, s: number): Float64Array => v.map((x) => x * s);
   const [f1, f2, f3] = f[0];

@@ -53,7 +53,7 @@ async function runAndWrite(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJo
   const info = await ensureBackend((line) => ctx.log(line));
   // Loaded here, in the worker: the parent process that plans the run never loads tfjs.
   const { trainSideBySide } = await import('./loop.ts');
-  const out = trainSideBySide(job);
+  const out = await trainSideBySide(job);
   if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
   await ctx.writeJson('result', resultJson(ctx, protocol, job, out, { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel }));
   if (out.finalParams) {

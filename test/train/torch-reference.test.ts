@@ -39,7 +39,7 @@ describe('train-a2 vs a PyTorch reference (width 64)', function () {
     const p: A2Params = { lr0: 0.1, steps: 250, batch: 128, testSize: 1000, activation: 'gelu', depth: 2, lossScale: 1, logEvery: 1000 };
     const pt = { width: 64, seed: 3, alpha: -0.5 };
     const job = a2Job(train, test, p, pt, { progress: () => {} });
-    const ours = trainSideBySide(job);
+    const ours = await trainSideBySide(job);
     assert.equal(ours.status, 'ok');
 
     // Export exactly what the job used: theta0 from the seed, the seeded batch order, the test set.
