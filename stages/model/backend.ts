@@ -39,6 +39,7 @@ export interface DeviceLimits {
   /** largest single tensor in bytes (WebGPU: maxStorageBufferBindingSize), when limited */
   maxTensorBytes?: number;
   maxTensorWhy?: string;
+  adapter?: AdapterProbe;
 }
 
 let active: DeviceLimits | undefined;
@@ -119,7 +120,8 @@ export async function selectBackend(
   const tried: BackendAttempt[] = [];
   for (const name of order) {
     try {
-      const { adapter, ...limits } = await load(name, kind !== 'auto', opts);
+      const limits = await load(name, kind !== 'auto', opts);
+      const { adapter } = limits;
       active = limits;
       tried.push({ name, ok: true, reason: `loaded ${PACKAGE[name]}` });
       const info: BackendInfo = { name, tfBackend: tf.getBackend(), tfjsVersion: tf.version.tfjs, device: limits.device, ...(adapter ? { adapter } : {}), tried };

@@ -16,9 +16,9 @@
 // These are directional derivatives along g masked to D (S2 = 2 f_D^(2), S3 = 6 f_D^(3)), so
 // the same machinery runs with a sparse direction: gathers on D's (row, column) indices and a
 // one-hot scatter of size |D_l| x n.
-import { tf } from './backend.ts';
+import { activeDeviceLimits, tf } from './backend.ts';
 import { getActivation } from './activations.ts';
-import { backendMemoryLimitBytes, resolveSpec, paramCounts, type MlpSpec, type Params, type ResolvedSpec } from './mlp.ts';
+import { assertTensorsFit, backendMemoryLimitBytes, resolveSpec, paramCounts, type MlpSpec, type Params, type ResolvedSpec } from './mlp.ts';
 import { Rng, hashKey } from './prng.ts';
 
 // ---------------------------------------------------------------- parameter index sets
@@ -307,7 +307,13 @@ function* correlationsCore(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: 
   for (const i of outputs) if (!Number.isInteger(i) || i < 0 || i >= r.dOut) throw new Error(`output index ${i} out of range 0..${r.dOut - 1}`);
   const B = x.shape[0];
   const K = outputs.length;
-  const chunk = Math.max(1, Math.min(B, opts.chunk ?? Math.floor((256 * 1024 ** 2) / (K * taylorBytesPerRow(r)))));
+  let chunk = Math.max(1, Math.min(B, opts.chunk ?? Math.floor((256 * 1024 ** 2) / (K * taylorBytesPerRow(r)))));
+  // WebGPU: every [chunk * outputs, width] temporary must fit one storage-buffer binding.
+  const dev = activeDeviceLimits();
+  if (tf.getBackend() === 'webgpu' && dev?.maxTensorBytes) {
+    assertTensorsFit(r, 1);
+    chunk = Math.max(1, Math.min(chunk, Math.floor(dev.maxTensorBytes / (4 * K * Math.max(...r.sizes)))));
+  }
   const eta = opts.eta;
   const need = 4 * paramCounts(r).total + chunk * K * taylorBytesPerRow(r);
   const lim = backendMemoryLimitBytes();
