@@ -193,6 +193,7 @@ export function buildCli(project: Project): Command {
       print(o.json, r, () => `gc: removed ${r.removedBlobs} blob(s) (${(r.removedBytes / 1e6).toFixed(1)} MB) and ${r.removedTmp} temp file(s); kept ${r.keptBlobs} blob(s) in ${store.dir}`);
     });
 
+  project.extendCli?.(program);
   return program;
 }
 

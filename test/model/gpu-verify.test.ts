@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { selectBackend, tf } from '../../stages/model/backend.ts';
 import { CUDA_LIBS, scanCudaLibs } from '../../stages/model/backends/cuda-libs.ts';
 import { GpuNotUsedError, verifyTfjsNodeGpu } from '../../stages/model/backends/gpu-verify.ts';
+import { A100, fakeCudaMachine } from './fixtures/cuda.ts';
 
 const quiet = { log: (): void => {} };
-const A100 = { name: 'NVIDIA A100-SXM4-80GB', memoryMiB: 81920, driver: '550.54' };
-
-/** A fake machine: some CUDA libs on LD_LIBRARY_PATH, one in a /usr/local/cuda-like root, one in the ldconfig cache. */
-export function fakeCudaMachine(): { env: { ldLibraryPath: string; cudaRoots: string[]; ldconfigCache: string }; dir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-cuda-'));
-  const lib = path.join(dir, 'ldpath');
-  const root = path.join(dir, 'cuda-12.4');
-  fs.mkdirSync(lib);
-  fs.mkdirSync(path.join(root, 'lib64'), { recursive: true });
-  fs.writeFileSync(path.join(lib, 'libcudart.so.11.0'), '');
-  fs.writeFileSync(path.join(lib, 'libcublas.so.11'), '');
-  // CUDA 12's sonames are not what libtensorflow 2.9 asks for.
-  fs.writeFileSync(path.join(root, 'lib64', 'libcufft.so.11'), '');
-  fs.writeFileSync(path.join(root, 'lib64', 'libcurand.so.10'), '');
-  const ldconfigCache = '3 libs found in cache `/etc/ld.so.cache\'\n\tlibcudnn.so.9 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcudnn.so.9\n' +
-    '\tlibcusparse.so.11 (libc6,x86-64) => /opt/cuda11/libcusparse.so.11\n';
-  return { env: { ldLibraryPath: `/nonexistent:${lib}`, cudaRoots: [root], ldconfigCache }, dir };
-}
 
 describe('model/backends: honest gpu', () => {
   let machine: ReturnType<typeof fakeCudaMachine>;
