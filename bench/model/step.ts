@@ -63,10 +63,11 @@ export async function benchSteps(opts: { backend?: BackendKind; widths?: number[
     disposeParams(p0);
     tf.dispose([x, y]);
   }
-  return { backend: `${info.name} (tfjs ${info.tfjsVersion})`, rows };
+  return { backend: `${info.name} on ${info.device} (tfjs ${info.tfjsVersion})`, rows };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// The suffix check keeps this block out of bundles (tools/gpu-pack.ts), where import.meta.url is the bundle's.
+if (process.argv[1] && import.meta.url.endsWith('/bench/model/step.ts') && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (name: string, def: string): string => {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;

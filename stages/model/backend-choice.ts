@@ -44,6 +44,16 @@ export const TF_NAME: Record<ConcreteBackend, string> = { gpu: 'tensorflow', web
 
 const require = createRequire(import.meta.url);
 
+// In the gpu-pack bundle (tools/gpu-pack.ts) the tfjs packages are compiled in rather than on
+// disk; the bundler defines their versions here.
+declare const __WEAKCORR_BUNDLED__: Record<string, string> | undefined;
+const BUNDLED: Record<string, string> = typeof __WEAKCORR_BUNDLED__ === 'object' ? __WEAKCORR_BUNDLED__ : {};
+
+/** True when the package resolves on disk or is compiled into this bundle. */
+export function packageInstalled(pkg: string): boolean {
+  return pkg in BUNDLED || packageDir(pkg) !== undefined;
+}
+
 export function parseBackendKind(value: string | undefined): BackendKind {
   const v = (value ?? 'auto').trim().toLowerCase() || 'auto';
   if (!(KINDS as readonly string[]).includes(v)) {
@@ -83,6 +93,7 @@ export function packageDir(pkg: string): string | undefined {
 }
 
 export function packageVersion(pkg: string): string | undefined {
+  if (pkg in BUNDLED) return BUNDLED[pkg];
   const dir = packageDir(pkg);
   if (!dir) return undefined;
   return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
@@ -107,7 +118,7 @@ export function probe(name: ConcreteBackend, named = false): BackendAttempt & { 
     const gpu = cudaGpuPresent();
     if (!gpu.present) return { name, ok: false, reason: `no CUDA GPU: ${gpu.reason}` };
   }
-  if (!packageDir(pkg)) return { name, ok: false, reason: `${pkg} is not installed` };
+  if (!packageInstalled(pkg)) return { name, ok: false, reason: `${pkg} is not installed` };
   if ((name === 'gpu' || name === 'node') && !nativeBindingPresent(pkg)) {
     return { name, ok: false, reason: `${pkg} is installed but its native binding (lib/napi-v*/tfjs_binding.node) is missing` };
   }

@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUTO_ORDER, PACKAGE, cudaGpuPresent, packageDir, packageVersion, type ConcreteBackend } from '../backend-choice.ts';
+import { AUTO_ORDER, PACKAGE, cudaGpuPresent, packageDir, packageInstalled, packageVersion, type ConcreteBackend } from '../backend-choice.ts';
+import { fileURLToPath } from 'node:url';
 import { CUDA_FIX, CUDA_LIBS, describeNvidiaGpu, nvidiaGpus, scanCudaLibs, type LibScan, type LibSearchEnv, type NvidiaGpu } from './cuda-libs.ts';
 import { describeAdapter, dawnEntry, probeAdapterSync, type AdapterProbe } from './webgpu.ts';
 
@@ -72,7 +73,7 @@ function installFix(name: ConcreteBackend): string {
 
 function report(name: ConcreteBackend, deps: DoctorDeps): BackendReport {
   const pkg = PACKAGE[name];
-  const installed = packageDir(pkg) !== undefined;
+  const installed = packageInstalled(pkg);
   const problems: Problem[] = [];
   const r: BackendReport = {
     name, package: pkg, installed, version: packageVersion(pkg) ?? null,
@@ -121,8 +122,9 @@ function report(name: ConcreteBackend, deps: DoctorDeps): BackendReport {
     if (a.ok && a.software) problems.push({ problem: `the only adapter is a software one (${describeAdapter(a)}): auto will not use it`, fix: `${VULKAN_FIX}; or WEAKCORR_BACKEND=webgpu to use the software adapter anyway (CI)` });
   }
   if (name === 'wasm' && installed) {
-    const dir = packageDir(pkg)!;
-    const ok = existsSync(join(dir, 'dist', 'tfjs-backend-wasm-simd.wasm'));
+    // On disk: the package's dist/; in the gpu-pack bundle: beside the bundle.
+    const dir = packageDir(pkg);
+    const ok = existsSync(dir ? join(dir, 'dist', 'tfjs-backend-wasm-simd.wasm') : fileURLToPath(new URL('tfjs-backend-wasm-simd.wasm', import.meta.url)));
     r.native = { ok, detail: ok ? 'tfjs-backend-wasm-simd.wasm present' : 'dist/tfjs-backend-wasm-simd.wasm missing' };
     if (!ok) problems.push({ problem: r.native.detail, fix: 'npm ci' });
   }
