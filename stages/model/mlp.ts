@@ -438,7 +438,7 @@ export function backendMemoryLimitBytes(backend: string = tf.getBackend()): { by
   if (backend === 'wasm') return { bytes: 4 * 1024 ** 3, why: 'the wasm backend has a 32-bit heap (4 GiB max)' };
   const dev = activeDeviceLimits();
   if (dev && (backend === 'webgpu' || (backend === 'tensorflow' && dev.backend === 'gpu'))) {
-    if (dev.memoryBytes) return { bytes: dev.memoryBytes, why: `GPU memory of ${dev.device} (${(dev.memoryBytes / 1024 ** 3).toFixed(1)} GiB)` };
+    if (dev.memoryBytes) return { bytes: dev.memoryBytes, why: `GPU memory (${(dev.memoryBytes / 1024 ** 3).toFixed(1)} GiB) of ${dev.device}` };
     if (dev.adapter?.software) return { bytes: totalmem(), why: `system memory of the software adapter (${(totalmem() / 1024 ** 3).toFixed(1)} GiB)` };
     return { bytes: Number.POSITIVE_INFINITY, why: `memory of ${dev.device} not reported` };
   }

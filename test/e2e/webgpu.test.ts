@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { probeAdapter } from '../../stages/model/backends/webgpu.ts';
+import { probeAdapterSync } from '../../stages/model/backends/webgpu.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MIRROR = process.env.WEAKCORR_DATA_MIRROR || path.resolve(REPO, '../shared/datasets');
@@ -20,7 +20,7 @@ describe('e2e: the ci experiment on webgpu', function () {
     spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), ...args], { env: { ...env, WEAKCORR_BACKEND: backend }, encoding: 'utf8', maxBuffer: 64 << 20 });
 
   before(async function () {
-    const a = await probeAdapter();
+    const a = probeAdapterSync();
     const why = !fs.existsSync(path.join(MIRROR, 'mnist')) ? `no dataset mirror at ${MIRROR}` : a.ok ? undefined : a.reason;
     if (why && process.env.WEAKCORR_REQUIRE_WEBGPU === '1' && a.ok === false) throw new Error(`WEAKCORR_REQUIRE_WEBGPU=1 but ${why}`);
     if (why) {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { selectBackend, tf } from '../../stages/model/backend.ts';
+import { assertFitsBackend, backendMemoryLimitBytes } from '../../stages/model/mlp.ts';
 import { CUDA_LIBS, scanCudaLibs } from '../../stages/model/backends/cuda-libs.ts';
 import { GpuNotUsedError, verifyTfjsNodeGpu } from '../../stages/model/backends/gpu-verify.ts';
 import { A100, fakeCudaMachine } from './fixtures/cuda.ts';
@@ -64,6 +65,13 @@ describe('model/backends: honest gpu', () => {
     const info = await selectBackend('gpu', { ...quiet, gpu: { module: fake(1), present, deps: { gpus: () => [A100] } } });
     assert.equal(info.name, 'gpu');
     assert.equal(info.device, 'NVIDIA A100-SXM4-80GB, 80.0 GiB (driver 550.54)');
+    // The memory estimate is checked against the GPU's memory, not the host's.
+    const lim = backendMemoryLimitBytes('tensorflow');
+    assert.equal(lim.bytes, 81920 * 1024 ** 2);
+    assert.match(lim.why, /GPU memory \(80\.0 GiB\) of NVIDIA A100-SXM4-80GB/);
+    const spec = { dIn: 784, width: 100_000, depth: 2, activation: 'gelu' as const, parameterization: 'standard' as const };
+    assert.throws(() => assertFitsBackend(spec, 128, 'pair', 'tensorflow'), /needs about .* GiB of tensor memory, more than backend 'tensorflow' can hold: GPU memory \(80\.0 GiB\) of NVIDIA A100-SXM4-80GB/);
+    assertFitsBackend({ ...spec, width: 19484 }, 128, 'pair', 'tensorflow');
     await selectBackend('cpu', quiet);
     tf.removeBackend('tensorflow');
   });

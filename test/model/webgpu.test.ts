@@ -14,7 +14,7 @@ import {
 import { derivativeCorrelationsAsync } from '../../stages/model/taylor.ts';
 import { assertCloseNorm, contract2, contract3, flatFromHost, grad64, hessianFd, jvp64, makeRef, out64, testValues, thirdFd, vjp64, type Ref64 } from './ref64.ts';
 import { jets64 } from './taylor64.ts';
-import { probeAdapter } from '../../stages/model/backends/webgpu.ts';
+import { probeAdapterSync } from '../../stages/model/backends/webgpu.ts';
 
 const quiet = { log: (): void => {} };
 const PARAMS: Parameterization[] = ['ntk', 'standard'];
@@ -46,7 +46,7 @@ describe('model on webgpu (Dawn; a software adapter in CI)', function () {
   this.timeout(300_000);
 
   before(async function () {
-    const a = await probeAdapter();
+    const a = probeAdapterSync();
     if (!a.ok) {
       if (REQUIRED) throw new Error(`WEAKCORR_REQUIRE_WEBGPU=1 but there is no WebGPU adapter: ${a.reason}`);
       console.log(`      skipped: ${a.reason}`);

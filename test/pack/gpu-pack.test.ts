@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACK_LIMIT, buildPack } from '../../tools/gpu-pack.ts';
-import { probeAdapter } from '../../stages/model/backends/webgpu.ts';
+import { probeAdapterSync } from '../../stages/model/backends/webgpu.ts';
 
 describe('gpu-pack', function () {
   this.timeout(600_000);
@@ -31,7 +31,7 @@ describe('gpu-pack', function () {
     assert.match(o, /== A\.2 step benchmark/);
     assert.match(o, /== paper-a2 slice: width 256, 4 SGD steps.*\(MNIST from .*data\/mnist\)/);
     assert.match(o, /projection: the full paper-a2[^\n]*\ntotal [\d.]+ PFLOP at [\d.]+ GFLOP\/s \(\w+, measured at width 256\): [\d.]+ (GPU|CPU)-hours/);
-    if ((await probeAdapter()).ok) {
+    if ((probeAdapterSync()).ok) {
       // The GPU code path ran from the pack (on CI: the software adapter), next to the CPU backend.
       assert.match(o, /width\s+webgpu ms\/step\s+webgpu GFLOP\/s\s+wasm ms\/step\s+wasm GFLOP\/s/);
       assert.match(o, /webgpu\s+WebGPU \w+ \w+ .*\n\s+wasm\s+CPU \(tfjs wasm\)/);

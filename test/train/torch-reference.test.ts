@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchDataset } from '../../stages/fetch/index.ts';
 import { selectBackend } from '../../stages/model/backend.ts';
-import { probeAdapter } from '../../stages/model/backends/webgpu.ts';
+import { probeAdapterSync } from '../../stages/model/backends/webgpu.ts';
 import { initHostParams, resolveSpec } from '../../stages/model/mlp.ts';
 import { oneHot, sgdBatches, splitFromBytes } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
@@ -36,7 +36,7 @@ describe('train-a2 vs a PyTorch reference (width 64)', function () {
   it(`gives the same MSE_test and test losses to 1e-4 relative (${backend})`, async function () {
     let why = torchAvailable() ?? (fs.existsSync(path.join(MIRROR, 'mnist')) ? undefined : `no MNIST mirror at ${MIRROR}`);
     if (!why && backend === 'webgpu') {
-      const a = await probeAdapter();
+      const a = probeAdapterSync();
       if (!a.ok && process.env.WEAKCORR_REQUIRE_WEBGPU === '1') throw new Error(`WEAKCORR_REQUIRE_WEBGPU=1 but there is no WebGPU adapter: ${a.reason}`);
       why = a.ok ? undefined : a.reason;
     }

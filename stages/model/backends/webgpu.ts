@@ -66,7 +66,16 @@ export function installNavigatorGpu(): Promise<void> {
     if (!entry) throw new Error("the optional package 'webgpu' (Dawn) is not installed: run npm install (optional dependencies included)");
     const { create, globals } = (await import(pathToFileURL(entry).href)) as { create: (flags: string[]) => unknown; globals: object };
     Object.assign(globalThis, globals);
-    const gpu = create(dawnFlags());
+    const gpu = create(dawnFlags()) as GpuLike;
+    // One adapter object per process, shared by our probe and tfjs's backend factory: adapters
+    // that become garbage while a device works were seen to abort the process once (Dawn on lavapipe).
+    const request = gpu.requestAdapter.bind(gpu);
+    const adapters = new Map<string, ReturnType<GpuLike['requestAdapter']>>();
+    gpu.requestAdapter = (o?: object) => {
+      const k = JSON.stringify(o ?? {});
+      if (!adapters.has(k)) adapters.set(k, request(o));
+      return adapters.get(k)!;
+    };
     const nav = (globalThis as { navigator?: object }).navigator;
     if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
@@ -78,8 +87,18 @@ interface GpuLike {
   requestAdapter(o?: object): Promise<{ info?: AdapterInfoLike; limits: Record<string, number> } | null>;
 }
 
-/** Probes the adapter tfjs would get (high-performance preference), in this process. */
-export async function probeAdapter(): Promise<AdapterProbe> {
+let probed: Promise<AdapterProbe> | undefined;
+
+/**
+ * Probes the adapter tfjs would get (high-performance preference), in this process; once per
+ * process (each probe creates a Dawn adapter object).
+ */
+export function probeAdapter(): Promise<AdapterProbe> {
+  probed ??= probeOnce();
+  return probed;
+}
+
+async function probeOnce(): Promise<AdapterProbe> {
   try {
     await installNavigatorGpu();
   } catch (e) {
