@@ -35,7 +35,7 @@ describe('gpu-pack', function () {
       // The GPU code path ran from the pack (on CI: the software adapter), next to the CPU backend.
       assert.match(o, /width\s+webgpu ms\/step\s+webgpu GFLOP\/s\s+wasm ms\/step\s+wasm GFLOP\/s/);
       assert.match(o, /webgpu\s+WebGPU \w+ \w+ .*\n\s+wasm\s+CPU \(tfjs wasm\)/);
-      assert.match(o, /webgpu vs wasm: MSE_test relative difference/);
+      assert.match(o, /webgpu vs wasm: test loss relative difference [\d.e+-]+, MSE_test\(f, f_lin\) relative difference/);
     } else {
       assert.match(o, /width\s+wasm ms\/step\s+wasm GFLOP\/s/);
     }
