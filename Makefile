@@ -17,7 +17,7 @@ ifeq ($(WEAKCORR_DATA_MIRROR),)
   endif
 endif
 
-.PHONY: report stage test bench dag status clean distclean
+.PHONY: report stage test bench dag status clean distclean gpu-check gpu-pack
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -42,12 +42,21 @@ test: node_modules/.package-lock.json
 bench: node_modules/.package-lock.json
 	node --import tsx bench/run.ts
 
+# On a GPU machine: doctor, the A.2 step benchmark and a paper-a2 slice on the best GPU backend
+# next to the CPU backend, with the projected GPU-hours of paper-a2 (GPU_CHECK_ARGS=--quick: short).
+gpu-check: node_modules/.package-lock.json
+	node --import tsx bench/gpu-check.ts $(GPU_CHECK_ARGS)
+
+# dist/gpu-pack: the same check as one folder for air-gapped GPU nodes (no Node.js, npm or network).
+gpu-pack: node_modules/.package-lock.json
+	node --import tsx tools/gpu-pack.ts --out dist/gpu-pack
+
 dag: node_modules/.package-lock.json
 	$(WEAKCORR) dag --experiment $(EXPERIMENT)
 
 # Keeps downloaded datasets (data/raw); distclean removes them too.
 clean:
-	rm -rf .cache reports/*/ test-output
+	rm -rf .cache reports/*/ test-output dist
 
 distclean: clean
 	rm -rf data/raw node_modules

@@ -9,7 +9,7 @@ import { parseBackendKind } from '../stages/model/backend-choice.ts';
 import { selectBackend, tf } from '../stages/model/backend.ts';
 import { disposeParams, hostToParams, initHostParams, vjp, type MlpSpec } from '../stages/model/mlp.ts';
 import { measureCorrelations } from '../stages/correlate/measure.ts';
-import { medianMs } from './timing.ts';
+import { medianMs, medianMsAsync } from './timing.ts';
 
 const SAMPLES = 160;
 const OUTPUTS = 10;
@@ -35,12 +35,12 @@ export async function benchCorrelate(widths: readonly number[] = [256, 1024, 409
       }
       disposeParams(g);
     };
-    const measure = (rows: Float32Array): void => void measureCorrelations(spec, host, rows, { eta: 1, perLayer: 60, setSeed: 1 });
+    const measure = (rows: Float32Array): Promise<unknown> => measureCorrelations(spec, host, rows, { eta: 1, perLayer: 60, setSeed: 1 });
     fwdBwd(); // warm-up
-    measure(x.subarray(0, 8 * 784));
+    await measure(x.subarray(0, 8 * 784));
     const big = n >= 4096;
     const fbMs = medianMs(big ? 3 : 7, fwdBwd, 0); // warmed up above
-    const netMs = medianMs(big ? 2 : 3, () => measure(x), 0);
+    const netMs = await medianMsAsync(big ? 2 : 3, () => measure(x), 0);
     const pairMs = netMs / (SAMPLES * OUTPUTS);
     const sampleMs = fbMs / SAMPLES;
     out[`w${n} correlate ms per network`] = netMs;

@@ -17,4 +17,15 @@ export const project: Project = {
   experimentSchema: JSON.parse(readFileSync(path.join(root, 'schemas/experiment.schema.json'), 'utf8')) as JsonObject,
   cacheEnvVar: 'WEAKCORR_CACHE',
   defaultCacheDir: '.cache/weakcorr',
+  extendCli: (program) => {
+    program
+      .command('doctor')
+      .description('which tfjs backends work here, on which device, what is missing and how to fix it (always exits 0)')
+      .option('--json', 'machine-readable output on stdout')
+      .action(async (o: { json?: boolean }) => {
+        const { doctor, formatDoctor } = await import('../stages/model/backends/doctor.ts');
+        const r = doctor();
+        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatDoctor(r)}\n`);
+      });
+  },
 };

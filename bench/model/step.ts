@@ -4,8 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { selectBackend, tf, type BackendKind } from '../../stages/model/backend.ts';
 import { PairTrainer, disposeParams, hostToParams, initHostParams, type MlpSpec } from '../../stages/model/mlp.ts';
-import { derivativeCorrelations } from '../../stages/model/taylor.ts';
-import { medianMs } from '../timing.ts';
+import { derivativeCorrelationsAsync } from '../../stages/model/taylor.ts';
+import { medianMsAsync } from '../timing.ts';
 
 
 export interface StepRow {
@@ -29,7 +29,11 @@ export async function benchSteps(opts: { backend?: BackendKind; widths?: number[
     // Peak: the step's dominant matmul shape, plain (fast) form.
     const a = tf.randomNormal([B, n]) as tf.Tensor2D;
     const W = tf.randomNormal([n, n]) as tf.Tensor2D;
-    const mmMs = medianMs(reps, () => tf.tidy(() => void tf.matMul(a, W).dataSync()));
+    const mmMs = await medianMsAsync(reps, async () => {
+      const c = tf.matMul(a, W);
+      await c.data();
+      c.dispose();
+    });
     tf.dispose([a, W]);
 
     const spec: MlpSpec = { dIn: 784, width: n, depth: 2, activation: 'gelu', parameterization: 'standard' };
@@ -37,8 +41,9 @@ export async function benchSteps(opts: { backend?: BackendKind; widths?: number[
     const tr = new PairTrainer(spec, p0, { lr: 0.1, batch: B });
     const x = tf.randomUniform([B, 784]) as tf.Tensor2D;
     const y = tf.randomUniform([B, 10]) as tf.Tensor2D;
-    const netMs = medianMs(reps, () => void tr.stepNet(x, y));
-    const linMs = medianMs(reps, () => void tr.stepLin(x, y));
+    // Asynchronous reads: the only kind WebGPU has in Node (same cost on the CPU backends).
+    const netMs = await medianMsAsync(reps, () => tr.stepNetAsync(x, y));
+    const linMs = await medianMsAsync(reps, () => tr.stepLinAsync(x, y));
     // Matmul FLOPs: M = sum fanIn*fanOut, M0 = first layer (no input gradient, no da@W there).
     const M = 784 * n + n * n + n * 10;
     const M0 = 784 * n;
@@ -50,7 +55,7 @@ export async function benchSteps(opts: { backend?: BackendKind; widths?: number[
     };
     if (opts.taylor) {
       const xs = tf.randomUniform([160, 784]) as tf.Tensor2D;
-      row.taylorMs = medianMs(Math.min(reps, 3), () => void derivativeCorrelations(spec, p0, xs, { eta: 1, sampled: { perLayer: 60, seed: 0 } }));
+      row.taylorMs = await medianMsAsync(Math.min(reps, 3), () => derivativeCorrelationsAsync(spec, p0, xs, { eta: 1, sampled: { perLayer: 60, seed: 0 } }));
       xs.dispose();
     }
     rows.push(row);
@@ -58,10 +63,11 @@ export async function benchSteps(opts: { backend?: BackendKind; widths?: number[
     disposeParams(p0);
     tf.dispose([x, y]);
   }
-  return { backend: `${info.name} (tfjs ${info.tfjsVersion})`, rows };
+  return { backend: `${info.name} on ${info.device} (tfjs ${info.tfjsVersion})`, rows };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// The suffix check keeps this block out of bundles (tools/gpu-pack.ts), where import.meta.url is the bundle's.
+if (process.argv[1] && import.meta.url.endsWith('/bench/model/step.ts') && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (name: string, def: string): string => {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;

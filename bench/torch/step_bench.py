@@ -2,21 +2,46 @@
 """ms per side-by-side training step (net SGD step + linearized SGD step) of 784-n-n-10 GELU,
 batch 128, in PyTorch CPU, written with the same explicit algorithm as weakcorr (forward with
 trace, explicit backprop; linearized step = tangent propagation along delta + backprop at theta0),
-so the ratio compares backends, not algorithms. Prints one JSON line per width.
+so the ratio compares backends, not algorithms.
 
-usage: step_bench.py THREADS WIDTH [WIDTH...]
+Written as a PyTorch user writes a training step: parameters updated in place as
+torch.optim.SGD does (p.add_(grad, alpha=-lr)), gradients written into buffers allocated once
+(like p.grad), no fresh weight-sized tensor per step. Fresh multi-MB allocations per step are
+what this sandbox penalizes (page faults), so the out-of-place form measured the machine, not
+PyTorch.
+
+usage: step_bench.py THREADS WIDTH [WIDTH...]   one JSON line per width (median of 7 + spread)
+       step_bench.py --serve THREADS            line protocol for interleaved runs (bench/train.ts):
+           'init N' -> {"width": N}; 'step' -> {"net_ms": .., "lin_ms": ..}; 'quit'
+The first line printed is the settings: threads, BLAS, OpenBLAS env.
 """
 import json
 import math
+import os
 import sys
 import time
 
 import torch
 
-threads = int(sys.argv[1])
-torch.set_num_threads(threads)
 B, D_IN, D_OUT, LR = 128, 784, 10, 0.1
 SQRT2 = math.sqrt(2.0)
+SQRT2PI = math.sqrt(2 * math.pi)
+
+
+def loaded_blas():
+    """The BLAS library actually mapped into this process (Debian: libblas.so.3's alternative)."""
+    torch.rand(8, 8) @ torch.rand(8, 8)
+    with open("/proc/self/maps") as f:
+        libs = sorted({l.split()[-1] for l in f if "blas" in l.lower() and "/" in l})
+    return [os.path.realpath(p) for p in libs]
+
+
+def settings(threads):
+    cfg = torch.__config__.show()
+    blas = next((l.split("=", 1)[1].strip().rstrip(",") for l in cfg.replace(",", "\n").splitlines() if "BLAS_INFO" in l), "unknown")
+    return {"blas_loaded": loaded_blas(), "settings": True, "torch": torch.__version__, "threads": threads, "torch_threads": torch.get_num_threads(),
+            "blas": blas, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
 
 
 def gelu(z):
@@ -24,68 +49,103 @@ def gelu(z):
 
 
 def dgelu(z):
-    return 0.5 * (1 + torch.erf(z / SQRT2)) + z * torch.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    return 0.5 * (1 + torch.erf(z / SQRT2)) + z * torch.exp(-0.5 * z * z) / SQRT2PI
 
 
-def trace(params, x):
-    a, zs, acts, ds = x, [], [x], []
-    for l, (W, b) in enumerate(params):
-        z = a @ W + b
-        zs.append(z)
-        if l < len(params) - 1:
-            ds.append(dgelu(z))
-            a = gelu(z)
-            acts.append(a)
-    return zs, acts, ds
+class Pair:
+    """The net and its linearization, with SGD state kept in place."""
+
+    def __init__(self, n):
+        sizes = [D_IN, n, n, D_OUT]
+        g = torch.Generator().manual_seed(0)
+        self.theta0 = [((torch.rand(i, o, generator=g) * 2 - 1) / math.sqrt(i), (torch.rand(o, generator=g) * 2 - 1) / math.sqrt(i))
+                       for i, o in zip(sizes[:-1], sizes[1:])]
+        self.net = [(W.clone(), b.clone()) for W, b in self.theta0]
+        self.delta = [(torch.zeros_like(W), torch.zeros_like(b)) for W, b in self.theta0]
+        # Gradient buffers, allocated once (the role of p.grad).
+        self.grads = [(torch.empty_like(W), torch.empty_like(b)) for W, b in self.theta0]
+        self.x, self.y = torch.rand(B, D_IN, generator=g), torch.rand(B, D_OUT, generator=g)
+
+    @staticmethod
+    def trace(params, x):
+        a, zs, acts, ds = x, [], [x], []
+        for l, (W, b) in enumerate(params):
+            z = torch.addmm(b, a, W)
+            zs.append(z)
+            if l < len(params) - 1:
+                ds.append(dgelu(z))
+                a = gelu(z)
+                acts.append(a)
+        return zs, acts, ds
+
+    def descend(self, params, acts, ds, cot, target):
+        """Backprop cot through the trace at params; target -= LR * grad, in place."""
+        delta = cot
+        for l in range(len(params) - 1, -1, -1):
+            gW, gb = self.grads[l]
+            torch.mm(acts[l].t(), delta, out=gW)
+            torch.sum(delta, 0, out=gb)
+            if l > 0:
+                delta = (delta @ params[l][0].t()) * ds[l - 1]
+            # Updated after its use in the line above: the net can be stepped while backpropagated.
+            target[l][0].add_(gW, alpha=-LR)
+            target[l][1].add_(gb, alpha=-LR)
+
+    def step_net(self):
+        zs, acts, ds = self.trace(self.net, self.x)
+        cot = 2 * (zs[-1] - self.y) / self.y.numel()
+        self.descend(self.net, acts, ds, cot, self.net)
+
+    def step_lin(self):
+        zs, acts, ds = self.trace(self.theta0, self.x)
+        da, dz = None, None
+        for l, ((W, b), (dW, db)) in enumerate(zip(self.theta0, self.delta)):
+            m = acts[l] @ dW
+            if da is not None:
+                m.addmm_(da, W)
+            dz = m.add_(db)
+            if l < len(self.theta0) - 1:
+                da = ds[l] * dz
+        cot = 2 * (zs[-1] + dz - self.y) / self.y.numel()
+        self.descend(self.theta0, acts, ds, cot, self.delta)
 
 
-def backprop(params, acts, ds, cot):
-    grads, delta = [None] * len(params), cot
-    for l in range(len(params) - 1, -1, -1):
-        grads[l] = (acts[l].t() @ delta, delta.sum(0))
-        if l > 0:
-            delta = (delta @ params[l][0].t()) * ds[l - 1]
-    return grads
+def timed(fn):
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
 
 
-def step_net(params, x, y):
-    zs, acts, ds = trace(params, x)
-    cot = 2 * (zs[-1] - y) / y.numel()
-    g = backprop(params, acts, ds, cot)
-    return [(W - LR * gW, b - LR * gb) for (W, b), (gW, gb) in zip(params, g)]
-
-
-def step_lin(theta0, delta, x, y):
-    zs, acts, ds = trace(theta0, x)
-    da, dz = None, None
-    for l, ((W, b), (dW, db)) in enumerate(zip(theta0, delta)):
-        m = acts[l] @ dW
-        if da is not None:
-            m = m + da @ W
-        dz = m + db
-        if l < len(theta0) - 1:
-            da = ds[l] * dz
-    cot = 2 * (zs[-1] + dz - y) / y.numel()
-    g = backprop(theta0, acts, ds, cot)
-    return [(dW - LR * gW, db - LR * gb) for (dW, db), (gW, gb) in zip(delta, g)]
-
-
-for n in map(int, sys.argv[2:]):
-    sizes = [D_IN, n, n, D_OUT]
-    theta0 = [((torch.rand(i, o) * 2 - 1) / math.sqrt(i), (torch.rand(o) * 2 - 1) / math.sqrt(i)) for i, o in zip(sizes[:-1], sizes[1:])]
-    delta = [(torch.zeros_like(W), torch.zeros_like(b)) for W, b in theta0]
-    net = theta0
-    x, y = torch.rand(B, D_IN), torch.rand(B, D_OUT)
-    def med(fn, reps=7):
-        fn()
-        ts = []
-        for _ in range(reps):
-            t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
-        return sorted(ts)[len(ts) // 2] * 1000
+def main():
+    serve = sys.argv[1] == "--serve"
+    threads = int(sys.argv[2] if serve else sys.argv[1])
+    torch.set_num_threads(threads)
+    print(json.dumps(settings(threads)), flush=True)
     with torch.no_grad():
-        net_ms = med(lambda: step_net(net, x, y))
-        lin_ms = med(lambda: step_lin(theta0, delta, x, y))
-        A, W = torch.rand(B, n), torch.rand(n, n)
-        mm_ms = med(lambda: A @ W)
-    print(json.dumps({"width": n, "threads": threads, "net_ms": net_ms, "lin_ms": lin_ms, "pair_ms": net_ms + lin_ms,
-                      "matmul_gflops": 2 * B * n * n / mm_ms / 1e6, "torch": torch.__version__, "blas": torch.__config__.show().count("openblas") > 0}))
+        if serve:
+            pair = None
+            for line in sys.stdin:
+                cmd = line.split()
+                if not cmd or cmd[0] == "quit":
+                    break
+                if cmd[0] == "init":
+                    pair = Pair(int(cmd[1]))
+                    pair.step_net()  # warm-up
+                    pair.step_lin()
+                    print(json.dumps({"width": int(cmd[1])}), flush=True)
+                elif cmd[0] == "step":
+                    print(json.dumps({"net_ms": timed(pair.step_net), "lin_ms": timed(pair.step_lin)}), flush=True)
+            return
+        for n in map(int, sys.argv[2:]):
+            pair = Pair(n)
+            pair.step_net()
+            pair.step_lin()
+            ts = sorted(timed(pair.step_net) + timed(pair.step_lin) for _ in range(7))
+            A, W = torch.rand(B, n), torch.rand(n, n)
+            mm = sorted(timed(lambda: A @ W) for _ in range(7))
+            print(json.dumps({"width": n, "threads": threads, "pair_ms": ts[3], "pair_ms_min": ts[0], "pair_ms_max": ts[-1],
+                              "matmul_gflops": 2 * B * n * n / mm[3] / 1e6}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -492,6 +492,7 @@ export function buildCli(project: Project): Command {
       print(o.json, r, () => gcText(r, store.dir, keepKeys !== undefined));
     });
 
+  project.extendCli?.(program);
   return program;
 }
 

@@ -174,6 +174,8 @@ export interface TaskContext {
 
 /** What a project hands the engine. */
 export interface Project {
+  /** Project-specific commands added to the CLI (e.g. weakcorr's `doctor`). */
+  extendCli?: (program: import('commander').Command) => void;
   name: string;
   /** Shown by `--version`. */
   version?: string;

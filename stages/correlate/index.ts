@@ -94,11 +94,11 @@ export const correlateStage: StageDecl = {
       eta: a1.lr, perLayer: c.sampledSetSize, setSeed: sampledSetSeed(c.sampledSeed, pt.seed), signal: ctx.signal,
       progress: (done: number, total: number) => ctx.progress(pass * total + done, passes * total, pass === 0 ? 'theta0' : 'end of training'),
     });
-    const atStart = measureCorrelations(spec, theta0(spec, pt.seed), X.x, opts(0));
-    const atEnd = endHost ? measureCorrelations(spec, endHost, X.x, opts(1)) : null;
+    const atStart = await measureCorrelations(spec, theta0(spec, pt.seed), X.x, opts(0));
+    const atEnd = endHost ? await measureCorrelations(spec, endHost, X.x, opts(1)) : null;
     await ctx.writeJson('result', buildResult({
       point: pt, spec, theta0: atStart, atEnd,
-      backend: { name: info.name, tfjsVersion: info.tfjsVersion },
+      backend: { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel },
     }));
   },
 };

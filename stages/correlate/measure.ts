@@ -5,7 +5,7 @@
 // does not change the values).
 import { tf } from '../model/backend.ts';
 import { disposeParams, hostToParams, initHostParams, resolveSpec, type HostLayer, type MlpSpec } from '../model/mlp.ts';
-import { derivativeCorrelations, taylorBytesPerRow } from '../model/taylor.ts';
+import { derivativeCorrelationsAsync, taylorBytesPerRow } from '../model/taylor.ts';
 
 export interface MeasureOptions {
   /** learning rate eta in C^{0,d} = (eta^d / d!) d^d/dt^d f_i(theta + t g) */
@@ -51,7 +51,7 @@ export function defaultBlock(spec: MlpSpec, outputs: number): number {
   return Math.max(1, Math.floor((256 * 1024 ** 2) / (outputs * taylorBytesPerRow(spec))));
 }
 
-export function measureCorrelations(spec: MlpSpec, host: readonly HostLayer[], x: Float32Array, opts: MeasureOptions): Measured {
+export async function measureCorrelations(spec: MlpSpec, host: readonly HostLayer[], x: Float32Array, opts: MeasureOptions): Promise<Measured> {
   const r = resolveSpec(spec);
   if (x.length % r.dIn !== 0) throw new Error(`measureCorrelations: ${x.length} input values do not divide into rows of ${r.dIn}`);
   const S = x.length / r.dIn;
@@ -70,7 +70,7 @@ export function measureCorrelations(spec: MlpSpec, host: readonly HostLayer[], x
       const cb = Math.min(block, S - s0);
       const xb = tf.tensor2d(x.subarray(s0 * r.dIn, (s0 + cb) * r.dIn), [cb, r.dIn], 'float32');
       try {
-        const res = derivativeCorrelations(r, params, xb, { eta: opts.eta, outputs, chunk: cb, sampled: { perLayer: opts.perLayer, seed: opts.setSeed } });
+        const res = await derivativeCorrelationsAsync(r, params, xb, { eta: opts.eta, outputs, chunk: cb, sampled: { perLayer: opts.perLayer, seed: opts.setSeed } });
         exact.c01.set(res.c01, s0 * K);
         exact.c02.set(res.c02, s0 * K);
         exact.c03.set(res.c03, s0 * K);

@@ -48,7 +48,7 @@ export function buildResult(args: {
   spec: MlpSpec;
   theta0: Measured;
   atEnd: Measured | null;
-  backend: { name: string; tfjsVersion: string };
+  backend: { name: string; tfjsVersion: string; device?: string };
 }): Json {
   const r = resolveSpec(args.spec);
   const m = args.theta0;

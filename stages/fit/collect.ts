@@ -15,7 +15,7 @@ export interface TrainResultLike {
   final: { eq24Train: number; eq24Test: number; lossGap: number; lossGapRel: number; mseTest: number; trainLossNet: number; testLossNet: number } | null;
   log: { step: number; lossNet: Num; lossLin: Num; eq24Train: Num; eq24Test: Num }[];
   flops: number;
-  backend: { name: string; tfjsVersion: string };
+  backend: { name: string; tfjsVersion: string; device?: string };
 }
 
 /** The parts of a correlation-result the fits read. */

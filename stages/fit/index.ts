@@ -44,7 +44,7 @@ export const fitStage: StageDecl = {
     const a2 = a2Rows(train);
     const correlations = corrRows(corr);
     const groups = fitAll(a1, a2, correlations, opts);
-    const backends = [...new Set(train.map((r) => `${r.backend.name} (tfjs ${r.backend.tfjsVersion})`))];
+    const backends = [...new Set(train.map((r) => `${r.backend.name}${r.backend.device ? ` on ${r.backend.device}` : ''} (tfjs ${r.backend.tfjsVersion})`))];
     ctx.log(`${groups.length} fit group(s) over ${a1.length} A.1 runs, ${a2.length} A.2 runs, ${correlations.length} correlation tasks`);
     await ctx.writeJson('fits', {
       schema: 'weakcorr/fits@1',

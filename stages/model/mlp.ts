@@ -12,7 +12,7 @@
 // wasm speed: matMul(a, b, false, true) / (true, false) are far slower than plain matMul, and
 // an n x n transpose costs more than the matmul itself, so backprop computes
 // delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed.
-import { tf } from './backend.ts';
+import { activeDeviceLimits, tf } from './backend.ts';
 import { getActivation, type Activation } from './activations.ts';
 import { paramCounts, resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
 import { Rng, fillNormal, fillUniform, hashKey } from './prng.ts';
@@ -255,6 +255,12 @@ export interface TrainerOptions extends LossOptions {
   skipMemoryCheck?: boolean;
 }
 
+async function readScalar(t: tf.Scalar): Promise<number> {
+  const v = (await t.data())[0];
+  t.dispose();
+  return v;
+}
+
 export interface StepResult {
   /** losses on this batch before the update */
   lossNet: number;
@@ -329,32 +335,54 @@ export class PairTrainer {
 
   /** One SGD step of the net on (x, y); returns the loss before the step. */
   stepNet(x: tf.Tensor2D, y: tf.Tensor2D): number {
-    this.check(x.shape[0]);
-    const r = this.spec;
-    return this.scalarStep(() => {
-      const trace = forwardTrace(r, this.net, x, true);
-      const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale);
-      // W_l is read before layer l is replaced, so the net can be updated while it is backpropagated.
-      this.descend(this.net, trace, cot, this.net);
-      return loss;
-    });
+    return this.scalarStep(() => this.netLoss(x, y));
   }
 
-  /** One SGD step of the linearized model: one JVP along delta and one VJP, both at theta0. */
+  /** One SGD step of the linearized model; returns its loss before the step. */
   stepLin(x: tf.Tensor2D, y: tf.Tensor2D): number {
-    this.check(x.shape[0]);
-    const r = this.spec;
-    return this.scalarStep(() => {
-      const trace = forwardTrace(r, this.theta0, x, true);
-      const flin = trace.z[r.depth].add(tangentFromTrace(r, this.theta0, trace, this.delta)) as tf.Tensor2D;
-      const { loss, cot } = mseLoss(flin, y, this.lossScale);
-      this.descend(this.theta0, trace, cot, this.delta);
-      return loss;
-    });
+    return this.scalarStep(() => this.linLoss(x, y));
   }
 
   step(x: tf.Tensor2D, y: tf.Tensor2D): StepResult {
     return { lossNet: this.stepNet(x, y), lossLin: this.stepLin(x, y) };
+  }
+
+  /**
+   * step() with asynchronous loss reads: the only form WebGPU supports in Node (its synchronous
+   * readback needs OffscreenCanvas). Same arithmetic, same order as step().
+   */
+  async stepAsync(x: tf.Tensor2D, y: tf.Tensor2D): Promise<StepResult> {
+    return { lossNet: await this.stepNetAsync(x, y), lossLin: await this.stepLinAsync(x, y) };
+  }
+
+  async stepNetAsync(x: tf.Tensor2D, y: tf.Tensor2D): Promise<number> {
+    return readScalar(tf.tidy(() => this.netLoss(x, y)));
+  }
+
+  async stepLinAsync(x: tf.Tensor2D, y: tf.Tensor2D): Promise<number> {
+    return readScalar(tf.tidy(() => this.linLoss(x, y)));
+  }
+
+  /** The net's loss on (x, y) as a scalar tensor; updates the net in place (call inside a tidy). */
+  private netLoss(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+    this.check(x.shape[0]);
+    const r = this.spec;
+    const trace = forwardTrace(r, this.net, x, true);
+    const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale);
+    // W_l is read before layer l is replaced, so the net can be updated while it is backpropagated.
+    this.descend(this.net, trace, cot, this.net);
+    return loss;
+  }
+
+  /** The linearized model's loss: one JVP along delta and one VJP, both at theta0; updates delta. */
+  private linLoss(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+    this.check(x.shape[0]);
+    const r = this.spec;
+    const trace = forwardTrace(r, this.theta0, x, true);
+    const flin = trace.z[r.depth].add(tangentFromTrace(r, this.theta0, trace, this.delta)) as tf.Tensor2D;
+    const { loss, cot } = mseLoss(flin, y, this.lossScale);
+    this.descend(this.theta0, trace, cot, this.delta);
+    return loss;
   }
 
   predictNet(x: tf.Tensor2D): tf.Tensor2D {
@@ -401,9 +429,19 @@ export function estimatePeakBytes(spec: MlpSpec, batch: number, mode: MemoryMode
   return 4 * floats;
 }
 
-/** Bytes the active backend can hold in tensors (wasm: 4 GiB 32-bit heap). */
+/**
+ * Bytes the active backend can hold in tensors: wasm's 4 GiB 32-bit heap, a GPU's memory (CUDA,
+ * or WebGPU on an NVIDIA adapter: from nvidia-smi), system memory for CPU backends and software
+ * adapters.
+ */
 export function backendMemoryLimitBytes(backend: string = tf.getBackend()): { bytes: number; why: string } {
   if (backend === 'wasm') return { bytes: 4 * 1024 ** 3, why: 'the wasm backend has a 32-bit heap (4 GiB max)' };
+  const dev = activeDeviceLimits();
+  if (dev && (backend === 'webgpu' || (backend === 'tensorflow' && dev.backend === 'gpu'))) {
+    if (dev.memoryBytes) return { bytes: dev.memoryBytes, why: `GPU memory (${(dev.memoryBytes / 1024 ** 3).toFixed(1)} GiB) of ${dev.device}` };
+    if (dev.adapter?.software) return { bytes: totalmem(), why: `system memory of the software adapter (${(totalmem() / 1024 ** 3).toFixed(1)} GiB)` };
+    return { bytes: Number.POSITIVE_INFINITY, why: `memory of ${dev.device} not reported` };
+  }
   if (backend === 'cpu' || backend === 'tensorflow') return { bytes: totalmem(), why: `system memory (${(totalmem() / 1024 ** 3).toFixed(1)} GiB)` };
   return { bytes: Number.POSITIVE_INFINITY, why: `no known limit for backend '${backend}'` };
 }
@@ -418,10 +456,35 @@ export function assertFitsBackend(spec: MlpSpec, batch: number, mode: MemoryMode
     throw new Error(`model ${r.dIn}-${r.width}x${r.depth}-${r.dOut} (${mode}, batch ${batch}) needs about ${gib(need)} of tensor memory, ` +
       `more than backend '${backend}' can hold: ${lim.why}`);
   }
+  assertTensorsFit(r, batch, backend);
   // Backends that keep tensors in JS typed arrays cannot hold a single array past this size.
   const maxLayer = Math.max(...r.sizes.slice(0, -1).map((fanIn, l) => fanIn * r.sizes[l + 1]));
   if (backend === 'cpu' && maxLayer * 4 > bufferConstants.MAX_LENGTH) {
     throw new Error(`a ${maxLayer}-element weight matrix exceeds the largest typed array Node can allocate (${bufferConstants.MAX_LENGTH} bytes)`);
+  }
+}
+
+/** The largest tensors of a training step, by name: each weight matrix and the widest activation. */
+export function largestTensors(spec: MlpSpec, batch: number): { name: string; shape: number[]; bytes: number }[] {
+  const r = resolveSpec(spec);
+  const out = r.sizes.slice(0, -1).map((fanIn, l) => ({ name: `W_${l}`, shape: [fanIn, r.sizes[l + 1]], bytes: 4 * fanIn * r.sizes[l + 1] }));
+  const widest = Math.max(...r.sizes);
+  out.push({ name: 'activations', shape: [batch, widest], bytes: 4 * batch * widest });
+  return out.sort((a, b) => b.bytes - a.bytes);
+}
+
+/**
+ * WebGPU binds each tensor as one storage buffer: a tensor past the device's
+ * maxStorageBufferBindingSize cannot be used. Fails before training, naming the tensor.
+ */
+export function assertTensorsFit(spec: MlpSpec, batch: number, backend: string = tf.getBackend()): void {
+  const dev = activeDeviceLimits();
+  if (backend !== 'webgpu' || !dev?.maxTensorBytes) return;
+  const big = largestTensors(spec, batch)[0];
+  if (big.bytes > dev.maxTensorBytes) {
+    const size = (b: number): string => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GiB` : `${(b / 1024 ** 2).toFixed(1)} MiB`);
+    throw new Error(`tensor ${big.name} (${big.shape.join(' x ')} float32, ${size(big.bytes)}) exceeds ${dev.maxTensorWhy ?? 'the device limit'} ` +
+      `(${size(dev.maxTensorBytes)}) on ${dev.device}: use a narrower net, or a GPU whose Vulkan driver allows larger bindings (NVIDIA: up to 4 GiB)`);
   }
 }
 

@@ -16,9 +16,9 @@
 // These are directional derivatives along g masked to D (S2 = 2 f_D^(2), S3 = 6 f_D^(3)), so
 // the same machinery runs with a sparse direction: gathers on D's (row, column) indices and a
 // one-hot scatter of size |D_l| x n.
-import { tf } from './backend.ts';
+import { activeDeviceLimits, tf } from './backend.ts';
 import { getActivation } from './activations.ts';
-import { backendMemoryLimitBytes, resolveSpec, paramCounts, type MlpSpec, type Params, type ResolvedSpec } from './mlp.ts';
+import { assertTensorsFit, backendMemoryLimitBytes, resolveSpec, paramCounts, type MlpSpec, type Params, type ResolvedSpec } from './mlp.ts';
 import { Rng, hashKey } from './prng.ts';
 
 // ---------------------------------------------------------------- parameter index sets
@@ -288,12 +288,32 @@ export function taylorBytesPerRow(spec: MlpSpec): number {
  * output, plus optionally the sampled estimator. float32 on the tfjs backend.
  */
 export function derivativeCorrelations(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: CorrelationOptions): CorrelationResult {
+  const core = correlationsCore(spec, params, x, opts);
+  for (let step = core.next(); ; step = core.next((step.value as tf.Tensor).dataSync())) if (step.done) return step.value;
+}
+
+/** derivativeCorrelations with asynchronous reads (WebGPU in Node has no synchronous readback). */
+export async function derivativeCorrelationsAsync(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: CorrelationOptions): Promise<CorrelationResult> {
+  const core = correlationsCore(spec, params, x, opts);
+  for (let step = core.next(); ; step = core.next(await (step.value as tf.Tensor).data())) if (step.done) return step.value;
+}
+
+type Read = Awaited<ReturnType<tf.Tensor['data']>>;
+
+/** The computation, written once: yields each result tensor and receives its values. */
+function* correlationsCore(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: CorrelationOptions): Generator<tf.Tensor, CorrelationResult, Read> {
   const r = resolveSpec(spec);
   const outputs = opts.outputs ?? Array.from({ length: r.dOut }, (_, i) => i);
   for (const i of outputs) if (!Number.isInteger(i) || i < 0 || i >= r.dOut) throw new Error(`output index ${i} out of range 0..${r.dOut - 1}`);
   const B = x.shape[0];
   const K = outputs.length;
-  const chunk = Math.max(1, Math.min(B, opts.chunk ?? Math.floor((256 * 1024 ** 2) / (K * taylorBytesPerRow(r)))));
+  let chunk = Math.max(1, Math.min(B, opts.chunk ?? Math.floor((256 * 1024 ** 2) / (K * taylorBytesPerRow(r)))));
+  // WebGPU: every [chunk * outputs, width] temporary must fit one storage-buffer binding.
+  const dev = activeDeviceLimits();
+  if (tf.getBackend() === 'webgpu' && dev?.maxTensorBytes) {
+    assertTensorsFit(r, 1);
+    chunk = Math.max(1, Math.min(chunk, Math.floor(dev.maxTensorBytes / (4 * K * Math.max(...r.sizes)))));
+  }
   const eta = opts.eta;
   const need = 4 * paramCounts(r).total + chunk * K * taylorBytesPerRow(r);
   const lim = backendMemoryLimitBytes();
@@ -319,10 +339,10 @@ export function derivativeCorrelations(spec: MlpSpec, params: Params, x: tf.Tens
       const xc = x.slice([b0, 0], [cb, r.dIn]);
       return taylorChunk(r, params, xc, outputs, dirs).map((o) => [o.f1, o.f2, o.f3]);
     });
-    res.forEach((orders, d) => orders.forEach((t, k) => {
-      f[d][k].set(t.dataSync(), b0 * K);
-      t.dispose();
-    }));
+    for (let d = 0; d < res.length; d++) for (let k = 0; k < res[d].length; k++) {
+      f[d][k].set((yield res[d][k]) as Float32Array, b0 * K);
+      res[d][k].dispose();
+    }
   }
   const scale = (v: Float64Array, s: number): Float64Array => v.map((x) => x * s);
   const [f1, f2, f3] = f[0];

@@ -31,7 +31,7 @@ async function readSplit(ctx: TaskContext, split: 'train' | 'test'): Promise<Spl
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-function resultJson(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob, out: TrainOutcome, backend: { name: string; tfjsVersion: string }): Json {
+function resultJson(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJob, out: TrainOutcome, backend: { name: string; tfjsVersion: string; device: string }): Json {
   const r = resolveSpec(job.spec);
   return {
     schema: 'weakcorr/train-result@1',
@@ -54,12 +54,12 @@ async function runAndWrite(ctx: TaskContext, protocol: 'a1' | 'a2', job: TrainJo
   const info = await ensureBackend((line) => ctx.log(line));
   // Loaded here, in the worker: the parent process that plans the run never loads tfjs.
   const { trainSideBySide } = await import('./loop.ts');
-  const out = trainSideBySide(job);
+  const out = await trainSideBySide(job);
   // Wall time goes to the task record (through the log), never into the artifact: identical work
   // must write identical bytes, or early cutoff could never fire downstream.
   ctx.log(`trained ${out.stepsDone} step(s) in ${(out.wallMs / 1000).toFixed(1)}s`);
   if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
-  await ctx.writeJson('result', resultJson(ctx, protocol, job, out, { name: info.name, tfjsVersion: info.tfjsVersion }));
+  await ctx.writeJson('result', resultJson(ctx, protocol, job, out, { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel }));
   if (out.finalParams) {
     const total = out.finalParams.reduce((s, a) => s + a.length, 0);
     const flat = new Float32Array(total);

@@ -63,21 +63,24 @@ export interface TrainJob {
 
 const EVAL_CHUNK = 1000;
 
-function predictBoth(trainer: PairTrainer, set: EvalSet, dIn: number): { f: Float32Array; flin: Float32Array } {
+// Reads are asynchronous throughout: WebGPU in Node has no synchronous readback.
+async function predictBoth(trainer: PairTrainer, set: EvalSet, dIn: number): Promise<{ f: Float32Array; flin: Float32Array }> {
   const f = new Float32Array(set.count * 10);
   const flin = new Float32Array(set.count * 10);
   for (let start = 0; start < set.count; start += EVAL_CHUNK) {
     const rows = Math.min(EVAL_CHUNK, set.count - start);
-    tf.tidy(() => {
+    const [pn, pl] = tf.tidy(() => {
       const x = tf.tensor2d(set.x.subarray(start * dIn, (start + rows) * dIn), [rows, dIn]);
-      f.set(trainer.predictNet(x).dataSync() as Float32Array, start * 10);
-      flin.set(trainer.predictLin(x).dataSync() as Float32Array, start * 10);
+      return [trainer.predictNet(x), trainer.predictLin(x)];
     });
+    f.set((await pn.data()) as Float32Array, start * 10);
+    flin.set((await pl.data()) as Float32Array, start * 10);
+    tf.dispose([pn, pl]);
   }
   return { f, flin };
 }
 
-export function trainSideBySide(job: TrainJob): TrainOutcome {
+export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
   const started = Date.now();
   const r = resolveSpec(job.spec);
   const theta0 = initParams(job.spec, job.seed);
@@ -88,9 +91,9 @@ export function trainSideBySide(job: TrainJob): TrainOutcome {
   let status: 'ok' | 'diverged' = 'ok';
   let stepsDone = 0;
   try {
-    const monitor = (step: number, lossNet: number, lossLin: number): void => {
-      const tr = predictBoth(trainer, job.monitorTrain, r.dIn);
-      const te = predictBoth(trainer, job.monitorTest, r.dIn);
+    const monitor = async (step: number, lossNet: number, lossLin: number): Promise<void> => {
+      const tr = await predictBoth(trainer, job.monitorTrain, r.dIn);
+      const te = await predictBoth(trainer, job.monitorTest, r.dIn);
       log.push({ step, lossNet, lossLin, eq24Train: eq24(tr.f, tr.flin), eq24Test: eq24(te.f, te.flin) });
     };
     for (let step = 0; step < job.steps; step++) {
@@ -98,7 +101,7 @@ export function trainSideBySide(job: TrainJob): TrainOutcome {
       const { x, y } = job.nextBatch();
       const xt = tf.tensor2d(x, [job.batch, r.dIn]);
       const yt = tf.tensor2d(y, [job.batch, 10]);
-      const { lossNet, lossLin } = trainer.step(xt, yt);
+      const { lossNet, lossLin } = await trainer.stepAsync(xt, yt);
       xt.dispose();
       yt.dispose();
       if (!Number.isFinite(lossNet) || !Number.isFinite(lossLin)) {
@@ -107,13 +110,13 @@ export function trainSideBySide(job: TrainJob): TrainOutcome {
         break;
       }
       stepsDone = step + 1;
-      if (step % job.logEvery === 0) monitor(step, lossNet, lossLin);
+      if (step % job.logEvery === 0) await monitor(step, lossNet, lossLin);
       job.progress(stepsDone, job.steps, `loss ${lossNet.toPrecision(3)} / lin ${lossLin.toPrecision(3)}`);
     }
     let final: TrainOutcome['final'] = null;
     if (status === 'ok') {
-      const tr = predictBoth(trainer, job.finalTrain, r.dIn);
-      const te = predictBoth(trainer, job.finalTest, r.dIn);
+      const tr = await predictBoth(trainer, job.finalTrain, r.dIn);
+      const te = await predictBoth(trainer, job.finalTest, r.dIn);
       const trainLossNet = mseLossValue(tr.f, job.finalTrain.y, job.lossScale);
       const trainLossLin = mseLossValue(tr.flin, job.finalTrain.y, job.lossScale);
       const lossGap = Math.abs(trainLossNet - trainLossLin);
@@ -135,7 +138,7 @@ export function trainSideBySide(job: TrainJob): TrainOutcome {
       }
     }
     const finalParams = job.keepParams
-      ? trainer.netParams().flatMap((l) => [l.W.dataSync() as Float32Array, l.b.dataSync() as Float32Array])
+      ? (await Promise.all(trainer.netParams().flatMap((l) => [l.W.data(), l.b.data()]))) as Float32Array[]
       : undefined;
     return { status, stepsDone, log, final, flops: flopsPerStep * stepsDone, wallMs: Date.now() - started, finalParams };
   } finally {

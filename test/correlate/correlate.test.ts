@@ -169,21 +169,21 @@ describe('correlate', () => {
     assertBlockMatches(r, d, S, 'theta0');
   });
 
-  it('blocking X does not change the values', () => {
+  it('blocking X does not change the values', async () => {
     const { x } = correlationSamples(split, A1, 'fake', 16);
     const host = initHostParams(SPEC, 1);
-    const one = measureCorrelations(SPEC, host, x, { eta: 1, perLayer: 7, setSeed: 4 });
-    const blocked = measureCorrelations(SPEC, host, x, { eta: 1, perLayer: 7, setSeed: 4, block: 3 });
+    const one = await measureCorrelations(SPEC, host, x, { eta: 1, perLayer: 7, setSeed: 4 });
+    const blocked = await measureCorrelations(SPEC, host, x, { eta: 1, perLayer: 7, setSeed: 4, block: 3 });
     assertClose(blocked.exact.c03, one.exact.c03, 1e-5, 'c03');
     assertClose(blocked.sampled.c02, one.sampled.c02, 1e-5, 'sampled c02');
   });
 
-  it('sampled estimator with |D| >= all parameters: value * eta^d N^d / d! equals the exact C^{0,d}', () => {
+  it('sampled estimator with |D| >= all parameters: value * eta^d N^d / d! equals the exact C^{0,d}', async () => {
     const spec: MlpSpec = { dIn: 4, width: 3, depth: 2, activation: 'erf', parameterization: 'ntk' };
     const N = paramCounts(spec).total; // 15 + 12 + 40
     const x = Float32Array.from({ length: 5 * 4 }, (_, k) => Math.sin(1.3 * k + 0.2));
     const eta = 0.7;
-    const m = measureCorrelations(spec, initHostParams(spec, 5), x, { eta, perLayer: 1000, setSeed: 1 });
+    const m = await measureCorrelations(spec, initHostParams(spec, 5), x, { eta, perLayer: 1000, setSeed: 1 });
     assert.equal(m.sampled.total, N);
     assert.deepEqual(m.sampled.setSize, paramCounts(spec).perLayer);
     assertClose(m.sampled.c02.map((v) => (v * eta ** 2 * N ** 2) / 2), m.exact.c02, 1e-3, 'c02');

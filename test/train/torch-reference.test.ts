@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchDataset } from '../../stages/fetch/index.ts';
 import { selectBackend } from '../../stages/model/backend.ts';
+import { probeAdapterSync } from '../../stages/model/backends/webgpu.ts';
 import { initHostParams, resolveSpec } from '../../stages/model/mlp.ts';
 import { oneHot, sgdBatches, splitFromBytes } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
@@ -25,21 +26,32 @@ function torchAvailable(): string | undefined {
 
 describe('train-a2 vs a PyTorch reference (width 64)', function () {
   this.timeout(600_000);
+  after(async () => {
+    await selectBackend('cpu', { log: () => {} });
+  });
 
-  it('gives the same MSE_test and test losses to 1e-4 relative', async function () {
-    const why = torchAvailable() ?? (fs.existsSync(path.join(MIRROR, 'mnist')) ? undefined : `no MNIST mirror at ${MIRROR}`);
+  // webgpu: the same protocol on Dawn (a software adapter in CI, where WEAKCORR_REQUIRE_WEBGPU=1
+  // makes a missing adapter a failure), same 1e-4 tolerance.
+  for (const backend of ['wasm', 'webgpu'] as const)
+  it(`gives the same MSE_test and test losses to 1e-4 relative (${backend})`, async function () {
+    let why = torchAvailable() ?? (fs.existsSync(path.join(MIRROR, 'mnist')) ? undefined : `no MNIST mirror at ${MIRROR}`);
+    if (!why && backend === 'webgpu') {
+      const a = probeAdapterSync();
+      if (!a.ok && process.env.WEAKCORR_REQUIRE_WEBGPU === '1') throw new Error(`WEAKCORR_REQUIRE_WEBGPU=1 but there is no WebGPU adapter: ${a.reason}`);
+      why = a.ok ? undefined : a.reason;
+    }
     if (why) {
       console.log(`      skipped: ${why}`);
       this.skip();
     }
-    await selectBackend('wasm', { log: () => {} });
+    await selectBackend(backend, { log: () => {} });
     const mnist = await fetchDataset('mnist', { mirrorDir: MIRROR, offline: true, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'wc-data-')), log: () => {} });
     const train = splitFromBytes(mnist.splits.train!.images, mnist.splits.train!.labels, 'mnist train');
     const test = splitFromBytes(mnist.splits.test!.images, mnist.splits.test!.labels, 'mnist test');
     const p: A2Params = { lr0: 0.1, steps: 250, batch: 128, testSize: 1000, activation: 'gelu', depth: 2, lossScale: 1, logEvery: 1000 };
     const pt = { width: 64, seed: 3, alpha: -0.5 };
     const job = a2Job(train, test, p, pt, { progress: () => {} });
-    const ours = trainSideBySide(job);
+    const ours = await trainSideBySide(job);
     assert.equal(ours.status, 'ok');
 
     // Export exactly what the job used: theta0 from the seed, the seeded batch order, the test set.

@@ -69,17 +69,17 @@ describe('train: data and metrics', () => {
     assert.equal(stepFlops([4, 3, 2], 5), 5 * 120 + 8 * 60);
   });
 
-  it('trains side by side: logs, final metrics, no leaked tensors; a huge learning rate is recorded as diverged', () => {
+  it('trains side by side: logs, final metrics, no leaked tensors; a huge learning rate is recorded as diverged', async () => {
     const split = fakeSplit(64, 16);
     const before = tf.memory().numTensors;
-    const ok = trainSideBySide(a1Job(split, A1, { dataset: 'fake', activation: 'erf', depth: 2, width: 32, seed: 1 }, { progress: () => {} }));
+    const ok = await trainSideBySide(a1Job(split, A1, { dataset: 'fake', activation: 'erf', depth: 2, width: 32, seed: 1 }, { progress: () => {} }));
     assert.equal(tf.memory().numTensors, before);
     assert.equal(ok.status, 'ok');
     assert.equal(ok.stepsDone, 5);
     assert.deepEqual(ok.log.map((r) => r.step), [0, 2, 4]);
     assert.ok(ok.final!.mseTest > 0 && ok.final!.eq24Train > 0);
     assert.ok(ok.final!.trainLossNet < ok.log[0]!.lossNet, 'training reduced the loss');
-    const bad = trainSideBySide(a1Job(split, { ...A1, lr: 1e12, steps: 50 }, { dataset: 'fake', activation: 'relu', depth: 2, width: 32, seed: 1 }, { progress: () => {} }));
+    const bad = await trainSideBySide(a1Job(split, { ...A1, lr: 1e12, steps: 50 }, { dataset: 'fake', activation: 'relu', depth: 2, width: 32, seed: 1 }, { progress: () => {} }));
     assert.equal(bad.status, 'diverged');
     assert.equal(bad.final, null);
     assert.ok(bad.stepsDone < 50);

@@ -1,0 +1,99 @@
+// Where the dynamic loader would find the CUDA 11.2 / cuDNN 8.1 libraries that tfjs-node-gpu
+// 4.22 (libtensorflow 2.9.1) opens at run time. TensorFlow only warns in its log when they are
+// missing and then computes on the CPU, so weakcorr looks for them itself to name what is absent.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The sonames libtensorflow 2.9.1's GPU build dlopens (CUDA 11.2 runtime + cuDNN 8.1). */
+export const CUDA_LIBS: readonly string[] = [
+  'libcudart.so.11.0', 'libcublas.so.11', 'libcublasLt.so.11', 'libcufft.so.10',
+  'libcurand.so.10', 'libcusolver.so.11', 'libcusparse.so.11', 'libcudnn.so.8',
+];
+
+/** What a user runs to get tfjs-node-gpu onto a real GPU. */
+export const CUDA_FIX =
+  'install CUDA 11.2 and cuDNN 8.1 (e.g. `conda install -c conda-forge cudatoolkit=11.2 cudnn=8.1`, or NVIDIA\'s ' +
+  'cuda-toolkit-11-2 and libcudnn8=8.1.*) and put their lib folders on LD_LIBRARY_PATH; ' +
+  'or use WEAKCORR_BACKEND=webgpu, which needs only a Vulkan driver';
+
+export interface LibSearchEnv {
+  /** LD_LIBRARY_PATH as the loader sees it */
+  ldLibraryPath?: string;
+  /** output of `ldconfig -p` (the loader cache); undefined = run it */
+  ldconfigCache?: string;
+  /** CUDA install roots whose lib64 folders are searched too (default /usr/local/cuda*) */
+  cudaRoots?: string[];
+}
+
+export interface LibScan {
+  found: Record<string, string>;
+  missing: string[];
+  /** the folders searched, in order */
+  searched: string[];
+}
+
+function ldconfigCache(): string {
+  for (const bin of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    try {
+      return execFileSync(bin, ['-p'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      /* try the next location */
+    }
+  }
+  return '';
+}
+
+function defaultCudaRoots(): string[] {
+  try {
+    return readdirSync('/usr/local').filter((d) => /^cuda(-[\d.]+)?$/.test(d)).map((d) => join('/usr/local', d));
+  } catch {
+    return [];
+  }
+}
+
+/** Looks for every CUDA_LIBS soname on LD_LIBRARY_PATH, in the ldconfig cache and in /usr/local/cuda*\/lib64. */
+export function scanCudaLibs(env: LibSearchEnv = {}, libs: readonly string[] = CUDA_LIBS): LibScan {
+  const ldPath = env.ldLibraryPath ?? process.env.LD_LIBRARY_PATH ?? '';
+  const dirs = [
+    ...ldPath.split(':').filter(Boolean),
+    ...(env.cudaRoots ?? defaultCudaRoots()).flatMap((r) => [join(r, 'lib64'), join(r, 'targets/x86_64-linux/lib')]),
+  ];
+  const cache = env.ldconfigCache ?? ldconfigCache();
+  const found: Record<string, string> = {};
+  for (const lib of libs) {
+    const dir = dirs.find((d) => existsSync(join(d, lib)));
+    if (dir) {
+      found[lib] = join(dir, lib);
+      continue;
+    }
+    // ldconfig -p lines: "\tlibcudart.so.11.0 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcudart.so.11.0"
+    const m = cache.split('\n').map((l) => l.trim()).find((l) => l.startsWith(lib + ' '));
+    if (m) found[lib] = m.split('=>').pop()!.trim();
+  }
+  return { found, missing: libs.filter((l) => !(l in found)), searched: [...dirs, ...(cache ? ['ldconfig cache'] : [])] };
+}
+
+export interface NvidiaGpu {
+  name: string;
+  memoryMiB: number;
+  driver: string;
+}
+
+/** GPUs the NVIDIA driver reports (`nvidia-smi --query-gpu`); [] when there is no driver. */
+export function nvidiaGpus(): NvidiaGpu[] {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader,nounits'],
+      { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.trim().split('\n').filter(Boolean).map((line) => {
+      const [name, mem, driver] = line.split(',').map((s) => s.trim());
+      return { name, memoryMiB: Number(mem), driver };
+    });
+  } catch {
+    return [];
+  }
+}
+
+export function describeNvidiaGpu(g: NvidiaGpu): string {
+  return `${g.name}, ${(g.memoryMiB / 1024).toFixed(1)} GiB (driver ${g.driver})`;
+}

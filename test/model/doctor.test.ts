@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { doctor, formatDoctor } from '../../stages/model/backends/doctor.ts';
+import { A100, fakeCudaMachine } from './fixtures/cuda.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const present = (): { present: boolean; reason: string } => ({ present: true, reason: 'test' });
+const HW = { ok: true, vendor: 'nvidia', architecture: 'ampere', device: 'NVIDIA A100', description: 'NVIDIA A100-SXM4-80GB', software: false, maxStorageBufferBindingSize: 2 ** 32 - 1 };
+const SW = { ok: true, vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe', software: true, maxStorageBufferBindingSize: 2 ** 27 };
+
+describe('weakcorr doctor', function () {
+  this.timeout(120_000);
+  let machine: ReturnType<typeof fakeCudaMachine>;
+  before(() => (machine = fakeCudaMachine()));
+  after(() => fs.rmSync(machine.dir, { recursive: true, force: true }));
+
+  it('a GPU machine with CUDA 12 libraries: names the missing CUDA 11.2 / cuDNN 8.1 libraries and the fix; auto picks a hardware webgpu adapter', () => {
+    const r = doctor({ libs: machine.env, gpus: () => [A100], cudaPresent: present, adapter: () => HW });
+    const gpu = r.backends.find((b) => b.name === 'gpu')!;
+    assert.equal(gpu.device.present, true);
+    assert.match(gpu.device.detail, /NVIDIA A100-SXM4-80GB, 80\.0 GiB/);
+    assert.deepEqual(gpu.libraries!.missing, ['libcublasLt.so.11', 'libcufft.so.10', 'libcusolver.so.11', 'libcudnn.so.8']);
+    const libProblem = gpu.problems.find((p) => /missing CUDA 11\.2 \/ cuDNN 8\.1 libraries/.test(p.problem))!;
+    assert.match(libProblem.problem, /libcublasLt\.so\.11, libcufft\.so\.10, libcusolver\.so\.11, libcudnn\.so\.8/);
+    assert.match(libProblem.fix, /install CUDA 11\.2 and cuDNN 8\.1 .*LD_LIBRARY_PATH/);
+    // tfjs-node-gpu is not installed on this machine: that problem comes with its fix too.
+    assert.ok(gpu.problems.some((p) => /tfjs-node-gpu is not installed/.test(p.problem) && /npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/.test(p.fix)));
+    const webgpu = r.backends.find((b) => b.name === 'webgpu')!;
+    assert.equal(webgpu.problems.length, 0);
+    assert.equal(r.auto.backend, 'webgpu');
+    assert.deepEqual(r.auto.skipped.map((s) => s.name), ['gpu']);
+    assert.match(formatDoctor(r), /auto picks: webgpu: webgpu is the first usable backend/);
+  });
+
+  it('only a software adapter, or none: auto skips webgpu with the reason; the fix names a Vulkan driver', () => {
+    const sw = doctor({ libs: machine.env, gpus: () => [], cudaPresent: () => ({ present: false, reason: 'no /dev/nvidia0' }), adapter: () => SW });
+    assert.equal(sw.auto.backend, 'wasm');
+    assert.deepEqual(sw.auto.skipped.map((s) => s.name), ['gpu', 'webgpu', 'node']);
+    assert.match(sw.auto.skipped[1].reason, /only adapter is a software one/);
+    const none = doctor({ libs: machine.env, gpus: () => [], cudaPresent: () => ({ present: false, reason: 'no /dev/nvidia0' }), adapter: () => ({ ok: false, reason: 'Dawn found no WebGPU adapter' }) });
+    const w = none.backends.find((b) => b.name === 'webgpu')!;
+    assert.equal(w.device.present, false);
+    assert.match(w.problems[0].fix, /Vulkan driver.*NVIDIA_DRIVER_CAPABILITIES must include graphics.*bookworm-backports mesa-vulkan-drivers/);
+    const text = formatDoctor(none);
+    assert.match(text, /NO  device: no adapter \(Dawn found no WebGPU adapter\)/);
+    assert.match(text, /NO  CUDA\/cuDNN libraries: found libcudart\.so\.11\.0, libcublas\.so\.11, libcurand\.so\.10, libcusparse\.so\.11; missing libcublasLt\.so\.11/);
+  });
+
+  it('`weakcorr doctor --json` on this machine: exits 0, every backend reported, libraries found on LD_LIBRARY_PATH', () => {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), 'doctor', '--json'], {
+      encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: machine.env.ldLibraryPath },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const rep = JSON.parse(r.stdout) as ReturnType<typeof doctor>;
+    assert.deepEqual(rep.backends.map((b) => b.name), ['gpu', 'webgpu', 'node', 'wasm', 'cpu']);
+    const gpu = rep.backends.find((b) => b.name === 'gpu')!;
+    assert.ok('libcudart.so.11.0' in gpu.libraries!.found && 'libcublas.so.11' in gpu.libraries!.found);
+    assert.ok(gpu.libraries!.missing.includes('libcudnn.so.8'));
+    // This CPU machine: auto gets wasm, as selectBackend does (test/model/backend.test.ts).
+    assert.equal(rep.auto.backend, 'wasm');
+    const text = spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), 'doctor'], { encoding: 'utf8' });
+    assert.equal(text.status, 0);
+    assert.match(text.stdout, /auto picks: wasm/);
+  });
+});
