@@ -7,8 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { completeRecord, type RecordTemplate } from './planner.ts';
 import type { TaskAssignment } from './protocol.ts';
-import { executeTask } from './run-task.ts';
+import { RunLease } from './gc-lease.ts';
+import { WorkerPool } from './pool.ts';
 import { Store } from './store.ts';
+import { usableRecord } from './usable-record.ts';
 
 export interface BatchElement {
   projectModule: string;
@@ -20,9 +22,9 @@ export interface BatchElement {
   progressFile: string;
 }
 
-const abort = new AbortController();
+let pool: WorkerPool | undefined;
 process.on('SIGTERM', () => {
-  abort.abort();
+  pool?.kill();
   process.stderr.write('batch job: SIGTERM (cancelled, preempted or out of time): no record written\n');
   process.exit(143);
 });
@@ -36,34 +38,41 @@ async function main(): Promise<void> {
   const store = new Store(el.storeDir);
   const { key, id } = el.task;
   console.log(`${id}: job ${jobId} on ${os.hostname()}, key ${key}`);
+  // Like a run: a lease keeps gc from sweeping this job's fresh blobs before its record exists.
+  const lease = await RunLease.take(store);
   const release = await store.lock(key);
   try {
-    if (!el.force && (await store.readRecord(key))) {
+    if (!el.force && (await usableRecord(store, key))) {
       console.log(`${id}: another run computed it already; nothing to do`);
       return;
     }
     const started = Date.now();
     const logs: string[] = [];
     let last = 0;
-    const outputs = await executeTask(el.projectModule, store, el.task, {
+    // The task computes in a worker process, so this one stays free to refresh the key's lock and
+    // the lease and to answer SIGTERM while a long synchronous training loop runs.
+    pool = new WorkerPool(1, el.projectModule, el.storeDir);
+    const outputs = await pool.run(el.task, {
       progress(done, total, message) {
         const now = Date.now();
         if (now - last < 1000 && done < total) return;
         last = now;
         const tmp = `${el.progressFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify({ done, total, message: message ?? null }));
+        writeFileSync(tmp, JSON.stringify({ jobId, done, total, message: message ?? null }));
         renameSync(tmp, el.progressFile);
       },
       log(message) {
         logs.push(message);
         console.log(`${id}: ${message}`);
       },
-    }, abort.signal);
+    });
+    pool.close();
     const log = path.join(el.storeDir, 'slurm', 'logs', `${jobId}.log`);
     await store.writeRecord(completeRecord(el.template, outputs, started, logs, { kind: 'slurm', jobId, log, node: os.hostname() }));
     console.log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   } finally {
     await release();
+    await lease.release();
   }
 }
 

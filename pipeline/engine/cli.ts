@@ -379,7 +379,10 @@ export function buildCli(project: Project): Command {
       warn(planner);
       const key = st.key ?? (await planner.store.readIndex(planner.experiment, id));
       const record = key ? await planner.store.readRecord(key) : undefined;
-      if (!record) throw new UsageError(`task '${id}' has no record yet (${st.state}: ${st.reasons.join('; ')}); run it first`);
+      if (!record) {
+        const job = st.key ? SlurmExecutor.manifestOf(planner.store.dir, st.key) : undefined;
+        throw new UsageError(`task '${id}' has no record yet (${st.state}: ${st.reasons.join('; ')}); run it first${job ? `; its last SLURM job was ${job.jobId}, log ${job.log}` : ''}`);
+      }
       const artifacts = Object.fromEntries(Object.entries(record.outputs).map(([n, o2]) => [n, planner.store.objectPath(o2.hash)]));
       print(o.json, { state: st.state, record, artifacts }, () =>
         [`state    ${st.state}${st.state !== 'cached' ? ` (showing the last record: ${st.reasons.join('; ')})` : ''}`,

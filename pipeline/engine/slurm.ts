@@ -15,6 +15,7 @@ import type { Executor, ExecJob, ExecResult } from './executor.ts';
 import type { TaskEvents } from './pool.ts';
 import type { Store } from './store.ts';
 import type { StageResources } from './types.ts';
+import { usableRecord } from './usable-record.ts';
 
 const run = promisify(execFile);
 const MAX_ARRAY = 1000;
@@ -52,7 +53,10 @@ interface InFlight {
   progressFile: string;
   resolve(r: ExecResult): void;
   reject(e: Error): void;
-  lastState?: string;
+  /** When it was handed to SLURM: a queue snapshot taken before that cannot judge it. */
+  trackedAt: number;
+  /** Polls left to wait for the record of a job SLURM calls COMPLETED (shared filesystems lag). */
+  grace: number;
 }
 
 interface QueueEntry {
@@ -148,7 +152,7 @@ export class SlurmExecutor implements Executor {
   }
 
   private track(w: (typeof this.waiting)[number], jobId: string, log: string): void {
-    this.inFlight.set(w.job.task.key, { ...w, jobId, log, progressFile: path.join(this.dir, 'progress', `${w.job.task.key}.json`) });
+    this.inFlight.set(w.job.task.key, { ...w, jobId, log, progressFile: path.join(this.dir, 'progress', `${w.job.task.key}.json`), trackedAt: Date.now(), grace: 20 });
   }
 
   private async submitArray(group: typeof this.waiting): Promise<void> {
@@ -182,6 +186,12 @@ export class SlurmExecutor implements Executor {
       throw new Error(`sbatch failed: ${(e.stderr ?? e.message).trim()}`);
     });
     const arrayId = stdout.trim().split(';')[0]!;
+    if (this.closed) {
+      // Ctrl-C came while sbatch ran: take the array back out of the queue.
+      await run('scancel', [arrayId]).catch(() => undefined);
+      for (const w of group) w.reject(new Error('interrupted'));
+      return;
+    }
     const submittedAt = new Date().toISOString();
     group.forEach((w, i) => {
       const jobId = `${arrayId}_${i}`;
@@ -209,23 +219,29 @@ export class SlurmExecutor implements Executor {
         this.pollTimer = undefined;
         return;
       }
+      const snapshotAt = Date.now();
       const queue = await squeue();
       for (const [key, f] of this.inFlight) {
+        if (f.trackedAt >= snapshotAt) continue; // submitted after the snapshot began
         const q = queue.get(f.jobId);
         if (q) {
           const where = q.state === 'RUNNING' ? `RUNNING on ${q.node}` : `${q.state}${q.reason && q.reason !== 'None' ? ` (${q.reason})` : ''}`;
-          const p = readProgress(f.progressFile);
+          const own = readProgress(f.progressFile);
+          const p = own?.jobId === f.jobId ? own : undefined;
           f.events.progress(p?.done ?? 0, p?.total ?? 0, `${where}${p?.message ? `: ${p.message}` : ''}`);
           continue;
         }
-        const record = await this.store.readRecord(key);
+        const record = await usableRecord(this.store, key);
         if (record && (!f.job.force || record.executor?.jobId === f.jobId)) {
           this.inFlight.delete(key);
           f.resolve({ kind: 'record', record });
           continue;
         }
+        const state = await jobState(f.jobId);
+        if (state && /^(PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|REQUEUED)/.test(state.state)) continue;
+        if (state?.state === 'COMPLETED' && f.grace-- > 0) continue; // the record may still be on its way
         this.inFlight.delete(key);
-        f.reject(new Error(await failureReport(f.jobId, f.log)));
+        f.reject(new Error(await failureReport(f.jobId, f.log, state)));
       }
     } catch (e) {
       // squeue failing (controller restarting) is retried at the next poll.
@@ -274,24 +290,36 @@ async function squeue(): Promise<Map<string, QueueEntry>> {
   return out;
 }
 
-function readProgress(file: string): { done: number; total: number; message: string | null } | undefined {
+function readProgress(file: string): { jobId?: string; done: number; total: number; message: string | null } | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as { done: number; total: number; message: string | null };
+    return JSON.parse(readFileSync(file, 'utf8')) as { jobId?: string; done: number; total: number; message: string | null };
+  } catch {
+    return undefined;
+  }
+}
+
+interface JobState {
+  state: string;
+  exit: string;
+  reason: string;
+}
+
+/** The controller's word on a job (kept MinJobAge seconds after it ends), or undefined. */
+async function jobState(jobId: string): Promise<JobState | undefined> {
+  try {
+    const { stdout } = await run('scontrol', ['show', 'job', '-o', jobId]);
+    const field = (k: string): string => stdout.match(new RegExp(`\\b${k}=(\\S+)`))?.[1] ?? '';
+    return { state: field('JobState') || 'UNKNOWN', exit: field('ExitCode') || '?', reason: field('Reason') };
   } catch {
     return undefined;
   }
 }
 
 /** `SLURM job 12_3 FAILED (exit 1:0); log <path>:` and the log's last lines. */
-async function failureReport(jobId: string, log: string): Promise<string> {
-  let state = 'ended without writing a record';
-  try {
-    const { stdout } = await run('scontrol', ['show', 'job', '-o', jobId]);
-    const field = (k: string): string | undefined => stdout.match(new RegExp(`\\b${k}=(\\S+)`))?.[1];
-    state = `${field('JobState') ?? 'UNKNOWN'} (exit ${field('ExitCode') ?? '?'}${field('Reason') && field('Reason') !== 'None' ? `, ${field('Reason')}` : ''})`;
-  } catch {
-    // purged from the controller: the log still tells
-  }
-  const tail = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-8).map((l) => `    ${l}`).join('\n') : '    (no log)';
+async function failureReport(jobId: string, log: string, s: JobState | undefined): Promise<string> {
+  const state = s ? `${s.state} (exit ${s.exit}${s.reason && s.reason !== 'None' ? `, ${s.reason}` : ''})` : 'ended without writing a record';
+  const tail = existsSync(log)
+    ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-8).map((l) => `    ${l}`).join('\n')
+    : `    (no log at ${log}: is the store on a filesystem the compute nodes share, at the same path?)`;
   return `SLURM job ${jobId} ${state}; log ${log}:\n${tail}`;
 }

@@ -15,7 +15,8 @@ export interface Variant {
   overrides: JsonObject;
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
+// No '+': names with one are the automatic `<experiment>+<hash>` ones.
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export function overridesOf(sets: readonly string[]): JsonObject {
   const out: JsonObject = {};
@@ -36,7 +37,7 @@ export function variantOf(base: string, sets: readonly string[], name: string | 
   const modified = Object.keys(overrides).length > 0;
   if (name !== undefined) {
     if (!modified) throw new ConfigError(`--name ${name}: names a variant made with --set; without --set the experiment is '${base}' itself`);
-    if (!NAME_RE.test(name)) throw new ConfigError(`--name ${name}: expected letters, digits, '.', '_', '+' or '-' (at most 100, starting with a letter or digit)`);
+    if (!NAME_RE.test(name)) throw new ConfigError(`--name ${name}: expected letters, digits, '.', '_' or '-' (at most 100, starting with a letter or digit)`);
     if (knownExperiments.includes(name)) throw new ConfigError(`--name ${name}: an experiment config of that name exists; a variant must not overwrite its published files`);
   }
   return { name: name ?? (modified ? `${base}+${overridesHash(overrides)}` : base), base, overrides };
