@@ -117,14 +117,20 @@ describe('engine: the SLURM executor on a real cluster', function () {
 
   it('Ctrl-C cancels the run\'s jobs, exits 130, keeps finished records, and leaves the queue empty', async () => {
     const child = toy.spawnCli(['run', '--executor', 'slurm', '--json'], { TOY_SLOW_ITEM: '3', TOY_SLEEP_MS: '60000' });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
     await waitFor('square@i3 to start', () => fs.existsSync(toy.mark));
     child.kill('SIGINT');
     assert.equal(await exitOf(child), 130);
     assert.deepEqual(queueIds(), []);
+    const first = JSON.parse(out) as { tasks: { id: string; state: string }[] };
+    const finished = first.tasks.filter((t) => t.state === 'executed').map((t) => t.id);
+    assert.ok(finished.includes('gen@i3') && !finished.includes('square@i3'), finished.join(' '));
     toy.resetLog();
     const r = toy.cli(['run', '--json']);
     assert.equal(r.code, 0);
-    assert.deepEqual([...toy.executions()].sort(), ['square@i3', 'total']);
+    const all = ['gen@i1', 'gen@i2', 'gen@i3', 'square@i1', 'square@i2', 'square@i3', 'total'];
+    assert.deepEqual([...toy.executions()].sort(), all.filter((id) => !finished.includes(id)), 'exactly the tasks the interrupted run had not finished');
   });
 
   it('a local run and a SLURM run on one store at once compute every task exactly once', async () => {
