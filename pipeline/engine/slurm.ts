@@ -281,7 +281,7 @@ export class SlurmExecutor implements Executor {
 
 /** Every pending or running job element, one per line (arrays expanded). */
 async function squeue(): Promise<Map<string, QueueEntry>> {
-  const { stdout } = await run('squeue', ['-h', '-r', '-o', '%i|%T|%r|%N']);
+  const { stdout } = await run('squeue', ['--me', '-h', '-r', '-o', '%i|%T|%r|%N']);
   const out = new Map<string, QueueEntry>();
   for (const line of stdout.split('\n')) {
     const [id, state, reason, node] = line.trim().split('|');
