@@ -38,7 +38,8 @@ export async function withGcLock<T>(store: Store, fn: () => Promise<T>): Promise
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this host still runs (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
