@@ -488,11 +488,17 @@ export function buildCli(project: Project): Command {
     .option('--json', 'machine-readable output on stdout')
     .action(async (o: { keep?: string[]; dryRun?: boolean; json?: boolean }) => {
       const store = await storeFor(project, o.dryRun ? 'read' : 'write');
-      const keepKeys = o.keep ? await keysToKeep(project, store, o.keep) : undefined;
-      const r = await collectGarbage(store, { dryRun: o.dryRun, ...(keepKeys ? { keepRecord: (rec) => keepKeys.has(rec.key) } : {}) });
+      const names = o.keep;
+      const keep = names
+        ? async () => {
+            const keys = await keysToKeep(project, store, names);
+            return (rec: { key: string }) => keys.has(rec.key);
+          }
+        : undefined;
+      const r = await collectGarbage(store, { dryRun: o.dryRun, ...(keep ? { keep } : {}) });
       const fate = o.dryRun || r.blockedBy.length ? 'gc will set it aside' : `set aside in ${path.join(store.dir, 'quarantine')}/`;
       for (const bad of r.badRecords) process.stderr.write(`warning: invalid task record ${bad}; ${fate}\n`);
-      print(o.json, r, () => gcText(r, store.dir, keepKeys !== undefined));
+      print(o.json, r, () => gcText(r, store.dir, names !== undefined));
     });
 
   project.extendCli?.(program);

@@ -1,16 +1,20 @@
 // `gc`: which records to keep, which blobs they reference, and removal of everything else in
-// objects/ and tmp/. Selection (`keepRecord`) is separate from sweeping so a caller can narrow
+// objects/ and tmp/. Selection (`keep`) is separate from sweeping so a caller can narrow
 // what is kept (e.g. only some experiments' records); `dryRun` reports and changes nothing.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { liveLeases, withGcLock, type LeaseInfo } from './gc-lease.ts';
+import { liveLeases, processAlive, withGcLock, type LeaseInfo } from './gc-lease.ts';
 import { HASH_RE } from './record-schema.ts';
 import type { Store, TaskRecord } from './store.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
-  /** Records for which this returns false are removed, and their blobs with them (default: keep all). */
-  keepRecord?: (record: TaskRecord) => boolean;
+  /**
+   * Which records to keep (the rest are removed, and their blobs with them; default: keep all).
+   * Called inside the sweep, under gc's lock and after the leases were found, so no run can
+   * finish a record between the choice and the removal.
+   */
+  keep?: () => Promise<(record: TaskRecord) => boolean>;
 }
 
 export interface GcReport {
@@ -26,15 +30,6 @@ export interface GcReport {
   badRecords: string[];
   /** Paths removed (or, with dryRun, that would be). */
   removed: string[];
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -53,6 +48,7 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
     const blockedBy = await liveLeases(store, dryRun);
     const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, badRecords: [], removed: [] };
     const act = !dryRun && blockedBy.length === 0;
+    const keepRecord = opts.keep ? await opts.keep() : undefined;
 
     const referenced = new Set<string>();
     for (const name of await listDir(path.join(store.dir, 'tasks'))) {
@@ -65,7 +61,7 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
         continue;
       }
       if (r.state !== 'ok') continue;
-      if (opts.keepRecord && !opts.keepRecord(r.record)) {
+      if (keepRecord && !keepRecord(r.record)) {
         report.removedRecords++;
         report.removed.push(store.recordPath(key));
         if (act) await store.deleteRecord(key);
