@@ -18,7 +18,7 @@ import type { Store } from './store.ts';
 import { renderDag, type DagFormat } from './dag-format.ts';
 import { didYouMean } from './suggest.ts';
 import { describeOverrides, variantOf, type Variant } from './variant.ts';
-import { SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
+import { checkSlurm, SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
 import type { Project } from './types.ts';
 
 interface CommonOpts {
@@ -302,6 +302,8 @@ export function buildCli(project: Project): Command {
       };
       process.on('SIGINT', onSigint);
       const slurm = executorKind === 'slurm';
+      const unreachable = slurm ? await checkSlurm() : undefined;
+      if (unreachable) throw new UsageError(unreachable);
       const jobs = slurm && cmd.getOptionValueSource('jobs') === 'default' ? Number.MAX_SAFE_INTEGER : o.jobs;
       const executor = slurm
         ? new SlurmExecutor(planner.store, project.module, slurmOpts, (job) => job.stage.resources?.(job.template.runtime) ?? {})

@@ -279,6 +279,18 @@ export class SlurmExecutor implements Executor {
   }
 }
 
+/** Once, before a run: a controller must answer, or every task would fail with the same error. */
+export async function checkSlurm(): Promise<string | undefined> {
+  try {
+    await squeue();
+    return undefined;
+  } catch (e) {
+    const err = e as Error & { stderr?: string; code?: string };
+    const why = err.code === 'ENOENT' ? 'squeue is not installed here' : (err.stderr ?? err.message).trim().split('\n').at(-1);
+    return `--executor slurm: no SLURM controller answers (${why}); run on a submit host of the cluster, or use --executor local`;
+  }
+}
+
 /** Every pending or running job element, one per line (arrays expanded). */
 async function squeue(): Promise<Map<string, QueueEntry>> {
   const { stdout } = await run('squeue', ['--me', '-h', '-r', '-o', '%i|%T|%r|%N']);

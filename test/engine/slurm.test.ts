@@ -154,3 +154,18 @@ describe('engine: the SLURM executor on a real cluster', function () {
     assert.deepEqual(queueIds(), [], 'a dry run submits nothing');
   });
 });
+
+describe('engine: the SLURM executor without a cluster', function () {
+  this.timeout(60_000);
+  it('stops before any task with one line and exit 2 when no controller answers', () => {
+    const toy = makeToy({ items: [1, 2], scale: 2 });
+    try {
+      const r = toy.cli(['run', '--executor', 'slurm'], { PATH: path.join(toy.dir, 'no-bin') });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim(), 'toy: --executor slurm: no SLURM controller answers (squeue is not installed here); run on a submit host of the cluster, or use --executor local');
+      assert.deepEqual(toy.executions(), []);
+    } finally {
+      fs.rmSync(toy.dir, { recursive: true, force: true });
+    }
+  });
+});
