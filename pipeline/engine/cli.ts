@@ -414,7 +414,8 @@ export function buildCli(project: Project): Command {
     .action(async (o: { json?: boolean }) => {
       const store = await storeFor(project, 'read');
       const rows: Record<string, unknown>[] = [];
-      const names = [...experimentNames(project), ...store.variantNames().filter((n) => !experimentNames(project).includes(n)).sort()];
+      const configs = experimentNames(project);
+      const names = [...configs, ...store.variantNames().filter((n) => !configs.includes(n)).sort()];
       for (const name of names) {
         try {
           const { exp, variant, graph } = loadNamed(project, store, name);
