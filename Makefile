@@ -17,7 +17,7 @@ ifeq ($(WEAKCORR_DATA_MIRROR),)
   endif
 endif
 
-.PHONY: report stage test bench dag status clean distclean gpu-check gpu-pack
+.PHONY: report stage test bench dag status clean distclean gpu-check gpu-pack schemas
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -50,6 +50,10 @@ gpu-check: node_modules/.package-lock.json
 # dist/gpu-pack: the same check as one folder for air-gapped GPU nodes (no Node.js, npm or network).
 gpu-pack: node_modules/.package-lock.json
 	node --import tsx tools/gpu-pack.ts --out dist/gpu-pack
+
+# schemas/*.schema.json from the artifact contracts in stages/contracts/ (a test fails when stale).
+schemas: node_modules/.package-lock.json
+	node --import tsx tools/schemas.ts
 
 dag: node_modules/.package-lock.json
 	$(WEAKCORR) dag --experiment $(EXPERIMENT)

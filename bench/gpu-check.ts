@@ -14,7 +14,7 @@ import { gunzipBytes, parseIdx } from '../stages/fetch/idx.ts';
 import { splitFromBytes, type Split } from '../stages/train/data.ts';
 import { trainSideBySide } from '../stages/train/loop.ts';
 import { stepFlops } from '../stages/train/metrics.ts';
-import { a2Job, type A2Params } from '../stages/train/protocols.ts';
+import { a2Job, type A2RunParams as A2Params } from '../stages/protocols/a2/job.ts';
 import { benchSteps, type StepRow } from './model/step.ts';
 
 /** The full paper-a2 protocol (pipeline/experiments/paper-a2.json). */

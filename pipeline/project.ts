@@ -1,9 +1,11 @@
 // weakcorr as an engine Project: its stages, experiments and store location.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stages } from './dag.ts';
-import type { JsonObject, Project } from './engine/types.ts';
+import { jsonSchema } from '../stages/contracts/common.ts';
+import { experimentSchema } from '../stages/contracts/experiment.ts';
+import { protocols } from '../stages/protocols/registry.ts';
+import type { Project } from './engine/types.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -14,7 +16,7 @@ export const project: Project = {
   stages,
   experimentsDir: path.join(root, 'pipeline/experiments'),
   defaultExperiment: 'quick',
-  experimentSchema: JSON.parse(readFileSync(path.join(root, 'schemas/experiment.schema.json'), 'utf8')) as JsonObject,
+  experimentSchema: jsonSchema(experimentSchema(protocols)),
   cacheEnvVar: 'WEAKCORR_CACHE',
   defaultCacheDir: '.cache/weakcorr',
   extendCli: (program) => {

@@ -2,39 +2,19 @@
 // with correlate.atEnd, at the end of training), exact by Taylor mode and by the paper's
 // sampled estimator (Eq. 25), per (sample, output) and aggregated (science.md, "Derivative
 // correlations"). tfjs is loaded only inside run(), in the worker.
-import type { StageDecl, TaskContext } from '../../pipeline/engine/types.ts';
-import type { ActivationName } from '../model/activations.ts';
-import type { MlpSpec } from '../model/spec.ts';
+import { Type } from '@sinclair/typebox';
+import { defineStage, type TypedContext } from '../../pipeline/engine/define-stage.ts';
+import type { Json } from '../../pipeline/engine/types.ts';
+import { jsonSchema } from '../contracts/common.ts';
+import { CorrelationResultSchema, type CorrelationResult } from '../contracts/correlation-result.ts';
 import { ensureBackend, modelRuntime } from '../model/runtime.ts';
-import { splitFromBytes, type Split } from '../train/data.ts';
-import { A1_GRID, type A1Params } from '../train/protocols.ts';
+import { A1Config, CorrelateConfig } from '../protocols/a1/config.ts';
+import { A1_GRID, a1Point, a1Spec } from '../protocols/a1/job.ts';
+import { readSplit } from '../train/inputs.ts';
 import { correlationSamples, hostParamsFromBytes } from './inputs.ts';
-import { buildResult, correlationResultSchema, sampledSetSeed, type CorrelatePoint } from './result.ts';
+import { buildResult, sampledSetSeed } from './result.ts';
 
-const A1_KEYS = ['trainSamples', 'testSamples', 'permutationSeed', 'zscore', 'parameterization', 'sigmaW', 'sigmaB', 'lr'] as const;
-const C_KEYS = ['samples', 'sampledSetSize', 'sampledSeed', 'atEnd'] as const;
-
-export type CorrelateA1Params = Pick<A1Params, (typeof A1_KEYS)[number]>;
-export interface CorrelateParams {
-  samples: number;
-  sampledSetSize: number;
-  sampledSeed: number;
-  atEnd: boolean;
-}
-
-function section<T>(ctx: TaskContext, prefix: string, keys: readonly string[]): T {
-  return Object.fromEntries(keys.map((k) => [k, ctx.params[`${prefix}.${k}`]])) as T;
-}
-
-async function readTrainSplit(ctx: TaskContext): Promise<Split> {
-  const up = ctx.inputs.fetch?.[0];
-  if (!up) throw new Error(`${ctx.id}: no fetch input`);
-  const images = await ctx.readBytes(up.outputs.train_images!);
-  const labels = await ctx.readBytes(up.outputs.train_labels!);
-  return splitFromBytes(images, labels, `${up.id} train`);
-}
-
-async function readTrainedParams(ctx: TaskContext): Promise<{ bytes: Uint8Array; from: string }> {
+async function readTrainedParams(ctx: TypedContext<unknown>): Promise<{ bytes: Uint8Array; from: string }> {
   const up = ctx.inputs['train-a1']?.[0];
   const ref = up?.outputs.params;
   if (!up || !ref)
@@ -43,27 +23,24 @@ async function readTrainedParams(ctx: TaskContext): Promise<{ bytes: Uint8Array;
   return { bytes: await ctx.readBytes(ref), from: up.id };
 }
 
-/** The A.1 net of a grid point: exactly the spec train-a1 builds (a1Job). */
-export function a1Spec(dIn: number, pt: CorrelatePoint, a1: CorrelateA1Params): MlpSpec {
-  return { dIn, width: pt.width, depth: pt.depth, activation: pt.activation, parameterization: a1.parameterization, sigmaW: a1.sigmaW, sigmaB: a1.sigmaB };
-}
-
-export const correlateStage: StageDecl = {
+export const correlateStage = defineStage({
   name: 'correlate',
   module: import.meta.url,
   description: 'Derivative correlations C^{0,1..3} of the A.1 nets at theta0: exact (Taylor mode) and the sampled estimator (Eq. 25)',
-  params: [...A1_KEYS.map((k) => `a1.${k}`), ...C_KEYS.map((k) => `correlate.${k}`)],
+  params: {
+    a1: Type.Pick(A1Config, ['trainSamples', 'testSamples', 'permutationSeed', 'zscore', 'parameterization', 'sigmaW', 'sigmaB', 'lr']),
+    correlate: CorrelateConfig,
+  },
   matrix: A1_GRID,
   needs: [
     { stage: 'fetch', outputs: ['train_images', 'train_labels'] },
     { stage: 'train-a1', outputs: ['params'], when: 'correlate.atEnd' },
   ],
-  outputs: { result: { kind: 'json', schema: correlationResultSchema } },
+  outputs: { result: { kind: 'json', schema: jsonSchema(CorrelationResultSchema) } },
   metrics: {
     // `results`: the RMS of each exact correlation at init (and after training, with atEnd).
     read(outputs) {
-      type Block = Record<'c01' | 'c02' | 'c03', { rms: number | null }>;
-      const r = outputs.result as unknown as { exact: Block; atEnd: { exact: Block } | null };
+      const r = outputs.result as unknown as CorrelationResult;
       const out: Record<string, number | null> = {};
       for (const c of ['c01', 'c02', 'c03'] as const) {
         out[`${c} rms`] = r.exact[c].rms;
@@ -74,13 +51,9 @@ export const correlateStage: StageDecl = {
   },
   runtime: modelRuntime,
   async run(ctx) {
-    const a1 = section<CorrelateA1Params>(ctx, 'a1', A1_KEYS);
-    const c = section<CorrelateParams>(ctx, 'correlate', C_KEYS);
-    const pt: CorrelatePoint = {
-      dataset: String(ctx.axes.dataset), activation: ctx.axes.activation as ActivationName,
-      depth: ctx.axes.depth as number, width: ctx.axes.width as number, seed: ctx.axes.seed as number,
-    };
-    const train = await readTrainSplit(ctx);
+    const { a1, correlate: c } = ctx.params;
+    const pt = a1Point(ctx.axes);
+    const train = await readSplit(ctx, 'train');
     const X = correlationSamples(train, a1, pt.dataset, c.samples);
     const spec = a1Spec(train.dim, pt, a1);
     const trained = c.atEnd ? await readTrainedParams(ctx) : null;
@@ -99,6 +72,6 @@ export const correlateStage: StageDecl = {
     await ctx.writeJson('result', buildResult({
       point: pt, spec, theta0: atStart, atEnd,
       backend: { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel },
-    }));
+    }) as Json);
   },
-};
+});

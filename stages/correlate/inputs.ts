@@ -4,7 +4,7 @@
 import type { HostLayer } from '../model/mlp.ts';
 import { paramCounts, resolveSpec, type MlpSpec } from '../model/spec.ts';
 import type { Split } from '../train/data.ts';
-import { a1Samples, type A1Params } from '../train/protocols.ts';
+import { a1Samples, type A1Params } from '../protocols/a1/job.ts';
 
 export type A1SampleParams = Pick<A1Params, 'trainSamples' | 'testSamples' | 'permutationSeed' | 'zscore'>;
 

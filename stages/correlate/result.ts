@@ -1,14 +1,10 @@
-// The 'result' artifact of a correlate task (schemas/correlation-result.schema.json). No tfjs.
-import { readFileSync } from 'node:fs';
-import type { Json, JsonObject } from '../../pipeline/engine/types.ts';
+// The 'result' artifact of a correlate task (contracts/correlation-result.ts). No tfjs.
+import type { Json } from '../../pipeline/engine/types.ts';
 import { hashKey } from '../model/prng.ts';
 import { paramCounts, resolveSpec, type MlpSpec } from '../model/spec.ts';
 import { exactStat, sampledStat } from './aggregate.ts';
 import type { Measured } from './measure.ts';
 
-export const correlationResultSchema = JSON.parse(
-  readFileSync(new URL('../../schemas/correlation-result.schema.json', import.meta.url), 'utf8'),
-) as JsonObject;
 
 export interface CorrelatePoint {
   dataset: string;

@@ -7,12 +7,14 @@ import { selectBackend, tf } from '../../stages/model/backend.ts';
 import { disposeParams, hostToParams, initHostParams, paramCounts, type HostLayer, type MlpSpec } from '../../stages/model/mlp.ts';
 import { derivativeCorrelations, type CorrelationResult } from '../../stages/model/taylor.ts';
 import { splitFromBytes, type Split } from '../../stages/train/data.ts';
-import { a1Samples } from '../../stages/train/protocols.ts';
+import { a1Samples } from '../../stages/protocols/a1/job.ts';
 import { eq25Aggregate, rmsOf } from '../../stages/correlate/aggregate.ts';
 import { correlateStage } from '../../stages/correlate/index.ts';
 import { correlationSamples, hostParamsFromBytes, hostParamsToBytes } from '../../stages/correlate/inputs.ts';
 import { measureCorrelations } from '../../stages/correlate/measure.ts';
-import { correlationResultSchema, sampledSetSeed } from '../../stages/correlate/result.ts';
+import { sampledSetSeed } from '../../stages/correlate/result.ts';
+import { jsonSchema } from '../../stages/contracts/common.ts';
+import { CorrelationResultSchema } from '../../stages/contracts/correlation-result.ts';
 
 function fakeSplit(count: number, dim: number, seed = 1): Split {
   const images = new Uint8Array(count * dim);
@@ -44,7 +46,7 @@ function fakeCtx(split: Split, over: { samples?: number; atEnd?: boolean; params
     blobs.par = over.params;
     inputs['train-a1'] = [{ id: 'train-a1@fake,erf,L2,w8,s3', stage: 'train-a1', axes: { ...POINT }, outputs: { params: ref('par', over.params.length) } }];
   }
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(correlationResultSchema);
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(jsonSchema(CorrelationResultSchema));
   const out: Record<string, Json> = {};
   const ctx: TaskContext = {
     id: 'correlate@fake,erf,L2,w8,s3', stage: 'correlate', experiment: 'test', baseExperiment: 'test', overrides: {}, lineage: [],

@@ -12,7 +12,7 @@ import { probeAdapterSync } from '../../stages/model/backends/webgpu.ts';
 import { initHostParams, resolveSpec } from '../../stages/model/mlp.ts';
 import { oneHot, sgdBatches, splitFromBytes } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
-import { a2Job, type A2Params } from '../../stages/train/protocols.ts';
+import { a2Job, type A2RunParams as A2Params } from '../../stages/protocols/a2/job.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MIRROR = process.env.WEAKCORR_DATA_MIRROR || path.resolve(REPO, '../shared/datasets');

@@ -3,7 +3,8 @@ import { selectBackend, tf } from '../../stages/model/backend.ts';
 import { eq24, mseBetween, stepFlops } from '../../stages/train/metrics.ts';
 import { oneHot, permutation, sgdBatches, splitFromBytes, zscoreInPlace } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
-import { a1Job, a1Samples, a2Job, a2LearningRate } from '../../stages/train/protocols.ts';
+import { a1Job, a1Samples } from '../../stages/protocols/a1/job.ts';
+import { a2Job, a2LearningRate } from '../../stages/protocols/a2/job.ts';
 
 function fakeSplit(count: number, dim: number, seed = 1): ReturnType<typeof splitFromBytes> {
   const images = new Uint8Array(count * dim);

@@ -1,0 +1,31 @@
+// Pieces shared by several artifact contracts, and the one way a TypeBox schema becomes the plain
+// JSON Schema the engine validates with ajv.
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { JsonObject } from '../../pipeline/engine/types.ts';
+
+export const SCHEMA_DIALECT = 'http://json-schema.org/draft-07/schema#';
+
+/** A number, or null where the value was not finite (a diverged run). */
+export const Num = Type.Union([Type.Number(), Type.Null()], { description: 'null where the value was not finite' });
+
+/** The MLP an artifact was computed on (model/spec.ts resolveSpec). */
+export const ModelDesc = Type.Object({
+  dIn: Type.Integer(),
+  sizes: Type.Array(Type.Integer()),
+  parameterization: Type.Union([Type.Literal('ntk'), Type.Literal('standard')]),
+  sigmaW: Type.Number(),
+  sigmaB: Type.Number(),
+  parameters: Type.Integer(),
+}, { additionalProperties: false });
+
+/** The tfjs backend that computed an artifact. */
+export const BackendDesc = Type.Object({
+  name: Type.String(),
+  tfjsVersion: Type.String(),
+  device: Type.Optional(Type.String({ description: 'the device that computed: CUDA GPU model and memory, WebGPU adapter, or CPU' })),
+}, { additionalProperties: false });
+
+/** The plain JSON Schema of a TypeBox schema (TypeBox's symbol keys dropped), for ajv and for schemas/. */
+export function jsonSchema(schema: TSchema): JsonObject {
+  return JSON.parse(JSON.stringify(schema)) as JsonObject;
+}

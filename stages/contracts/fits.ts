@@ -1,0 +1,57 @@
+// Contract of the fit stage's 'fits' output: power-law fits in width per group, and the row tables
+// they were fitted on (one or more per protocol). The report reads it through this type.
+import { Type, type Static } from '@sinclair/typebox';
+import type { PowerLawFit } from '../fit/powerlaw.ts';
+import { SCHEMA_DIALECT } from './common.ts';
+
+export const FITS_ID = 'weakcorr/fits@1';
+
+/** One value of a row table: a grid coordinate or a measurement (null: not finite, diverged). */
+export const Cell = Type.Union([Type.String(), Type.Number(), Type.Null()]);
+export const RowSchema = Type.Record(Type.String(), Cell);
+export type Row = Static<typeof RowSchema>;
+
+export const ExpectationSchema = Type.Object({ label: Type.String(), slope: Type.Number() });
+export type Expectation = Static<typeof ExpectationSchema>;
+
+/** powerlaw.ts's PowerLawFit; the schema checks its outline, the type is the fitter's own. */
+const FitSchema = Type.Unsafe<PowerLawFit>(Type.Object({
+  slope: Type.Union([Type.Number(), Type.Null()]),
+  intercept: Type.Union([Type.Number(), Type.Null()]),
+  r2: Type.Union([Type.Number(), Type.Null()]),
+  nPoints: Type.Integer(),
+  nSeeds: Type.Integer(),
+  nWidths: Type.Integer(),
+  ci: Type.Union([Type.Object({}), Type.Null()]),
+  ciNote: Type.Union([Type.String(), Type.Null()]),
+  excluded: Type.Object({}),
+}));
+
+export const FitGroupSchema = Type.Object({
+  metric: Type.String({ description: "the fit's id within its protocol, e.g. 'fig4-mse', 'fig1-c02'" }),
+  key: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+  id: Type.String(),
+  fit: FitSchema,
+  paper: Type.Union([Type.Number(), Type.Null()]),
+  expectations: Type.Array(ExpectationSchema),
+}, { additionalProperties: false });
+export type FitGroupResult = Static<typeof FitGroupSchema>;
+
+export const FitsSchema = Type.Object({
+  schema: Type.Literal(FITS_ID),
+  bootstrap: Type.Object({ resamples: Type.Integer(), seed: Type.Integer() }),
+  groups: Type.Array(FitGroupSchema),
+  rows: Type.Record(Type.String(), Type.Array(RowSchema), { description: 'row tables by name (each protocol names its own), sorted by name' }),
+  counts: Type.Record(Type.String(), Type.Integer(), { description: 'rows per counted table, and diverged training runs' }),
+  runtime: Type.Object({
+    backends: Type.Array(Type.String()),
+    trainGflop: Type.Number(),
+  }, { description: 'backends and tfjs versions the training tasks reported' }),
+}, {
+  $schema: SCHEMA_DIALECT,
+  $id: 'weakcorr/fits.schema.json',
+  title: "Output 'fits' of the fit stage: power-law fits in width, and the rows they were fitted on",
+  additionalProperties: false,
+});
+
+export type Fits = Static<typeof FitsSchema>;

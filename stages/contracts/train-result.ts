@@ -1,0 +1,52 @@
+// Contract of a training stage's 'result' output: one net and its linearization trained side by
+// side. Producers (stages/train) and consumers (fit, protocols) both use this type.
+import { Type, type Static } from '@sinclair/typebox';
+import { BackendDesc, ModelDesc, Num, SCHEMA_DIALECT } from './common.ts';
+
+export const TRAIN_RESULT_ID = 'weakcorr/train-result@1';
+
+const Final = Type.Object({
+  trainLossNet: Type.Number(), trainLossLin: Type.Number(),
+  testLossNet: Type.Number(), testLossLin: Type.Number(),
+  lossGap: Type.Number(), lossGapRel: Type.Number(),
+  eq24Train: Type.Number(), eq24Test: Type.Number(),
+  mseTest: Type.Number(), testCount: Type.Integer(),
+}, { additionalProperties: false });
+
+export const TrainLogRow = Type.Object({
+  step: Type.Integer(), lossNet: Num, lossLin: Num, eq24Train: Num, eq24Test: Num,
+}, { additionalProperties: false });
+
+export const TrainResultSchema = Type.Object({
+  schema: Type.Literal(TRAIN_RESULT_ID),
+  protocol: Type.String({ description: 'the protocol id (stages/protocols/registry.ts)' }),
+  point: Type.Object({
+    dataset: Type.String(),
+    activation: Type.String(),
+    depth: Type.Integer(),
+    width: Type.Integer(),
+    seed: Type.Integer(),
+    alpha: Type.Union([Type.Number(), Type.Null()], { description: 'A.2 learning-rate exponent: eta = lr0 * width^alpha' }),
+  }, { additionalProperties: false }),
+  model: ModelDesc,
+  lr: Type.Number(),
+  lossScale: Type.Number(),
+  steps: Type.Integer(),
+  stepsDone: Type.Integer(),
+  batch: Type.Integer(),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('diverged')]),
+  final: Type.Union([Type.Null(), Final], {
+    description: 'null when diverged. Losses: lossScale * mean (f - y)^2; lossGap = |L(f) - L(f_lin)| on the training samples (A.2: a fixed 256-image train subset); eq24*: Eq. 24; mseTest: Eq. 30 on the test set.',
+  }),
+  log: Type.Array(TrainLogRow),
+  flops: Type.Number({ description: 'matmul FLOPs done (see stages/train/metrics.ts stepFlops)' }),
+  backend: BackendDesc,
+}, {
+  $schema: SCHEMA_DIALECT,
+  $id: 'weakcorr/train-result.schema.json',
+  title: "Output 'result' of a training stage: one net and its linearization trained side by side",
+  additionalProperties: false,
+});
+
+export type TrainResult = Static<typeof TrainResultSchema>;
+export type TrainFinal = Static<typeof Final>;

@@ -1,0 +1,15 @@
+// A protocol's FitSpec applied to its rows: one power-law fit in width per group.
+import type { FitGroupResult, Row } from '../contracts/fits.ts';
+import type { FitSpec, GroupKey } from '../protocols/protocol.ts';
+import { fitGroups, type BootstrapOptions, type FitPoint } from './powerlaw.ts';
+
+const toPoint = (value: string) => (r: Row): FitPoint => ({
+  x: r.width as number, y: r[value] as number, seed: r.seed as number, status: typeof r.status === 'string' ? r.status : 'ok',
+});
+
+export function fitSpecGroups(spec: FitSpec<string>, rows: Row[], opts: BootstrapOptions): FitGroupResult[] {
+  return fitGroups(rows, spec.keys, opts, toPoint(spec.value)).map((g) => {
+    const key = g.key as GroupKey;
+    return { metric: spec.metric, key, id: `${spec.metric}:${g.id}`, fit: g.fit, paper: spec.paper?.(key) ?? null, expectations: spec.expectations(key) };
+  });
+}

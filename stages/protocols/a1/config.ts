@@ -1,0 +1,35 @@
+// The experiment's 'a1' and 'correlate' sections (Appendix A.1).
+import { Type } from '@sinclair/typebox';
+import { activationName, DatasetName, Seeds, Widths } from '../config-types.ts';
+
+export const A1Config = Type.Object({
+  datasets: Type.Array(DatasetName, { uniqueItems: true }),
+  activations: Type.Array(activationName(), { uniqueItems: true }),
+  depths: Type.Array(Type.Integer({ minimum: 1, maximum: 8 }), { uniqueItems: true }),
+  widths: Widths,
+  seeds: Seeds,
+  trainSamples: Type.Integer({ minimum: 1, default: 128 }),
+  testSamples: Type.Integer({ minimum: 1, default: 32 }),
+  permutationSeed: Type.Integer({ minimum: 0, default: 0 }),
+  steps: Type.Integer({ minimum: 1, default: 1000 }),
+  lr: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+  logEvery: Type.Integer({ minimum: 1, default: 50 }),
+  parameterization: Type.Union([Type.Literal('ntk'), Type.Literal('standard')], { default: 'ntk' }),
+  sigmaW: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+  sigmaB: Type.Number({ minimum: 0, default: 0.05 }),
+  lossScale: Type.Number({ exclusiveMinimum: 0, default: 0.5, description: "Loss = lossScale * mean over samples x outputs of squared error (authors' A.1 code: 0.5)." }),
+  zscore: Type.Boolean({ default: true, description: "z-score each split with its own global mean and std (authors' A.1 code)." }),
+}, {
+  additionalProperties: false,
+  description: 'Appendix A.1 (Figures 1-3): full-batch GD on a fixed permutation of train samples, NTK parameterization.',
+});
+
+export const CorrelateConfig = Type.Object({
+  samples: Type.Integer({ minimum: 1, default: 160, description: 'Samples X of the A.1 permutation used for correlations.' }),
+  sampledSetSize: Type.Integer({ minimum: 1, default: 60, description: "|D| of the paper's sampled estimator (Eq. 25), per layer." }),
+  sampledSeed: Type.Integer({ minimum: 0, default: 0 }),
+  atEnd: Type.Boolean({ default: false, description: "Also measure at the end of training (the authors' released code did)." }),
+}, { additionalProperties: false, default: {} });
+
+/** The sample-drawing keys train-a1 and correlate both read: they must draw the same images. */
+export const A1SampleKeys = ['trainSamples', 'testSamples', 'permutationSeed', 'zscore'] as const;

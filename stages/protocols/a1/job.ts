@@ -1,0 +1,70 @@
+// A.1's grid and training job (science.md, "Protocols"): a fixed draw of train-split images,
+// full-batch gradient descent.
+import type { Static } from '@sinclair/typebox';
+import type { MatrixSpec } from '../../../pipeline/engine/types.ts';
+import type { ActivationName } from '../../model/activations.ts';
+import type { MlpSpec } from '../../model/mlp.ts';
+import { gatherScaled, oneHot, permutation, zscoreInPlace, type Split } from '../../train/data.ts';
+import type { EvalSet, TrainJob } from '../../train/loop.ts';
+import type { JobHooks } from '../../train/stage.ts';
+import type { A1Config } from './config.ts';
+
+export type A1Params = Static<typeof A1Config>;
+/** What one A.1 task reads: the config without the grid's lists. */
+export type A1RunParams = Omit<A1Params, 'datasets' | 'activations' | 'depths' | 'widths' | 'seeds'>;
+
+/** The A.1 grid: one network per (dataset, activation, depth, width, seed); train-a1 and correlate share it. */
+export const A1_GRID: MatrixSpec = {
+  dataset: 'a1.datasets',
+  activation: 'a1.activations',
+  depth: { key: 'a1.depths', prefix: 'L' },
+  width: { key: 'a1.widths', prefix: 'w' },
+  seed: { key: 'a1.seeds', prefix: 's' },
+};
+
+export interface A1Point {
+  dataset: string;
+  activation: ActivationName;
+  depth: number;
+  width: number;
+  seed: number;
+}
+
+/** A task's grid point from its axes. */
+export function a1Point(axes: Record<string, unknown>): A1Point {
+  return { dataset: String(axes.dataset), activation: axes.activation as ActivationName, depth: axes.depth as number, width: axes.width as number, seed: axes.seed as number };
+}
+
+/** The A.1 net of a grid point: train-a1 and correlate must build exactly the same one. */
+export function a1Spec(dIn: number, pt: A1Point, p: Pick<A1Params, 'parameterization' | 'sigmaW' | 'sigmaB'>): MlpSpec {
+  return { dIn, width: pt.width, depth: pt.depth, activation: pt.activation, parameterization: p.parameterization, sigmaW: p.sigmaW, sigmaB: p.sigmaB };
+}
+
+/**
+ * A.1: a fixed permutation of the train split gives the first `trainSamples` images for
+ * training and the next `testSamples` for testing (the same for every width and seed);
+ * full-batch gradient descent.
+ */
+export function a1Samples(train: Split, p: Pick<A1Params, 'trainSamples' | 'testSamples' | 'permutationSeed' | 'zscore'>, dataset: string): { train: EvalSet; test: EvalSet } {
+  const need = p.trainSamples + p.testSamples;
+  if (need > train.count)
+    throw new Error(`a1.trainSamples + a1.testSamples = ${need}, but ${dataset}'s train split has only ${train.count} images`);
+  const perm = permutation(train.count, p.permutationSeed);
+  const make = (idx: Uint32Array): EvalSet => {
+    const x = gatherScaled(train, idx);
+    if (p.zscore) zscoreInPlace(x);
+    return { x, y: oneHot(train, idx), count: idx.length };
+  };
+  return { train: make(perm.subarray(0, p.trainSamples)), test: make(perm.subarray(p.trainSamples, need)) };
+}
+
+export function a1Job(train: Split, p: A1RunParams, pt: A1Point, hooks: JobHooks): TrainJob {
+  const { train: tr, test: te } = a1Samples(train, p, pt.dataset);
+  return {
+    spec: a1Spec(train.dim, pt, p), seed: pt.seed, lr: p.lr, lossScale: p.lossScale, steps: p.steps, logEvery: p.logEvery,
+    batch: tr.count,
+    nextBatch: () => ({ x: tr.x, y: tr.y }),
+    monitorTrain: tr, monitorTest: te, finalTrain: tr, finalTest: te,
+    ...hooks,
+  };
+}

@@ -1,0 +1,53 @@
+// Protocol A.2 (Figure 4): the linearization error after SGD as the learning rate scales with
+// width, eta = lr0 n^alpha.
+import type { Row } from '../../contracts/fits.ts';
+import type { TrainResult } from '../../contracts/train-result.ts';
+import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
+import { defineProtocol } from '../protocol.ts';
+import { A2Config } from './config.ts';
+import { trainA2Stage } from './train.ts';
+
+/** Paper, Figure 4 (A.2, MSE_test(f, f_lin) vs width), slope per learning-rate exponent alpha. */
+export const PAPER_FIG4_SLOPES: Record<string, number> = { '0': -1.14, '-0.25': -1.14, '-0.5': -1.3, '-0.75': -1.73, '-1': -2.72 };
+
+export function paperFig4Slope(alpha: number): number | null {
+  return PAPER_FIG4_SLOPES[String(alpha)] ?? null;
+}
+
+/** Squared linearization error at eta = eta0 n^alpha: (n^{alpha - 1/2})^2 = n^{2 alpha - 1}. */
+export function theorySquaredErrorSlope(alpha: number): number {
+  return 2 * alpha - 1;
+}
+
+export interface A2Row extends Row { alpha: number; width: number; seed: number; status: string; lr: number; mseTest: number | null; testLoss: number | null }
+
+export function a2Rows(results: TrainResult[]): A2Row[] {
+  return results.map((r) => ({
+    alpha: r.point.alpha ?? 0, width: r.point.width, seed: r.point.seed, status: r.status, lr: r.lr,
+    mseTest: r.final?.mseTest ?? null, testLoss: r.final?.testLossNet ?? null,
+  }));
+}
+
+export const a2Protocol = defineProtocol<'a2'>({
+  id: 'a2',
+  title: 'A.2: Figure 4, linearization error after SGD with eta = lr0 n^alpha',
+  config: { a2: A2Config },
+  stages: [trainA2Stage],
+  reads: { 'train-a2': { output: 'result', training: true } },
+  tables: (results) => ({ a2: a2Rows(results['train-a2'] as TrainResult[]) }),
+  counted: ['a2'],
+  fits: [{
+    metric: 'fig4-mse', table: 'a2', keys: ['alpha'], value: 'mseTest',
+    paper: (k) => paperFig4Slope(k.alpha as number),
+    expectations: (k) => [{ label: `2 alpha - 1 = ${theorySquaredErrorSlope(k.alpha as number)}`, slope: theorySquaredErrorSlope(k.alpha as number) }],
+  }],
+  headline: (v) => headline(v.groups('fig4-mse'), (g) => `Fig. 4 (A.2): MSE_test(f, f_lin) vs width, ${keyLabel(g.key)}`),
+  figures: (v) => v.rows('a2').length
+    ? [scalingFigure({
+      id: 'fig4-mse', groups: v.groups('fig4-mse'), rows: v.rows('a2').filter((r) => r.status === 'ok'), y: 'mseTest', panelBy: ['alpha'],
+      title: 'MSE_test(f, f_lin) after SGD vs width, per learning-rate exponent α (A.2, paper Fig. 4)',
+      yTitle: 'MSE_test(f, f_lin), Eq. 30',
+      caption: `eta = lr0 · n^α. ${DATA_NOTE} Dashed lines: the paper's fitted slope and 2α − 1.`,
+    })]
+    : [],
+});

@@ -1,0 +1,62 @@
+// What a protocol is: everything one experiment protocol of the paper (A.1, A.2, ...) adds to the
+// pipeline, in one folder. The fit and report stages iterate the registry (registry.ts), so a
+// protocol's fits, figures and headline rows appear without touching either stage.
+import type { TObject } from '@sinclair/typebox';
+import type { StageDecl } from '../../pipeline/engine/types.ts';
+import type { Expectation, FitGroupResult, Row } from '../contracts/fits.ts';
+import type { FigureInput, HeadlineRow } from '../report/html.ts';
+
+export type GroupKey = FitGroupResult['key'];
+
+/** One power-law fit the protocol wants: `value` against `width`, one group per `keys` combination. */
+export interface FitSpec<Table extends string> {
+  /** Unique across the registry; fit group ids are `<metric>:<group>`. */
+  metric: string;
+  table: Table;
+  /** Columns that split the rows into groups (e.g. ['alpha']). */
+  keys: string[];
+  /** Column fitted against the row's `width`, per `seed`. */
+  value: string;
+  /** The paper's measured slope for a group, where it reports one. */
+  paper?: (key: GroupKey) => number | null;
+  /** Reference slopes drawn next to the fit, each labelled for what it is. */
+  expectations: (key: GroupKey) => Expectation[];
+}
+
+/** What figures and headline rows see of the fit stage's output. */
+export interface ProtocolView<Table extends string> {
+  rows(table: Table): Row[];
+  /** The fitted groups of one of this protocol's metrics. */
+  groups(metric: string): FitGroupResult[];
+}
+
+/** A stage output the fit stage reads, from every task of the stage. */
+export interface ProtocolRead {
+  output: string;
+  /** The output is a train-result (contracts/train-result.ts): it counts toward runtime and divergence. */
+  training?: boolean;
+}
+
+export interface Protocol<Table extends string = string> {
+  /** Short id, e.g. 'a1'; train-results carry it as `protocol`. */
+  id: string;
+  title: string;
+  /** Experiment config sections this protocol owns: section name -> schema (with defaults). */
+  config: Record<string, TObject>;
+  /** The stages it adds to the DAG (its training stage, and any per-net measurement). */
+  stages: StageDecl[];
+  /** Stage name -> the output the fit stage reads from all of that stage's tasks. */
+  reads: Record<string, ProtocolRead>;
+  /** Row tables from those outputs (stage name -> the parsed outputs, in task order). */
+  tables(results: Record<string, unknown[]>): Record<Table, Row[]>;
+  /** Tables whose row count the fits artifact reports. */
+  counted: Table[];
+  fits: FitSpec<Table>[];
+  figures(view: ProtocolView<Table>): FigureInput[];
+  headline(view: ProtocolView<Table>): HeadlineRow[];
+}
+
+/** Checks a protocol against the interface with its own table names, then widens it for the registry. */
+export function defineProtocol<Table extends string>(p: Protocol<Table>): Protocol {
+  return p as unknown as Protocol;
+}

@@ -1,0 +1,8 @@
+// Every protocol the pipeline runs. Adding one: a folder beside a1/ and a2/, one line here, and its
+// config section in the experiment files. Order is the report's order: Figure 4 (A.2), the paper's
+// headline claim, first.
+import { a1Protocol } from './a1/index.ts';
+import { a2Protocol } from './a2/index.ts';
+import type { Protocol } from './protocol.ts';
+
+export const protocols: Protocol[] = [a2Protocol, a1Protocol];

@@ -1,0 +1,85 @@
+// The report stage over a set of protocols: one self-contained HTML page per experiment, published
+// to reports/<experiment>/index.html. Each protocol contributes its headline rows and figures.
+import { Type } from '@sinclair/typebox';
+import { defineStage } from '../../pipeline/engine/define-stage.ts';
+import type { JsonObject, StageDecl } from '../../pipeline/engine/types.ts';
+import type { Fits, FitGroupResult, Row } from '../contracts/fits.ts';
+import type { DatasetMeta } from '../fetch/index.ts';
+import { FitConfig } from '../fit/config.ts';
+import type { Protocol, ProtocolView } from '../protocols/protocol.ts';
+import { ReportConfig } from './config.ts';
+import { renderReportHtml } from './html.ts';
+import { gitState, packageVersions, stageCounts } from './provenance.ts';
+
+function viewOf(fits: Fits, p: Protocol): ProtocolView<string> {
+  const metrics = new Set(p.fits.map((f) => f.metric));
+  return {
+    rows: (table) => (fits.rows[table] ?? []) as Row[],
+    groups: (metric): FitGroupResult[] => {
+      if (!metrics.has(metric)) throw new Error(`protocol ${p.id} has no fit '${metric}' (its fits: ${[...metrics].join(', ')})`);
+      return fits.groups.filter((g) => g.metric === metric);
+    },
+  };
+}
+
+/** `module`: the caller's module URL, whose import graph (the protocols, this file) is the stage's code. */
+export function reportStageFor(protocols: Protocol[], module: string): StageDecl {
+  // The report shows the whole experiment config: every section enters its key.
+  const sections = Object.fromEntries(protocols.flatMap((p) => Object.entries(p.config)));
+  return defineStage({
+    name: 'report',
+    module,
+    description: 'One self-contained HTML report with vega-lite figures and provenance',
+    params: { description: Type.String(), datasets: Type.Array(Type.String()), ...sections, fit: FitConfig, report: ReportConfig },
+    perExperiment: true,
+    wantsLineage: true,
+    needs: [
+      { stage: 'fit', outputs: ['fits'] },
+      { stage: 'fetch', on: {}, outputs: ['meta'] },
+    ],
+    outputs: { html: { kind: 'bytes', publish: 'reports/{experiment}/index.html' } },
+    async run(ctx) {
+      const [fits] = await ctx.allJson<Fits>('fit', 'fits');
+      if (!fits) throw new Error(`${ctx.id}: no fit task reached the report`);
+      const metas = await ctx.allJson<DatasetMeta>('fetch', 'meta');
+      const config = ctx.params as unknown as JsonObject;
+      const lineage = ctx.lineage;
+      const git = gitState();
+      ctx.progress(1, 3, 'figures');
+      const views = protocols.map((p) => viewOf(fits, p));
+      const html = await renderReportHtml({
+        title: ctx.params.report.title,
+        subtitle: `experiment '${ctx.experiment}'${config.description ? `: ${String(config.description)}` : ''}`,
+        ...(Object.keys(ctx.overrides).length
+          ? { banner: `Overrides: this is variant '${ctx.experiment}' of experiment '${ctx.baseExperiment}', with values set on the command line: ${Object.entries(ctx.overrides).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}. The unmodified experiment's report is reports/${ctx.baseExperiment}/index.html.` }
+          : {}),
+        intro: [
+          'Reproduction of "Weak Correlations as the Underlying Principle for Linearization of Gradient-Based Learning Systems" (Shem-Ur, Cohen, Oz). Every number below comes from a cached pipeline task; slopes are least-squares fits of log y on log width over every (seed, width) point, with 95% bootstrap intervals over seeds.',
+          `Datasets: ${metas.map((m) => `${m.title} (${m.license}; ${Object.entries(m.splits).map(([s, v]) => `${s} ${v.count}${v.partial ? ', partial' : ''}`).join(', ')})`).join('; ')}.`,
+        ],
+        headline: protocols.flatMap((p, i) => p.headline(views[i]!)),
+        headlineNote: 'Paper: the slope the paper reports (Figure 4 only; Figures 1-3 are shown, not fitted, in the paper). Theory: our reading of Theorems 3.1/3.2 with m(n) = sqrt(n), an expectation rather than a measurement. The bootstrap resamples seeds; with few seeds its intervals are too narrow (see the note column).',
+        figures: protocols.flatMap((p, i) => p.figures(views[i]!)),
+        provenance: {
+          experiment: ctx.experiment,
+          config,
+          git,
+          runtime: {
+            backends: fits.runtime.backends.join(', ') || 'none',
+            'training compute': `${fits.runtime.trainGflop.toFixed(1)} GFLOP (matmul; wall times are in the task records: weakcorr show TASK)`,
+          },
+          packages: packageVersions(),
+          tasks: { total: lineage.length, diverged: fits.counts.diverged ?? 0 },
+          stages: stageCounts(lineage),
+          notes: [
+            `Task counts are the report's upstream tasks; failed tasks never reach a report (their dependents are skipped). When and where each task ran is in its record: weakcorr show TASK.`,
+            ...metas.map((m) => `${m.dataset}: ${m.citation}`),
+          ],
+        },
+      });
+      ctx.progress(3, 3);
+      await ctx.writeBytes('html', Buffer.from(html));
+      ctx.log(`report: ${(html.length / 1e6).toFixed(2)} MB, ${lineage.length} upstream task(s)`);
+    },
+  });
+}
