@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import { jsonSchema } from '../stages/contracts/common.ts';
 import { CorrelationResultSchema } from '../stages/contracts/correlation-result.ts';
+import { DatasetMetaSchema } from '../stages/contracts/dataset-meta.ts';
 import { experimentSchema } from '../stages/contracts/experiment.ts';
 import { FitsSchema } from '../stages/contracts/fits.ts';
 import { TrainResultSchema } from '../stages/contracts/train-result.ts';
@@ -21,6 +22,7 @@ export function generatedSchemas(): Record<string, string> {
     'train-result.schema.json': TrainResultSchema,
     'correlation-result.schema.json': CorrelationResultSchema,
     'fits.schema.json': FitsSchema,
+    'dataset.schema.json': DatasetMetaSchema,
   };
   return Object.fromEntries(Object.entries(all).map(([file, s]) => [file, `${JSON.stringify(jsonSchema(s), null, 2)}\n`]));
 }

@@ -29,3 +29,8 @@ export const BackendDesc = Type.Object({
 export function jsonSchema(schema: TSchema): JsonObject {
   return JSON.parse(JSON.stringify(schema)) as JsonObject;
 }
+
+/** Top-level options of an artifact schema: its dialect, id (the file in schemas/) and title. */
+export function artifactOptions(file: string, title: string, description?: string) {
+  return { $schema: SCHEMA_DIALECT, $id: `weakcorr/${file}`, title, ...(description ? { description } : {}), additionalProperties: false };
+}

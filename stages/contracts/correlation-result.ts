@@ -1,7 +1,7 @@
 // Contract of correlate's 'result' output: derivative correlations of one A.1 net, exact and by
 // the paper's sampled estimator (Eq. 25).
 import { Type, type Static } from '@sinclair/typebox';
-import { BackendDesc, ModelDesc, Num, SCHEMA_DIALECT } from './common.ts';
+import { BackendDesc, ModelDesc, Num, artifactOptions } from './common.ts';
 
 export const CORRELATION_RESULT_ID = 'weakcorr/correlation-result@1';
 
@@ -47,13 +47,7 @@ export const CorrelationResultSchema = Type.Object({
   sampled: Sampled,
   atEnd: Type.Union([Type.Null(), CorrelationBlockSchema], { description: 'the same quantities at the trained parameters of train-a1 (correlate.atEnd), else null' }),
   backend: BackendDesc,
-}, {
-  $schema: SCHEMA_DIALECT,
-  $id: 'weakcorr/correlation-result.schema.json',
-  title: "Output 'result' of correlate: derivative correlations of one A.1 net, exact and by the paper's sampled estimator (Eq. 25)",
-  description: 'Per-sample arrays are row-major [sample][output] with samples x outputs entries; values are rounded to 7 significant digits, null where not finite.',
-  additionalProperties: false,
-});
+}, artifactOptions('correlation-result.schema.json', "Output 'result' of correlate: derivative correlations of one A.1 net, exact and by the paper's sampled estimator (Eq. 25)", 'Per-sample arrays are row-major [sample][output] with samples x outputs entries; values are rounded to 7 significant digits, null where not finite.'));
 
 export type CorrelationResult = Static<typeof CorrelationResultSchema>;
 export type CorrelationBlock = Static<typeof CorrelationBlockSchema>;

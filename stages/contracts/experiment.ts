@@ -6,7 +6,7 @@ import { FitConfig } from '../fit/config.ts';
 import type { Protocol } from '../protocols/protocol.ts';
 import { DatasetName } from '../protocols/config-types.ts';
 import { ReportConfig } from '../report/config.ts';
-import { SCHEMA_DIALECT } from './common.ts';
+import { artifactOptions } from './common.ts';
 
 export function experimentSchema(protocols: Protocol[]): TObject {
   const sections = Object.fromEntries(protocols.flatMap((p) => Object.entries(p.config)));
@@ -19,11 +19,6 @@ export function experimentSchema(protocols: Protocol[]): TObject {
     ...sections,
     fit: FitConfig,
     report: ReportConfig,
-  }, {
-    $schema: SCHEMA_DIALECT,
-    $id: 'weakcorr/experiment.schema.json',
-    title: 'weakcorr experiment',
-    description: `One experiment: which datasets, which protocol grids (${protocols.map((p) => p.title).join('; ')}), and how to fit and report. Unknown keys are errors.`,
-    additionalProperties: false,
-  });
+  }, artifactOptions('experiment.schema.json', 'weakcorr experiment',
+    `One experiment: which datasets, which protocol grids (${protocols.map((p) => p.title).join('; ')}), and how to fit and report. Unknown keys are errors.`));
 }

@@ -2,7 +2,7 @@
 // they were fitted on (one or more per protocol). The report reads it through this type.
 import { Type, type Static } from '@sinclair/typebox';
 import type { PowerLawFit } from '../fit/powerlaw.ts';
-import { SCHEMA_DIALECT } from './common.ts';
+import { artifactOptions } from './common.ts';
 
 export const FITS_ID = 'weakcorr/fits@1';
 
@@ -47,11 +47,6 @@ export const FitsSchema = Type.Object({
     backends: Type.Array(Type.String()),
     trainGflop: Type.Number(),
   }, { description: 'backends and tfjs versions the training tasks reported' }),
-}, {
-  $schema: SCHEMA_DIALECT,
-  $id: 'weakcorr/fits.schema.json',
-  title: "Output 'fits' of the fit stage: power-law fits in width, and the rows they were fitted on",
-  additionalProperties: false,
-});
+}, artifactOptions('fits.schema.json', "Output 'fits' of the fit stage: power-law fits in width, and the rows they were fitted on"));
 
 export type Fits = Static<typeof FitsSchema>;

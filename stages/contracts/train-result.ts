@@ -1,7 +1,7 @@
 // Contract of a training stage's 'result' output: one net and its linearization trained side by
 // side. Producers (stages/train) and consumers (fit, protocols) both use this type.
 import { Type, type Static } from '@sinclair/typebox';
-import { BackendDesc, ModelDesc, Num, SCHEMA_DIALECT } from './common.ts';
+import { BackendDesc, ModelDesc, Num, artifactOptions } from './common.ts';
 
 export const TRAIN_RESULT_ID = 'weakcorr/train-result@1';
 
@@ -41,12 +41,7 @@ export const TrainResultSchema = Type.Object({
   log: Type.Array(TrainLogRow),
   flops: Type.Number({ description: 'matmul FLOPs done (see stages/train/metrics.ts stepFlops)' }),
   backend: BackendDesc,
-}, {
-  $schema: SCHEMA_DIALECT,
-  $id: 'weakcorr/train-result.schema.json',
-  title: "Output 'result' of a training stage: one net and its linearization trained side by side",
-  additionalProperties: false,
-});
+}, artifactOptions('train-result.schema.json', "Output 'result' of a training stage: one net and its linearization trained side by side"));
 
 export type TrainResult = Static<typeof TrainResultSchema>;
 export type TrainFinal = Static<typeof Final>;

@@ -48,51 +48,15 @@ export interface SplitData {
   labels: Uint8Array;
 }
 
-export type SplitMeta = {
-  count: number;
-  canonical_count: number;
-  partial: boolean;
-  partial_note: string | null;
-  shape: number[];
-  labels_shape: number[];
-  images_output: string;
-  labels_output: string;
-  images_bytes: number;
-  labels_bytes: number;
-  images_sha256: string;
-  labels_sha256: string;
-  label_histogram: number[];
-  files: string[];
-};
-
-export type ProvenanceEntry = FileProvenance & { split: string; role: string };
-
-export type DatasetMeta = {
-  schema: string;
-  dataset: string;
-  title: string;
-  format: string;
-  homepage: string;
-  license: string;
-  citation: string;
-  classes: string[];
-  num_classes: number;
-  dtype: string;
-  layout: string;
-  image: { height: number; width: number; channels: number };
-  channel_order: string;
-  pixel_layout: string;
-  label_encoding: string;
-  splits: Record<string, SplitMeta>;
-  provenance: { catalog_sha256: string; files: ProvenanceEntry[] };
-};
+export type { DatasetMeta, ProvenanceEntry, SplitMeta } from '../contracts/dataset-meta.ts';
+import { DATASET_META_ID as META_SCHEMA_ID, type DatasetMeta, type ProvenanceEntry, type SplitMeta } from '../contracts/dataset-meta.ts';
 
 export interface FetchResult {
   splits: Record<string, SplitData>;
   meta: DatasetMeta;
 }
 
-export const META_SCHEMA_ID = 'weakcorr/dataset-meta@1';
+export { META_SCHEMA_ID };
 
 function isInside(child: string, parent: string): boolean {
   const r = relative(parent, child);
@@ -198,8 +162,8 @@ export async function fetchDataset(name: string, opts: FetchOptions = {}): Promi
         await resolver.discardWritten(acquired.map((a) => a.cachePath).filter((p): p is string => !!p));
         throw e;
       }
-      const roles = ds.format === 'idx-gz' ? ['images', 'labels'] : acquired.map(() => 'records');
-      acquired.forEach((a, k) => provenance.push({ ...a.provenance, split, role: roles[k] }));
+      const roles: ProvenanceEntry['role'][] = ds.format === 'idx-gz' ? ['images', 'labels'] : acquired.map(() => 'records');
+      acquired.forEach((a, k) => provenance.push({ ...a.provenance, split, role: roles[k]! }));
       splits[split] = data;
       splitMeta[split] = describeSplit(split, variant, data, acquired);
       if (variant.partial) log(`${name}: split '${split}' is partial: ${data.count} of ${variant.partial.of} images (${variant.partial.note})`);

@@ -1,12 +1,12 @@
 // Stage 'fetch': one task per dataset in the experiment's `datasets` list. Resolves the files
 // through cache -> mirror -> Debian -> URLs, verifies them, and writes uint8 NHWC images,
-// uint8 labels and a meta JSON (schemas/dataset.schema.json) per split.
+// uint8 labels and a meta JSON (contracts/dataset-meta.ts) per split.
 
-import { readFileSync } from 'node:fs';
 import type { JsonObject, StageDecl, TaskContext } from '../../pipeline/engine/types.ts';
 import { catalogSha256 } from './catalog.ts';
 import { fetchDataset } from './fetch.ts';
-import { META_SCHEMA_PATH } from './paths.ts';
+import { jsonSchema } from '../contracts/common.ts';
+import { DatasetMetaSchema } from '../contracts/dataset-meta.ts';
 
 export { fetchDataset, requireImages, resolveSettings, META_SCHEMA_ID } from './fetch.ts';
 export type { FetchOptions, FetchResult, SplitData, SplitMeta, DatasetMeta, ProvenanceEntry } from './fetch.ts';
@@ -17,7 +17,7 @@ export type { Catalog, CatalogDataset, CatalogFile } from './catalog.ts';
 export { ENV_DATA_DIR, ENV_MIRROR, ENV_DEBIAN_FMNIST, ENV_OFFLINE, DEFAULT_DATA_DIR } from './paths.ts';
 
 /** JSON Schema of the `meta` output. */
-export const datasetMetaSchema: JsonObject = JSON.parse(readFileSync(META_SCHEMA_PATH, 'utf8')) as JsonObject;
+export const datasetMetaSchema: JsonObject = jsonSchema(DatasetMetaSchema);
 
 /** Splits every catalogued dataset has; each gives `<split>_images` and `<split>_labels`. */
 export const FETCH_SPLITS = ['train', 'test'] as const;

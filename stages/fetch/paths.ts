@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 /** Repository root (two levels above stages/fetch/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CATALOG_PATH = resolve(REPO_ROOT, 'data/datasets.json');
-export const META_SCHEMA_PATH = resolve(REPO_ROOT, 'schemas/dataset.schema.json');
 
 /** Local cache (data folder): `<dir>/<dataset>/<file>`. Default `<repo>/data/raw`. */
 export const ENV_DATA_DIR = 'WEAKCORR_DATA_DIR';

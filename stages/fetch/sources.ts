@@ -22,19 +22,8 @@ export interface Source {
 }
 
 /** Provenance of one file, as recorded in the dataset meta. */
-export type FileProvenance = {
-  name: string;
-  source: SourceKind;
-  /** Path or URL actually read (the archive's, when `archive` is set). */
-  location: string;
-  archive: null | { name: string; member: string; size: number; sha256: string; md5: string };
-  size: number;
-  sha256: string;
-  md5: string;
-  decoded: null | { size: number; sha256: string };
-  /** Which catalog values were checked, e.g. ['size', 'sha256', 'md5'] or ['decoded.size', 'decoded.sha256']. */
-  verified: string[];
-};
+export type { FileProvenance } from '../contracts/dataset-meta.ts';
+import type { FileProvenance } from '../contracts/dataset-meta.ts';
 
 export interface Acquired {
   file: CatalogFile;
