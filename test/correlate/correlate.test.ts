@@ -8,7 +8,8 @@ import { disposeParams, hostToParams, initHostParams, paramCounts, type HostLaye
 import { derivativeCorrelations, type CorrelationResult } from '../../stages/model/taylor.ts';
 import { splitFromBytes, type Split } from '../../stages/train/data.ts';
 import { a1Samples } from '../../stages/train/protocols.ts';
-import { eq25Aggregate, rmsOf } from '../../stages/correlate/aggregate.ts';
+import { eq25Aggregate } from '../../stages/correlate/aggregate.ts';
+import { rmsOf } from '../../stages/model/rms.ts';
 import { correlateStage } from '../../stages/correlate/index.ts';
 import { correlationSamples, hostParamsFromBytes, hostParamsToBytes } from '../../stages/correlate/inputs.ts';
 import { measureCorrelations } from '../../stages/correlate/measure.ts';
