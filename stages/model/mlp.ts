@@ -113,7 +113,7 @@ export interface Trace {
   dphi: tf.Tensor2D[][];
 }
 
-/** phi and its derivatives a forward pass can keep: training needs phi', Taylor mode phi'''. */
+/** How many derivatives of phi a forward trace keeps: training needs phi', Taylor mode phi'' and phi'''. */
 export type DerivOrder = 0 | 1 | 2 | 3;
 
 function layerOut(r: ResolvedSpec, l: number, a: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
