@@ -1,12 +1,6 @@
 // Aggregates of per-(sample, output) correlation values, and their JSON form. No tfjs.
 import type { Json } from '../../pipeline/engine/types.ts';
-
-/** sqrt(mean of v^2) over all entries (samples x outputs); NaN if any entry is not finite. */
-export function rmsOf(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let k = 0; k < v.length; k++) s += v[k] * v[k];
-  return Math.sqrt(s / Math.max(1, v.length));
-}
+import { rmsOf } from '../model/rms.ts';
 
 /**
  * The paper's Eq. 25 aggregate exactly as printed:

@@ -19,7 +19,6 @@ export type FetchErrorCode =
   | 'HTTP_ERROR'
   | 'NETWORK_ERROR'
   | 'NO_SOURCE'
-  | 'NOT_ENOUGH_IMAGES'
   | 'ABORTED';
 
 export interface FetchErrorDetails {

@@ -23,8 +23,6 @@ export interface FetchOptions {
   offline?: boolean;
   /** Accept a split variant the catalog declares partial (e.g. the mirror's 1000 CIFAR-10 test images). Default true. */
   allowPartial?: boolean;
-  /** Minimum image count per split, e.g. { train: 50000 }: fewer gives NOT_ENOUGH_IMAGES. */
-  need?: Record<string, number>;
   /** Catalog object (default: data/datasets.json). */
   catalog?: Catalog;
   /** Environment to read the variables from (default process.env). */
@@ -174,7 +172,6 @@ export async function fetchDataset(name: string, opts: FetchOptions = {}): Promi
     throw e;
   }
   const meta = buildMeta(name, ds, splitMeta, provenance, opts.catalog ? sha256Json(catalog) : catalogSha256());
-  for (const [split, n] of Object.entries(opts.need ?? {})) requireImages(meta, split, n);
   return { splits, meta };
 }
 
@@ -310,30 +307,4 @@ function buildMeta(name: string, ds: CatalogDataset, splits: Record<string, Spli
     splits,
     provenance: { catalog_sha256: catalogHash, files },
   };
-}
-
-/**
- * Throw NOT_ENOUGH_IMAGES unless `split` of the dataset described by `meta` has at least
- * `needed` images. Downstream stages call this with their sample sizes.
- */
-export function requireImages(meta: Pick<DatasetMeta, 'dataset' | 'splits'>, split: string, needed: number): void {
-  const s = meta.splits[split];
-  if (!s) {
-    throw new FetchError('NOT_ENOUGH_IMAGES', `${meta.dataset}: no split '${split}' (have: ${Object.keys(meta.splits).join(', ')})`, {
-      file: `${meta.dataset}/${split}`,
-      expected: split,
-      actual: Object.keys(meta.splits).join(','),
-    });
-  }
-  if (needed > s.count) {
-    const why = s.partial
-      ? ` The split is declared partial: ${s.count} of ${s.canonical_count} canonical images (${s.partial_note}).` +
-        ` Provide the full files (see docs/datasets.md) or draw the samples from another split.`
-      : '';
-    throw new FetchError(
-      'NOT_ENOUGH_IMAGES',
-      `${meta.dataset}: split '${split}' has ${s.count} images, the experiment needs ${needed}.${why}`,
-      { file: `${meta.dataset}/${split}`, expected: `>= ${needed} images`, actual: s.count },
-    );
-  }
 }

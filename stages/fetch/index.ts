@@ -8,7 +8,7 @@ import { fetchDataset } from './fetch.ts';
 import { jsonSchema } from '../contracts/common.ts';
 import { DatasetMetaSchema } from '../contracts/dataset-meta.ts';
 
-export { fetchDataset, requireImages, resolveSettings, META_SCHEMA_ID } from './fetch.ts';
+export { fetchDataset, resolveSettings, META_SCHEMA_ID } from './fetch.ts';
 export type { FetchOptions, FetchResult, SplitData, SplitMeta, DatasetMeta, ProvenanceEntry } from './fetch.ts';
 export { FetchError } from './errors.ts';
 export type { FetchErrorCode } from './errors.ts';

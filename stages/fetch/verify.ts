@@ -111,9 +111,3 @@ export async function verifyFile(path: string, spec: ChecksumSpec, signal?: Abor
   checkDigests(path, spec, got, differs ? await fileHead(path) : undefined);
   return got;
 }
-
-export function verifyBytes(label: string, bytes: Uint8Array, spec: ChecksumSpec): Digests {
-  const got = digestBytes(bytes);
-  checkDigests(label, spec, got, bytes);
-  return got;
-}

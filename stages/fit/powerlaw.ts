@@ -5,6 +5,7 @@
 // Plain library: no dependency on the pipeline engine. Every result is JSON-serializable
 // (undefined quantities are `null`, never NaN or Infinity), so a stage can store it as is.
 // Logs are natural logs: the fitted law is y = exp(intercept) * x^slope.
+import { mulberry32 } from '../model/prng.ts';
 
 /** One measurement: `x` is the width, `y` the measured value, `seed` the run's seed. */
 export interface FitPoint {
@@ -90,34 +91,6 @@ export interface BootstrapOptions {
    * (default 0.5). Degenerate resamples are skipped, so the CI is conditional on a defined slope.
    */
   minValidFraction?: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// PRNG
-
-/** 32-bit FNV-1a hash of a string, used to turn string seeds into PRNG state. */
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/**
- * A small seeded PRNG (mulberry32) returning floats in [0, 1). Deterministic across platforms:
- * only 32-bit integer arithmetic.
- */
-export function createRng(seed: number | string): () => number {
-  let a = typeof seed === 'string' ? hashString(seed) : (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,7 +242,7 @@ export function bootstrapSlopeCI(
     return s;
   });
 
-  const rng = createRng(opts.seed);
+  const rng = mulberry32(opts.seed);
   const k = stats.length;
   const slopes: number[] = [];
   let degenerate = 0;
@@ -373,12 +346,6 @@ export function fitPowerLaw(points: readonly FitPoint[], opts: BootstrapOptions)
     ciNote,
     excluded,
   };
-}
-
-/** y on the fitted line at x; null when the fit has no slope. */
-export function predict(fit: Pick<PowerLawFit, 'slope' | 'intercept'>, x: number): number | null {
-  if (fit.slope === null || fit.intercept === null) return null;
-  return Math.exp(fit.intercept + fit.slope * Math.log(x));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
 // an n x n transpose costs more than the matmul itself, so backprop computes
 // delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed.
 import { activeDeviceLimits, tf } from './backend.ts';
-import { getActivation, type Activation } from './activations.ts';
+import { getActivation } from './activations.ts';
 import { paramCounts, resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
 import { Rng, fillNormal, fillUniform, hashKey } from './prng.ts';
 import { constants as bufferConstants } from 'node:buffer';
@@ -109,9 +109,12 @@ export interface Trace {
   z: tf.Tensor2D[];
   /** a[l], l = 0..L: a[0] = x, a[l+1] = phi(z[l]) */
   a: tf.Tensor2D[];
-  /** dphi[l] = phi'(z[l]) for l = 0..L-1 (only when requested) */
-  dphi: tf.Tensor2D[];
+  /** dphi[l][k - 1] = phi^(k)(z[l]) for k = 1..order, l = 0..L-1 (empty for order 0) */
+  dphi: tf.Tensor2D[][];
 }
+
+/** How many derivatives of phi a forward trace keeps: training needs phi', Taylor mode phi'' and phi'''. */
+export type DerivOrder = 0 | 1 | 2 | 3;
 
 function layerOut(r: ResolvedSpec, l: number, a: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   const c = r.wScale[l];
@@ -120,19 +123,19 @@ function layerOut(r: ResolvedSpec, l: number, a: tf.Tensor2D, W: tf.Tensor2D, b:
   return aw.add(s === 1 ? b : b.mul(s));
 }
 
-/** Forward pass keeping the trace (no tidy: caller tidies). */
-export function forwardTrace(spec: MlpSpec | ResolvedSpec, params: Params, x: tf.Tensor2D, withDphi = false): Trace {
+/** Forward pass keeping the trace with phi^(1..order) (no tidy: caller tidies). */
+export function forwardTrace(spec: MlpSpec | ResolvedSpec, params: Params, x: tf.Tensor2D, order: DerivOrder = 0): Trace {
   const r = resolveSpec(spec);
   const act = getActivation(r.activation);
   const z: tf.Tensor2D[] = [];
   const a: tf.Tensor2D[] = [x];
-  const dphi: tf.Tensor2D[] = [];
+  const dphi: tf.Tensor2D[][] = [];
   for (let l = 0; l <= r.depth; l++) {
     const zl = layerOut(r, l, a[l], params[l].W, params[l].b);
     z.push(zl);
     if (l < r.depth) {
-      if (withDphi) {
-        const [f, d] = act.derivs(zl, 1) as tf.Tensor2D[];
+      if (order > 0) {
+        const [f, ...d] = act.derivs(zl, order) as tf.Tensor2D[];
         a.push(f);
         dphi.push(d);
       } else {
@@ -162,7 +165,7 @@ function tangentFromTrace(r: ResolvedSpec, params: Params, trace: Trace, tangent
     let m = tf.matMul(trace.a[l], tangent[l].W);
     if (da) m = m.add(tf.matMul(da, params[l].W));
     dz = (c === 1 ? m : m.mul(c)).add(s === 1 ? tangent[l].b : tangent[l].b.mul(s)) as tf.Tensor2D;
-    if (l < r.depth) da = trace.dphi[l].mul(dz) as tf.Tensor2D;
+    if (l < r.depth) da = trace.dphi[l][0].mul(dz) as tf.Tensor2D;
   }
   return dz as tf.Tensor2D;
 }
@@ -193,7 +196,7 @@ function backpropFromTrace(
     if (l > 0) {
       // delta_{l-1} = c (delta W^T) * phi'(z_{l-1}), with delta W^T = (W delta^T)^T (fast on wasm).
       const back = tf.transpose(tf.matMul(params[l].W, tf.transpose(delta))) as tf.Tensor2D;
-      next = back.mul(trace.dphi[l - 1]).mul(c) as tf.Tensor2D;
+      next = back.mul(trace.dphi[l - 1][0]).mul(c) as tf.Tensor2D;
     }
     onLayer(l, gW, gb);
     if (next) delta = next;
@@ -204,7 +207,7 @@ function backpropFromTrace(
 export function jvp(spec: MlpSpec, params: Params, x: tf.Tensor2D, tangent: Params): { out: tf.Tensor2D; jvp: tf.Tensor2D } {
   const r = resolveSpec(spec);
   return tf.tidy(() => {
-    const trace = forwardTrace(r, params, x, true);
+    const trace = forwardTrace(r, params, x, 1);
     return { out: trace.z[r.depth], jvp: tangentFromTrace(r, params, trace, tangent) };
   });
 }
@@ -213,7 +216,7 @@ export function jvp(spec: MlpSpec, params: Params, x: tf.Tensor2D, tangent: Para
 export function vjp(spec: MlpSpec, params: Params, x: tf.Tensor2D, cot: tf.Tensor2D): Params {
   const r = resolveSpec(spec);
   return tf.tidy(() => {
-    const trace = forwardTrace(r, params, x, true);
+    const trace = forwardTrace(r, params, x, 1);
     const grads: Params = new Array(r.depth + 1);
     backpropFromTrace(r, params, trace, cot, 1, (l, gW, gb) => {
       grads[l] = { W: gW, b: gb };
@@ -367,7 +370,7 @@ export class PairTrainer {
   private netLoss(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
     this.check(x.shape[0]);
     const r = this.spec;
-    const trace = forwardTrace(r, this.net, x, true);
+    const trace = forwardTrace(r, this.net, x, 1);
     const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale);
     // W_l is read before layer l is replaced, so the net can be updated while it is backpropagated.
     this.descend(this.net, trace, cot, this.net);
@@ -378,7 +381,7 @@ export class PairTrainer {
   private linLoss(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
     this.check(x.shape[0]);
     const r = this.spec;
-    const trace = forwardTrace(r, this.theta0, x, true);
+    const trace = forwardTrace(r, this.theta0, x, 1);
     const flin = trace.z[r.depth].add(tangentFromTrace(r, this.theta0, trace, this.delta)) as tf.Tensor2D;
     const { loss, cot } = mseLoss(flin, y, this.lossScale);
     this.descend(this.theta0, trace, cot, this.delta);
@@ -486,8 +489,4 @@ export function assertTensorsFit(spec: MlpSpec, batch: number, backend: string =
     throw new Error(`tensor ${big.name} (${big.shape.join(' x ')} float32, ${size(big.bytes)}) exceeds ${dev.maxTensorWhy ?? 'the device limit'} ` +
       `(${size(dev.maxTensorBytes)}) on ${dev.device}: use a narrower net, or a GPU whose Vulkan driver allows larger bindings (NVIDIA: up to 4 GiB)`);
   }
-}
-
-export function getSpecActivation(spec: MlpSpec): Activation {
-  return getActivation(spec.activation);
 }

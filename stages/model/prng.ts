@@ -1,7 +1,8 @@
-// Seeded PRNG in plain JS so that initial parameters are bit-identical on every backend
-// (tf.randomNormal's stream depends on the backend's kernel) and can be exported to PyTorch.
+// Seeded PRNGs in plain JS (no tfjs), so that draws are bit-identical on every backend:
+// tf.randomNormal's stream depends on the backend's kernel. Rng draws initial parameters
+// (exportable to PyTorch) and index sets; mulberry32 drives the fits' seed bootstrap.
 //
-// Stream: xoshiro128** (Blackman & Vigna), state seeded by splitmix32 from a 32-bit key.
+// Rng: xoshiro128** (Blackman & Vigna), state seeded by splitmix32 from a 32-bit key.
 // Uniforms have 53 random bits (two draws); normals by Box-Muller using both outputs
 // (cos then sin). Math.log/sqrt/cos/sin are V8's fdlibm ports, deterministic across machines
 // for a given Node/V8 version.
@@ -106,4 +107,29 @@ export function fillNormal(rng: Rng, out: Float32Array | Float64Array): void {
 /** Fill `out` with U(-bound, bound) values. */
 export function fillUniform(rng: Rng, out: Float32Array | Float64Array, bound: number): void {
   for (let i = 0; i < out.length; i++) out[i] = (2 * rng.uniform() - 1) * bound;
+}
+
+/** 32-bit FNV-1a hash of a string (mulberry32's seed for string seeds). */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * mulberry32: a small stream of floats in [0, 1) with 32 random bits, for the fits' seed
+ * bootstrap. Kept apart from Rng because stored fit CIs were drawn with this exact stream.
+ */
+export function mulberry32(seed: number | string): () => number {
+  let a = typeof seed === 'string' ? hashString(seed) : (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -17,9 +17,9 @@
 // the same machinery runs with a sparse direction: gathers on D's (row, column) indices and a
 // one-hot scatter of size |D_l| x n.
 import { activeDeviceLimits, tf } from './backend.ts';
-import { getActivation } from './activations.ts';
-import { assertTensorsFit, backendMemoryLimitBytes, resolveSpec, paramCounts, type MlpSpec, type Params, type ResolvedSpec } from './mlp.ts';
+import { assertTensorsFit, backendMemoryLimitBytes, forwardTrace, resolveSpec, paramCounts, type MlpSpec, type Params, type ResolvedSpec } from './mlp.ts';
 import { Rng, hashKey } from './prng.ts';
+import { rmsOf } from './rms.ts';
 
 // ---------------------------------------------------------------- parameter index sets
 
@@ -87,10 +87,8 @@ export function sampleParameterSet(spec: MlpSpec, perLayer: number, seed: number
 
 // ---------------------------------------------------------------- Taylor mode
 
-/** A direction along g: the full gradient, or g restricted to a set with per-entry weights. */
-type Direction =
-  | { kind: 'full' }
-  | { kind: 'masked'; set: ParameterSet; /** weight per layer, applied to every selected entry */ layerWeight: number[] };
+/** A direction along g: the full gradient, or g restricted to a parameter set. */
+type Direction = { kind: 'full' } | { kind: 'masked'; set: ParameterSet };
 
 interface SeriesOut {
   /** [rows] with rows = (sample, output) pairs, f^(k) of f_i along the direction, k = 1..3 */
@@ -101,24 +99,14 @@ interface SeriesOut {
 
 /** Taylor coefficients f^(1..3) for one chunk of samples. No tidy (caller tidies). */
 function taylorChunk(r: ResolvedSpec, params: Params, x: tf.Tensor2D, outputs: number[], dirs: Direction[]): SeriesOut[] {
-  const act = getActivation(r.activation);
   const L = r.depth;
   const cb = x.shape[0];
   const K = outputs.length;
   const R = cb * K;
-  // Forward at theta0 with phi^(0..3).
-  const a0: tf.Tensor2D[] = [x];
-  const ph: tf.Tensor[][] = [];
-  for (let l = 0; l <= L; l++) {
-    const c = r.wScale[l];
-    const s = r.bScale[l];
-    const z = tf.matMul(c === 1 ? a0[l] : a0[l].mul(c), params[l].W).add(s === 1 ? params[l].b : params[l].b.mul(s)) as tf.Tensor2D;
-    if (l < L) {
-      const d = act.derivs(z, 3);
-      a0.push(d[0] as tf.Tensor2D);
-      ph.push(d.map((t) => t.reshape([cb, 1, r.sizes[l + 1]])));
-    }
-  }
+  // Forward at theta0 with phi^(1..3); ph[l][k - 1] = phi^(k)(z_l) as [cb, 1, n_{l+1}].
+  const trace = forwardTrace(r, params, x, 3);
+  const a0 = trace.a;
+  const ph = trace.dphi.map((d, l) => d.map((t) => t.reshape([cb, 1, r.sizes[l + 1]])));
   // delta_l = df_i/dz_l for every (sample, output) row, as [cb, K, n_{l+1}].
   const E = tf.oneHot(tf.tensor1d(outputs, 'int32'), r.dOut).toFloat().reshape([1, K, r.dOut]);
   const delta: tf.Tensor3D[] = new Array(L + 1);
@@ -126,7 +114,7 @@ function taylorChunk(r: ResolvedSpec, params: Params, x: tf.Tensor2D, outputs: n
   for (let l = L; l >= 1; l--) {
     // delta W^T computed as (W delta^T)^T: only [rows, n] matrices are transposed (wasm speed).
     const back = tf.transpose(tf.matMul(params[l].W, tf.transpose(delta[l].reshape([R, r.sizes[l + 1]])))) as tf.Tensor2D;
-    delta[l - 1] = back.reshape([cb, K, r.sizes[l]]).mul(ph[l - 1][1]).mul(r.wScale[l]) as tf.Tensor3D;
+    delta[l - 1] = back.reshape([cb, K, r.sizes[l]]).mul(ph[l - 1][0]).mul(r.wScale[l]) as tf.Tensor3D;
   }
   return dirs.map((dir) => propagate(r, params, a0, ph, delta, E, dir, cb, K));
 }
@@ -157,13 +145,12 @@ function propagate(
       }
     } else {
       const set = dir.set.layers[l];
-      const w = dir.layerWeight[l];
       const m = set.p.length;
       let Eq: tf.Tensor2D | null = null;
       let dq: tf.Tensor | null = null;
       if (m > 0) {
-        // One-hot [m, nOut] scatter matrix, with the layer weight and c^2 folded in.
-        Eq = tf.oneHot(tf.tensor1d(set.q, 'int32'), nOut).toFloat().mul(c * c * w) as tf.Tensor2D;
+        // One-hot [m, nOut] scatter matrix with c^2 folded in.
+        Eq = tf.oneHot(tf.tensor1d(set.q, 'int32'), nOut).toFloat().mul(c * c) as tf.Tensor2D;
         dq = tf.gather(delta[l], tf.tensor1d(set.q, 'int32'), 2); // [cb, K, m]
       }
       const pIdx = m > 0 ? tf.tensor1d(set.p, 'int32') : null;
@@ -175,7 +162,7 @@ function propagate(
           term = tf.matMul(u.mul(dq).reshape([R, m]), Eq).reshape([cb, K, nOut]) as tf.Tensor3D;
         }
         if (k === 1 && set.bq.length > 0) {
-          const bmask = tf.tensor1d(maskVector(set.bq, nOut)).mul(s * s * w);
+          const bmask = tf.tensor1d(maskVector(set.bq, nOut)).mul(s * s);
           const bt = delta[l].mul(bmask) as tf.Tensor3D;
           term = term ? (term.add(bt) as tf.Tensor3D) : bt;
         }
@@ -195,7 +182,7 @@ function propagate(
     if (l < L) {
       // Faa di Bruno, normalized coefficients:
       // a1 = p1 z1; a2 = p1 z2 + p2 z1^2 / 2; a3 = p1 z3 + p2 z1 z2 + p3 z1^3 / 6.
-      const [, p1, p2, p3] = ph[l];
+      const [p1, p2, p3] = ph[l];
       const [z1, z2, z3] = Zl;
       const a1 = p1.mul(z1) as tf.Tensor3D;
       const a2 = p1.mul(z2).add(p2.mul(tf.square(z1)).mul(0.5)) as tf.Tensor3D;
@@ -226,7 +213,7 @@ export interface CorrelationOptions {
   /** samples per chunk (default: sized to keep chunk temporaries near 256 MiB) */
   chunk?: number;
   /** also compute the sampled estimator on a seeded parameter set */
-  sampled?: { perLayer: number; seed: number; /** also the stratified extrapolation to all of theta */ extrapolate?: boolean };
+  sampled?: { perLayer: number; seed: number };
 }
 
 export interface Rms {
@@ -248,12 +235,6 @@ export interface SampledResult {
   c02: Float64Array;
   c03: Float64Array;
   rms: Rms;
-  /**
-   * Stratified extrapolation to all parameters: each selected entry of layer l weighted by
-   * N_l / |D_l| (a Horvitz-Thompson-style estimate of the full sums), times eta^d / d!.
-   * Estimates the exact C^{0,d}; equals it when D is everything.
-   */
-  extrapolated?: { c01: Float64Array; c02: Float64Array; c03: Float64Array; rms: Rms };
 }
 
 export interface CorrelationResult {
@@ -269,12 +250,6 @@ export interface CorrelationResult {
   /** sqrt(mean over samples and outputs of C^2) (Eq. 25 style aggregate) */
   rms: Rms;
   sampled?: SampledResult;
-}
-
-function rms(v: Float64Array): number {
-  let s = 0;
-  for (const x of v) s += x * x;
-  return Math.sqrt(s / Math.max(1, v.length));
 }
 
 /** Bytes of the chunk temporaries per (sample, output) row: ~40 [row, n] float32 buffers. */
@@ -326,11 +301,7 @@ function* correlationsCore(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: 
   let set: ParameterSet | undefined;
   if (opts.sampled) {
     set = sampleParameterSet(r, opts.sampled.perLayer, opts.sampled.seed);
-    dirs.push({ kind: 'masked', set, layerWeight: set.layers.map(() => 1) });
-    if (opts.sampled.extrapolate) {
-      const N = paramCounts(r).perLayer;
-      dirs.push({ kind: 'masked', set, layerWeight: set.layers.map((s, l) => N[l] / (s.p.length + s.bq.length)) });
-    }
+    dirs.push({ kind: 'masked', set });
   }
   const f = dirs.map(() => [new Float64Array(B * K), new Float64Array(B * K), new Float64Array(B * K)]);
   for (let b0 = 0; b0 < B; b0 += chunk) {
@@ -349,7 +320,7 @@ function* correlationsCore(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: 
   const c01 = scale(f1, eta);
   const c02 = scale(f2, eta * eta);
   const c03 = scale(f3, eta ** 3);
-  const out: CorrelationResult = { batch: B, outputs, eta, c01, c02, c03, rms: { c01: rms(c01), c02: rms(c02), c03: rms(c03) } };
+  const out: CorrelationResult = { batch: B, outputs, eta, c01, c02, c03, rms: { c01: rmsOf(c01), c02: rmsOf(c02), c03: rmsOf(c03) } };
   if (set) {
     const [s1, g2, g3] = f[1];
     const D = set.size;
@@ -358,14 +329,7 @@ function* correlationsCore(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: 
     const m1 = scale(s1, 1 / D);
     const m2 = scale(sum2, 1 / D ** 2);
     const m3 = scale(sum3, 1 / D ** 3);
-    out.sampled = { set, sum1: s1, sum2, sum3, c01: m1, c02: m2, c03: m3, rms: { c01: rms(m1), c02: rms(m2), c03: rms(m3) } };
-    if (opts.sampled?.extrapolate) {
-      const [e1, e2, e3] = f[2];
-      const x1 = scale(e1, eta);
-      const x2 = scale(e2, eta * eta);
-      const x3 = scale(e3, eta ** 3);
-      out.sampled.extrapolated = { c01: x1, c02: x2, c03: x3, rms: { c01: rms(x1), c02: rms(x2), c03: rms(x3) } };
-    }
+    out.sampled = { set, sum1: s1, sum2, sum3, c01: m1, c02: m2, c03: m3, rms: { c01: rmsOf(m1), c02: rmsOf(m2), c03: rmsOf(m3) } };
   }
   return out;
 }

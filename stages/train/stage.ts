@@ -5,6 +5,7 @@ import type { Json, JsonObject, MatrixSpec, MetricsDecl, NeedSpec, StageDecl, St
 import { defineStage, nestParams, type ParamDecl, type ParamValues, type TypedContext } from '../../pipeline/engine/define-stage.ts';
 import { jsonSchema } from '../contracts/common.ts';
 import { TRAIN_RESULT_ID, TrainResultSchema, type TrainResult } from '../contracts/train-result.ts';
+import { paramsToBytes } from '../model/param-bytes.ts';
 import { paramCounts, resolveSpec } from '../model/spec.ts';
 import { ensureBackend, modelRuntime } from '../model/runtime.ts';
 import type { TrainJob, TrainOutcome } from './loop.ts';
@@ -94,12 +95,7 @@ async function runAndWrite(ctx: TypedContext<unknown>, protocol: string, job: Tr
   if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
   const result = resultOf(protocol, ctx.axes, job, out, { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel });
   await ctx.writeJson('result', result as unknown as Json);
-  if (out.finalParams) {
-    const flat = new Float32Array(out.finalParams.reduce((s, a) => s + a.length, 0));
-    let at = 0;
-    for (const a of out.finalParams) flat.set(a, (at += a.length) - a.length);
-    await ctx.writeBytes('params', new Uint8Array(flat.buffer));
-  }
+  if (out.finalParams) await ctx.writeBytes('params', paramsToBytes(out.finalParams));
 }
 
 export function trainingStage<P extends ParamDecl>(spec: TrainingStageSpec<P>): StageDecl {

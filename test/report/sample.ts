@@ -1,7 +1,8 @@
 // FAKE data for the report tests only: realistic shapes and magnitudes, made up numbers.
 // Nothing here is a result. Deterministic (seeded), so the rendered report is too.
 
-import { createRng, fitGroups, type FitPoint, type GroupFit } from '../../stages/fit/powerlaw.ts';
+import { fitGroups, type FitPoint, type GroupFit } from '../../stages/fit/powerlaw.ts';
+import { mulberry32 } from '../../stages/model/prng.ts';
 import type { HeadlineRow, ReportInput } from '../../stages/report/html.ts';
 import {
   dynamicsChart,
@@ -54,7 +55,7 @@ const headline = (claim: string, g: GroupFit, paper: string | null, theory: stri
 
 /** A.1-like: C^{0,2} vs width, datasets x activations panels, coloured by depth. */
 export function sampleA1(): DataRow[] {
-  const rng = createRng('sample-a1');
+  const rng = mulberry32('sample-a1');
   const rows: DataRow[] = [];
   for (const dataset of ['mnist', 'cifar10'])
     for (const activation of ['relu', 'erf', 'sigmoid'])
@@ -77,7 +78,7 @@ export function sampleA1(): DataRow[] {
 
 /** A.2-like: MSE_test(f, f_lin) vs width per alpha, some diverged runs at alpha = 0. */
 export function sampleA2(): DataRow[] {
-  const rng = createRng('sample-a2');
+  const rng = mulberry32('sample-a2');
   const paper: Record<string, number> = { '0': -1.14, '-0.25': -1.14, '-0.5': -1.3, '-0.75': -1.73, '-1': -2.72 };
   const widths = [2048, 2896, 4096, 5793, 8192, 11585, 16384, 19484];
   const rows: DataRow[] = [];
@@ -98,7 +99,7 @@ export function sampleA2(): DataRow[] {
 
 export function sampleDynamics(): DataRow[] {
   const rows: DataRow[] = [];
-  const rng = createRng('dyn');
+  const rng = mulberry32('dyn');
   for (const width of [64, 1024])
     for (const split of ['train', 'test'])
       for (const model of ['net', 'linearized'])
@@ -118,7 +119,7 @@ export function sampleDynamics(): DataRow[] {
 
 export function sampleEstimators(): DataRow[] {
   const rows: DataRow[] = [];
-  const rng = createRng('est');
+  const rng = mulberry32('est');
   for (const depth of [1, 2, 3])
     for (let width = 16; width <= 1024; width *= 2)
       for (let seed = 0; seed < 2; seed++) {
@@ -130,7 +131,7 @@ export function sampleEstimators(): DataRow[] {
 
 export function sampleTimeline(): TimelineRow[] {
   const rows: TimelineRow[] = [];
-  const rng = createRng('timeline');
+  const rng = mulberry32('timeline');
   rows.push({ stage: 'fetch', task: 'fetch@mnist', start: 0, end: 0.02, status: 'cached' });
   rows.push({ stage: 'fetch', task: 'fetch@cifar10', start: 0, end: 3.1, status: 'executed' });
   const lanes = [3.2, 3.2];
