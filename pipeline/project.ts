@@ -16,6 +16,7 @@ export const project: Project = {
   defaultExperiment: 'quick',
   experimentSchema: JSON.parse(readFileSync(path.join(root, 'schemas/experiment.schema.json'), 'utf8')) as JsonObject,
   cacheEnvVar: 'WEAKCORR_CACHE',
+  envPrefix: 'WEAKCORR',
   defaultCacheDir: '.cache/weakcorr',
   extendCli: (program) => {
     program

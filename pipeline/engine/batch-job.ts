@@ -14,6 +14,8 @@ import { usableRecord } from './usable-record.ts';
 
 export interface BatchElement {
   projectModule: string;
+  /** The project's command, named in messages. */
+  command: string;
   storeDir: string;
   task: TaskAssignment;
   template: RecordTemplate;
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   const index = process.env.SLURM_ARRAY_TASK_ID ?? '0';
   const el = JSON.parse(readFileSync(path.join(dir, `${index}.json`), 'utf8')) as BatchElement;
   const jobId = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${index}` : (process.env.SLURM_JOB_ID ?? `local-${process.pid}`);
-  const store = new Store(el.storeDir);
+  const store = new Store(el.storeDir, { command: el.command });
   const { key, id } = el.task;
   console.log(`${id}: job ${jobId} on ${os.hostname()}, key ${key}`);
   // Like a run: a lease keeps gc from sweeping this job's fresh blobs before its record exists.

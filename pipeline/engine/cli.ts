@@ -20,6 +20,7 @@ import { didYouMean } from './suggest.ts';
 import { describeOverrides, variantOf, type Variant } from './variant.ts';
 import { checkSlurm, SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
 import type { Project } from './types.ts';
+import { envName, envValue } from './project-env.ts';
 
 interface CommonOpts {
   experiment: string;
@@ -42,7 +43,7 @@ class UsageError extends Error {}
  * anything. The default is relative to the project root, never to the working directory.
  */
 function storeFor(project: Project, mode: 'read' | 'write'): Promise<Store> {
-  return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode);
+  return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode, project.name);
 }
 
 /** The project's declared version, else its package.json's, else 'unknown'. */
@@ -67,11 +68,6 @@ interface RunFlags {
   gres?: string;
   mem?: string;
   sbatch: string[];
-}
-
-/** WEAKCORR_EXECUTOR for the project 'weakcorr'. */
-function envName(project: Project, what: string): string {
-  return `${project.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
 }
 
 /** `run --executor slurm --dry-run`: the arrays a run would submit now, per stage, with resources. */
@@ -274,7 +270,7 @@ export function buildCli(project: Project): Command {
       const { graph, variant } = load(project, o);
       const executorKind = o.executor ?? process.env[envName(project, 'EXECUTOR')] ?? 'local';
       if (executorKind !== 'local' && executorKind !== 'slurm') throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorKind}: expected local or slurm`);
-      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, jobName: project.name };
+      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, jobName: project.name, debug: envValue(project, 'DEBUG') !== undefined };
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
@@ -312,7 +308,7 @@ export function buildCli(project: Project): Command {
         jobs,
         executor,
         force: new Set(o.force),
-        reporter: makeReporter(),
+        reporter: makeReporter(project.name),
         signal: abort.signal,
       });
       process.off('SIGINT', onSigint);
@@ -404,7 +400,7 @@ export function buildCli(project: Project): Command {
       if (!['text', 'mermaid', 'dot'].includes(o.format)) throw new UsageError(`--format ${o.format}: expected text, mermaid or dot`);
       const { graph } = load(project, o);
       print(o.json, graph.stages.map((s) => ({ stage: s.name, needs: (s.needs ?? []).map((n) => n.stage), tasks: graph.tasks.filter((t) => t.stage === s).length })),
-        () => renderDag(graph, o.format as DagFormat));
+        () => renderDag(graph, o.format as DagFormat, project.name));
     });
 
   program

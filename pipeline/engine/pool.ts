@@ -32,7 +32,6 @@ export class WorkerPool {
     const child = fork(WORKER, [], {
       execArgv: ['--import', TSX],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, WEAKCORR_WORKER: '1' },
     });
     const slot: Slot = { child, busy: false };
     this.slots.push(slot);

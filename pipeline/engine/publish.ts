@@ -6,10 +6,11 @@ import path from 'node:path';
 import type { TaskNode } from './graph.ts';
 import type { Planner } from './planner.ts';
 import type { OutputEntry } from './store.ts';
+import { envValue } from './project-env.ts';
 
-/** Published paths are relative to the project root, or to $WEAKCORR_PUBLISH_ROOT when set (tests). */
+/** Published paths are relative to the project root, or to $<PREFIX>_PUBLISH_ROOT when set (tests). */
 export function publishPath(planner: Planner, template: string): string {
-  const root = process.env.WEAKCORR_PUBLISH_ROOT || planner.project.root;
+  const root = envValue(planner.project, 'PUBLISH_ROOT') ?? planner.project.root;
   return path.resolve(root, template.replaceAll('{experiment}', planner.experiment));
 }
 

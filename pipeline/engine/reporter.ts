@@ -104,6 +104,8 @@ export class PlainReporter implements Reporter {
   private readonly t = new Tally();
   private lastProgress = new Map<string, number>();
   constructor(
+    /** The command's name, heading the first line. */
+    private readonly name: string,
     private readonly out: NodeJS.WritableStream = process.stderr,
     private readonly progressEveryMs = 10_000,
   ) {}
@@ -112,7 +114,7 @@ export class PlainReporter implements Reporter {
   }
   start(ids: string[], jobs: number): void {
     this.t.init(ids, jobs);
-    this.line(`weakcorr: ${ids.length} task(s), ${jobs >= Number.MAX_SAFE_INTEGER ? "no limit on" : jobs} job(s)`);
+    this.line(`${this.name}: ${ids.length} task(s), ${jobs >= Number.MAX_SAFE_INTEGER ? "no limit on" : jobs} job(s)`);
   }
   taskStarted(id: string): void {
     this.t.running.set(id, { started: Date.now(), done: 0, total: 0 });
@@ -208,6 +210,6 @@ export class TtyReporter implements Reporter {
   }
 }
 
-export function makeReporter(): Reporter {
-  return process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter();
+export function makeReporter(name: string): Reporter {
+  return process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name);
 }

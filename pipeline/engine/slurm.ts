@@ -35,8 +35,10 @@ export interface SlurmOptions {
   extra: string[];
   /** seconds between queue polls */
   pollMs?: number;
-  /** name prefix of submitted jobs */
+  /** name prefix of submitted jobs; also the command named in messages */
   jobName: string;
+  /** say why a queue poll failed (it is retried either way) */
+  debug?: boolean;
 }
 
 interface Manifest {
@@ -163,6 +165,7 @@ export class SlurmExecutor implements Executor {
     group.forEach((w, i) => {
       const el: BatchElement = {
         projectModule: this.projectModule,
+        command: this.opts.jobName,
         storeDir: this.store.dir,
         task: w.job.task,
         template: w.job.template,
@@ -245,7 +248,7 @@ export class SlurmExecutor implements Executor {
       }
     } catch (e) {
       // squeue failing (controller restarting) is retried at the next poll.
-      if (process.env.WEAKCORR_DEBUG) process.stderr.write(`slurm poll: ${(e as Error).message}\n`);
+      if (this.opts.debug) process.stderr.write(`slurm poll: ${(e as Error).message}\n`);
     } finally {
       this.polling = false;
     }

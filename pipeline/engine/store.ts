@@ -76,11 +76,19 @@ export type RecordRead =
 export interface StoreOptions {
   /** A read-only store (status, show, why, dag): every method that would change a file throws. */
   readOnly?: boolean;
+  /** The command that owns the store, named in messages (`<command> gc`). */
+  command?: string;
+}
+
+/** The cure for a full disk besides freeing space, naming the project's gc command. */
+export function gcHint(command = '<command>'): string {
+  return `run \`${command} gc\` to delete blobs no record references`;
 }
 
 export class Store {
   readonly dir: string;
   readonly readOnly: boolean;
+  private readonly command: string | undefined;
   /** Problems found while reading (bad records, corrupt blobs), each reported once by path. */
   readonly warnings: string[] = [];
   private readonly warned = new Set<string>();
@@ -89,6 +97,7 @@ export class Store {
   constructor(dir: string, opts: StoreOptions = {}) {
     this.dir = path.resolve(dir);
     this.readOnly = opts.readOnly ?? false;
+    this.command = opts.command;
   }
 
   /** Records a warning about `subject` (a path) unless one was already recorded for it. */
@@ -125,7 +134,7 @@ export class Store {
   private writeError(e: unknown, what: string): Error {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT')
-      return new StoreError(`no space left for the store ${this.dir} while writing ${what}: free disk space, or run \`weakcorr gc\` to delete blobs no record references`);
+      return new StoreError(`no space left for the store ${this.dir} while writing ${what}: free disk space, or ${gcHint(this.command)}`);
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
       return new StoreError(`cannot write ${what} into the store ${this.dir} (${code}): the store is not writable`);
     return e as Error;
@@ -245,7 +254,7 @@ export class Store {
   }
 
   warnBadRecord(file: string, problem: string): void {
-    const fate = this.readOnly ? '`weakcorr run` will set it aside and recompute its task' : `set aside in ${path.join(this.dir, 'quarantine')}/ and recomputed`;
+    const fate = this.readOnly ? `\`${this.command ?? '<command>'} run\` will set it aside and recompute its task` : `set aside in ${path.join(this.dir, 'quarantine')}/ and recomputed`;
     this.warnOnce(file, `invalid task record ${file}: ${problem}; ${fate}`);
   }
 

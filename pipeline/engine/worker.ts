@@ -42,7 +42,7 @@ async function runTask(msg: ToWorker): Promise<void> {
     const project = await loadProject(msg.projectModule);
     const stage = project.stages.find((s) => s.name === task.stage);
     if (!stage) throw new Error(`stage '${task.stage}' not found in ${msg.projectModule}`);
-    const store = new Store(msg.storeDir);
+    const store = new Store(msg.storeDir, { command: project.name });
     let lastProgress = 0;
     const { ctx, outputs, cleanup } = await createTaskContext(
       stage,
