@@ -9,6 +9,7 @@ import type { OutputEntry, TaskRecord } from './store.ts';
 import type { InputTask, LineageEntry } from './types.ts';
 import { publishOutputs } from './publish.ts';
 import { RunLease } from './gc-lease.ts';
+import { describeError, InputError, InterruptedError, isInterrupted } from './errors.ts';
 
 export type FinalState = 'executed' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
@@ -19,6 +20,8 @@ export interface TaskResult {
   key?: string;
   durationMs?: number;
   error?: string;
+  /** A user-fixable input error's code (e.g. a download's CHECKSUM_MISMATCH). */
+  code?: string;
 }
 
 export interface RunSummary {
@@ -150,14 +153,14 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     };
 
     const fail = (task: TaskNode, e: unknown, key?: string): void => {
-      const message = e instanceof Error ? e.message : String(e);
-      if (interrupted) {
+      if (interrupted || isInterrupted(e)) {
         reporter.taskEnded(task.id, 'interrupted');
         settle(task, { id: task.id, stage: task.stage.name, state: 'interrupted', key });
         return;
       }
+      const message = describeError(e);
       reporter.taskEnded(task.id, 'failed', message);
-      settle(task, { id: task.id, stage: task.stage.name, state: 'failed', key, error: message });
+      settle(task, { id: task.id, stage: task.stage.name, state: 'failed', key, error: message, ...(e instanceof InputError ? { code: e.code } : {}) });
     };
 
     const drain = (): void => {
@@ -177,7 +180,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       executing.add(task);
       try {
         release = await planner.store.lock(key);
-        if (interrupted) throw new Error('interrupted');
+        if (interrupted) throw new InterruptedError();
         if (!opts.force.has(task.stage.name)) {
           // Another run may have computed it while we waited for the lock.
           const record = await planner.cached(key, task.id, task.stage, true);
