@@ -88,8 +88,8 @@ async function main(): Promise<void> {
       throw e;
     });
     pool.close();
-    const log = path.join(el.storeDir, 'slurm', 'logs', `${jobId}.log`);
-    await store.writeRecord(completeRecord(el.template, outputs, started, logs, { kind: 'slurm', jobId, log, node: os.hostname() }));
+    const log = path.join(store.area('slurm'), 'logs', `${jobId}.log`);
+    await store.records.write(completeRecord(el.template, outputs, started, logs, { kind: 'slurm', jobId, log, node: os.hostname() }));
     console.log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   } finally {
     await release();

@@ -30,7 +30,7 @@ export async function publishOutputs(planner: Planner, task: TaskNode, outputs: 
     }
     await fs.mkdir(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${process.pid}.tmp`;
-    await fs.copyFile(planner.store.objectPath(out.hash), tmp);
+    await fs.copyFile(planner.store.blobs.path(out.hash), tmp);
     await fs.chmod(tmp, 0o644);
     await fs.rename(tmp, dest);
   }

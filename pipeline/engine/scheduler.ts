@@ -211,8 +211,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const result = await pool.run(job, events);
         const record = result.kind === 'record' ? result.record : planner.newRecord(task, resolved, result.outputs, started, logs);
         const outs = record.outputs;
-        if (result.kind === 'outputs') await planner.store.writeRecord(record);
-        await planner.store.writeIndex(planner.experiment, task.id, key);
+        if (result.kind === 'outputs') await planner.store.records.write(record);
+        await planner.store.index.setKey(planner.experiment, task.id, key);
         timings.set(task, lineageOf(record, true));
         for (const p of await publishOutputs(planner, task, outs)) published.add(p);
         reporter.taskEnded(task.id, 'executed', undefined, record.durationMs);
@@ -235,7 +235,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       for (const dep of task.deps) {
         const outs = readOutputs(task, dep, outputs.get(dep)!);
         const refs: InputTask['outputs'] = {};
-        for (const [name, o] of Object.entries(outs)) refs[name] = { ...o, path: planner.store.objectPath(o.hash) };
+        for (const [name, o] of Object.entries(outs)) refs[name] = { ...o, path: planner.store.blobs.path(o.hash) };
         (byStage[dep.stage.name] ??= []).push({ id: dep.id, stage: dep.stage.name, axes: dep.axes, outputs: refs });
       }
       return byStage;

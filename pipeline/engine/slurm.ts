@@ -99,7 +99,7 @@ export class SlurmExecutor implements Executor {
     private readonly opts: SlurmOptions,
     private readonly resourcesOf: (job: ExecJob) => StageResources,
   ) {
-    this.dir = path.join(store.dir, 'slurm');
+    this.dir = store.area('slurm');
     for (const d of ['tasks', 'logs', 'batches', 'progress']) mkdirSync(path.join(this.dir, d), { recursive: true });
   }
 
@@ -120,9 +120,9 @@ export class SlurmExecutor implements Executor {
   }
 
   /** The job that ran (or runs) this task, with its log: for `show`. */
-  static manifestOf(storeDir: string, key: string): Manifest | undefined {
+  static manifestOf(store: Store, key: string): Manifest | undefined {
     try {
-      return JSON.parse(readFileSync(path.join(storeDir, 'slurm', 'tasks', `${key}.json`), 'utf8')) as Manifest;
+      return JSON.parse(readFileSync(path.join(store.area('slurm'), 'tasks', `${key}.json`), 'utf8')) as Manifest;
     } catch {
       return undefined;
     }
@@ -135,7 +135,7 @@ export class SlurmExecutor implements Executor {
       const queue = await squeue();
       const fresh: typeof batch = [];
       for (const w of batch) {
-        const m = SlurmExecutor.manifestOf(this.store.dir, w.job.task.key);
+        const m = SlurmExecutor.manifestOf(this.store, w.job.task.key);
         if (m && queue.has(m.jobId) && !w.job.force) {
           w.events.log(`adopted SLURM job ${m.jobId} (${queue.get(m.jobId)!.state}), submitted ${m.submittedAt}; log ${m.log}`);
           this.track(w, m.jobId, m.log);

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { gcHint, Store } from './store.ts';
+import { gcHint, Store, storeFolders } from './store.ts';
 
 /** A problem with the environment (store, backend) found before anything ran: exit 2. */
 export class SetupError extends Error {
@@ -52,8 +52,7 @@ export async function openStore(envVar: string, defaultDir: string, mode: 'read'
   if (st && !st.isDirectory()) fail('is not a directory');
   if (mode === 'read') {
     if (st) {
-      for (const sub of ['', 'tasks', 'objects', 'index']) {
-        const p = path.join(dir, sub);
+      for (const p of storeFolders(dir, 'read')) {
         await fs.access(p, constants.R_OK | constants.X_OK).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== 'ENOENT') fail(`is not readable (${p})`, e);
         });
@@ -67,11 +66,10 @@ export async function openStore(envVar: string, defaultDir: string, mode: 'read'
   }
   const store = new Store(dir, { command });
   await store.init().catch((e: unknown) => fail('is not writable', e));
-  for (const sub of ['', 'objects', 'tasks', 'index', 'locks', 'leases', 'tmp']) {
-    const p = path.join(dir, sub);
+  for (const p of storeFolders(dir, 'write')) {
     await fs.access(p, constants.W_OK | constants.X_OK).catch((e: unknown) => fail(`is not writable (${p})`, e));
   }
-  const probe = store.tmpPath('probe');
+  const probe = store.scratchPath('probe');
   try {
     await fs.writeFile(probe, Buffer.alloc(4096));
   } catch (e) {

@@ -28,7 +28,7 @@ export async function createTaskContext(
   signal: AbortSignal,
 ): Promise<{ ctx: TaskContext; outputs: Record<string, OutputEntry>; cleanup(): Promise<void> }> {
   const outputs: Record<string, OutputEntry> = {};
-  const tmpDir = store.tmpPath(`task-${task.key.slice(0, 12)}`);
+  const tmpDir = store.scratchPath(`task-${task.key.slice(0, 12)}`);
   await fs.mkdir(tmpDir, { recursive: true });
 
   const claim = (name: string, kind: 'json' | 'bytes'): void => {
@@ -51,10 +51,10 @@ export async function createTaskContext(
     tmpDir,
     signal,
     async readBytes(ref: ArtifactRef) {
-      return store.readBytes(ref.hash);
+      return store.blobs.read(ref.hash);
     },
     async readJson<T = Json>(ref: ArtifactRef) {
-      return JSON.parse((await store.readBytes(ref.hash)).toString('utf8')) as T;
+      return JSON.parse((await store.blobs.read(ref.hash)).toString('utf8')) as T;
     },
     async writeJson(name: string, value: Json) {
       claim(name, 'json');
@@ -66,11 +66,11 @@ export async function createTaskContext(
           throw new ContractViolation(`stage '${stage.name}' output '${name}' does not match its schema: ${errs.join('; ')}`);
         }
       }
-      outputs[name] = await store.putJson(value);
+      outputs[name] = await store.blobs.putJson(value);
     },
     async writeBytes(name: string, bytes: Uint8Array) {
       claim(name, 'bytes');
-      outputs[name] = await store.putBytes(bytes);
+      outputs[name] = await store.blobs.put(bytes);
     },
     progress: hooks.progress,
     log: hooks.log,
