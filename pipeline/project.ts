@@ -18,6 +18,7 @@ export const project: Project = {
   defaultExperiment: 'quick',
   experimentSchema: jsonSchema(experimentSchema(protocols)),
   cacheEnvVar: 'WEAKCORR_CACHE',
+  envPrefix: 'WEAKCORR',
   defaultCacheDir: '.cache/weakcorr',
   extendCli: (program) => {
     program

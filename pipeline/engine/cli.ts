@@ -20,6 +20,7 @@ import { didYouMean } from './suggest.ts';
 import { describeOverrides, variantOf, type Variant } from './variant.ts';
 import { checkSlurm, SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
 import type { Project } from './types.ts';
+import { envName, envValue } from './project-env.ts';
 
 interface CommonOpts {
   experiment: string;
@@ -42,7 +43,7 @@ class UsageError extends Error {}
  * anything. The default is relative to the project root, never to the working directory.
  */
 function storeFor(project: Project, mode: 'read' | 'write'): Promise<Store> {
-  return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode);
+  return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode, project.name);
 }
 
 /** The project's declared version, else its package.json's, else 'unknown'. */
@@ -67,11 +68,6 @@ interface RunFlags {
   gres?: string;
   mem?: string;
   sbatch: string[];
-}
-
-/** WEAKCORR_EXECUTOR for the project 'weakcorr'. */
-function envName(project: Project, what: string): string {
-  return `${project.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
 }
 
 /** `run --executor slurm --dry-run`: the arrays a run would submit now, per stage, with resources. */
@@ -127,7 +123,7 @@ async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[],
 
 /** An experiment name or file, or a variant this store has run (`quick+1a2b3c4d`). */
 function loadNamed(project: Project, store: Store, name: string, extraSets: string[] = []): Loaded {
-  const v = store.readVariant(name);
+  const v = store.index.variant(name);
   if (v && !experimentNames(project).includes(name)) {
     const sets = [...Object.entries(v.overrides).map(([k, val]) => `${k}=${JSON.stringify(val)}`), ...extraSets];
     return loadVariant(project, v.base, sets, extraSets.length || name.includes('+') ? undefined : name);
@@ -143,6 +139,17 @@ function findTask(graph: TaskGraph, id: string): TaskNode {
   const t = graph.byId.get(id);
   if (t) return t;
   throw new UsageError(`no task '${id}' in this experiment${didYouMean(id, [...graph.byId.keys()])}`);
+}
+
+/** One task with everything upstream of it, inspected (why, show); `mine` is the task's own status. */
+async function inspectOne(project: Project, o: CommonOpts, id: string) {
+  const { graph, variant } = load(project, o);
+  const task = findTask(graph, id);
+  const closure = taskClosure(graph, task);
+  const planner = await plannerFor(project, variant, closure, 'read');
+  const st = await inspectTasks(planner, closure);
+  warn(planner);
+  return { task, planner, st, mine: st.at(-1)! };
 }
 
 function print(json: boolean | undefined, value: unknown, text: () => string): void {
@@ -274,7 +281,7 @@ export function buildCli(project: Project): Command {
       const { graph, variant } = load(project, o);
       const executorKind = o.executor ?? process.env[envName(project, 'EXECUTOR')] ?? 'local';
       if (executorKind !== 'local' && executorKind !== 'slurm') throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorKind}: expected local or slurm`);
-      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, jobName: project.name };
+      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, jobName: project.name, debug: envValue(project, 'DEBUG') !== undefined };
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
@@ -293,7 +300,7 @@ export function buildCli(project: Project): Command {
         return;
       }
       announceVariant(variant);
-      if (Object.keys(variant.overrides).length) await planner.store.writeVariant(variant);
+      if (Object.keys(variant.overrides).length) await planner.store.index.setVariant(variant);
       const abort = new AbortController();
       let interrupts = 0;
       const onSigint = (): void => {
@@ -312,7 +319,7 @@ export function buildCli(project: Project): Command {
         jobs,
         executor,
         force: new Set(o.force),
-        reporter: makeReporter(),
+        reporter: makeReporter(project.name),
         signal: abort.signal,
       });
       process.off('SIGINT', onSigint);
@@ -343,12 +350,7 @@ export function buildCli(project: Project): Command {
   commonOptions(program.command('why').argument('<task>', 'task id, e.g. train@mnist,relu,L2,w512,s3'), project)
     .description("the components of a task's cache key")
     .action(async (id: string, o: CommonOpts) => {
-      const { graph, variant } = load(project, o);
-      const task = findTask(graph, id);
-      const planner = await plannerFor(project, variant, taskClosure(graph, task), 'read');
-      const st = await inspectTasks(planner, taskClosure(graph, task));
-      warn(planner);
-      const mine = st.at(-1)!;
+      const { task, planner, st, mine } = await inspectOne(project, o, id);
       const code = await planner.stageCode(task.stage);
       const info: Record<string, unknown> = {
         id: task.id,
@@ -374,21 +376,17 @@ export function buildCli(project: Project): Command {
   commonOptions(program.command('show').argument('<task>', 'task id'), project)
     .description("a task's record and artifact paths")
     .action(async (id: string, o: CommonOpts) => {
-      const { graph, variant } = load(project, o);
-      const task = findTask(graph, id);
-      const planner = await plannerFor(project, variant, taskClosure(graph, task), 'read');
-      const st = (await inspectTasks(planner, taskClosure(graph, task))).at(-1)!;
-      warn(planner);
-      const key = st.key ?? (await planner.store.readIndex(planner.experiment, id));
-      const record = key ? await planner.store.readRecord(key) : undefined;
+      const { planner, mine: st } = await inspectOne(project, o, id);
+      const key = st.key ?? (await planner.store.index.key(planner.experiment, id));
+      const record = key ? await planner.store.records.read(key) : undefined;
       if (!record) {
-        const job = st.key ? SlurmExecutor.manifestOf(planner.store.dir, st.key) : undefined;
+        const job = st.key ? SlurmExecutor.manifestOf(planner.store, st.key) : undefined;
         throw new UsageError(`task '${id}' has no record yet (${st.state}: ${st.reasons.join('; ')}); run it first${job ? `; its last SLURM job was ${job.jobId}, log ${job.log}` : ''}`);
       }
-      const artifacts = Object.fromEntries(Object.entries(record.outputs).map(([n, o2]) => [n, planner.store.objectPath(o2.hash)]));
+      const artifacts = Object.fromEntries(Object.entries(record.outputs).map(([n, o2]) => [n, planner.store.blobs.path(o2.hash)]));
       print(o.json, { state: st.state, record, artifacts }, () =>
         [`state    ${st.state}${st.state !== 'cached' ? ` (showing the last record: ${st.reasons.join('; ')})` : ''}`,
-          `record   ${planner.store.recordPath(record.key)}`,
+          `record   ${planner.store.records.where(record.key)}`,
           ...Object.entries(artifacts).map(([n, p]) => `output   ${n}: ${p}`),
           `ran      ${record.startedAt} for ${(record.durationMs / 1000).toFixed(1)}s on ${record.host}`,
           ...(record.executor ? [`job      ${record.executor.kind} ${record.executor.jobId}, log ${record.executor.log}`] : []),
@@ -404,7 +402,7 @@ export function buildCli(project: Project): Command {
       if (!['text', 'mermaid', 'dot'].includes(o.format)) throw new UsageError(`--format ${o.format}: expected text, mermaid or dot`);
       const { graph } = load(project, o);
       print(o.json, graph.stages.map((s) => ({ stage: s.name, needs: (s.needs ?? []).map((n) => n.stage), tasks: graph.tasks.filter((t) => t.stage === s).length })),
-        () => renderDag(graph, o.format as DagFormat));
+        () => renderDag(graph, o.format as DagFormat, project.name));
     });
 
   program
@@ -415,7 +413,7 @@ export function buildCli(project: Project): Command {
       const store = await storeFor(project, 'read');
       const rows: Record<string, unknown>[] = [];
       const configs = experimentNames(project);
-      const names = [...configs, ...store.variantNames().filter((n) => !configs.includes(n)).sort()];
+      const names = [...configs, ...store.index.variants().filter((n) => !configs.includes(n)).sort()];
       for (const name of names) {
         try {
           const { exp, variant, graph } = loadNamed(project, store, name);
@@ -499,7 +497,7 @@ export function buildCli(project: Project): Command {
           }
         : undefined;
       const r = await collectGarbage(store, { dryRun: o.dryRun, ...(keep ? { keep } : {}) });
-      const fate = o.dryRun || r.blockedBy.length ? 'gc will set it aside' : `set aside in ${path.join(store.dir, 'quarantine')}/`;
+      const fate = o.dryRun || r.blockedBy.length ? 'gc will set it aside' : `set aside in ${store.area('quarantine')}/`;
       for (const bad of r.badRecords) process.stderr.write(`warning: invalid task record ${bad}; ${fate}\n`);
       print(o.json, r, () => gcText(r, store.dir, names !== undefined));
     });

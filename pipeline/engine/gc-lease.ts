@@ -30,7 +30,7 @@ export interface LeaseInfo {
 
 /** Runs `fn` holding the store-wide gc lock (locks/gc.lock). */
 export async function withGcLock<T>(store: Store, fn: () => Promise<T>): Promise<T> {
-  const release = await lockPath(path.join(store.dir, 'locks', 'gc'), GC_LOCK_STALE_MS);
+  const release = await lockPath(path.join(store.area('locks'), 'gc'), GC_LOCK_STALE_MS);
   try {
     return await fn();
   } finally {
@@ -54,7 +54,7 @@ export function processAlive(pid: number): boolean {
  * was SIGKILLed) are removed unless `dryRun`.
  */
 export async function liveLeases(store: Store, dryRun = false): Promise<LeaseInfo[]> {
-  const dir = path.join(store.dir, 'leases');
+  const dir = store.area('leases');
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -100,7 +100,7 @@ export class RunLease {
   }
 
   static async take(store: Store): Promise<RunLease> {
-    const file = path.join(store.dir, 'leases', `${process.pid}.${randomBytes(4).toString('hex')}.lease`);
+    const file = path.join(store.area('leases'), `${process.pid}.${randomBytes(4).toString('hex')}.lease`);
     const body = `${JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() })}\n`;
     await withGcLock(store, async () => {
       await fs.mkdir(path.dirname(file), { recursive: true });

@@ -4,7 +4,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { liveLeases, processAlive, withGcLock, type LeaseInfo } from './gc-lease.ts';
-import { HASH_RE } from './record-schema.ts';
 import type { Store, TaskRecord } from './store.ts';
 
 export interface GcOptions {
@@ -32,15 +31,6 @@ export interface GcReport {
   removed: string[];
 }
 
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-}
-
 export async function collectGarbage(store: Store, opts: GcOptions = {}): Promise<GcReport> {
   const dryRun = opts.dryRun ?? false;
   // A dry run changes nothing, so it needs no lock: it is a preview of what gc would do now.
@@ -51,45 +41,39 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
     const keepRecord = opts.keep ? await opts.keep() : undefined;
 
     const referenced = new Set<string>();
-    for (const name of await listDir(path.join(store.dir, 'tasks'))) {
-      const key = name.slice(0, -5);
-      if (!name.endsWith('.json') || !HASH_RE.test(key)) continue; // not a record (e.g. a write's temp file)
-      const r = store.loadRecord(key);
+    for (const key of await store.records.list()) {
+      const r = store.records.load(key);
       if (r.state === 'bad') {
         report.badRecords.push(r.path);
-        if (act) await store.quarantineRecord(key);
+        if (act) await store.records.quarantine(key);
         continue;
       }
       if (r.state !== 'ok') continue;
       if (keepRecord && !keepRecord(r.record)) {
         report.removedRecords++;
-        report.removed.push(store.recordPath(key));
-        if (act) await store.deleteRecord(key);
+        report.removed.push(store.records.where(key));
+        if (act) await store.records.delete(key);
         continue;
       }
       for (const o of Object.values(r.record.outputs)) referenced.add(o.hash);
     }
 
-    for (const name of await listDir(path.join(store.dir, 'objects'))) {
-      if (!HASH_RE.test(name)) continue; // only objects/<sha256> is ours to remove
-      if (referenced.has(name)) {
+    for (const hash of await store.blobs.list()) {
+      if (referenced.has(hash)) {
         report.keptBlobs++;
         continue;
       }
-      const p = store.objectPath(name);
-      const st = await fs.lstat(p).catch(() => undefined);
-      if (!st) continue;
+      const size = await store.blobs.remove(hash, !act);
+      if (size === undefined) continue;
       report.removedBlobs++;
-      report.removedBytes += st.size;
-      report.removed.push(p);
-      if (act) await fs.rm(p, { force: true });
+      report.removedBytes += size;
+      report.removed.push(store.blobs.path(hash));
     }
 
-    for (const name of await listDir(path.join(store.dir, 'tmp'))) {
+    for (const p of await store.scratchEntries()) {
       // A temp file of a live process on this host (one without a lease, say) is left alone.
-      const pid = Number(name.split('.').at(-2));
+      const pid = Number(path.basename(p).split('.').at(-2));
       if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) continue;
-      const p = path.join(store.dir, 'tmp', name);
       report.removedTmp++;
       report.removed.push(p);
       if (act) await fs.rm(p, { recursive: true, force: true });

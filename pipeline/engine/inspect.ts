@@ -33,7 +33,7 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
       level.map(async (task) => {
         const base = { id: task.id, stage: task.stage.name };
         const pendingDeps = task.deps.filter((d) => !known.has(d));
-        const prevKey = await planner.store.readIndex(planner.experiment, task.id);
+        const prevKey = await planner.store.index.key(planner.experiment, task.id);
         if (pendingDeps.length) {
           // Its key is unknown until those inputs are rebuilt (they may come out identical).
           const reasons = pendingDeps.slice(0, 3).map((d) => `input ${d.id} is ${statuses.get(d)?.state ?? 'unknown'}`);
@@ -58,7 +58,7 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
           statuses.set(task, { ...keyed, state: 'missing', reasons: [`cached result unusable: ${unusable} (see warning)`] });
           return;
         }
-        const prev = prevKey ? await planner.store.readRecord(prevKey) : undefined;
+        const prev = prevKey ? await planner.store.records.read(prevKey) : undefined;
         if (prev) statuses.set(task, { ...keyed, state: 'stale', reasons: staleReasons(prev, r.components) });
         else statuses.set(task, { ...keyed, state: 'missing', reasons: ['never computed'] });
       }),

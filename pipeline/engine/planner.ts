@@ -83,20 +83,20 @@ export class Planner {
    */
   async cached(key: TaskKey, taskId: string, stage?: StageDecl, repair = false): Promise<TaskRecord | undefined> {
     this.unusable.delete(key);
-    const read = this.store.loadRecord(key);
+    const read = this.store.records.load(key);
     if (read.state === 'absent') return undefined;
     if (read.state === 'bad') return this.badRecord(key, read.path, read.problem, repair);
     const record = read.record;
     const problem = stage && outputsProblem(record, stage);
-    if (problem) return this.badRecord(key, this.store.recordPath(key), problem, repair);
+    if (problem) return this.badRecord(key, this.store.records.where(key), problem, repair);
     for (const [name, out] of Object.entries(record.outputs)) {
-      const v = await this.store.verify(out.hash);
+      const v = await this.store.blobs.verify(out.hash);
       if (v === 'ok') continue;
       if (v instanceof CorruptBlobError) {
         this.store.warnOnce(v.blobPath, `${taskId}: output '${name}': ${v.message}; recomputing`);
-        if (repair) await this.store.quarantine(out.hash);
+        if (repair) await this.store.blobs.quarantine(out.hash);
       } else {
-        const p = this.store.objectPath(out.hash);
+        const p = this.store.blobs.path(out.hash);
         this.store.warnOnce(p, `${taskId}: output '${name}': blob ${p} is missing; recomputing`);
       }
       this.unusable.set(key, `its output '${name}' is ${v === 'missing' ? 'missing' : 'corrupt'}`);
@@ -106,9 +106,9 @@ export class Planner {
   }
 
   private async badRecord(key: TaskKey, file: string, problem: string, repair: boolean): Promise<undefined> {
-    this.store.warnBadRecord(file, problem);
+    this.store.records.warnBad(file, problem);
     this.unusable.set(key, 'its record is invalid');
-    if (repair) await this.store.quarantineRecord(key);
+    if (repair) await this.store.records.quarantine(key);
     return undefined;
   }
 

@@ -2,6 +2,7 @@
 // long training task never blocks progress display, locks' heartbeats or Ctrl-C handling.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { fromWire, InterruptedError } from './errors.ts';
 import type { OutputEntry } from './store.ts';
 import type { FromWorker, TaskAssignment, ToWorker } from './protocol.ts';
 
@@ -32,7 +33,6 @@ export class WorkerPool {
     const child = fork(WORKER, [], {
       execArgv: ['--import', TSX],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, WEAKCORR_WORKER: '1' },
     });
     const slot: Slot = { child, busy: false };
     this.slots.push(slot);
@@ -48,7 +48,7 @@ export class WorkerPool {
   }
 
   run(task: TaskAssignment, events: TaskEvents): Promise<Record<string, OutputEntry>> {
-    if (this.closed) return Promise.reject(new Error('interrupted'));
+    if (this.closed) return Promise.reject(new InterruptedError());
     const slot = this.acquire();
     slot.busy = true;
     const { child } = slot;
@@ -58,14 +58,10 @@ export class WorkerPool {
         if (msg.type === 'progress') events.progress(msg.done, msg.total, msg.message);
         else if (msg.type === 'log') events.log(msg.message);
         else if (msg.type === 'done') finish(() => resolve(msg.outputs));
-        else if (msg.type === 'error') {
-          const err = new Error(msg.message);
-          if (msg.stack) err.stack = msg.stack;
-          finish(() => reject(err));
-        }
+        else if (msg.type === 'error') finish(() => reject(fromWire(msg.error)));
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-        finish(() => reject(new Error(this.closed ? 'interrupted' : `worker process died (${signal ?? `exit code ${code}`})`)));
+        finish(() => reject(this.closed ? new InterruptedError() : new Error(`worker process died (${signal ?? `exit code ${code}`})`)));
       };
       const finish = (then: () => void): void => {
         child.off('message', onMessage);

@@ -1,4 +1,5 @@
 // Messages between the scheduler (parent) and its worker processes.
+import type { WireError } from './errors.ts';
 import type { OutputEntry } from './store.ts';
 import type { InputTask, JsonObject, LineageEntry } from './types.ts';
 
@@ -22,4 +23,4 @@ export type FromWorker =
   | { type: 'progress'; id: string; done: number; total: number; message?: string }
   | { type: 'log'; id: string; message: string }
   | { type: 'done'; id: string; outputs: Record<string, OutputEntry> }
-  | { type: 'error'; id: string; message: string; stack?: string };
+  | { type: 'error'; id: string; error: WireError };

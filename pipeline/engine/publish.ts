@@ -6,10 +6,11 @@ import path from 'node:path';
 import type { TaskNode } from './graph.ts';
 import type { Planner } from './planner.ts';
 import type { OutputEntry } from './store.ts';
+import { envValue } from './project-env.ts';
 
-/** Published paths are relative to the project root, or to $WEAKCORR_PUBLISH_ROOT when set (tests). */
+/** Published paths are relative to the project root, or to $<PREFIX>_PUBLISH_ROOT when set (tests). */
 export function publishPath(planner: Planner, template: string): string {
-  const root = process.env.WEAKCORR_PUBLISH_ROOT || planner.project.root;
+  const root = envValue(planner.project, 'PUBLISH_ROOT') ?? planner.project.root;
   return path.resolve(root, template.replaceAll('{experiment}', planner.experiment));
 }
 
@@ -29,7 +30,7 @@ export async function publishOutputs(planner: Planner, task: TaskNode, outputs: 
     }
     await fs.mkdir(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${process.pid}.tmp`;
-    await fs.copyFile(planner.store.objectPath(out.hash), tmp);
+    await fs.copyFile(planner.store.blobs.path(out.hash), tmp);
     await fs.chmod(tmp, 0o644);
     await fs.rename(tmp, dest);
   }

@@ -100,67 +100,97 @@ class Tally {
   }
 }
 
-export class PlainReporter implements Reporter {
-  private readonly t = new Tally();
-  private lastProgress = new Map<string, number>();
-  constructor(
-    private readonly out: NodeJS.WritableStream = process.stderr,
-    private readonly progressEveryMs = 10_000,
-  ) {}
-  private line(s: string): void {
-    this.out.write(`${s}\n`);
+/** What both reporters share: the tally, and one line per ended task, warning and interrupt. */
+abstract class CountingReporter implements Reporter {
+  protected readonly t = new Tally();
+  protected abstract emit(s: string): void;
+  /** Appended to a task's end line. */
+  protected endSuffix(): string {
+    return '';
   }
   start(ids: string[], jobs: number): void {
     this.t.init(ids, jobs);
-    this.line(`weakcorr: ${ids.length} task(s), ${jobs >= Number.MAX_SAFE_INTEGER ? "no limit on" : jobs} job(s)`);
   }
   taskStarted(id: string): void {
     this.t.running.set(id, { started: Date.now(), done: 0, total: 0 });
-    this.lastProgress.set(id, Date.now());
-    this.line(`start    ${id}`);
   }
   taskProgress(id: string, done: number, total: number, message?: string): void {
     const r = this.t.running.get(id);
     if (r) Object.assign(r, { done, total, message });
+  }
+  abstract taskLog(id: string, message: string): void;
+  taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void {
+    this.t.ended(id, state, durationMs);
+    if (state === 'cached') return; // thousands of these would drown the log; counted in the summary
+    const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
+    this.emit(`${`${state} `.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''}${this.endSuffix()}`);
+  }
+  warn(message: string): void {
+    this.emit(`warning: ${message}`);
+  }
+  interrupted(): void {
+    this.t.stopping = true;
+    this.emit(INTERRUPT_NOTE);
+  }
+  abstract stop(): void;
+}
+
+export class PlainReporter extends CountingReporter {
+  private lastProgress = new Map<string, number>();
+  constructor(
+    /** The command's name, heading the first line. */
+    private readonly name: string,
+    private readonly out: NodeJS.WritableStream = process.stderr,
+    private readonly progressEveryMs = 10_000,
+  ) {
+    super();
+  }
+  protected emit(s: string): void {
+    this.out.write(`${s}\n`);
+  }
+  protected override endSuffix(): string {
+    return ` [${this.t.finished()}/${this.t.total}]`;
+  }
+  override start(ids: string[], jobs: number): void {
+    super.start(ids, jobs);
+    this.emit(`${this.name}: ${ids.length} task(s), ${jobs >= Number.MAX_SAFE_INTEGER ? "no limit on" : jobs} job(s)`);
+  }
+  override taskStarted(id: string): void {
+    super.taskStarted(id);
+    this.lastProgress.set(id, Date.now());
+    this.emit(`start    ${id}`);
+  }
+  override taskProgress(id: string, done: number, total: number, message?: string): void {
+    super.taskProgress(id, done, total, message);
     const now = Date.now();
     if (now - (this.lastProgress.get(id) ?? 0) < this.progressEveryMs) return;
     this.lastProgress.set(id, now);
     const pct = total > 0 ? ` ${((100 * done) / total).toFixed(0)}%` : '';
-    this.line(`        ${id}: ${done}/${total}${pct}${message ? ` ${message}` : ''} | ${this.t.headline()}`);
+    this.emit(`        ${id}: ${done}/${total}${pct}${message ? ` ${message}` : ''} | ${this.t.headline()}`);
   }
   taskLog(id: string, message: string): void {
-    this.line(`        ${id}: ${message}`);
+    this.emit(`        ${id}: ${message}`);
   }
-  taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void {
-    this.t.ended(id, state, durationMs);
+  override taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void {
     this.lastProgress.delete(id);
-    if (state === 'cached') return; // thousands of these would drown the log; counted in the summary
-    const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
-    this.line(`${`${state} `.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''} [${this.t.finished()}/${this.t.total}]`);
-  }
-  warn(message: string): void {
-    this.line(`warning: ${message}`);
-  }
-  interrupted(): void {
-    this.t.stopping = true;
-    this.line(INTERRUPT_NOTE);
+    super.taskEnded(id, state, detail, durationMs);
   }
   stop(): void {
-    if (this.t.stopping) this.line(this.t.headline());
+    if (this.t.stopping) this.emit(this.t.headline());
   }
 }
 
-export class TtyReporter implements Reporter {
-  private readonly t = new Tally();
+export class TtyReporter extends CountingReporter {
   private timer?: NodeJS.Timeout;
   private readonly render: ReturnType<typeof createLogUpdate>;
 
   constructor(private readonly out: NodeJS.WriteStream = process.stderr) {
+    super();
     this.render = createLogUpdate(out);
   }
 
-  start(ids: string[], jobs: number): void {
-    this.t.init(ids, jobs);
+  override start(ids: string[], jobs: number): void {
+    super.start(ids, jobs);
     this.timer = setInterval(() => this.draw(), 200);
     this.timer.unref();
   }
@@ -173,33 +203,14 @@ export class TtyReporter implements Reporter {
     }
     this.render(lines.join('\n'));
   }
-  private persist(s: string): void {
+  /** A line kept above the live block. */
+  protected emit(s: string): void {
     this.render.clear();
     this.out.write(`${s}\n`);
     this.draw();
   }
-  taskStarted(id: string): void {
-    this.t.running.set(id, { started: Date.now(), done: 0, total: 0 });
-  }
-  taskProgress(id: string, done: number, total: number, message?: string): void {
-    const r = this.t.running.get(id);
-    if (r) Object.assign(r, { done, total, message });
-  }
   taskLog(id: string, message: string): void {
-    this.persist(`  ${id}: ${message}`);
-  }
-  taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void {
-    this.t.ended(id, state, durationMs);
-    if (state === 'cached') return;
-    const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
-    this.persist(`${`${state} `.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''}`);
-  }
-  warn(message: string): void {
-    this.persist(`warning: ${message}`);
-  }
-  interrupted(): void {
-    this.t.stopping = true;
-    this.persist(INTERRUPT_NOTE);
+    this.emit(`  ${id}: ${message}`);
   }
   stop(): void {
     if (this.timer) clearInterval(this.timer);
@@ -208,6 +219,6 @@ export class TtyReporter implements Reporter {
   }
 }
 
-export function makeReporter(): Reporter {
-  return process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter();
+export function makeReporter(name: string): Reporter {
+  return process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name);
 }

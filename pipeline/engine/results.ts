@@ -26,14 +26,14 @@ export async function collectMetrics(planner: Planner, statuses: readonly TaskSt
   for (const st of statuses) {
     const stage = stages.get(st.stage);
     if (!stage?.metrics || (only && !only(stage))) continue;
-    const record = st.state === 'cached' && st.key ? await planner.store.readRecord(st.key) : undefined;
+    const record = st.state === 'cached' && st.key ? await planner.store.records.read(st.key) : undefined;
     if (!record) {
       notCached.push(st.id);
       continue;
     }
     const outputs: Record<string, Json> = {};
     for (const [name, out] of Object.entries(record.outputs))
-      if (stage.outputs[name]?.kind === 'json') outputs[name] = JSON.parse((await planner.store.readBytes(out.hash)).toString('utf8')) as Json;
+      if (stage.outputs[name]?.kind === 'json') outputs[name] = JSON.parse((await planner.store.blobs.read(out.hash)).toString('utf8')) as Json;
     for (const [metric, value] of Object.entries(stage.metrics.read(outputs, { id: st.id, axes: record.axes })))
       rows.push({ task: st.id, stage: st.stage, metric, value });
   }

@@ -9,6 +9,7 @@ import type { OutputEntry, TaskRecord } from './store.ts';
 import type { InputTask, LineageEntry } from './types.ts';
 import { publishOutputs } from './publish.ts';
 import { RunLease } from './gc-lease.ts';
+import { describeError, InputError, InterruptedError, isInterrupted } from './errors.ts';
 
 export type FinalState = 'executed' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
@@ -19,6 +20,8 @@ export interface TaskResult {
   key?: string;
   durationMs?: number;
   error?: string;
+  /** A user-fixable input error's code (e.g. a download's CHECKSUM_MISMATCH). */
+  code?: string;
 }
 
 export interface RunSummary {
@@ -150,14 +153,14 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     };
 
     const fail = (task: TaskNode, e: unknown, key?: string): void => {
-      const message = e instanceof Error ? e.message : String(e);
-      if (interrupted) {
+      if (interrupted || isInterrupted(e)) {
         reporter.taskEnded(task.id, 'interrupted');
         settle(task, { id: task.id, stage: task.stage.name, state: 'interrupted', key });
         return;
       }
+      const message = describeError(e);
       reporter.taskEnded(task.id, 'failed', message);
-      settle(task, { id: task.id, stage: task.stage.name, state: 'failed', key, error: message });
+      settle(task, { id: task.id, stage: task.stage.name, state: 'failed', key, error: message, ...(e instanceof InputError ? { code: e.code } : {}) });
     };
 
     const drain = (): void => {
@@ -177,7 +180,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       executing.add(task);
       try {
         release = await planner.store.lock(key);
-        if (interrupted) throw new Error('interrupted');
+        if (interrupted) throw new InterruptedError();
         if (!opts.force.has(task.stage.name)) {
           // Another run may have computed it while we waited for the lock.
           const record = await planner.cached(key, task.id, task.stage, true);
@@ -208,8 +211,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const result = await pool.run(job, events);
         const record = result.kind === 'record' ? result.record : planner.newRecord(task, resolved, result.outputs, started, logs);
         const outs = record.outputs;
-        if (result.kind === 'outputs') await planner.store.writeRecord(record);
-        await planner.store.writeIndex(planner.experiment, task.id, key);
+        if (result.kind === 'outputs') await planner.store.records.write(record);
+        await planner.store.index.setKey(planner.experiment, task.id, key);
         timings.set(task, lineageOf(record, true));
         for (const p of await publishOutputs(planner, task, outs)) published.add(p);
         reporter.taskEnded(task.id, 'executed', undefined, record.durationMs);
@@ -232,7 +235,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       for (const dep of task.deps) {
         const outs = readOutputs(task, dep, outputs.get(dep)!);
         const refs: InputTask['outputs'] = {};
-        for (const [name, o] of Object.entries(outs)) refs[name] = { ...o, path: planner.store.objectPath(o.hash) };
+        for (const [name, o] of Object.entries(outs)) refs[name] = { ...o, path: planner.store.blobs.path(o.hash) };
         (byStage[dep.stage.name] ??= []).push({ id: dep.id, stage: dep.stage.name, axes: dep.axes, outputs: refs });
       }
       return byStage;

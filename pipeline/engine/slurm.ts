@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { BatchElement } from './batch-job.ts';
+import type { BatchElement, JobProgress } from './batch-job.ts';
+import { fromWire, InterruptedError } from './errors.ts';
 import type { Executor, ExecJob, ExecResult } from './executor.ts';
 import type { TaskEvents } from './pool.ts';
 import type { Store } from './store.ts';
@@ -35,8 +36,10 @@ export interface SlurmOptions {
   extra: string[];
   /** seconds between queue polls */
   pollMs?: number;
-  /** name prefix of submitted jobs */
+  /** name prefix of submitted jobs; also the command named in messages */
   jobName: string;
+  /** say why a queue poll failed (it is retried either way) */
+  debug?: boolean;
 }
 
 interface Manifest {
@@ -96,12 +99,12 @@ export class SlurmExecutor implements Executor {
     private readonly opts: SlurmOptions,
     private readonly resourcesOf: (job: ExecJob) => StageResources,
   ) {
-    this.dir = path.join(store.dir, 'slurm');
+    this.dir = store.area('slurm');
     for (const d of ['tasks', 'logs', 'batches', 'progress']) mkdirSync(path.join(this.dir, d), { recursive: true });
   }
 
   run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
-    if (this.closed) return Promise.reject(new Error('interrupted'));
+    if (this.closed) return Promise.reject(new InterruptedError());
     return new Promise((resolve, reject) => {
       this.waiting.push({ job, events, resolve, reject });
       // Tasks that become ready together go out as one array.
@@ -117,9 +120,9 @@ export class SlurmExecutor implements Executor {
   }
 
   /** The job that ran (or runs) this task, with its log: for `show`. */
-  static manifestOf(storeDir: string, key: string): Manifest | undefined {
+  static manifestOf(store: Store, key: string): Manifest | undefined {
     try {
-      return JSON.parse(readFileSync(path.join(storeDir, 'slurm', 'tasks', `${key}.json`), 'utf8')) as Manifest;
+      return JSON.parse(readFileSync(path.join(store.area('slurm'), 'tasks', `${key}.json`), 'utf8')) as Manifest;
     } catch {
       return undefined;
     }
@@ -132,7 +135,7 @@ export class SlurmExecutor implements Executor {
       const queue = await squeue();
       const fresh: typeof batch = [];
       for (const w of batch) {
-        const m = SlurmExecutor.manifestOf(this.store.dir, w.job.task.key);
+        const m = SlurmExecutor.manifestOf(this.store, w.job.task.key);
         if (m && queue.has(m.jobId) && !w.job.force) {
           w.events.log(`adopted SLURM job ${m.jobId} (${queue.get(m.jobId)!.state}), submitted ${m.submittedAt}; log ${m.log}`);
           this.track(w, m.jobId, m.log);
@@ -163,6 +166,7 @@ export class SlurmExecutor implements Executor {
     group.forEach((w, i) => {
       const el: BatchElement = {
         projectModule: this.projectModule,
+        command: this.opts.jobName,
         storeDir: this.store.dir,
         task: w.job.task,
         template: w.job.template,
@@ -189,7 +193,7 @@ export class SlurmExecutor implements Executor {
     if (this.closed) {
       // Ctrl-C came while sbatch ran: take the array back out of the queue.
       await run('scancel', [arrayId]).catch(() => undefined);
-      for (const w of group) w.reject(new Error('interrupted'));
+      for (const w of group) w.reject(new InterruptedError());
       return;
     }
     const submittedAt = new Date().toISOString();
@@ -241,11 +245,14 @@ export class SlurmExecutor implements Executor {
         if (state && /^(PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|REQUEUED)/.test(state.state)) continue;
         if (state?.state === 'COMPLETED' && f.grace-- > 0) continue; // the record may still be on its way
         this.inFlight.delete(key);
-        f.reject(new Error(await failureReport(f.jobId, f.log, state)));
+        // The job's own error, when it could write one, keeps its class and code.
+        const own = readProgress(f.progressFile);
+        const err = own?.jobId === f.jobId ? own.error : undefined;
+        f.reject(err ? fromWire({ ...err, message: `${err.message} (SLURM job ${f.jobId}, log ${f.log})` }) : new Error(await failureReport(f.jobId, f.log, state)));
       }
     } catch (e) {
       // squeue failing (controller restarting) is retried at the next poll.
-      if (process.env.WEAKCORR_DEBUG) process.stderr.write(`slurm poll: ${(e as Error).message}\n`);
+      if (this.opts.debug) process.stderr.write(`slurm poll: ${(e as Error).message}\n`);
     } finally {
       this.polling = false;
     }
@@ -255,7 +262,7 @@ export class SlurmExecutor implements Executor {
   async kill(): Promise<void> {
     this.closed = true;
     clearTimeout(this.flushTimer);
-    for (const w of this.waiting.splice(0)) w.reject(new Error('interrupted'));
+    for (const w of this.waiting.splice(0)) w.reject(new InterruptedError());
     const ids = [...this.inFlight.values()].map((f) => f.jobId);
     if (ids.length) {
       await run('scancel', ids).catch(() => undefined);
@@ -268,7 +275,7 @@ export class SlurmExecutor implements Executor {
     }
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
-    for (const f of this.inFlight.values()) f.reject(new Error('interrupted'));
+    for (const f of this.inFlight.values()) f.reject(new InterruptedError());
     this.inFlight.clear();
   }
 
@@ -302,9 +309,9 @@ async function squeue(): Promise<Map<string, QueueEntry>> {
   return out;
 }
 
-function readProgress(file: string): { jobId?: string; done: number; total: number; message: string | null } | undefined {
+function readProgress(file: string): Partial<JobProgress> | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as { jobId?: string; done: number; total: number; message: string | null };
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<JobProgress>;
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Store } from './store.ts';
+import { gcHint, Store, storeFolders } from './store.ts';
 
 /** A problem with the environment (store, backend) found before anything ran: exit 2. */
 export class SetupError extends Error {
@@ -19,7 +19,7 @@ function describe(dir: string, envVar: string, fromEnv: boolean): string {
   return fromEnv ? `store ${envVar}=${dir}` : `store ${dir} (the default; set ${envVar} to use another)`;
 }
 
-function reason(e: unknown): string {
+function reason(e: unknown, command: string): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
     case 'EACCES':
@@ -31,7 +31,7 @@ function reason(e: unknown): string {
       return 'a parent of it is a file, not a directory (ENOTDIR)';
     case 'ENOSPC':
     case 'EDQUOT':
-      return 'the disk is full (ENOSPC): free space, or run `weakcorr gc` to delete blobs no record references';
+      return `the disk is full (ENOSPC): free space, or ${gcHint(command)}`;
     default:
       return err.code ? `${err.code}: ${err.message}` : err.message;
   }
@@ -42,36 +42,34 @@ function reason(e: unknown): string {
  * proves it writable with a small probe write; otherwise (status, show, why) a missing store is
  * simply empty and nothing is created.
  */
-export async function openStore(envVar: string, defaultDir: string, mode: 'read' | 'write'): Promise<Store> {
+export async function openStore(envVar: string, defaultDir: string, mode: 'read' | 'write', command: string): Promise<Store> {
   const fromEnv = !!process.env[envVar];
   const dir = path.resolve(process.env[envVar] || defaultDir);
   const fail = (what: string, e?: unknown): never => {
-    throw new SetupError(`${describe(dir, envVar, fromEnv)} ${what}${e === undefined ? '' : `: ${reason(e)}`}`);
+    throw new SetupError(`${describe(dir, envVar, fromEnv)} ${what}${e === undefined ? '' : `: ${reason(e, command)}`}`);
   };
   let st = await fs.stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : fail('cannot be opened', e)));
   if (st && !st.isDirectory()) fail('is not a directory');
   if (mode === 'read') {
     if (st) {
-      for (const sub of ['', 'tasks', 'objects', 'index']) {
-        const p = path.join(dir, sub);
+      for (const p of storeFolders(dir, 'read')) {
         await fs.access(p, constants.R_OK | constants.X_OK).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== 'ENOENT') fail(`is not readable (${p})`, e);
         });
       }
     }
-    return new Store(dir, { readOnly: true });
+    return new Store(dir, { readOnly: true, command });
   }
   if (!st) {
     await fs.mkdir(dir, { recursive: true }).catch(async (e: unknown) => fail('is missing and cannot be created', await ancestorProblem(dir, e)));
     st = await fs.stat(dir);
   }
-  const store = new Store(dir);
+  const store = new Store(dir, { command });
   await store.init().catch((e: unknown) => fail('is not writable', e));
-  for (const sub of ['', 'objects', 'tasks', 'index', 'locks', 'leases', 'tmp']) {
-    const p = path.join(dir, sub);
+  for (const p of storeFolders(dir, 'write')) {
     await fs.access(p, constants.W_OK | constants.X_OK).catch((e: unknown) => fail(`is not writable (${p})`, e));
   }
-  const probe = store.tmpPath('probe');
+  const probe = store.scratchPath('probe');
   try {
     await fs.writeFile(probe, Buffer.alloc(4096));
   } catch (e) {
@@ -81,7 +79,7 @@ export async function openStore(envVar: string, defaultDir: string, mode: 'read'
   await fs.rm(probe, { force: true });
   const sfs = await fs.statfs(dir).catch(() => undefined);
   if (sfs && sfs.bavail * sfs.bsize < MIN_FREE_BYTES)
-    fail(`is on a full disk (${Math.floor((sfs.bavail * sfs.bsize) / 1024)} KiB free): free space, or run \`weakcorr gc\` to delete blobs no record references`);
+    fail(`is on a full disk (${Math.floor((sfs.bavail * sfs.bsize) / 1024)} KiB free): free space, or ${gcHint(command)}`);
   return store;
 }
 

@@ -6,6 +6,8 @@
 //   leases/               one file per live run (gc-lease.ts)
 //   quarantine/           bad records and corrupt blobs, set aside for a person to look at
 //   tmp/                  partial writes; renamed into place only when complete
+//   slurm/                batch jobs' manifests, logs and progress (slurm.ts)
+// Callers use the interfaces below (blobs, records, index) and never join paths into the store.
 // Only `objects/<64 hex>` and `tasks/<64 hex>.json` are ever addressed by a hash: a hash read
 // from disk is checked (record-schema.ts) before it becomes a path, and the path helpers refuse
 // anything else, so a hostile record can never name a file outside the store.
@@ -62,6 +64,12 @@ export class CorruptBlobError extends Error {
 const SMALL_BLOB = 1 << 20;
 const DIRS = ['objects', 'tasks', 'index', 'locks', 'leases', 'quarantine', 'tmp'];
 
+/** The store and the folders a command needs accessible (quarantine/ is made when first used). */
+export function storeFolders(dir: string, mode: 'read' | 'write'): string[] {
+  const subs = mode === 'read' ? ['tasks', 'objects', 'index'] : DIRS.filter((d) => d !== 'quarantine');
+  return [dir, ...subs.map((d) => path.join(dir, d))];
+}
+
 /** A problem with the store itself (full disk, unwritable): the same for every task, so said once. */
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -76,19 +84,87 @@ export type RecordRead =
 export interface StoreOptions {
   /** A read-only store (status, show, why, dag): every method that would change a file throws. */
   readOnly?: boolean;
+  /** The command that owns the store, named in messages (`<command> gc`). */
+  command?: string;
 }
+
+/** The cure for a full disk besides freeing space, naming the project's gc command. */
+export function gcHint(command = '<command>'): string {
+  return `run \`${command} gc\` to delete blobs no record references`;
+}
+
+/** Content-addressed blobs (`objects/<sha256>`): written once, verified on read. */
+export interface BlobStore {
+  /** Stores bytes under their hash: temp file, fsync, rename. Identical content is stored once. */
+  put(bytes: Uint8Array): Promise<OutputEntry>;
+  putJson(value: Json): Promise<OutputEntry>;
+  /** The bytes, checked against their hash (CorruptBlobError when they differ). */
+  read(hash: string): Promise<Buffer>;
+  /** 'ok', 'missing', or a CorruptBlobError; each blob is hashed at most once per process. */
+  verify(hash: string): Promise<'ok' | 'missing' | CorruptBlobError>;
+  has(hash: string): Promise<boolean>;
+  /** Where a blob lies, to hand to a reader (a task's input, `show`); never to write to. */
+  path(hash: string): string;
+  /** Every blob's hash. */
+  list(): Promise<ContentHash[]>;
+  /** Deletes a blob (gc); returns its size, or undefined when it was absent. */
+  remove(hash: string, dryRun?: boolean): Promise<number | undefined>;
+  /** Sets a corrupt blob aside so the task that made it is recomputed (and rewrites it). */
+  quarantine(hash: string): Promise<string>;
+}
+
+/** Task records (`tasks/<key>.json`): written last and atomically, so a record means complete. */
+export interface RecordStore {
+  /** The record of `key`, checked against the record schema; nothing is changed on disk. */
+  load(key: string): RecordRead;
+  /** A valid record of `key`, or undefined; a bad one is reported once (by path) and treated as absent. */
+  read(key: string): Promise<TaskRecord | undefined>;
+  write(record: TaskRecord): Promise<void>;
+  /** Every key with a record file. */
+  list(): Promise<TaskKey[]>;
+  delete(key: string): Promise<void>;
+  /** Sets a bad record aside so its task is recomputed. */
+  quarantine(key: string): Promise<string>;
+  /** The record's file, for messages. */
+  where(key: string): string;
+  /** Reports a bad record once, with what becomes of it. */
+  warnBad(file: string, problem: string): void;
+}
+
+/** Per experiment (or variant): the key each task id last had, and what a variant name stands for. */
+export interface RunIndex {
+  key(experiment: string, id: string): Promise<TaskKey | undefined>;
+  setKey(experiment: string, id: string, key: TaskKey): Promise<void>;
+  variant(name: string): VariantInfo | undefined;
+  setVariant(variant: VariantInfo): Promise<void>;
+  /** Names of the variants this store has records for. */
+  variants(): string[];
+}
+
+// A type, not an interface: it must stay assignable to Json.
+export type VariantInfo = { name: string; base: string; overrides: JsonObject };
+
+/** Folders of the store that other engine modules keep their own files in. */
+export type StoreArea = 'leases' | 'locks' | 'quarantine' | 'slurm';
 
 export class Store {
   readonly dir: string;
   readonly readOnly: boolean;
   /** Problems found while reading (bad records, corrupt blobs), each reported once by path. */
   readonly warnings: string[] = [];
+  readonly blobs: BlobStore;
+  readonly records: RecordStore;
+  readonly index: RunIndex;
   private readonly warned = new Set<string>();
-  private readonly verified = new Set<string>();
+  private readonly files: Files;
 
   constructor(dir: string, opts: StoreOptions = {}) {
     this.dir = path.resolve(dir);
     this.readOnly = opts.readOnly ?? false;
+    const files = (this.files = new Files(this.dir, this.readOnly, opts.command));
+    this.blobs = new Blobs(files);
+    this.records = new Records(files, (subject, message) => this.warnOnce(subject, message));
+    this.index = new Index(files);
   }
 
   /** Records a warning about `subject` (a path) unless one was already recorded for it. */
@@ -98,46 +174,99 @@ export class Store {
     this.warnings.push(message);
   }
 
-  private writable(what: string): void {
-    if (this.readOnly) throw new Error(`internal: ${what} on a read-only store (${this.dir})`);
-  }
-
   async init(): Promise<void> {
-    this.writable('init');
+    if (this.readOnly) throw new Error(`internal: init on a read-only store (${this.dir})`);
     await Promise.all(DIRS.map((d) => fs.mkdir(path.join(this.dir, d), { recursive: true })));
   }
 
-  objectPath(hash: string): string {
-    if (!isHash(hash)) throw new Error(`internal: refusing blob path for '${hash}' (not a sha256 hex digest)`);
-    return path.join(this.dir, 'objects', hash);
+  /** A fresh path in tmp/ for a partial write or a task's scratch folder (gc removes leftovers). */
+  scratchPath(hint: string): string {
+    return this.files.tmpPath(hint);
   }
 
-  recordPath(key: string): string {
-    if (!isHash(key)) throw new Error(`internal: refusing record path for '${key}' (not a sha256 hex digest)`);
-    return path.join(this.dir, 'tasks', `${key}.json`);
+  /** Whatever lies in tmp/ (paths): interrupted writes, or those of live processes. */
+  async scratchEntries(): Promise<string[]> {
+    return (await listDir(path.join(this.dir, 'tmp'))).map((n) => path.join(this.dir, 'tmp', n));
+  }
+
+  area(name: StoreArea): string {
+    return path.join(this.dir, name);
+  }
+
+  /**
+   * Takes the lock of one task key, waiting while another process holds it. A holder that died
+   * (SIGKILL) stops refreshing the lock's mtime, so after `staleMs` it is taken over. Any error
+   * other than "held by another process" (EACCES on a read-only store, ENOSPC, ENOTDIR) fails at
+   * once: waiting would never end.
+   */
+  async lock(key: string, staleMs = 5000): Promise<() => Promise<void>> {
+    if (this.readOnly) throw new Error(`internal: lock on a read-only store (${this.dir})`);
+    const file = path.join(this.dir, 'locks', key);
+    return lockPath(file, staleMs, (e) => this.files.writeError(e, `lock ${file}.lock`));
+  }
+}
+
+/** What the three parts share: the folder, read-only-ness, and how a failed write is told. */
+class Files {
+  /** Blobs hashed in this process, so each is read at most once. */
+  readonly verified = new Set<string>();
+  constructor(
+    readonly dir: string,
+    readonly readOnly: boolean,
+    readonly command: string | undefined,
+  ) {}
+
+  writable(what: string): void {
+    if (this.readOnly) throw new Error(`internal: ${what} on a read-only store (${this.dir})`);
+  }
+
+  writeError(e: unknown, what: string): Error {
+    return writeError(e, what, this.dir, this.command);
   }
 
   tmpPath(hint: string): string {
     return path.join(this.dir, 'tmp', `${hint}.${process.pid}.${randomBytes(6).toString('hex')}`);
   }
 
-  /** A write failed: a full disk is named with the store and the cure; anything else passes through. */
-  private writeError(e: unknown, what: string): Error {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT')
-      return new StoreError(`no space left for the store ${this.dir} while writing ${what}: free disk space, or run \`weakcorr gc\` to delete blobs no record references`);
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-      return new StoreError(`cannot write ${what} into the store ${this.dir} (${code}): the store is not writable`);
-    return e as Error;
+  /** Moves `file` (inside the store) to quarantine/, for a person to look at; returns where. */
+  async setAside(file: string): Promise<string> {
+    this.writable('quarantine');
+    const dest = path.join(this.dir, 'quarantine', `${path.basename(file)}.${Date.now()}.${process.pid}`);
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    try {
+      await fs.rename(file, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return dest; // someone else moved it
+      throw e;
+    }
+    return dest;
+  }
+}
+
+/** A write failed: a full disk is named with the store and the cure; anything else passes through. */
+function writeError(e: unknown, what: string, dir: string, command: string | undefined): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new StoreError(`no space left for the store ${dir} while writing ${what}: free disk space, or ${gcHint(command)}`);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new StoreError(`cannot write ${what} into the store ${dir} (${code}): the store is not writable`);
+  return e as Error;
+}
+
+class Blobs implements BlobStore {
+  constructor(private readonly f: Files) {}
+
+  path(hash: string): string {
+    if (!isHash(hash)) throw new Error(`internal: refusing blob path for '${hash}' (not a sha256 hex digest)`);
+    return path.join(this.f.dir, 'objects', hash);
   }
 
-  /** Stores bytes under their hash: temp file, fsync, rename. Identical content is stored once. */
-  async putBytes(bytes: Uint8Array): Promise<OutputEntry> {
-    this.writable('putBytes');
+  async put(bytes: Uint8Array): Promise<OutputEntry> {
+    this.f.writable('putBytes');
     const hash = hashBytes(bytes);
-    const dest = this.objectPath(hash);
+    const dest = this.path(hash);
     if (!(await exists(dest))) {
-      const tmp = this.tmpPath(hash.slice(0, 12));
+      const tmp = this.f.tmpPath(hash.slice(0, 12));
       try {
         const fh = await fs.open(tmp, 'w');
         try {
@@ -150,23 +279,23 @@ export class Store {
       } catch (e) {
         // A half-written temp file of a full disk would keep it full: remove it now, not at gc.
         await fs.rm(tmp, { force: true }).catch(() => {});
-        throw this.writeError(e, `blob ${hash}`);
+        throw this.f.writeError(e, `blob ${hash}`);
       }
     }
-    this.verified.add(hash);
+    this.f.verified.add(hash);
     return { hash, size: bytes.byteLength };
   }
 
-  async putJson(value: Json): Promise<OutputEntry> {
-    return this.putBytes(Buffer.from(`${JSON.stringify(value, null, 1)}\n`));
+  putJson(value: Json): Promise<OutputEntry> {
+    return this.put(Buffer.from(`${JSON.stringify(value, null, 1)}\n`));
   }
 
   /** Hash of the blob's current bytes, or undefined when it is missing. */
-  async hashOf(hash: string): Promise<string | undefined> {
+  private async hashOf(hash: string): Promise<string | undefined> {
     try {
       // Small blobs (most records' outputs) in one synchronous read: thousands of streams cost
       // more in buffers and GC than the hashing itself.
-      const p = this.objectPath(hash);
+      const p = this.path(hash);
       if (statSync(p).size < SMALL_BLOB) return createHash('sha256').update(readFileSync(p)).digest('hex');
       const h = createHash('sha256');
       for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
@@ -177,53 +306,64 @@ export class Store {
     }
   }
 
-  /** 'ok', 'missing', or a CorruptBlobError; each blob is hashed at most once per process. */
   async verify(hash: string): Promise<'ok' | 'missing' | CorruptBlobError> {
-    if (this.verified.has(hash)) return 'ok';
+    if (this.f.verified.has(hash)) return 'ok';
     const actual = await this.hashOf(hash);
     if (actual === undefined) return 'missing';
-    if (actual !== hash) return new CorruptBlobError(this.objectPath(hash), hash, actual);
-    this.verified.add(hash);
+    if (actual !== hash) return new CorruptBlobError(this.path(hash), hash, actual);
+    this.f.verified.add(hash);
     return 'ok';
   }
 
-  async readBytes(hash: string): Promise<Buffer> {
-    const p = this.objectPath(hash);
+  has(hash: string): Promise<boolean> {
+    return exists(this.path(hash));
+  }
+
+  async read(hash: string): Promise<Buffer> {
+    const p = this.path(hash);
     const bytes = await fs.readFile(p);
     const actual = hashBytes(bytes);
     if (actual !== hash) throw new CorruptBlobError(p, hash, actual);
-    this.verified.add(hash);
+    this.f.verified.add(hash);
     return bytes;
   }
 
-  /** Moves `file` (inside the store) to quarantine/, for a person to look at; returns where. */
-  private async setAside(file: string): Promise<string> {
-    this.writable('quarantine');
-    const dest = path.join(this.dir, 'quarantine', `${path.basename(file)}.${Date.now()}.${process.pid}`);
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    try {
-      await fs.rename(file, dest);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return dest; // someone else moved it
-      throw e;
+  async list(): Promise<ContentHash[]> {
+    // Only names of this shape are blobs (and ours to remove).
+    return (await listDir(path.join(this.f.dir, 'objects'))).filter((n) => HASH_RE.test(n)) as ContentHash[];
+  }
+
+  async remove(hash: string, dryRun = false): Promise<number | undefined> {
+    const p = this.path(hash);
+    const st = await fs.lstat(p).catch(() => undefined);
+    if (!st) return undefined;
+    if (!dryRun) {
+      this.f.writable('remove');
+      await fs.rm(p, { force: true });
+      this.f.verified.delete(hash);
     }
-    return dest;
+    return st.size;
   }
 
-  /** Sets a corrupt blob aside so the task that made it is recomputed (and rewrites it). */
   async quarantine(hash: string): Promise<string> {
-    this.verified.delete(hash);
-    return this.setAside(this.objectPath(hash));
+    this.f.verified.delete(hash);
+    return this.f.setAside(this.path(hash));
+  }
+}
+
+class Records implements RecordStore {
+  constructor(
+    private readonly f: Files,
+    private readonly warnOnce: (subject: string, message: string) => void,
+  ) {}
+
+  where(key: string): string {
+    if (!isHash(key)) throw new Error(`internal: refusing record path for '${key}' (not a sha256 hex digest)`);
+    return path.join(this.f.dir, 'tasks', `${key}.json`);
   }
 
-  /** Sets a bad record aside so its task is recomputed. */
-  async quarantineRecord(key: string): Promise<string> {
-    return this.setAside(this.recordPath(key));
-  }
-
-  /** The record of `key`, checked against the record schema; nothing is changed on disk. */
-  loadRecord(key: string): RecordRead {
-    const p = this.recordPath(key);
+  load(key: string): RecordRead {
+    const p = this.where(key);
     let text: string;
     try {
       text = readFileSync(p, 'utf8');
@@ -236,70 +376,81 @@ export class Store {
     return 'record' in parsed ? { state: 'ok', record: parsed.record } : { state: 'bad', path: p, problem: parsed.problem };
   }
 
-  /** A valid record of `key`, or undefined; a bad one is reported once (by path) and treated as absent. */
-  async readRecord(key: string): Promise<TaskRecord | undefined> {
-    const r = this.loadRecord(key);
+  async read(key: string): Promise<TaskRecord | undefined> {
+    const r = this.load(key);
     if (r.state === 'ok') return r.record;
-    if (r.state === 'bad') this.warnBadRecord(r.path, r.problem);
+    if (r.state === 'bad') this.warnBad(r.path, r.problem);
     return undefined;
   }
 
-  warnBadRecord(file: string, problem: string): void {
-    const fate = this.readOnly ? '`weakcorr run` will set it aside and recompute its task' : `set aside in ${path.join(this.dir, 'quarantine')}/ and recomputed`;
+  warnBad(file: string, problem: string): void {
+    const fate = this.f.readOnly ? `\`${this.f.command ?? '<command>'} run\` will set it aside and recompute its task` : `set aside in ${path.join(this.f.dir, 'quarantine')}/ and recomputed`;
     this.warnOnce(file, `invalid task record ${file}: ${problem}; ${fate}`);
   }
 
-  async writeRecord(record: TaskRecord): Promise<void> {
-    this.writable('writeRecord');
+  async write(record: TaskRecord): Promise<void> {
+    this.f.writable('writeRecord');
     try {
-      await writeFileAtomic(this.recordPath(record.key), `${JSON.stringify(record, null, 1)}\n`, { fsync: true });
+      await writeFileAtomic(this.where(record.key), `${JSON.stringify(record, null, 1)}\n`, { fsync: true });
     } catch (e) {
-      throw this.writeError(e, `task record ${record.key}`);
+      throw this.f.writeError(e, `task record ${record.key}`);
     }
   }
 
-  async deleteRecord(key: string): Promise<void> {
-    this.writable('deleteRecord');
-    await fs.rm(this.recordPath(key), { force: true });
+  async list(): Promise<TaskKey[]> {
+    // Anything else in tasks/ is not a record (e.g. a write's temp file).
+    return (await listDir(path.join(this.f.dir, 'tasks'))).filter((n) => n.endsWith('.json') && HASH_RE.test(n.slice(0, -5))).map((n) => n.slice(0, -5) as TaskKey);
   }
 
-  private indexPath(experiment: string, id: string): string {
-    return path.join(this.dir, 'index', encodeURIComponent(experiment), `${encodeURIComponent(id)}.json`);
+  async delete(key: string): Promise<void> {
+    this.f.writable('deleteRecord');
+    await fs.rm(this.where(key), { force: true });
   }
 
-  async readIndex(experiment: string, id: string): Promise<TaskKey | undefined> {
+  quarantine(key: string): Promise<string> {
+    return this.f.setAside(this.where(key));
+  }
+}
+
+class Index implements RunIndex {
+  constructor(private readonly f: Files) {}
+
+  private keyPath(experiment: string, id: string): string {
+    return path.join(this.f.dir, 'index', encodeURIComponent(experiment), `${encodeURIComponent(id)}.json`);
+  }
+
+  private variantPath(name: string): string {
+    return path.join(this.f.dir, 'index', encodeURIComponent(name), '_variant.json');
+  }
+
+  async key(experiment: string, id: string): Promise<TaskKey | undefined> {
     try {
-      const parsed = JSON.parse(readFileSync(this.indexPath(experiment, id), 'utf8')) as { key?: unknown };
+      const parsed = JSON.parse(readFileSync(this.keyPath(experiment, id), 'utf8')) as { key?: unknown };
       return isHash(parsed.key) ? (parsed.key as TaskKey) : undefined;
     } catch {
       return undefined;
     }
   }
 
-  async writeIndex(experiment: string, id: string, key: TaskKey): Promise<void> {
-    this.writable('writeIndex');
-    const p = this.indexPath(experiment, id);
+  async setKey(experiment: string, id: string, key: TaskKey): Promise<void> {
+    this.f.writable('writeIndex');
+    const p = this.keyPath(experiment, id);
     try {
       await fs.mkdir(path.dirname(p), { recursive: true });
       await writeFileAtomic(p, canonicalJson({ key }));
     } catch (e) {
-      throw this.writeError(e, `index entry ${p}`);
+      throw this.f.writeError(e, `index entry ${p}`);
     }
   }
 
-  private variantPath(name: string): string {
-    return path.join(this.dir, 'index', encodeURIComponent(name), '_variant.json');
-  }
-
-  /** What a variant name stands for (its base experiment and overrides), so `diff` can name it. */
-  async writeVariant(variant: { name: string; base: string; overrides: JsonObject }): Promise<void> {
-    this.writable('writeVariant');
+  async setVariant(variant: VariantInfo): Promise<void> {
+    this.f.writable('writeVariant');
     const p = this.variantPath(variant.name);
     await fs.mkdir(path.dirname(p), { recursive: true });
     await writeFileAtomic(p, canonicalJson(variant));
   }
 
-  readVariant(name: string): { name: string; base: string; overrides: JsonObject } | undefined {
+  variant(name: string): VariantInfo | undefined {
     try {
       const v = JSON.parse(readFileSync(this.variantPath(name), 'utf8')) as { name?: unknown; base?: unknown; overrides?: unknown };
       if (typeof v.base !== 'string' || typeof v.overrides !== 'object' || v.overrides === null) return undefined;
@@ -309,26 +460,23 @@ export class Store {
     }
   }
 
-  /** Names of the variants this store has records for. */
-  variantNames(): string[] {
+  variants(): string[] {
     try {
-      return readdirSync(path.join(this.dir, 'index'))
+      return readdirSync(path.join(this.f.dir, 'index'))
         .map((d) => decodeURIComponent(d))
-        .filter((n) => this.readVariant(n) !== undefined);
+        .filter((n) => this.variant(n) !== undefined);
     } catch {
       return [];
     }
   }
+}
 
-  /**
-   * Takes the lock of one task key, waiting while another process holds it. A holder that died
-   * (SIGKILL) stops refreshing the lock's mtime, so after `staleMs` it is taken over. Any error
-   * other than "held by another process" (EACCES on a read-only store, ENOSPC, ENOTDIR) fails at
-   * once: waiting would never end.
-   */
-  async lock(key: string, staleMs = 5000): Promise<() => Promise<void>> {
-    this.writable('lock');
-    return lockPath(path.join(this.dir, 'locks', key), staleMs, (e) => this.writeError(e, `lock ${path.join(this.dir, 'locks', `${key}.lock`)}`));
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
 }
 
@@ -354,9 +502,6 @@ export async function lockPath(file: string, staleMs: number, wrap: (e: unknown)
     wait = Math.min(500, wait * 1.5);
   }
 }
-
-/** Kept for callers that list objects/: only names of this shape are blobs. */
-export { HASH_RE };
 
 async function exists(p: string): Promise<boolean> {
   try {

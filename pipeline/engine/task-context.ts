@@ -1,6 +1,7 @@
 // The TaskContext a stage's run() receives: verified reads, schema-checked writes to the store.
 import fs from 'node:fs/promises';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { ContractViolation } from './errors.ts';
 import type { Store, OutputEntry } from './store.ts';
 import type { ArtifactRef, Json, JsonObject, StageDecl, TaskContext } from './types.ts';
 import type { TaskAssignment } from './protocol.ts';
@@ -27,14 +28,14 @@ export async function createTaskContext(
   signal: AbortSignal,
 ): Promise<{ ctx: TaskContext; outputs: Record<string, OutputEntry>; cleanup(): Promise<void> }> {
   const outputs: Record<string, OutputEntry> = {};
-  const tmpDir = store.tmpPath(`task-${task.key.slice(0, 12)}`);
+  const tmpDir = store.scratchPath(`task-${task.key.slice(0, 12)}`);
   await fs.mkdir(tmpDir, { recursive: true });
 
   const claim = (name: string, kind: 'json' | 'bytes'): void => {
     const spec = stage.outputs[name];
-    if (!spec) throw new Error(`stage '${stage.name}' wrote output '${name}', which it does not declare (declared: ${Object.keys(stage.outputs).join(', ')})`);
-    if (spec.kind !== kind) throw new Error(`stage '${stage.name}' output '${name}' is declared ${spec.kind}, written as ${kind}`);
-    if (outputs[name]) throw new Error(`stage '${stage.name}' wrote output '${name}' twice`);
+    if (!spec) throw new ContractViolation(`stage '${stage.name}' wrote output '${name}', which it does not declare (declared: ${Object.keys(stage.outputs).join(', ')})`);
+    if (spec.kind !== kind) throw new ContractViolation(`stage '${stage.name}' output '${name}' is declared ${spec.kind}, written as ${kind}`);
+    if (outputs[name]) throw new ContractViolation(`stage '${stage.name}' wrote output '${name}' twice`);
   };
 
   const ctx: TaskContext = {
@@ -50,10 +51,10 @@ export async function createTaskContext(
     tmpDir,
     signal,
     async readBytes(ref: ArtifactRef) {
-      return store.readBytes(ref.hash);
+      return store.blobs.read(ref.hash);
     },
     async readJson<T = Json>(ref: ArtifactRef) {
-      return JSON.parse((await store.readBytes(ref.hash)).toString('utf8')) as T;
+      return JSON.parse((await store.blobs.read(ref.hash)).toString('utf8')) as T;
     },
     async writeJson(name: string, value: Json) {
       claim(name, 'json');
@@ -62,14 +63,14 @@ export async function createTaskContext(
         const validate = validatorFor(schema);
         if (!validate(value)) {
           const errs = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message}`);
-          throw new Error(`stage '${stage.name}' output '${name}' does not match its schema: ${errs.join('; ')}`);
+          throw new ContractViolation(`stage '${stage.name}' output '${name}' does not match its schema: ${errs.join('; ')}`);
         }
       }
-      outputs[name] = await store.putJson(value);
+      outputs[name] = await store.blobs.putJson(value);
     },
     async writeBytes(name: string, bytes: Uint8Array) {
       claim(name, 'bytes');
-      outputs[name] = await store.putBytes(bytes);
+      outputs[name] = await store.blobs.put(bytes);
     },
     progress: hooks.progress,
     log: hooks.log,
@@ -83,5 +84,5 @@ export async function createTaskContext(
 
 export function checkAllOutputsWritten(stage: StageDecl, outputs: Record<string, OutputEntry>): void {
   const missing = Object.entries(stage.outputs).filter(([n, spec]) => !spec.optional && !outputs[n]).map(([n]) => n);
-  if (missing.length) throw new Error(`stage '${stage.name}' finished without writing output(s): ${missing.join(', ')}`);
+  if (missing.length) throw new ContractViolation(`stage '${stage.name}' finished without writing output(s): ${missing.join(', ')}`);
 }

@@ -174,7 +174,7 @@ export interface TaskContext {
 
 /** What a project hands the engine. */
 export interface Project {
-  /** Project-specific commands added to the CLI (e.g. weakcorr's `doctor`). */
+  /** Project-specific commands added to the CLI (e.g. a `doctor` command). */
   extendCli?: (program: import('commander').Command) => void;
   name: string;
   /** Shown by `--version`. */
@@ -191,5 +191,7 @@ export interface Project {
   experimentSchema: JsonObject;
   /** Environment variable that overrides the store location. */
   cacheEnvVar: string;
+  /** Prefix of the engine's other variables (`<prefix>_EXECUTOR`); default: the name upper-cased. */
+  envPrefix?: string;
   defaultCacheDir: string;
 }

@@ -3,8 +3,8 @@
 import type { Store, TaskRecord } from './store.ts';
 
 export async function usableRecord(store: Store, key: string): Promise<TaskRecord | undefined> {
-  const record = await store.readRecord(key);
+  const record = await store.records.read(key);
   if (!record) return undefined;
-  for (const out of Object.values(record.outputs)) if ((await store.verify(out.hash)) !== 'ok') return undefined;
+  for (const out of Object.values(record.outputs)) if ((await store.blobs.verify(out.hash)) !== 'ok') return undefined;
   return record;
 }

@@ -1,6 +1,7 @@
 // A worker process: imports the project, runs one task at a time, writes artifacts to the store.
 // The parent writes the task record, so a worker killed mid-task leaves no record behind.
 import { pathToFileURL } from 'node:url';
+import { InterruptedError, toWire } from './errors.ts';
 import { Store } from './store.ts';
 import { checkAllOutputsWritten, createTaskContext } from './task-context.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
@@ -42,7 +43,7 @@ async function runTask(msg: ToWorker): Promise<void> {
     const project = await loadProject(msg.projectModule);
     const stage = project.stages.find((s) => s.name === task.stage);
     if (!stage) throw new Error(`stage '${task.stage}' not found in ${msg.projectModule}`);
-    const store = new Store(msg.storeDir);
+    const store = new Store(msg.storeDir, { command: project.name });
     let lastProgress = 0;
     const { ctx, outputs, cleanup } = await createTaskContext(
       stage,
@@ -69,8 +70,8 @@ async function runTask(msg: ToWorker): Promise<void> {
     }
     send({ type: 'done', id: task.id, outputs });
   } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    send({ type: 'error', id: task.id, message: err.message, stack: err.stack });
+    // Whatever a stage throws once it was told to stop is the stop, not a failure.
+    send({ type: 'error', id: task.id, error: toWire(abort.signal.aborted ? new InterruptedError() : e) });
   }
 }
 

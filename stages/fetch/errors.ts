@@ -1,4 +1,6 @@
 // Errors of the fetch stage: each names the file, the expected and the actual value.
+// An InputError, so its code reaches the user from a worker process.
+import { InputError } from '../../pipeline/engine/errors.ts';
 
 export type FetchErrorCode =
   | 'UNKNOWN_DATASET'
@@ -31,17 +33,16 @@ export interface FetchErrorDetails {
   cause?: unknown;
 }
 
-export class FetchError extends Error {
-  readonly code: FetchErrorCode;
+export class FetchError extends InputError {
+  declare readonly code: FetchErrorCode;
   readonly file?: string;
   readonly expected?: string | number;
   readonly actual?: string | number;
   readonly attempts?: string[];
 
   constructor(code: FetchErrorCode, message: string, details: FetchErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, message, { cause: details.cause });
     this.name = 'FetchError';
-    this.code = code;
     this.file = details.file;
     this.expected = details.expected;
     this.actual = details.actual;

@@ -297,14 +297,14 @@ describe('store: unusable stores are one line and exit 2, up front', function ()
     const full = inNs('dd if=/dev/zero of="$STORE/filler" bs=64k 2>/dev/null; "$NODE" "$CLI" run; echo "rc=$?"');
     assert.match(full.stdout, /rc=2/);
     assert.equal(full.stderr.trim().split('\n').length, 1, full.stderr);
-    assert.match(full.stderr, /WEAKCORR_CACHE=.*(full|ENOSPC).*weakcorr gc/);
+    assert.match(full.stderr, /WEAKCORR_CACHE=.*(full|ENOSPC).*toy gc/);
     assert.deepEqual(toy.executions(), []);
 
     toy.edit('square', (s) => s.replaceAll('Buffer.alloc(64, value)', 'Buffer.alloc(3_000_000, value)'));
     const mid = inNs('"$NODE" "$CLI" run; echo "rc=$?"; echo "tmp=[$(ls -A "$STORE/tmp")]"');
     assert.match(mid.stdout, /rc=1/);
     assert.match(mid.stdout, /tmp=\[\]/, 'the half-written blob was removed at once');
-    assert.match(mid.stderr, new RegExp(`square@i1: no space left for the store ${toy.cache.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} .*run \`weakcorr gc\``));
+    assert.match(mid.stderr, new RegExp(`square@i1: no space left for the store ${toy.cache.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} .*run \`toy gc\``));
   });
 
   it('a lock on a store whose locks folder is unusable fails at once instead of retrying forever', async () => {
