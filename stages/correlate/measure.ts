@@ -3,6 +3,7 @@
 // derivatives, both from stages/model/taylor.ts, over X in blocks of samples (progress and
 // abort between blocks; every (sample, output) row is computed independently, so blocking
 // does not change the values).
+import { InterruptedError } from '../../pipeline/engine/errors.ts';
 import { tf } from '../model/backend.ts';
 import { disposeParams, hostToParams, initHostParams, resolveSpec, type HostLayer, type MlpSpec } from '../model/mlp.ts';
 import { derivativeCorrelationsAsync, taylorBytesPerRow } from '../model/taylor.ts';
@@ -66,7 +67,7 @@ export async function measureCorrelations(spec: MlpSpec, host: readonly HostLaye
   const params = hostToParams(host);
   try {
     for (let s0 = 0; s0 < S; s0 += block) {
-      if (opts.signal?.aborted) throw new Error('correlate: aborted');
+      if (opts.signal?.aborted) throw new InterruptedError('correlate: interrupted');
       const cb = Math.min(block, S - s0);
       const xb = tf.tensor2d(x.subarray(s0 * r.dIn, (s0 + cb) * r.dIn), [cb, r.dIn], 'float32');
       try {
