@@ -1,7 +1,7 @@
 // From the fit stage's output to the report's content: headline table and figures.
 import type { A1Row, A2Row, CorrRow, DynRow, FitGroupResult } from '../fit/collect.ts';
 import type { FigureInput, HeadlineRow } from './html.ts';
-import { dynamicsChart, estimatorChart, scalingChart, type DataRow, type FitLine, type ReferenceSlope } from './render-svg.ts';
+import { dynamicsChart, estimatorChart, scalingChart, type DataRow, type FitLine, type ReferenceSlope } from './charts/index.ts';
 
 export interface FitsArtifact {
   groups: FitGroupResult[];

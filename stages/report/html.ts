@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderSvg, renumberSvgIds, timelineChart, type DataRow, type Scalar, type TimelineRow, type TopLevelSpec } from './render-svg.ts';
+import { renderSvg, renumberSvgIds, timelineChart, type DataRow, type Scalar, type TimelineRow, type TopLevelSpec } from './charts/index.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 

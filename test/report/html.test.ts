@@ -8,7 +8,7 @@ import {
   toCsv,
   type JsonValue,
 } from '../../stages/report/html.ts';
-import { renumberSvgIds, type DataRow } from '../../stages/report/render-svg.ts';
+import { renumberSvgIds, type DataRow } from '../../stages/report/charts/index.ts';
 import { sampleReportInput } from './sample.ts';
 
 /** Minimal RFC 4180 parser (quoted fields, doubled quotes, newlines inside quotes). */
