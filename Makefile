@@ -37,6 +37,7 @@ status: node_modules/.package-lock.json
 
 test: node_modules/.package-lock.json
 	npx tsc -p . --noEmit
+	npx tsc -p stages/report/page
 	npx mocha 'test/**/*.test.ts'
 
 bench: node_modules/.package-lock.json

@@ -2,7 +2,7 @@
 // reference lines, and headline rows. The report stage itself only iterates the registry.
 import type { FitGroupResult, Row } from '../contracts/fits.ts';
 import type { FigureInput, HeadlineRow } from './html.ts';
-import { scalingChart, type DataRow, type FitLine, type ReferenceSlope } from './render-svg.ts';
+import { scalingChart, type DataRow, type FitLine, type ReferenceSlope } from './charts/index.ts';
 
 export const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { renderReportHtml, toCsv } from '../../stages/report/html.ts';
+import { toCsv } from '../../stages/report/encode.ts';
+import { renderReportHtml } from '../../stages/report/html.ts';
 import { sampleReportInput } from './sample.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

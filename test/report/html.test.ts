@@ -1,37 +1,9 @@
 import assert from 'node:assert/strict';
-import {
-  escapeHtml,
-  jsonForScript,
-  prettyJson,
-  renderReportHtml,
-  textDataUri,
-  toCsv,
-  type JsonValue,
-} from '../../stages/report/html.ts';
-import { renumberSvgIds, type DataRow } from '../../stages/report/render-svg.ts';
+import { renumberSvgIds } from '../../stages/report/charts/index.ts';
+import { escapeHtml, toCsv } from '../../stages/report/encode.ts';
+import { renderReportHtml } from '../../stages/report/html.ts';
+import { parseCsv } from './parse-csv.ts';
 import { sampleReportInput } from './sample.ts';
-
-/** Minimal RFC 4180 parser (quoted fields, doubled quotes, newlines inside quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  while (i < text.length) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 2);
-      else if (c === '"') (quoted = false), i++;
-      else (field += c), i++;
-    } else if (c === '"') (quoted = true), i++;
-    else if (c === ',') row.push(field), (field = ''), i++;
-    else if (c === '\n') row.push(field), rows.push(row), (row = []), (field = ''), i++;
-    else (field += c), i++;
-  }
-  if (field !== '' || row.length) row.push(field), rows.push(row);
-  return rows;
-}
 
 /** The HTML with the contents of <script> and <style> elements removed. */
 function markupOnly(html: string): string {
@@ -105,23 +77,6 @@ describe('report/html', function () {
     assert.deepEqual(names, [...input.figures.map((f) => `fig-${f.id}.csv`), 'fig-timeline.csv']);
   });
 
-  it('writes CSV fields per RFC 4180', () => {
-    const rows: DataRow[] = [
-      { a: 'plain', b: 1.5, c: null },
-      { a: 'with, comma', b: -2e-7, c: true },
-      { a: 'quote " inside', b: Number.NaN, c: 'line\nbreak' },
-      { a: ' padded ', d: 'only here' },
-    ];
-    const csv = toCsv(rows);
-    assert.equal(
-      csv,
-      'a,b,c,d\nplain,1.5,,\n"with, comma",-2e-7,true,\n"quote "" inside",NaN,"line\nbreak",\n" padded ",,,only here\n',
-    );
-    assert.deepEqual(parseCsv(csv)[3], ['quote " inside', 'NaN', 'line\nbreak', '']);
-    assert.equal(toCsv([], ['x', 'y']), 'x,y\n');
-    assert.equal(decodeURIComponent(textDataUri('a,b\n1,"#"\n').split(',').slice(1).join(',')), 'a,b\n1,"#"\n');
-  });
-
   it('escapes text everywhere, and the embedded specs parse back to the input specs', () => {
     assert.match(html, /<title>weakcorr — SAMPLE report with FAKE data &lt;test fixture&gt;<\/title>/);
     assert.match(html, /Escaping check: &lt;b&gt;not bold&lt;\/b&gt; &amp; &quot;quotes&quot;/);
@@ -133,11 +88,6 @@ describe('report/html', function () {
       assert.ok(m, fig.id);
       assert.deepEqual(JSON.parse(m[1]), JSON.parse(JSON.stringify(fig.spec)));
     }
-    const tricky: JsonValue = { s: '</script><!-- \u2028 & <b>' };
-    const enc = jsonForScript(tricky);
-    assert.doesNotMatch(enc, /[<>&\u2028]/);
-    assert.deepEqual(JSON.parse(enc), tricky);
-    assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });
 
   it('shows the headline table, figures with captions, and the provenance', () => {
@@ -176,11 +126,5 @@ describe('report/html', function () {
     assert.doesNotMatch(stat, /<script/i);
     assert.equal((stat.match(/<div class="static"><svg /g) ?? []).length, input.figures.length + 1);
     assert.ok(stat.length < 0.6 * html.length);
-  });
-
-  it('pretty-prints JSON that parses back', () => {
-    const v: JsonValue = { a: [1, 2, 3], b: { c: [], d: {}, e: [{ f: 'x' }], g: null }, h: 'long '.repeat(40).split(' ') };
-    assert.deepEqual(JSON.parse(prettyJson(v)), v);
-    assert.equal(prettyJson({ a: [1, 2] }), '{\n  "a": [1, 2]\n}');
   });
 });

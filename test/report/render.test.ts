@@ -8,7 +8,7 @@ import {
   scalingChart,
   timelineChart,
   type DataRow,
-} from '../../stages/report/render-svg.ts';
+} from '../../stages/report/charts/index.ts';
 
 /** Number of `<tag` elements inside every `<g class="mark-<type> role-mark <name>_marks">` group. */
 function countMarks(svg: string, type: string, name: string, tag = 'path'): number {
@@ -32,7 +32,7 @@ function gridRows(): DataRow[] {
   return rows;
 }
 
-describe('report/render-svg', () => {
+describe('report/charts', () => {
   it('renders a log-log scaling chart with one symbol per valid point, a line per fit and per reference', async () => {
     const rows = gridRows();
     const fits = ['mnist', 'cifar10'].flatMap((dataset) =>

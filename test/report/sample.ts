@@ -11,7 +11,7 @@ import {
   type DataRow,
   type FitLine,
   type TimelineRow,
-} from '../../stages/report/render-svg.ts';
+} from '../../stages/report/charts/index.ts';
 
 function normal(rng: () => number): number {
   const u = 1 - rng();

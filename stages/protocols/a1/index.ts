@@ -4,7 +4,7 @@ import type { CorrelationResult } from '../../contracts/correlation-result.ts';
 import type { Expectation } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
 import { correlateStage } from '../../correlate/index.ts';
-import { dynamicsChart, estimatorChart } from '../../report/render-svg.ts';
+import { dynamicsChart, estimatorChart } from '../../report/charts/index.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
 import type { FigureInput } from '../../report/html.ts';
 import { defineProtocol, type FitSpec } from '../protocol.ts';

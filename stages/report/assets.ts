@@ -1,0 +1,86 @@
+// What the page inlines besides its content: the stylesheet, the client script compiled from
+// TypeScript, and the browser builds of vega, vega-lite and vega-embed. The page stays one
+// self-contained file that works offline.
+//
+// Asset files are named as `new URL('<literal>', import.meta.url)`: the engine hashes files named
+// that way into the stage's cache key, so editing the CSS or the client script rebuilds the report.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { transform } from 'esbuild';
+
+const CSS_FILE = new URL('./page/report.css', import.meta.url);
+const CLIENT_FILE = new URL('./page/client.ts', import.meta.url);
+
+/** A literal '</script' would end an inline script early; in JS it can only occur in strings or
+ *  regexes, where '<\/script' means the same. */
+export function inlineScript(js: string): string {
+  return js.replace(/<\/script/gi, '<\\/script');
+}
+
+/** The page's stylesheet, as written. */
+export function reportCss(): string {
+  return readFileSync(CSS_FILE, 'utf8');
+}
+
+let clientCache: Promise<string> | undefined;
+
+/** The client script, type-stripped to a self-running function (same input, same bytes). */
+export function clientScript(): Promise<string> {
+  clientCache ??= transform(readFileSync(CLIENT_FILE, 'utf8'), {
+    loader: 'ts',
+    format: 'iife',
+    target: 'es2020',
+    legalComments: 'none',
+    sourcefile: 'client.ts',
+  }).then((r) => inlineScript(r.code));
+  return clientCache;
+}
+
+export interface BrowserBundles {
+  /** Minified UMD builds: they define the globals vega, vegaLite, vegaEmbed. */
+  vega: string;
+  vegaLite: string;
+  vegaEmbed: string;
+  versions: { vega: string; 'vega-lite': string; 'vega-embed': string };
+}
+
+const require = createRequire(import.meta.url);
+
+/** A package's folder and manifest. Its exports map hides package.json and build/, so resolve the
+ *  package's entry the way Node does and go up to the manifest that names the package. */
+function packageOf(pkg: string): { dir: string; manifest: { version: string; unpkg?: string } } {
+  const entry = require.resolve(pkg);
+  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version: string; unpkg?: string };
+      if (manifest.name === pkg) return { dir, manifest };
+    } catch {
+      // no package.json at this level
+    }
+  }
+  throw new Error(`report: no package.json named '${pkg}' above ${entry}`);
+}
+
+let bundlesCache: BrowserBundles | undefined;
+
+/** The browser (UMD, minified) builds of vega, vega-lite and vega-embed: each package's `unpkg` file. */
+export function loadBrowserBundles(): BrowserBundles {
+  if (bundlesCache) return bundlesCache;
+  const read = (pkg: string) => {
+    const { dir, manifest } = packageOf(pkg);
+    if (!manifest.unpkg) throw new Error(`report: package '${pkg}' names no browser build (unpkg)`);
+    return { src: inlineScript(readFileSync(join(dir, manifest.unpkg), 'utf8')), version: manifest.version };
+  };
+  const v = read('vega');
+  const l = read('vega-lite');
+  const e = read('vega-embed');
+  bundlesCache = {
+    vega: v.src,
+    vegaLite: l.src,
+    vegaEmbed: e.src,
+    versions: { vega: v.version, 'vega-lite': l.version, 'vega-embed': e.version },
+  };
+  return bundlesCache;
+}

@@ -1,0 +1,83 @@
+// Rows -> panels -> layers: the skeleton every faceted chart builds on. Rows become data points
+// tagged with their panel (panels in order of first appearance); the layers draw them, one panel
+// per facet cell, or a plain layered chart when there is a single panel.
+
+import { F, fmtScalar, pick, type DataRow, type Datum, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
+import { config } from './style.ts';
+
+/** How a chart splits its rows into panels and lays them out. */
+export interface PanelOptions {
+  /** Fields that define one panel each, e.g. ['dataset', 'activation'] or ['alpha']. */
+  panelBy?: readonly string[];
+  /** Panel title from the panel's field values (default: defaultPanelLabel). */
+  panelLabel?: (key: Record<string, Scalar>) => string;
+  /** Panels per row (default 3). */
+  columns?: number;
+  title?: string;
+  /** Size of one panel (each chart has its own default). */
+  width?: number;
+  height?: number;
+  /** Let each panel have its own y range (default false: shared, comparable). */
+  independentY?: boolean;
+}
+
+/** Default panel label: strings as they are, numbers and booleans as `field=value`. */
+export function defaultPanelLabel(key: Record<string, Scalar>): string {
+  const parts = Object.entries(key).map(([k, v]) => (typeof v === 'string' ? v : `${k}=${fmtScalar(v)}`));
+  return parts.length ? parts.join(' · ') : 'all';
+}
+
+export interface Faceting {
+  /** Panel title -> the panel's field values, in order of first appearance among kept rows. */
+  readonly panels: ReadonlyMap<string, Record<string, Scalar>>;
+  /** The chart's data points; builders may push more (fits, references) before `spec`. */
+  readonly values: Datum[];
+  /** The panel title a row or key belongs to (only the panelBy fields count). */
+  panelOf(key: Record<string, Scalar>): string;
+  /** The spec over `values`: faceted by panel when there is more than one. */
+  spec(layers: LayerItem[], description?: string): TopLevelSpec;
+}
+
+/**
+ * Tag each row's data point with its panel. `toDatum` gets the row and its panel title and returns
+ * the point (with `_panel` set to that title), or null to leave the row out: a panel exists only
+ * when some row of it is kept.
+ */
+export function facet(
+  rows: readonly DataRow[],
+  o: PanelOptions,
+  size: { width: number; height: number },
+  toDatum: (row: DataRow, panel: string) => Datum | null,
+): Faceting {
+  const label = o.panelLabel ?? defaultPanelLabel;
+  const panelBy = o.panelBy ?? [];
+  const panelOf = (key: Record<string, Scalar>) => label(pick(key, panelBy));
+  const panels = new Map<string, Record<string, Scalar>>();
+  const values: Datum[] = [];
+  for (const r of rows) {
+    const p = panelOf(r);
+    const d = toDatum(r, p);
+    if (!d) continue;
+    if (!panels.has(p)) panels.set(p, pick(r, panelBy));
+    values.push(d);
+  }
+  const spec = (layers: LayerItem[], description?: string): TopLevelSpec => {
+    const base = {
+      ...(o.title ? { title: o.title } : {}),
+      ...(description ? { description } : {}),
+      data: { values },
+      config,
+    };
+    const width = o.width ?? size.width;
+    const height = o.height ?? size.height;
+    if (panels.size <= 1) return { ...base, width, height, layer: layers };
+    return {
+      ...base,
+      facet: { field: F.panel, type: 'nominal', title: null, sort: [...panels.keys()] },
+      columns: Math.max(1, Math.min(o.columns ?? 3, panels.size)),
+      spec: { width, height, layer: layers },
+      ...(o.independentY ? { resolve: { scale: { y: 'independent' as const } } } : {}),
+    };
+  };
+  return { panels, values, panelOf, spec };
+}

@@ -1,0 +1,192 @@
+// Log-log scaling chart: measured points, fitted power laws and expected (reference) slopes.
+
+import { F, fmtScalar, matches, num, positive, type DataRow, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
+import { facet, type PanelOptions } from './facet.ts';
+import { logScale, ofKind, seriesColor, zoomParam } from './style.ts';
+
+/** A fitted line y = exp(intercept) * x^slope, drawn from xMin to xMax. */
+export interface FitLine {
+  /** Values of the panel fields (and the colour field, if any) this fit belongs to. */
+  key: Record<string, Scalar>;
+  slope: number | null;
+  /** Natural-log intercept. */
+  intercept: number | null;
+  xMin: number | null;
+  xMax: number | null;
+  /** Optional 95% CI of the slope, shown in the tooltip. */
+  ciLo?: number | null;
+  ciHi?: number | null;
+}
+
+/** A reference slope: an expectation (paper value or theory guide), never data. */
+export interface ReferenceSlope {
+  /** Panels it applies to (a subset of the panel field values); omitted: every panel. */
+  key?: Record<string, Scalar>;
+  slope: number;
+  /** Shown next to the line, e.g. 'theory: slope −1'. The chart appends '(expected)'. */
+  label: string;
+}
+
+export interface ScalingChartOptions extends PanelOptions {
+  /** One row per (seed, width) measurement. Rows with non-positive or non-finite x/y are not drawn
+   *  (a log axis cannot show them); the fit's exclusion counts report them. */
+  rows: readonly DataRow[];
+  /** Width field (default 'width'). */
+  x?: string;
+  /** Value field (default 'value'). */
+  y?: string;
+  /** Seed field (default 'seed'): shown in tooltips. */
+  seed?: string;
+  /** Field that colours points and fitted lines within a panel, e.g. 'depth'. */
+  colorBy?: string;
+  fits?: readonly FitLine[];
+  references?: readonly ReferenceSlope[];
+  xTitle?: string;
+  yTitle?: string;
+  /** Log base of the x axis (default 2: widths are powers of two). */
+  xBase?: number;
+}
+
+/** Minus signs that read as minus signs. */
+function fmtSlope(s: number): string {
+  return (Math.round(s * 100) / 100).toFixed(2).replace('-', '\u2212');
+}
+
+/**
+ * Log-log scatter of value vs width, one point per (seed, width), faceted by `panelBy`, with the
+ * fitted power law of each (panel, colour) group as a solid line and the reference slopes as
+ * dashed grey lines anchored at the panel's geometric-mean point, labelled as expectations.
+ */
+export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
+  const xf = o.x ?? 'width';
+  const yf = o.y ?? 'value';
+  const sf = o.seed ?? 'seed';
+  const seriesOf = (r: Record<string, Scalar>) => (o.colorBy ? fmtScalar(r[o.colorBy] ?? null) : '');
+
+  const chart = facet(o.rows, o, { width: 220, height: 170 }, (r, p) => {
+    const x = num(r[xf]);
+    const y = num(r[yf]);
+    if (!positive(x) || !positive(y)) return null;
+    return { [F.kind]: 'point', [F.panel]: p, [F.series]: seriesOf(r), [F.x]: x, [F.y]: y, [F.seed]: r[sf] ?? null };
+  });
+  const { values, panels } = chart;
+  const points = values.slice();
+
+  // Fitted lines: two endpoints each (a straight line on log-log axes).
+  let lineNo = 0;
+  for (const f of o.fits ?? []) {
+    if (f.slope === null || f.intercept === null || f.xMin === null || f.xMax === null) continue;
+    const p = chart.panelOf(f.key);
+    if (!panels.has(p)) continue;
+    const id = `fit${lineNo++}`;
+    const ci = f.ciLo != null && f.ciHi != null ? `[${fmtSlope(f.ciLo)}, ${fmtSlope(f.ciHi)}]` : 'n/a';
+    for (const x of [f.xMin, f.xMax]) {
+      values.push({
+        [F.kind]: 'fit',
+        [F.panel]: p,
+        [F.series]: seriesOf(f.key),
+        [F.x]: x,
+        [F.y]: Math.exp(f.intercept + f.slope * Math.log(x)),
+        [F.line]: id,
+        [F.label]: `fitted slope ${fmtSlope(f.slope)}, 95% CI ${ci}`,
+      });
+    }
+  }
+
+  // Reference lines, anchored at the geometric mean of the panel's points.
+  for (const [p, key] of panels) {
+    const refs = (o.references ?? []).filter((r) => matches(key, r.key));
+    if (!refs.length) continue;
+    const pts = points.filter((v) => v[F.panel] === p);
+    const lx = pts.map((v) => Math.log(v[F.x] as number));
+    const ly = pts.map((v) => Math.log(v[F.y] as number));
+    const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
+    const my = ly.reduce((a, b) => a + b, 0) / ly.length;
+    const x0 = Math.exp(Math.min(...lx));
+    const x1 = Math.exp(Math.max(...lx));
+    refs.forEach((r, i) => {
+      const id = `ref${lineNo++}`;
+      const text = `${r.label} (expected)`;
+      const at = (x: number) => ({ [F.panel]: p, [F.x]: x, [F.y]: Math.exp(my + r.slope * (Math.log(x) - mx)) });
+      for (const x of [x0, x1]) values.push({ [F.kind]: 'ref', ...at(x), [F.line]: id, [F.label]: text, [F.dash]: i });
+      // Label 0 at the left end, label 1 at the right end, others below the left end.
+      const atRight = i === 1;
+      values.push({ [F.kind]: 'reflabel', ...at(atRight ? x1 : x0), [F.label]: text, [F.dash]: i === 0 ? 'left' : atRight ? 'right' : 'below' });
+    });
+  }
+
+  // Widths print without thousands separators: "1024", "16384" (narrower, and as in configs).
+  const xEnc = {
+    field: F.x,
+    type: 'quantitative' as const,
+    title: o.xTitle ?? `${xf} (log scale)`,
+    scale: { ...logScale, base: o.xBase ?? 2 },
+    axis: { format: '~r', labelFlush: false },
+  };
+  const yEnc = { field: F.y, type: 'quantitative' as const, title: o.yTitle ?? `${yf} (log scale)`, scale: logScale };
+  const color = o.colorBy ? { color: seriesColor(o.colorBy, points, 'tableau10') } : {};
+  const solid = o.colorBy ? {} : { color: '#1f77b4' };
+
+  // Lines first, then points on top (so hovering a point shows the point), then labels.
+  const layers: LayerItem[] = [
+    {
+      name: 'fits',
+      transform: ofKind('fit'),
+      mark: { type: 'line', strokeWidth: 2, ...solid },
+      encoding: {
+        x: xEnc,
+        y: yEnc,
+        detail: { field: F.line, type: 'nominal' },
+        ...color,
+        tooltip: [{ field: F.label, type: 'nominal', title: 'fit (data)' }],
+      },
+    },
+    {
+      name: 'references',
+      transform: ofKind('ref'),
+      mark: { type: 'line', color: '#555', strokeWidth: 1.5, strokeDash: [6, 4] },
+      encoding: {
+        x: xEnc,
+        y: yEnc,
+        detail: { field: F.line, type: 'nominal' },
+        tooltip: [{ field: F.label, type: 'nominal', title: 'reference' }],
+      },
+    },
+    {
+      name: 'points',
+      transform: ofKind('point'),
+      params: [zoomParam],
+      mark: { type: 'point', filled: true, size: 28, opacity: 0.7, ...solid },
+      encoding: {
+        x: xEnc,
+        y: yEnc,
+        ...color,
+        tooltip: [
+          { field: F.panel, type: 'nominal', title: 'panel' },
+          ...(o.colorBy ? [{ field: F.series, type: 'nominal' as const, title: o.colorBy }] : []),
+          { field: F.seed, type: 'nominal', title: 'seed' },
+          { field: F.x, type: 'quantitative', title: xf },
+          { field: F.y, type: 'quantitative', title: yf, format: '.4~g' },
+        ],
+      },
+    },
+    ...(
+      [
+        ['left', { align: 'left', baseline: 'bottom', dx: 2, dy: -3 }],
+        ['right', { align: 'right', baseline: 'bottom', dx: -2, dy: -3 }],
+        ['below', { align: 'left', baseline: 'top', dx: 2, dy: 3 }],
+      ] as const
+    ).map(
+      ([pos, place]): LayerItem => ({
+        name: `reference_labels_${pos}`,
+        transform: [{ filter: `datum.${F.kind} === 'reflabel' && datum.${F.dash} === '${pos}'` }],
+        mark: { type: 'text', ...place, fontSize: 10, fontStyle: 'italic', color: '#333' },
+        encoding: { x: xEnc, y: yEnc, text: { field: F.label, type: 'nominal' } },
+      }),
+    ),
+  ];
+  return chart.spec(
+    layers,
+    'Log-log scatter: points are measurements (one per seed and width); solid lines are fits; dashed grey lines are expected slopes.',
+  );
+}
