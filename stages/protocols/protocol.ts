@@ -37,6 +37,28 @@ export interface ProtocolRead {
   training?: boolean;
 }
 
+/** How a measured slope compares with the paper and the theory (the rule is stated in the report). */
+export type Verdict = 'consistent with the bound' | 'steeper than the paper' | 'flatter than the paper' | 'inconclusive' | 'not comparable';
+
+/** One row of the report's verdict table: one claim of the paper, measured here. */
+export interface Claim {
+  /** Short name, e.g. 'Figure 4, α = -0.5'. */
+  claim: string;
+  /** The paper's value (its measured slope, or its statement), null where it gives none. */
+  paper: string | null;
+  /** The theorem's bound or expectation, labelled (e.g. 'bound: slope ≤ 0'). */
+  bound: string | null;
+  /** The fitted groups the claim rests on (ids in the fits artifact). */
+  groups: string[];
+  /** Measured slope(s): the range over the groups, each with its interval. */
+  measured: { slope: number | null; lo: number | null; hi: number | null }[];
+  /** Widths fitted here, and the paper's (e.g. '2048-19484'), so nobody compares them silently. */
+  widths: { here: [number, number] | null; paper: string | null };
+  verdict: Verdict;
+  /** Why this verdict, in a few words (the rule that fired). */
+  why: string;
+}
+
 export interface Protocol<Table extends string = string> {
   /** Short id, e.g. 'a1'; train-results carry it as `protocol`. */
   id: string;
@@ -54,6 +76,8 @@ export interface Protocol<Table extends string = string> {
   fits: FitSpec<Table>[];
   figures(view: ProtocolView<Table>): FigureInput[];
   headline(view: ProtocolView<Table>): HeadlineRow[];
+  /** The claims this protocol tests, for the verdict table at the top of the report. */
+  claims?(view: ProtocolView<Table>): Claim[];
 }
 
 /** Checks a protocol against the interface with its own table names, then widens it for the registry. */
