@@ -2,16 +2,21 @@
 import fs from 'node:fs/promises';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ContractViolation } from './errors.ts';
+import { canonicalJson } from './fingerprint.ts';
 import type { Store, OutputEntry } from './store.ts';
 import type { ArtifactRef, Json, JsonObject, StageDecl, TaskContext } from './types.ts';
 import type { TaskAssignment } from './protocol.ts';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validators = new WeakMap<JsonObject, ValidateFunction>();
+const validators = new Map<string, ValidateFunction>();
 
-function validatorFor(schema: JsonObject): ValidateFunction {
-  let v = validators.get(schema);
-  if (!v) validators.set(schema, (v = ajv.compile(schema)));
+/**
+ * One compiled validator per schema content. Each gets its own Ajv: two stages may declare equal
+ * schemas as distinct objects with the same $id, which one shared Ajv registry would refuse.
+ */
+export function validatorFor(schema: JsonObject): ValidateFunction {
+  const key = canonicalJson(schema);
+  let v = validators.get(key);
+  if (!v) validators.set(key, (v = new Ajv({ allErrors: true, strict: false }).compile(schema)));
   return v;
 }
 

@@ -53,3 +53,15 @@ describe('defineStage', () => {
     assert.equal(seen, 1.5);
   });
 });
+
+describe('output validation', () => {
+  it('two stages may declare equal schemas with the same $id as distinct objects (train-a1 and train-a2 do)', async () => {
+    const { validatorFor } = await import('../../pipeline/engine/task-context.ts');
+    const { jsonSchema } = await import('../../stages/contracts/common.ts');
+    const { TrainResultSchema } = await import('../../stages/contracts/train-result.ts');
+    const a = validatorFor(jsonSchema(TrainResultSchema));
+    const b = validatorFor(jsonSchema(TrainResultSchema));
+    assert.equal(a, b);
+    assert.equal(a({}), false);
+  });
+});
