@@ -28,7 +28,7 @@ const expText = (g: FitGroupResult): string => g.expectations.map((e) => e.label
 
 /** `widths 16–256 (paper: 8–1024)`: so nobody compares different width ranges silently. */
 export const widthsNote = (g: FitGroupResult, paperWidths: readonly [number, number] | null): string =>
-  `widths ${g.fit.xMin ?? '—'}–${g.fit.xMax ?? '—'}${paperWidths ? ` (paper: ${paperWidths[0]}–${paperWidths[1]})` : ''}`;
+  `widths ${g.fit.xMin === null || g.fit.xMax === null ? '— (nothing fitted)' : `${g.fit.xMin}–${g.fit.xMax}`}${paperWidths ? ` (paper: ${paperWidths[0]}–${paperWidths[1]})` : ''}`;
 
 /**
  * One headline row per fitted group: `claim(g)` names it, the theory column lists its reference
