@@ -22,8 +22,15 @@ const FitSchema = Type.Unsafe<PowerLawFit>(Type.Object({
   nPoints: Type.Integer(),
   nSeeds: Type.Integer(),
   nWidths: Type.Integer(),
-  ci: Type.Union([Type.Object({}), Type.Null()]),
+  xMin: Type.Union([Type.Number(), Type.Null()], { description: 'fitted width range: smallest width' }),
+  xMax: Type.Union([Type.Number(), Type.Null()], { description: 'fitted width range: largest width' }),
+  perSeed: Type.Array(Type.Object({ seed: Type.Union([Type.Number(), Type.String()]), slope: Type.Number(), nWidths: Type.Integer() })),
+  ci: Type.Union([Type.Object({
+    level: Type.Number(), lo: Type.Number(), hi: Type.Number(), mean: Type.Number(), sd: Type.Number(),
+    seeds: Type.Integer(), t: Type.Number(), method: Type.Literal('t over per-seed slopes'),
+  }, { description: 'primary interval: mean +- t_{k-1} sd / sqrt(k) over the per-seed slopes' }), Type.Null()]),
   ciNote: Type.Union([Type.String(), Type.Null()]),
+  bootstrap: Type.Union([Type.Object({ lo: Type.Number(), hi: Type.Number() }, { description: 'secondary: percentile bootstrap over seeds' }), Type.Null()]),
   excluded: Type.Object({}),
 }));
 

@@ -28,7 +28,7 @@ export const correlateStage = defineStage({
   module: import.meta.url,
   description: 'Derivative correlations C^{0,1..3} of the A.1 nets at theta0: exact (Taylor mode) and the sampled estimator (Eq. 25)',
   params: {
-    a1: Type.Pick(A1Config, ['trainSamples', 'testSamples', 'permutationSeed', 'zscore', 'parameterization', 'sigmaW', 'sigmaB', 'lr']),
+    a1: Type.Pick(A1Config, ['trainSamples', 'testSamples', 'permutationSeed', 'drawPerSeed', 'zscore', 'parameterization', 'sigmaW', 'sigmaB', 'lr']),
     correlate: CorrelateConfig,
   },
   matrix: A1_GRID,
@@ -54,7 +54,7 @@ export const correlateStage = defineStage({
     const { a1, correlate: c } = ctx.params;
     const pt = a1Point(ctx.axes);
     const train = await readSplit(ctx, 'train');
-    const X = correlationSamples(train, a1, pt.dataset, c.samples);
+    const X = correlationSamples(train, a1, pt.dataset, pt.seed, c.samples);
     const spec = a1Spec(train.dim, pt, a1);
     const trained = c.atEnd ? await readTrainedParams(ctx) : null;
     const endHost = trained ? hostParamsFromBytes(spec, trained.bytes, `${trained.from} params`) : null;

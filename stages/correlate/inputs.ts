@@ -2,25 +2,26 @@
 // nets see it) and the parameters (theta0 from the seed, or the trained ones from train-a1).
 // The stage declaration imports this module: keep tfjs out of it.
 import type { Split } from '../train/data.ts';
-import { a1Samples, type A1Params } from '../protocols/a1/job.ts';
+import { a1Samples, type A1DrawParams } from '../protocols/a1/job.ts';
 
 // The parameters come from train-a1's 'params' artifact (layout: model/param-bytes.ts).
 export { hostParamsFromBytes } from '../model/param-bytes.ts';
 
-export type A1SampleParams = Pick<A1Params, 'trainSamples' | 'testSamples' | 'permutationSeed' | 'zscore'>;
+export type A1SampleParams = A1DrawParams;
 
 /**
  * X: the first `samples` rows of the A.1 sample, train part then test part, each part z-scored
- * with its own statistics exactly as train-a1 sees it (a1Samples). Row-major [samples, dim].
+ * with its own statistics exactly as train-a1 sees it (a1Samples, the same net seed's draw).
+ * Row-major [samples, dim].
  */
-export function correlationSamples(train: Split, a1: A1SampleParams, dataset: string, samples: number): { x: Float32Array; count: number; dim: number } {
+export function correlationSamples(train: Split, a1: A1SampleParams, dataset: string, netSeed: number, samples: number): { x: Float32Array; count: number; dim: number } {
   const available = a1.trainSamples + a1.testSamples;
   if (!Number.isInteger(samples) || samples < 1)
     throw new Error(`correlate.samples must be a positive integer, got ${samples}`);
   if (samples > available)
     throw new Error(`correlate.samples is ${samples}, but the A.1 sample has only a1.trainSamples + a1.testSamples = ` +
       `${a1.trainSamples} + ${a1.testSamples} = ${available} images: lower correlate.samples or raise a1.trainSamples/a1.testSamples`);
-  const { train: tr, test: te } = a1Samples(train, a1, dataset);
+  const { train: tr, test: te } = a1Samples(train, a1, dataset, netSeed);
   const dim = train.dim;
   const x = new Float32Array(samples * dim);
   const fromTrain = Math.min(samples, tr.count);

@@ -1,11 +1,13 @@
-// Power-law fits: ordinary least squares of log y on log x over every (seed, width) point,
-// with a 95% bootstrap CI of the slope that resamples whole seeds (a seed's points stay
-// together, since they share an initialization and batch order, so they are not independent).
+// Power-law fits: ordinary least squares of log y on log x over every (seed, width) point.
+// The primary 95% interval is the t-interval over per-seed slopes (science.md, "Intervals": a
+// percentile bootstrap over 3-5 seeds undercovers); the seed bootstrap is kept as a secondary
+// interval. Seeds are the unit because a seed's points share an init (and, in A.1, a sample draw).
 //
 // Plain library: no dependency on the pipeline engine. Every result is JSON-serializable
 // (undefined quantities are `null`, never NaN or Infinity), so a stage can store it as is.
 // Logs are natural logs: the fitted law is y = exp(intercept) * x^slope.
 import { mulberry32 } from '../model/prng.ts';
+import { studentTQuantile } from './stats.ts';
 
 /** One measurement: `x` is the width, `y` the measured value, `seed` the run's seed. */
 export interface FitPoint {
@@ -58,6 +60,29 @@ export interface SlopeCI {
   method: 'percentile, seeds resampled with replacement';
 }
 
+/** `mean +- t_{k-1} sd / sqrt(k)` over the k per-seed OLS slopes. */
+export interface SlopeInterval {
+  level: number;
+  lo: number;
+  hi: number;
+  /** Mean of the per-seed slopes (the pooled slope when every seed has every width). */
+  mean: number;
+  /** Sample standard deviation of the per-seed slopes. */
+  sd: number;
+  /** Seeds with a defined slope (k). */
+  seeds: number;
+  /** t_{k-1, (1+level)/2}. */
+  t: number;
+  method: 't over per-seed slopes';
+}
+
+/** One seed's own OLS slope over its widths. */
+export interface SeedSlope {
+  seed: number | string;
+  slope: number;
+  nWidths: number;
+}
+
 export interface PowerLawFit {
   /** Fitted exponent (d log y / d log x); null when fewer than 2 points or 1 distinct width. */
   slope: number | null;
@@ -70,12 +95,17 @@ export interface PowerLawFit {
   nSeeds: number;
   /** Distinct widths among them. */
   nWidths: number;
+  /** The fitted width range (smallest and largest width that entered the fit). */
   xMin: number | null;
   xMax: number | null;
-  /** Bootstrap CI of the slope; null when it cannot be formed (see `ciNote`). */
-  ci: SlopeCI | null;
+  /** Per-seed slopes (seeds with two or more distinct widths), in seed order. */
+  perSeed: SeedSlope[];
+  /** Primary 95% interval: t-interval over `perSeed`; null when it cannot be formed (see `ciNote`). */
+  ci: SlopeInterval | null;
   /** Why `ci` is null, or a caveat about it. */
   ciNote: string | null;
+  /** Secondary: percentile bootstrap over seeds (undercovers at 3-5 seeds); null when it cannot be formed. */
+  bootstrap: SlopeCI | null;
   excluded: ExclusionSummary;
 }
 
@@ -311,26 +341,68 @@ export function bootstrapSlopeCI(
 }
 
 // ---------------------------------------------------------------------------------------------
+// t-interval over per-seed slopes
+
+const seedKey = (s: number | string): string => `${typeof s}:${s}`;
+
+/** Each seed's own log-log OLS slope; seeds with fewer than two distinct widths are left out. */
+export function perSeedSlopes(points: readonly FitPoint[]): SeedSlope[] {
+  const bySeed = new Map<string, FitPoint[]>();
+  for (const p of points) {
+    const k = seedKey(p.seed);
+    let arr = bySeed.get(k);
+    if (!arr) bySeed.set(k, (arr = []));
+    arr.push(p);
+  }
+  const out: SeedSlope[] = [];
+  for (const k of [...bySeed.keys()].sort()) {
+    const pts = bySeed.get(k)!;
+    const f = olsLogLog(pts);
+    if (f) out.push({ seed: pts[0].seed, slope: f.slope, nWidths: new Set(pts.map((p) => p.x)).size });
+  }
+  return out;
+}
+
+/** `mean +- t_{k-1} sd / sqrt(k)` over per-seed slopes; null with a reason for k < 2. */
+export function tInterval(slopes: readonly number[], level = 0.95): { ci: SlopeInterval | null; note: string | null } {
+  if (!(level > 0 && level < 1)) throw new Error(`tInterval: level must be in (0, 1), got ${level}`);
+  const k = slopes.length;
+  if (k < 2) return { ci: null, note: `the t-interval over per-seed slopes needs at least 2 seeds with two or more widths, got ${k}` };
+  const mean = slopes.reduce((a, b) => a + b, 0) / k;
+  const sd = Math.sqrt(slopes.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1));
+  const t = studentTQuantile((1 + level) / 2, k - 1);
+  const half = (t * sd) / Math.sqrt(k);
+  return { ci: { level, lo: mean - half, hi: mean + half, mean, sd, seeds: k, t, method: 't over per-seed slopes' }, note: null };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The fit
 
 /**
  * Fit y = A x^slope to one group's points: drop invalid/diverged points (counted), OLS of
- * ln y on ln x over all remaining (seed, width) points, and a seed-bootstrap CI of the slope.
+ * ln y on ln x over all remaining (seed, width) points, the t-interval over per-seed slopes
+ * (primary) and a seed-bootstrap CI (secondary).
  */
 export function fitPowerLaw(points: readonly FitPoint[], opts: BootstrapOptions): PowerLawFit {
   const { kept, excluded } = partitionPoints(points);
   const fit = olsLogLog(kept);
   const widths = new Set(kept.map((p) => p.x));
   const seeds = new Set(kept.map((p) => `${typeof p.seed}:${p.seed}`));
-  let ci: SlopeCI | null = null;
+  let ci: SlopeInterval | null = null;
+  let bootstrap: SlopeCI | null = null;
   let ciNote: string | null = null;
+  const perSeed = fit === null ? [] : perSeedSlopes(kept);
   if (fit === null) {
     ciNote =
       kept.length < 2
         ? `fewer than 2 valid points (${kept.length})`
         : 'a single distinct width: slope undefined';
   } else {
-    ({ ci, note: ciNote } = bootstrapSlopeCI(kept, opts));
+    ({ ci, note: ciNote } = tInterval(perSeed.map((s) => s.slope), opts.level));
+    bootstrap = bootstrapSlopeCI(kept, opts).ci;
+    const dropped = seeds.size - perSeed.length;
+    if (ci && dropped > 0) ciNote = `${dropped} seed(s) with a single width left out of the t-interval`;
+    else if (ci && perSeed.some((s) => s.nWidths !== widths.size)) ciNote = 'unbalanced: not every seed has every width, so the interval centre differs from the pooled slope';
   }
   const xsKept = kept.map((p) => p.x);
   return {
@@ -342,8 +414,10 @@ export function fitPowerLaw(points: readonly FitPoint[], opts: BootstrapOptions)
     nWidths: widths.size,
     xMin: xsKept.length ? Math.min(...xsKept) : null,
     xMax: xsKept.length ? Math.max(...xsKept) : null,
+    perSeed,
     ci,
     ciNote,
+    bootstrap,
     excluded,
   };
 }

@@ -21,7 +21,7 @@ export function fitStageFor(protocols: Protocol[], module: string): StageDecl {
   return defineStage({
     name: 'fit',
     module,
-    description: 'Power-law fits of linearization error and correlations vs width, with bootstrap CIs',
+    description: 'Power-law fits of linearization error and correlations vs width, with t-intervals over per-seed slopes',
     params: { fit: FitConfig },
     needs,
     outputs: { fits: { kind: 'json', schema: jsonSchema(FitsSchema) } },
@@ -34,6 +34,8 @@ export function fitStageFor(protocols: Protocol[], module: string): StageDecl {
           out[`${g.id} slope`] = g.fit.slope;
           out[`${g.id} ci95 lo`] = g.fit.ci?.lo ?? null;
           out[`${g.id} ci95 hi`] = g.fit.ci?.hi ?? null;
+          out[`${g.id} boot95 lo`] = g.fit.bootstrap?.lo ?? null;
+          out[`${g.id} boot95 hi`] = g.fit.bootstrap?.hi ?? null;
           out[`${g.id} r2`] = g.fit.r2;
           out[`${g.id} points`] = g.fit.nPoints;
         }

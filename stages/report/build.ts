@@ -18,26 +18,34 @@ function references(groups: FitGroupResult[]): ReferenceSlope[] {
   const refs: ReferenceSlope[] = [];
   for (const g of groups) {
     for (const e of g.expectations) refs.push({ key: g.key, slope: e.slope, label: e.label });
-    if (g.paper !== null) refs.push({ key: g.key, slope: g.paper, label: `paper: slope ${g.paper}` });
+    // The paper's fitted slope is its data, not an expectation.
+    if (g.paper !== null) refs.push({ key: g.key, slope: g.paper, label: `paper (data): slope ${g.paper}` });
   }
   return refs;
 }
 
 const expText = (g: FitGroupResult): string => g.expectations.map((e) => e.label).join('; ');
 
-/** One headline row per fitted group: `claim(g)` names it, the theory column lists its expectations. */
-export function headline(groups: FitGroupResult[], claim: (g: FitGroupResult) => string): HeadlineRow[] {
+/** `widths 16–256 (paper: 8–1024)`: so nobody compares different width ranges silently. */
+export const widthsNote = (g: FitGroupResult, paperWidths: readonly [number, number] | null): string =>
+  `widths ${g.fit.xMin === null || g.fit.xMax === null ? '— (nothing fitted)' : `${g.fit.xMin}–${g.fit.xMax}`}${paperWidths ? ` (paper: ${paperWidths[0]}–${paperWidths[1]})` : ''}`;
+
+/**
+ * One headline row per fitted group: `claim(g)` names it, the theory column lists its reference
+ * lines, the note starts with the fitted width range next to the paper's.
+ */
+export function headline(groups: FitGroupResult[], claim: (g: FitGroupResult) => string, paperWidths: readonly [number, number] | null = null): HeadlineRow[] {
   return groups.map((g) => ({
     claim: claim(g),
     paper: g.paper === null ? null : fmt(g.paper),
     theory: expText(g),
     slope: g.fit.slope, ciLo: g.fit.ci?.lo ?? null, ciHi: g.fit.ci?.hi ?? null, r2: g.fit.r2,
     nPoints: g.fit.nPoints, nSeeds: g.fit.nSeeds, excluded: g.fit.excluded.excluded,
-    note: g.fit.ciNote,
+    note: [widthsNote(g, paperWidths), g.fit.ciNote].filter((x) => x).join('; '),
   }));
 }
 
-export const DATA_NOTE = 'Points: one per seed and width (data). Solid lines: least-squares fits of log y on log n (data). Dashed grey lines: expected slopes, placed through the data\'s centre (expectations, not data).';
+export const DATA_NOTE = 'Points: one per seed and width (data). Solid lines: least-squares fits of log y on log n (data). Dashed grey lines: reference slopes, each labelled for what it is (a theorem\'s bound, a finite-width expectation, or the paper\'s data), placed through the data\'s centre (not fits to this data). Intervals: 95% t-intervals over the per-seed slopes.';
 
 export interface ScalingFigure {
   id: string;

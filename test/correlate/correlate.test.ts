@@ -27,7 +27,7 @@ function fakeSplit(count: number, dim: number, seed = 1): Split {
 }
 
 const DIM = 12;
-const A1 = { trainSamples: 10, testSamples: 6, permutationSeed: 0, zscore: true, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lr: 0.8 };
+const A1 = { trainSamples: 10, testSamples: 6, permutationSeed: 0, drawPerSeed: true, zscore: true, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lr: 0.8 };
 const POINT = { dataset: 'fake', activation: 'erf' as const, depth: 2, width: 8, seed: 3 };
 const SPEC: MlpSpec = { dIn: DIM, width: POINT.width, depth: POINT.depth, activation: POINT.activation, parameterization: 'ntk', sigmaW: 1, sigmaB: 0.05 };
 
@@ -77,9 +77,9 @@ function fakeCtx(split: Split, over: { samples?: number; atEnd?: boolean; params
   return { ctx, out };
 }
 
-/** X as the nets see it, built independently of the stage: train part then test part. */
+/** X as the nets see it (POINT's seed's draw), built independently of the stage: train part then test part. */
 function directX(split: Split, samples: number): tf.Tensor2D {
-  const { train, test } = a1Samples(split, A1, 'fake');
+  const { train, test } = a1Samples(split, A1, 'fake', POINT.seed);
   const all = new Float32Array((train.count + test.count) * DIM);
   all.set(train.x);
   all.set(test.x, train.x.length);
@@ -174,7 +174,7 @@ describe('correlate', () => {
   });
 
   it('blocking X does not change the values', async () => {
-    const { x } = correlationSamples(split, A1, 'fake', 16);
+    const { x } = correlationSamples(split, A1, 'fake', 1, 16);
     const host = initHostParams(SPEC, 1);
     const one = await measureCorrelations(SPEC, host, x, { eta: 1, perLayer: 7, setSeed: 4 });
     const blocked = await measureCorrelations(SPEC, host, x, { eta: 1, perLayer: 7, setSeed: 4, block: 3 });
@@ -224,7 +224,7 @@ describe('correlate', () => {
   it('errors are clear: too many samples, atEnd without trained parameters', async () => {
     await assert.rejects(correlateStage.run(fakeCtx(split, { samples: 17 }).ctx),
       /correlate.samples is 17, but the A.1 sample has only a1.trainSamples \+ a1.testSamples = 10 \+ 6 = 16 images/);
-    assert.throws(() => correlationSamples(split, A1, 'fake', 0), /correlate.samples must be a positive integer/);
+    assert.throws(() => correlationSamples(split, A1, 'fake', 1, 0), /correlate.samples must be a positive integer/);
     await assert.rejects(correlateStage.run(fakeCtx(split, { atEnd: true }).ctx),
       /correlate.atEnd is true, but no train-a1 task reached this task/);
   });

@@ -105,8 +105,11 @@ describe('fit/powerlaw: exact power laws', () => {
     assert.ok(f.ci);
     assert.ok(f.ci.hi - f.ci.lo < 1e-12, `CI width ${f.ci.hi - f.ci.lo}`);
     assert.ok(Math.abs(f.ci.lo + 1.3) < 1e-12);
-    assert.equal(f.ci.used, 500);
-    assert.equal(f.ci.degenerate, 0);
+    assert.equal(f.ci.method, 't over per-seed slopes');
+    assert.equal(f.perSeed.length, 6);
+    assert.ok(f.bootstrap);
+    assert.equal(f.bootstrap.used, 500);
+    assert.equal(f.bootstrap.degenerate, 0);
   });
 });
 
@@ -129,13 +132,13 @@ describe('fit/powerlaw: noisy power laws', () => {
     }
   });
 
-  it('95% CI covers the true slope in >= 85 of 100 datasets', () => {
+  it('95% bootstrap CI covers the true slope in >= 85 of 100 datasets at 20 seeds', () => {
     let covered = 0;
     const widths = widthsPow2(8, 512);
     for (let t = 0; t < 100; t++) {
       const pts = synth({ A: 2, s: -1.14, sigma: 0.15, seedSigma: 0.1, seeds: 20, widths, rngSeed: 1000 + t });
       const f = fitPowerLaw(pts, { resamples: 400, seed: t });
-      if (f.ci!.lo <= -1.14 && -1.14 <= f.ci!.hi) covered++;
+      if (f.bootstrap!.lo <= -1.14 && -1.14 <= f.bootstrap!.hi) covered++;
     }
     // The percentile bootstrap over k clusters under-covers for small k (variance factor
     // ~ (k-1)/k). Measured over 2000 datasets of this design: 5 seeds 84%, 10 seeds 90%,
@@ -150,7 +153,7 @@ describe('fit/powerlaw: noisy power laws', () => {
       let sum = 0;
       for (let t = 0; t < 20; t++) {
         const pts = synth({ A: 1, s: -1, sigma: 0.2, seeds, widths, rngSeed: 5000 + 97 * seeds + t });
-        const ci = fitPowerLaw(pts, { resamples: 400, seed: t }).ci!;
+        const ci = fitPowerLaw(pts, { resamples: 400, seed: t }).bootstrap!;
         sum += ci.hi - ci.lo;
       }
       return sum / 20;
@@ -175,7 +178,8 @@ describe('fit/powerlaw: bootstrap details', () => {
     const b = fitPowerLaw(pts, { resamples: 300, seed: 11 });
     assert.deepEqual(a, b);
     const c = fitPowerLaw(pts, { resamples: 300, seed: 12 });
-    assert.notEqual(a.ci!.lo, c.ci!.lo);
+    assert.notEqual(a.bootstrap!.lo, c.bootstrap!.lo);
+    assert.equal(a.ci!.lo, c.ci!.lo, 'the t-interval does not depend on the bootstrap seed');
     const s1 = fitPowerLaw(pts, { resamples: 300, seed: 'abc' });
     const s2 = fitPowerLaw(pts, { resamples: 300, seed: 'abc' });
     assert.deepEqual(s1, s2);
@@ -188,6 +192,7 @@ describe('fit/powerlaw: bootstrap details', () => {
     assert.ok(Math.abs(a.slope! - b.slope!) < 1e-12);
     assert.ok(Math.abs(a.ci!.lo - b.ci!.lo) < 1e-12);
     assert.ok(Math.abs(a.ci!.hi - b.ci!.hi) < 1e-12);
+    assert.ok(Math.abs(a.bootstrap!.lo - b.bootstrap!.lo) < 1e-12);
   });
 
   it('is JSON-serializable without loss', () => {

@@ -14,7 +14,7 @@ function fakeSplit(count: number, dim: number, seed = 1): ReturnType<typeof spli
   return splitFromBytes(images, labels, 'fake');
 }
 
-const A1 = { trainSamples: 24, testSamples: 8, permutationSeed: 0, steps: 5, lr: 0.5, logEvery: 2, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5, zscore: true };
+const A1 = { trainSamples: 24, testSamples: 8, permutationSeed: 0, drawPerSeed: true, steps: 5, lr: 0.5, logEvery: 2, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5, zscore: true };
 
 describe('train: data and metrics', () => {
   before(async () => {
@@ -55,12 +55,12 @@ describe('train: data and metrics', () => {
 
   it('A.1 draws a fixed, disjoint train/test sample; too few images is a clear error', () => {
     const split = fakeSplit(100, 16);
-    const a = a1Samples(split, A1, 'fake');
-    const b = a1Samples(split, A1, 'fake');
+    const a = a1Samples(split, A1, 'fake', 0);
+    const b = a1Samples(split, A1, 'fake', 0);
     assert.deepEqual(a.train.x, b.train.x);
     assert.equal(a.train.count, 24);
     assert.equal(a.test.count, 8);
-    assert.throws(() => a1Samples(fakeSplit(20, 16), A1, 'tiny'), /a1.trainSamples \+ a1.testSamples = 32, but tiny's train split has only 20 images/);
+    assert.throws(() => a1Samples(fakeSplit(20, 16), A1, 'tiny', 0), /a1.trainSamples \+ a1.testSamples = 32, but tiny's train split has only 20 images/);
     assert.throws(() => a2Job(split, fakeSplit(50, 16), { lr0: 0.1, steps: 1, batch: 8, testSize: 60, activation: 'gelu', depth: 2, lossScale: 1, logEvery: 1 }, { width: 8, seed: 0, alpha: 0 }, { progress: () => {} }), /a2.testSize is 60, but the MNIST test split has only 50 images/);
     assert.equal(a2LearningRate(0.1, 256, -0.5), 0.1 / 16);
   });

@@ -11,6 +11,7 @@ export const A1Config = Type.Object({
   trainSamples: Type.Integer({ minimum: 1, default: 128 }),
   testSamples: Type.Integer({ minimum: 1, default: 32 }),
   permutationSeed: Type.Integer({ minimum: 0, default: 0 }),
+  drawPerSeed: Type.Boolean({ default: true, description: 'Each net seed draws its own sample (permutation seed from permutationSeed and the seed), so intervals over seeds cover the draw too; false: one draw shared by every seed (the authors\' code).' }),
   steps: Type.Integer({ minimum: 1, default: 1000 }),
   lr: Type.Number({ exclusiveMinimum: 0, default: 1 }),
   logEvery: Type.Integer({ minimum: 1, default: 50 }),
@@ -32,4 +33,4 @@ export const CorrelateConfig = Type.Object({
 }, { additionalProperties: false, default: {} });
 
 /** The sample-drawing keys train-a1 and correlate both read: they must draw the same images. */
-export const A1SampleKeys = ['trainSamples', 'testSamples', 'permutationSeed', 'zscore'] as const;
+export const A1SampleKeys = ['trainSamples', 'testSamples', 'permutationSeed', 'drawPerSeed', 'zscore'] as const;

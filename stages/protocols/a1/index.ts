@@ -1,13 +1,14 @@
 // Protocol A.1 (Figures 1-3): derivative correlations at init and the linearization error of
 // full-batch GD, per dataset, activation and depth.
 import type { CorrelationResult } from '../../contracts/correlation-result.ts';
-import type { Expectation } from '../../contracts/fits.ts';
+import type { Expectation, FitGroupResult } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
 import { correlateStage } from '../../correlate/index.ts';
 import { dynamicsChart, estimatorChart } from '../../report/charts/index.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
 import type { FigureInput } from '../../report/html.ts';
-import { defineProtocol, type FitSpec } from '../protocol.ts';
+import { claimFrom, INTERVAL_NOTE, PAPER_WIDTHS } from '../claims.ts';
+import { defineProtocol, type FitSpec, type GroupKey } from '../protocol.ts';
 import { A1Config, CorrelateConfig } from './config.ts';
 import { a1Rows, corrRows, dynamicsRows } from './tables.ts';
 import { trainA1Stage } from './train.ts';
@@ -23,13 +24,34 @@ export function theoryCorrelationSlopes(d: number): { thm31: number; thm32: numb
 }
 
 const BY_ARCH = ['dataset', 'activation', 'depth'];
-const fixedLr = (what: string, slope: number): Expectation[] => [{ label: `${what} at fixed eta: slope ${slope}`, slope }];
-const corrExp = (d: number) => (): Expectation[] => {
+const slopeText = (v: number): string => (v < 0 ? `−${-v}` : String(v));
+const errorBound = (what: string, slope: number): Expectation[] => [{ label: `bound: slope ≤ ${slopeText(slope)} (${what}, Thm 3.1 at fixed η)`, slope }];
+
+/** ReLU with one hidden layer: f is piecewise bilinear in theta, so C^{0,3} is exactly 0 (nothing to fit). */
+export const reluC03Zero = (k: GroupKey): boolean => k.activation === 'relu' && k.depth === 1;
+export const RELU_C03_ZERO = 'exactly 0 by construction (ReLU, 1 hidden layer: f is piecewise bilinear in θ)';
+
+/** The exact correlations' reference lines: two O() bounds and the finite-width 1/n expectation. */
+export function correlationExpectations(d: number): Expectation[] {
   const t = theoryCorrelationSlopes(d);
-  return [{ label: `Thm 3.1: slope ${t.thm31}`, slope: t.thm31 }, { label: `Thm 3.2: slope ${t.thm32}`, slope: t.thm32 }];
-};
+  const bounds: Expectation[] = t.thm31 === t.thm32
+    ? [{ label: `bound: slope ≤ ${slopeText(t.thm31)} (Thm 3.1, Thm 3.2)`, slope: t.thm31 }]
+    : [{ label: `bound: slope ≤ −1/2 (Thm 3.1)`, slope: t.thm31 }, { label: `bound: slope ≤ −${d}/4 (Thm 3.2)`, slope: t.thm32 }];
+  return [...bounds, { label: '1/n expectation: slope −1 (Dyer & Gur-Ari)', slope: -1 }];
+}
+const corrExp = (d: number) => (k: GroupKey): Expectation[] => (d === 3 && reluC03Zero(k) ? [] : correlationExpectations(d));
 const fit = (metric: string, table: Table, value: string, expectations: FitSpec<Table>['expectations']): FitSpec<Table> =>
   ({ metric, table, keys: BY_ARCH, value, expectations });
+
+const ESTIMATOR_CAPTION = 'Each point is one network: x the exact RMS correlation, y the sampled estimator\'s (Eq. 25) RMS over the same samples and outputs (absolute values, log axes). ' +
+  'The sampled estimator is not an estimate of the exact value: it divides by |D|^2 pairs drawn from ~n^2 parameters, most of whose mixed derivatives are exactly zero, so its width dependence differs and it gets no theorem line. ' +
+  'The diagonal marks equal values only; points need not lie on it: compare trends in width, not values. ' +
+  'Sampling here: correlate.sampledSetSize indices per layer (weights and biases pooled), drawn without replacement, one set per net seed; ' +
+  'the authors\' code: 10 weights + 10 biases per layer, with replacement (the paper states |D| = 60 per layer).';
+
+const SAMPLE_PROTOCOL = 'A.1 sample as in the authors\' code: 128 training + 32 test images from one permutation of the train split, full-batch gradient descent (the paper\'s text: 160 training samples, mini-batch); with a1.drawPerSeed each seed draws its own 160 images.';
+
+const exceptReluZero = (gs: FitGroupResult[]): FitGroupResult[] => gs.filter((g) => !reluC03Zero(g.key));
 
 export const a1Protocol = defineProtocol<Table>({
   id: 'a1',
@@ -45,18 +67,49 @@ export const a1Protocol = defineProtocol<Table>({
   fits: [
     fit('fig1-c02', 'correlations', 'c02', corrExp(2)),
     fit('fig3-c03', 'correlations', 'c03', corrExp(3)),
-    fit('c02-sampled', 'correlations', 'c02Sampled', corrExp(2)),
-    fit('c03-sampled', 'correlations', 'c03Sampled', corrExp(3)),
-    fit('fig2-lossgap', 'a1', 'lossGap', () => fixedLr('|L(f) - L(f_lin)| ~ f - f_lin', THEORY_ERROR_SLOPE)),
-    fit('eq24-test', 'a1', 'eq24Test', () => fixedLr('f - f_lin', THEORY_ERROR_SLOPE)),
-    fit('a1-mse', 'a1', 'mseTest', () => fixedLr('(f - f_lin)^2', 2 * THEORY_ERROR_SLOPE)),
+    // The Eq. 25 estimator has its own width dependence: no theorem line (science.md, "Fits").
+    fit('c02-sampled', 'correlations', 'c02Sampled', () => []),
+    fit('c03-sampled', 'correlations', 'c03Sampled', () => []),
+    fit('fig2-lossgap', 'a1', 'lossGap', () => errorBound('absolute loss gap ~ f − f_lin', THEORY_ERROR_SLOPE)),
+    fit('fig2-lossgap-rel', 'a1', 'lossGapRel', () => errorBound('relative loss gap ~ f − f_lin', THEORY_ERROR_SLOPE)),
+    fit('eq24-test', 'a1', 'eq24Test', () => errorBound('f − f_lin', THEORY_ERROR_SLOPE)),
+    fit('a1-mse', 'a1', 'mseTest', () => errorBound('(f − f_lin)²', 2 * THEORY_ERROR_SLOPE)),
   ],
   headline: (v) => [
-    ...headline(v.groups('fig1-c02'), (g) => `Fig. 1: C^{0,2} vs width (exact), ${keyLabel(g.key)}`),
-    ...headline(v.groups('fig3-c03'), (g) => `Fig. 3: C^{0,3} vs width (exact), ${keyLabel(g.key)}`),
-    ...headline(v.groups('fig2-lossgap'), (g) => `Fig. 2: |L(f) − L(f_lin)| vs width, ${keyLabel(g.key)}`),
-    ...headline(v.groups('eq24-test'), (g) => `Eq. 24 on test samples vs width, ${keyLabel(g.key)}`),
+    ...headline(v.groups('fig1-c02'), (g) => `C^{0,2} vs width (exact; cf. paper Fig. 1, which plots Eq. 25), ${keyLabel(g.key)}`, PAPER_WIDTHS.a1),
+    ...headline(v.groups('fig3-c03'), (g) => `C^{0,3} vs width (exact; cf. paper Fig. 3, which plots Eq. 25), ${keyLabel(g.key)}${reluC03Zero(g.key) ? `: ${RELU_C03_ZERO}` : ''}`, PAPER_WIDTHS.a1),
+    ...headline(v.groups('fig2-lossgap-rel'), (g) => `Relative loss gap |L(f) − L(f_lin)| / L(f) vs width (paper Fig. 2), ${keyLabel(g.key)}`, PAPER_WIDTHS.a1),
+    ...headline(v.groups('fig2-lossgap'), (g) => `Absolute loss gap |L(f) − L(f_lin)| vs width, ${keyLabel(g.key)}`, PAPER_WIDTHS.a1),
+    ...headline(v.groups('eq24-test'), (g) => `Eq. 24 on test samples vs width, ${keyLabel(g.key)}`, PAPER_WIDTHS.a1),
   ],
+  // One row per claim, each over every (dataset, activation, depth) group.
+  claims: (v) => {
+    const note = `${INTERVAL_NOTE}, each seed with its own init and (with a1.drawPerSeed) its own sample draw`;
+    const c02 = correlationExpectations(2);
+    const c03 = correlationExpectations(3);
+    const boundText = (e: Expectation[]) => e.map((x) => x.label).join('; ');
+    const zero = v.groups('fig3-c03').filter((g) => reluC03Zero(g.key));
+    const claims = [
+      v.groups('fig1-c02').length && claimFrom({
+        claim: 'C^{0,2} decays with width (exact; cf. paper Fig. 1)', paper: 'decays with width (Fig. 1 plots the Eq. 25 estimator)',
+        bound: boundText(c02), boundSlope: -0.5, paperWidths: PAPER_WIDTHS.a1, groups: v.groups('fig1-c02'), note,
+      }),
+      v.groups('fig3-c03').length && claimFrom({
+        claim: 'C^{0,3} decays with width (exact; cf. paper Fig. 3)', paper: 'decays with width (Fig. 3 plots the Eq. 25 estimator)',
+        bound: boundText(c03), boundSlope: -0.75, paperWidths: PAPER_WIDTHS.a1, groups: exceptReluZero(v.groups('fig3-c03')),
+        note: zero.length ? `${note}. ${zero.map((g) => keyLabel(g.key)).join(', ')}: ${RELU_C03_ZERO}, left out of the verdict` : note,
+      }),
+      v.groups('eq24-test').length && claimFrom({
+        claim: 'Linearization error (Eq. 24, test samples) decays with width', paper: null,
+        bound: 'bound: slope ≤ −1/2 (Thm 3.1 at fixed η)', boundSlope: THEORY_ERROR_SLOPE, paperWidths: PAPER_WIDTHS.a1, groups: v.groups('eq24-test'), note,
+      }),
+      v.groups('fig2-lossgap-rel').length && claimFrom({
+        claim: 'Relative loss gap |L(f) − L(f_lin)| / L(f) decays with width (paper Fig. 2)', paper: 'decays with width (Fig. 2)',
+        bound: 'bound: slope ≤ −1/2 (Thm 3.1 at fixed η)', boundSlope: THEORY_ERROR_SLOPE, paperWidths: PAPER_WIDTHS.a1, groups: v.groups('fig2-lossgap-rel'), note,
+      }),
+    ];
+    return claims.filter((c) => c !== 0);
+  },
   figures: (v) => {
     const out: FigureInput[] = [];
     const correlations = v.rows('correlations');
@@ -64,12 +117,13 @@ export const a1Protocol = defineProtocol<Table>({
     const scaling = (id: string, rows: typeof ok, y: string, title: string, yTitle: string, caption: string) =>
       out.push(scalingFigure({ id, groups: v.groups(id), rows, y, title, yTitle, caption, panelBy: BY_ARCH }));
     if (correlations.length) {
-      scaling('fig1-c02', correlations, 'c02', 'Second-order correlation C^{0,2} at initialization vs width (paper Fig. 1)', 'C^{0,2} (RMS over samples and outputs)', `Exact C^{0,2} by Taylor mode. ${DATA_NOTE}`);
-      scaling('fig3-c03', correlations, 'c03', 'Third-order correlation C^{0,3} at initialization vs width (paper Fig. 3)', 'C^{0,3} (RMS)', `Exact C^{0,3} by Taylor mode. ${DATA_NOTE}`);
+      scaling('fig1-c02', correlations, 'c02', 'Second-order correlation C^{0,2} at initialization vs width (exact; cf. paper Fig. 1, which plots Eq. 25)', 'C^{0,2} (RMS over samples and outputs)', `Exact C^{0,2} by Taylor mode. ${DATA_NOTE}`);
+      scaling('fig3-c03', correlations, 'c03', 'Third-order correlation C^{0,3} at initialization vs width (exact; cf. paper Fig. 3, which plots Eq. 25)', 'C^{0,3} (RMS)', `Exact C^{0,3} by Taylor mode. ReLU with 1 hidden layer: ${RELU_C03_ZERO}, so nothing is drawn for it. ${DATA_NOTE}`);
     }
     if (v.rows('a1').length) {
-      scaling('fig2-lossgap', ok, 'lossGap', 'Loss gap |L(f) − L(f_lin)| after training vs width (A.1, paper Fig. 2)', '|L(f) − L(f_lin)| (train)', `A.1 full-batch GD. Diverged runs are left out and counted in the headline table. ${DATA_NOTE}`);
-      scaling('eq24-test', ok, 'eq24Test', 'Eq. 24 distance between f and f_lin on the test samples vs width (A.1)', 'C(f, f_lin), Eq. 24', DATA_NOTE);
+      scaling('fig2-lossgap-rel', ok, 'lossGapRel', 'Relative loss gap |L(f) − L(f_lin)| / L(f) after training vs width (A.1, cf. paper Fig. 2)', '|L(f) − L(f_lin)| / L(f) (train)', `Relative gap, as the paper's Fig. 2. ${SAMPLE_PROTOCOL} Diverged runs are left out and counted in the headline table. ${DATA_NOTE}`);
+      scaling('fig2-lossgap', ok, 'lossGap', 'Absolute loss gap |L(f) − L(f_lin)| after training vs width (A.1)', '|L(f) − L(f_lin)| (train)', `Absolute gap (the paper's Fig. 2 plots the relative one). ${SAMPLE_PROTOCOL} ${DATA_NOTE}`);
+      scaling('eq24-test', ok, 'eq24Test', 'Eq. 24 distance between f and f_lin on the test samples vs width (A.1)', 'C(f, f_lin), Eq. 24', `${SAMPLE_PROTOCOL} ${DATA_NOTE}`);
     }
     const dynamics = v.rows('dynamics');
     if (dynamics.length) {
@@ -95,7 +149,7 @@ export const a1Protocol = defineProtocol<Table>({
       });
       out.push({
         id: 'estimators', title: 'Exact (Taylor mode) vs the paper\'s sampled estimator (Eq. 25)',
-        caption: 'Each point is one network: x the exact RMS correlation, y the sampled estimator\'s RMS over the same samples and outputs (absolute values, log axes). The diagonal is agreement. The two estimators differ by construction (the sampled one restricts the derivatives to a random parameter set D and divides by |D|^d): compare their trends in width, not their values.',
+        caption: ESTIMATOR_CAPTION,
         spec: estimatorChart({ rows, x: 'exact', y: 'sampled', colorBy: 'order', tooltipFields: ['dataset', 'activation', 'depth', 'width', 'seed'], xTitle: 'exact (RMS)', yTitle: 'sampled, Eq. 25 (RMS)' }),
         data: rows,
       });

@@ -1,8 +1,9 @@
-// A.1's grid and training job (science.md, "Protocols"): a fixed draw of train-split images,
-// full-batch gradient descent.
+// A.1's grid and training job (science.md, "Protocols"): a draw of train-split images (per seed,
+// or one shared draw), full-batch gradient descent.
 import type { Static } from '@sinclair/typebox';
 import type { MatrixSpec } from '../../../pipeline/engine/types.ts';
 import type { ActivationName } from '../../model/activations.ts';
+import { hashKey } from '../../model/prng.ts';
 import type { MlpSpec } from '../../model/mlp.ts';
 import { gatherScaled, oneHot, permutation, zscoreInPlace, type Split } from '../../train/data.ts';
 import type { EvalSet, TrainJob } from '../../train/loop.ts';
@@ -40,16 +41,26 @@ export function a1Spec(dIn: number, pt: A1Point, p: Pick<A1Params, 'parameteriza
   return { dIn, width: pt.width, depth: pt.depth, activation: pt.activation, parameterization: p.parameterization, sigmaW: p.sigmaW, sigmaB: p.sigmaB };
 }
 
+export type A1DrawParams = Pick<A1Params, 'trainSamples' | 'testSamples' | 'permutationSeed' | 'drawPerSeed' | 'zscore'>;
+
 /**
- * A.1: a fixed permutation of the train split gives the first `trainSamples` images for
- * training and the next `testSamples` for testing (the same for every width and seed);
- * full-batch gradient descent.
+ * The permutation key of a net's sample: with drawPerSeed the draw is a random effect of the
+ * seed (like the init), so intervals over seeds cover it; otherwise one draw for all seeds.
  */
-export function a1Samples(train: Split, p: Pick<A1Params, 'trainSamples' | 'testSamples' | 'permutationSeed' | 'zscore'>, dataset: string): { train: EvalSet; test: EvalSet } {
+export function a1DrawKey(p: Pick<A1Params, 'permutationSeed' | 'drawPerSeed'>, netSeed: number): number {
+  return p.drawPerSeed ? hashKey([p.permutationSeed, netSeed, 0xd4a7]) : p.permutationSeed;
+}
+
+/**
+ * A.1: a permutation of the train split (a1DrawKey) gives the first `trainSamples` images for
+ * training and the next `testSamples` for testing (the same for every width); full-batch
+ * gradient descent. train-a1 and correlate both call this, so they see the same images.
+ */
+export function a1Samples(train: Split, p: A1DrawParams, dataset: string, netSeed: number): { train: EvalSet; test: EvalSet } {
   const need = p.trainSamples + p.testSamples;
   if (need > train.count)
     throw new Error(`a1.trainSamples + a1.testSamples = ${need}, but ${dataset}'s train split has only ${train.count} images`);
-  const perm = permutation(train.count, p.permutationSeed);
+  const perm = permutation(train.count, a1DrawKey(p, netSeed));
   const make = (idx: Uint32Array): EvalSet => {
     const x = gatherScaled(train, idx);
     if (p.zscore) zscoreInPlace(x);
@@ -59,7 +70,7 @@ export function a1Samples(train: Split, p: Pick<A1Params, 'trainSamples' | 'test
 }
 
 export function a1Job(train: Split, p: A1RunParams, pt: A1Point, hooks: JobHooks): TrainJob {
-  const { train: tr, test: te } = a1Samples(train, p, pt.dataset);
+  const { train: tr, test: te } = a1Samples(train, p, pt.dataset, pt.seed);
   return {
     spec: a1Spec(train.dim, pt, p), seed: pt.seed, lr: p.lr, lossScale: p.lossScale, steps: p.steps, logEvery: p.logEvery,
     batch: tr.count,

@@ -1,0 +1,51 @@
+// Building a verdict-table row (protocol.ts Claim) from fitted groups: the measured range with
+// each group's t-interval, the widths fitted next to the paper's, and the rule's verdict
+// (fit/verdict.ts).
+import type { FitGroupResult } from '../contracts/fits.ts';
+import { combineVerdicts, verdict } from '../fit/verdict.ts';
+import type { Claim } from './protocol.ts';
+
+/** Widths the paper fitted on. */
+export const PAPER_WIDTHS = { fig4: [2048, 19484], a1: [8, 1024] } as const satisfies Record<string, readonly [number, number]>;
+
+export const widthText = (w: readonly [number, number] | null): string => (w ? `${w[0]}–${w[1]}` : '—');
+
+/** The width range fitted over a set of groups. */
+export function fittedWidths(groups: readonly FitGroupResult[]): [number, number] | null {
+  const lo = groups.map((g) => g.fit.xMin).filter((x): x is number => x !== null);
+  const hi = groups.map((g) => g.fit.xMax).filter((x): x is number => x !== null);
+  return lo.length && hi.length ? [Math.min(...lo), Math.max(...hi)] : null;
+}
+
+export interface ClaimSpec {
+  claim: string;
+  paper: string | null;
+  bound: string | null;
+  /** The slope bound the verdict tests (the tightest that applies); null: none. */
+  boundSlope: number | null;
+  paperWidths: readonly [number, number];
+  groups: readonly FitGroupResult[];
+  /** What the interval covers, and anything the verdict leaves out; appended to `why`. */
+  note?: string;
+}
+
+export function claimFrom(c: ClaimSpec): Claim {
+  const paperWidths: [number, number] = [c.paperWidths[0], c.paperWidths[1]];
+  const per = c.groups.map((g) => verdict({
+    slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null, r2: g.fit.r2,
+    widths: g.fit.xMin !== null && g.fit.xMax !== null ? [g.fit.xMin, g.fit.xMax] : null,
+    paperWidths, bound: c.boundSlope, paper: g.paper,
+  }));
+  const v = combineVerdicts(per);
+  return {
+    claim: c.claim, paper: c.paper, bound: c.bound,
+    groups: c.groups.map((g) => g.id),
+    measured: c.groups.map((g) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null })),
+    widths: { here: fittedWidths(c.groups), paper: widthText(paperWidths) },
+    verdict: v.verdict,
+    why: c.note ? `${v.why}. ${c.note}` : v.why,
+  };
+}
+
+/** What every interval in the claims covers. */
+export const INTERVAL_NOTE = '95% t-intervals over seeds';

@@ -1,0 +1,48 @@
+// Correction 5 (issue 12): the A.1 sample draw is a random effect of the seed, and train-a1 and
+// correlate see the same images for a net.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { correlationSamples } from '../../stages/correlate/inputs.ts';
+import { correlateStage } from '../../stages/correlate/index.ts';
+import { a1Job, a1Samples } from '../../stages/protocols/a1/job.ts';
+import { splitFromBytes } from '../../stages/train/data.ts';
+
+function fakeSplit(count: number, dim: number): ReturnType<typeof splitFromBytes> {
+  const images = new Uint8Array(count * dim);
+  let s = 7;
+  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+  return splitFromBytes(images, Uint8Array.from({ length: count }, (_, i) => i % 10), 'fake');
+}
+
+const P = { trainSamples: 12, testSamples: 4, permutationSeed: 0, drawPerSeed: true, zscore: true, steps: 1, lr: 1, logEvery: 1, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5 };
+const split = fakeSplit(200, 6);
+const pt = (seed: number) => ({ dataset: 'fake', activation: 'erf' as const, depth: 1, width: 4, seed });
+
+describe('protocols/a1: the sample draw per seed', () => {
+  it('drawPerSeed: each seed draws its own images; off: every seed shares one draw', () => {
+    const a = a1Samples(split, P, 'fake', 0).train.x;
+    const b = a1Samples(split, P, 'fake', 1).train.x;
+    assert.notDeepEqual(a, b);
+    assert.deepEqual(a1Samples(split, P, 'fake', 1).train.x, b, 'deterministic per seed');
+    const off = { ...P, drawPerSeed: false };
+    assert.deepEqual(a1Samples(split, off, 'fake', 0).train.x, a1Samples(split, off, 'fake', 1).train.x);
+  });
+
+  it('train-a1 and correlate see the same images for the same net', () => {
+    for (const seed of [0, 3]) {
+      const job = a1Job(split, P, pt(seed), { progress: () => {} });
+      const X = correlationSamples(split, P, 'fake', seed, P.trainSamples + P.testSamples);
+      const dim = split.dim;
+      assert.deepEqual(X.x.subarray(0, P.trainSamples * dim), job.finalTrain.x);
+      assert.deepEqual(X.x.subarray(P.trainSamples * dim), job.finalTest.x);
+    }
+  });
+
+  it('correlate reads drawPerSeed (its cache key changes with it), and the CPU/paper configs turn it on', () => {
+    assert.ok(correlateStage.params.includes('a1.drawPerSeed'));
+    for (const name of ['quick', 'paper-a1', 'ci']) {
+      const cfg = JSON.parse(readFileSync(new URL(`../../pipeline/experiments/${name}.json`, import.meta.url), 'utf8'));
+      assert.equal(cfg.a1.drawPerSeed, true, `${name}.json: a1.drawPerSeed`);
+    }
+  });
+});
