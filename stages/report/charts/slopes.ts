@@ -62,7 +62,7 @@ export function slopesChart(o: SlopesChartOptions): TopLevelSpec {
     type: 'nominal' as const,
     title: null,
     scale: { domain: Object.values(SLOPE_MARKS), range: ['#1f5fa8', '#111111', '#c0392b'] },
-    legend: { orient: 'top' as const, direction: 'horizontal' as const, symbolType: 'stroke', symbolStrokeWidth: 3 },
+    legend: { orient: 'top' as const, direction: 'horizontal' as const, symbolType: 'stroke', symbolStrokeWidth: 3, labelLimit: 0 },
   };
   const measuredTip = [
     { field: F.label, type: 'nominal' as const, title: 'claim' },
@@ -105,5 +105,5 @@ export function slopesChart(o: SlopesChartOptions): TopLevelSpec {
   ];
   const spec = chart.spec(layers, 'Per claim: measured slopes with 95% intervals (one per fitted group), the paper’s slope and the bound.') as unknown as Record<string, unknown>;
   // Height from the number of claims and groups, not a fixed size.
-  return { ...spec, height: { step: Math.max(28, 9 * groupsPerClaim) } } as TopLevelSpec;
+  return { ...spec, height: claims.length * Math.max(28, 9 * groupsPerClaim) } as TopLevelSpec;
 }
