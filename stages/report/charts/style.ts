@@ -78,7 +78,8 @@ export function logTicks(lo: number, hi: number, max = 6): number[] {
     const all: number[] = [];
     for (let k = a; k <= b; k++) for (const m of mantissas) all.push(Number(`${m}e${k}`));
     const inside = all.filter((v) => v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9));
-    if (inside.length >= 2) {
+    // Three labels where the range allows (two read poorly), thinned to `max`.
+    if (inside.length >= 3 || (inside.length >= 2 && mantissas.length === 9)) {
       const step = Math.ceil(inside.length / max);
       return inside.filter((_, i) => i % step === 0);
     }
