@@ -9,9 +9,9 @@
 //   caller passes `generatedAt` etc. if it wants them shown).
 
 import { clientScript, loadBrowserBundles, reportCss } from './assets.ts';
-import { timelineChart } from './charts/index.ts';
+import { slopesChart, timelineChart } from './charts/index.ts';
 import { escapeHtml } from './encode.ts';
-import { figureHtml, headlineHtml, provenanceHtml, renderFigure } from './sections.ts';
+import { claimData, csvLink, figureHtml, headlineData, headlineHtml, provenanceHtml, renderFigure, slopeRows, text, verdictsHtml } from './sections.ts';
 import type { ReportInput } from './types.ts';
 
 export type * from './types.ts';
@@ -33,6 +33,21 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
     used.add(a);
     return a;
   };
+  const claims = input.claims ?? [];
+  // The slope chart comes first among the anchors: it sits in the verdicts, above every figure.
+  const slopes = claims.some((c) => c.measured.some((m) => m.slope !== null))
+    ? await renderFigure(
+        {
+          id: 'slopes',
+          title: 'Measured slopes next to the paper’s and the bounds',
+          caption:
+            'Per claim: one point per fitted group (the slope measured here) with its 95% interval as a line; the black tick is the paper’s slope, the dashed red tick the theorem’s bound (upper bound on the slope unless the claim’s bound says otherwise). Where a claim has several groups they are stacked within its row.',
+          spec: slopesChart({ rows: slopeRows(claims) }),
+          data: claimData(claims),
+        },
+        anchorFor('slopes'),
+      )
+    : null;
   const figures = await Promise.all(input.figures.map((f) => renderFigure(f, anchorFor(f.id))));
   const tl = input.provenance.timeline;
   const timeline =
@@ -52,7 +67,8 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
 
   const bundles = interactive ? loadBrowserBundles() : null;
   const toc = [
-    '<a href="#headline">Headline results</a>',
+    '<a href="#verdicts">Verdicts</a>',
+    '<a href="#headline">Per-group fits</a>',
     '<a href="#figures">Figures</a>',
     ...figures.map((f, i) => `<a href="#${escapeHtml(f.anchor)}">Fig. ${i + 1}</a>`),
     '<a href="#provenance">Provenance</a>',
@@ -64,25 +80,39 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(input.title)}</title>
+<title>${text(input.title)}</title>
 <style>
 ${reportCss()}</style>
 </head>
 <body>
 <main>
 <header>
-<h1>${escapeHtml(input.title)}</h1>
-${input.subtitle ? `<p class="subtitle">${escapeHtml(input.subtitle)}</p>` : ''}
-${input.banner ? `<p class="banner" id="overrides">${escapeHtml(input.banner)}</p>` : ''}
+<h1>${text(input.title)}</h1>
+${input.subtitle ? `<p class="subtitle">${text(input.subtitle)}</p>` : ''}
+${input.banner ? `<p class="banner" id="overrides">${text(input.banner)}</p>` : ''}
 ${input.generatedAt ? `<p class="muted">Generated ${escapeHtml(input.generatedAt)}</p>` : ''}
 </header>
+<section id="verdicts">
+<h2>Does each claim hold here?</h2>
+${
+  claims.length
+    ? `${verdictsHtml(claims)}
+${input.verdictRule ? `<p class="rule"><span class="mark">Rule.</span> ${text(input.verdictRule)}</p>` : ''}
+<p class="downloads">${csvLink(claimData(claims), 'verdicts.csv', 'Download the verdicts')}</p>
+${slopes ? figureHtml(slopes, 'Slope comparison: ', interactive) : ''}`
+    : '<p class="muted">No protocol states claims yet: see the per-group fits below.</p>'
+}
+</section>
 <nav class="toc">${toc}</nav>
-${(input.intro ?? []).map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}
+${(input.intro ?? []).map((p) => `<p>${text(p)}</p>`).join('\n')}
 <section id="headline">
-<h2>Headline results</h2>
-<p class="muted">Each row: a claim of the paper, the paper’s value and the theory guide (expectations), and the slope measured here: ordinary least squares of log value on log width over every (seed, width) point, with a 95% bootstrap CI (seeds resampled with replacement).</p>
+<details>
+<summary><h2>Per-group fits <span class="muted">(${input.headline.length} rows: open for the table)</span></h2></summary>
+<p class="muted">Each row: one fitted group, the paper’s value and the theory guide (expectations), and the slope measured here: ordinary least squares of log value on log width over every (seed, width) point, with its 95% interval.</p>
 ${headlineHtml(input.headline)}
-${input.headlineNote ? `<p class="muted">${escapeHtml(input.headlineNote)}</p>` : ''}
+${input.headlineNote ? `<p class="muted">${text(input.headlineNote)}</p>` : ''}
+</details>
+<p class="downloads">${csvLink(headlineData(input.headline), 'per-group-fits.csv', 'Download the per-group fits')}</p>
 </section>
 <section id="figures">
 <h2>Figures</h2>

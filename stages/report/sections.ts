@@ -1,9 +1,10 @@
 // The page's parts as HTML fragments: figures, the headline table and the provenance section.
 // Every text from the input is escaped here.
 
-import { renderSvg, renumberSvgIds, type TopLevelSpec } from './charts/index.ts';
+import { renderSvg, renumberSvgIds, type DataRow, type SlopeRow, type TopLevelSpec } from './charts/index.ts';
 import { escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from './encode.ts';
-import type { FigureInput, HeadlineRow, Provenance } from './types.ts';
+import { texSpec, texToText } from './tex.ts';
+import type { Claim, FigureInput, HeadlineRow, Provenance } from './types.ts';
 
 const MINUS = '\u2212';
 function fmtNum(v: number | null | undefined, digits: number): string {
@@ -19,8 +20,9 @@ function fmtSeconds(s: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-function text(s: string): string {
-  return escapeHtml(s);
+/** Visible text: TeX-like names as Unicode (C^{0,2} -> C⁰²), then escaped. */
+export function text(s: string): string {
+  return escapeHtml(texToText(s));
 }
 
 function table(headers: readonly string[], rows: readonly string[][], cls = ''): string {
@@ -48,26 +50,28 @@ export interface RenderedFigure {
 
 export async function renderFigure(f: FigureInput, anchor: string): Promise<RenderedFigure> {
   // Page-unique ids: several inlined SVGs must not share clip-path ids.
-  const svg = renumberSvgIds(await renderSvg(f.spec), `${anchor}-`);
+  const spec = texSpec(f.spec);
+  const svg = renumberSvgIds(await renderSvg(spec), `${anchor}-`);
   return {
     anchor,
     title: f.title,
     caption: f.caption,
     svg,
     specId: `spec-${anchor}`,
-    spec: f.spec,
+    spec,
     csv: toCsv(f.data, f.columns),
     csvName: `${anchor}.csv`,
     nRows: f.data.length,
   };
 }
 
-export function figureHtml(f: RenderedFigure, n: number, interactive: boolean): string {
+/** `label`: the figure's number (or a name, for figures outside the numbered list). */
+export function figureHtml(f: RenderedFigure, label: number | string, interactive: boolean): string {
   const hint = interactive
     ? '<span class="hint"> · hover for values; drag to pan, scroll to zoom, double-click to reset</span>'
     : '';
   return `<section class="figure" id="${escapeHtml(f.anchor)}">
-<h3>Figure ${n}. ${text(f.title)}</h3>
+<h3>${typeof label === 'number' ? `Figure ${label}. ` : text(label)}${text(f.title)}</h3>
 <figure>
 <div class="chart"${interactive ? ` data-spec="${escapeHtml(f.specId)}"` : ''}><div class="static">${f.svg}</div></div>
 <figcaption>${text(f.caption)}</figcaption>
@@ -75,6 +79,23 @@ export function figureHtml(f: RenderedFigure, n: number, interactive: boolean): 
 <p class="downloads"><a download="${escapeHtml(f.csvName)}" href="${escapeHtml(textDataUri(f.csv))}">Download data (CSV, ${f.nRows} rows)</a>${hint}</p>
 ${interactive ? `<script type="application/json" id="${escapeHtml(f.specId)}">${jsonForScript(f.spec)}</script>` : ''}
 </section>`;
+}
+
+/** The per-group table as CSV rows (the table's columns, numbers unrounded). */
+export function headlineData(rows: readonly HeadlineRow[]): DataRow[] {
+  return rows.map((r) => ({
+    claim: texToText(r.claim),
+    paper: r.paper ?? null,
+    theory: r.theory ? texToText(r.theory) : null,
+    slope: r.slope,
+    ci_lo: r.ciLo,
+    ci_hi: r.ciHi,
+    r2: r.r2,
+    n_points: r.nPoints,
+    n_seeds: r.nSeeds ?? null,
+    excluded: r.excluded ?? null,
+    note: r.note ? texToText(r.note) : null,
+  }));
 }
 
 export function headlineHtml(rows: readonly HeadlineRow[]): string {
@@ -101,7 +122,7 @@ export function headlineHtml(rows: readonly HeadlineRow[]): string {
   const trs = body
     .map((r) => `<tr>${r.map((c, i) => `<td${cls[i] ? ` class="${cls[i]}"` : ''}>${c}</td>`).join('')}</tr>`)
     .join('\n');
-  return `<table class="headline"><thead><tr>${head}</tr></thead>\n<tbody>\n${trs}\n</tbody></table>`;
+  return `<div class="table-wrap"><table class="headline"><thead><tr>${head}</tr></thead>\n<tbody>\n${trs}\n</tbody></table></div>`;
 }
 
 export function provenanceHtml(p: Provenance, timeline: RenderedFigure | null, n: number, interactive: boolean): string {
@@ -157,6 +178,104 @@ ${timeline ? figureHtml(timeline, n, interactive) : ''}
 <h3>Packages</h3>
 ${table(['Package', 'Version'], pkgs)}
 <h3>Experiment config</h3>
-<pre>${text(prettyJson(p.config))}</pre>
+<pre>${escapeHtml(prettyJson(p.config))}</pre>
 </section>`;
+}
+
+// ---- Verdicts: one row per claim, first on the page.
+
+/** A verdict's CSS class: the kind of answer, not its wording. */
+export function verdictClass(v: string): string {
+  if (v.startsWith('consistent')) return 'v-ok';
+  if (v.startsWith('steeper') || v.startsWith('flatter')) return 'v-off';
+  if (v.startsWith('inconclusive')) return 'v-unsure';
+  return 'v-na';
+}
+
+/**
+ * The slope a label states: the number after a comparison (`bound: slope ≤ −0.5`), after
+ * `slope`, or the label itself when it is a number (`−1.30`); null for statements without one.
+ */
+export function slopeIn(label: string | null): number | null {
+  if (label === null) return null;
+  const s = label.replace(/\u2212/g, '-');
+  const whole = /^\s*([+-]?\d*\.?\d+)\s*$/.exec(s);
+  if (whole) return Number(whole[1]);
+  const after = [...s.matchAll(/(?:≤|<=|≥|>=|=|slope)\s*([+-]?\d*\.?\d+)(?![\d.]*[A-Za-zα-ω])/g)];
+  return after.length ? Number(after[after.length - 1]![1]) : null;
+}
+
+const widthsText = (w: Claim['widths']): string =>
+  `${w.here ? `${w.here[0]}–${w.here[1]}` : 'n/a'}${w.paper ? ` <span class="muted">(paper ${text(w.paper)})</span>` : ''}`;
+
+function measuredText(m: Claim['measured']): string {
+  const ok = m.filter((x): x is { slope: number; lo: number | null; hi: number | null } => x.slope !== null && Number.isFinite(x.slope));
+  if (!ok.length) return 'n/a';
+  const ci = (x: { lo: number | null; hi: number | null }) => (x.lo !== null && x.hi !== null ? ` [${fmtNum(x.lo, 2)}, ${fmtNum(x.hi, 2)}]` : ' [CI n/a]');
+  if (ok.length === 1) return `<strong>${fmtNum(ok[0]!.slope, 2)}</strong>${ci(ok[0]!)}`;
+  const by = [...ok].sort((a, b) => a.slope - b.slope);
+  const lo = by[0]!;
+  const hi = by[by.length - 1]!;
+  // The range over groups, each end with its own interval.
+  return `<strong>${fmtNum(lo.slope, 2)} … ${fmtNum(hi.slope, 2)}</strong><br><span class="muted">${ok.length} groups; ends${ci(lo)},${ci(hi)}</span>`;
+}
+
+/** The verdict table's rows, one per (claim, group): its CSV and the slope chart's data. */
+export function claimData(claims: readonly Claim[]): DataRow[] {
+  return claims.flatMap((c) => {
+    const groups = c.measured.length ? c.measured : [{ slope: null, lo: null, hi: null }];
+    return groups.map((m, i) => ({
+      claim: texToText(c.claim),
+      group: c.groups[i] ?? (groups.length > 1 ? String(i + 1) : ''),
+      slope: m.slope,
+      ci_lo: m.lo,
+      ci_hi: m.hi,
+      paper: c.paper === null ? null : texToText(c.paper),
+      bound: c.bound === null ? null : texToText(c.bound),
+      widths_here: c.widths.here ? `${c.widths.here[0]}-${c.widths.here[1]}` : null,
+      widths_paper: c.widths.paper,
+      verdict: c.verdict,
+      why: texToText(c.why),
+    }));
+  });
+}
+
+/** Rows for slopesChart: the paper's and the bound's slopes read from their labels. */
+export function slopeRows(claims: readonly Claim[]): SlopeRow[] {
+  return claims.flatMap((c) =>
+    c.measured.map((m, i) => ({
+      claim: texToText(c.claim),
+      group: c.groups[i] ?? String(i + 1),
+      slope: m.slope,
+      lo: m.lo,
+      hi: m.hi,
+      paper: slopeIn(c.paper),
+      bound: slopeIn(c.bound),
+    })),
+  );
+}
+
+export function verdictsHtml(claims: readonly Claim[]): string {
+  const headers = ['Claim', 'Paper', 'Bound', 'Measured slope [95% CI]', 'Widths here (paper’s)', 'Verdict'];
+  const cls = ['', 'num', '', 'num', 'num', ''];
+  const head = headers.map((h, i) => `<th scope="col"${cls[i] ? ` class="${cls[i]}"` : ''}>${text(h)}</th>`).join('');
+  const trs = claims
+    .map((c) => {
+      const cells = [
+        text(c.claim),
+        c.paper ? text(c.paper) : '—',
+        c.bound ? text(c.bound) : '—',
+        measuredText(c.measured),
+        widthsText(c.widths),
+        `<span class="verdict ${verdictClass(c.verdict)}">${text(c.verdict)}</span>${c.why ? `<br><span class="why">${text(c.why)}</span>` : ''}`,
+      ];
+      return `<tr>${cells.map((x, i) => `<td${cls[i] ? ` class="${cls[i]}"` : ''}>${x}</td>`).join('')}</tr>`;
+    })
+    .join('\n');
+  return `<div class="table-wrap"><table class="verdicts"><thead><tr>${head}</tr></thead>\n<tbody>\n${trs}\n</tbody></table></div>`;
+}
+
+/** A CSV download link for rows that are not a figure's. */
+export function csvLink(rows: readonly DataRow[], name: string, what: string): string {
+  return `<a download="${escapeHtml(name)}" href="${escapeHtml(textDataUri(toCsv(rows)))}">${text(what)} (CSV, ${rows.length} rows)</a>`;
 }

@@ -22,8 +22,11 @@ function viewOf(fits: Fits, p: Protocol): ProtocolView<string> {
   };
 }
 
-/** `module`: the caller's module URL, whose import graph (the protocols, this file) is the stage's code. */
-export function reportStageFor(protocols: Protocol[], module: string): StageDecl {
+/**
+ * `module`: the caller's module URL, whose import graph (the protocols, this file) is the stage's code.
+ * `verdictRule`: the sentence stating how claims get their verdict words (shown under the verdicts).
+ */
+export function reportStageFor(protocols: Protocol[], module: string, opts: { verdictRule?: string } = {}): StageDecl {
   // The report shows the whole experiment config: every section enters its key.
   const sections = Object.fromEntries(protocols.flatMap((p) => Object.entries(p.config)));
   return defineStage({
@@ -57,6 +60,8 @@ export function reportStageFor(protocols: Protocol[], module: string): StageDecl
           'Reproduction of "Weak Correlations as the Underlying Principle for Linearization of Gradient-Based Learning Systems" (Shem-Ur, Cohen, Oz). Every number below comes from a cached pipeline task; slopes are least-squares fits of log y on log width over every (seed, width) point, with 95% bootstrap intervals over seeds.',
           `Datasets: ${metas.map((m) => `${m.title} (${m.license}; ${Object.entries(m.splits).map(([s, v]) => `${s} ${v.count}${v.partial ? ', partial' : ''}`).join(', ')})`).join('; ')}.`,
         ],
+        claims: protocols.flatMap((p, i) => p.claims?.(views[i]!) ?? []),
+        ...(opts.verdictRule ? { verdictRule: opts.verdictRule } : {}),
         headline: protocols.flatMap((p, i) => p.headline(views[i]!)),
         headlineNote: 'Paper: the slope the paper reports (Figure 4 only; Figures 1-3 are shown, not fitted, in the paper). Theory: our reading of Theorems 3.1/3.2 with m(n) = sqrt(n), an expectation rather than a measurement. The bootstrap resamples seeds; with few seeds its intervals are too narrow (see the note column).',
         figures: protocols.flatMap((p, i) => p.figures(views[i]!)),

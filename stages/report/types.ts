@@ -1,6 +1,9 @@
 // What the report page is built from: the input of renderReportHtml and its parts.
 
+import type { Claim } from '../protocols/protocol.ts';
 import type { DataRow, TimelineRow, TopLevelSpec } from './charts/index.ts';
+
+export type { Claim, Verdict } from '../protocols/protocol.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -89,6 +92,10 @@ export interface ReportInput {
   banner?: string;
   /** Shown verbatim (e.g. an ISO time); omitted keeps the output byte-deterministic. */
   generatedAt?: string;
+  /** One row per claim of the paper, shown first (the protocols' claims(), in registry order). */
+  claims?: readonly Claim[];
+  /** The rule that turns a claim's measurement into its verdict word, as one plain-text sentence. */
+  verdictRule?: string;
   headline: readonly HeadlineRow[];
   /** Plain text under the headline table. */
   headlineNote?: string;

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { renumberSvgIds } from '../../stages/report/charts/index.ts';
 import { escapeHtml, toCsv } from '../../stages/report/encode.ts';
 import { renderReportHtml } from '../../stages/report/html.ts';
+import { claimData, headlineData, slopeIn, verdictClass } from '../../stages/report/sections.ts';
+import { texSpec, texToText } from '../../stages/report/tex.ts';
 import { parseCsv } from './parse-csv.ts';
 import { sampleReportInput } from './sample.ts';
 
@@ -26,6 +28,8 @@ describe('report/html', function () {
   this.timeout(60_000);
   let html = '';
   const input = sampleReportInput();
+  // Figures on the page: the slope chart (in the verdicts), the input's, the run timeline.
+  const nFig = input.figures.length + 2;
 
   before(async () => {
     html = await renderReportHtml(input);
@@ -45,16 +49,22 @@ describe('report/html', function () {
     // Scripts: the three bundles + the client script + one JSON spec per figure (and the timeline).
     const opens = html.match(/<script\b/gi)!.length;
     assert.equal(opens, html.match(/<\/script>/gi)!.length);
-    assert.equal(opens, 4 + input.figures.length + 1);
+    assert.equal(opens, 4 + nFig);
     // No fetch of remote resources from our own code; the bundles are the only other scripts.
-    assert.equal((html.match(/<script type="application\/json"/g) ?? []).length, input.figures.length + 1);
+    assert.equal((html.match(/<script type="application\/json"/g) ?? []).length, nFig);
   });
 
   it('offers each figure’s data as a CSV data: URI that matches the data', () => {
     const links = attributes(html).filter((a) => a.tag === 'a' && a.name === 'href' && a.value.startsWith('data:text/csv'));
-    assert.equal(links.length, input.figures.length + 1);
+    // Verdicts, slope chart, per-group fits, the figures, the timeline.
+    assert.equal(links.length, input.figures.length + 4);
+    const csvOf = (i: number) => decodeURIComponent(unescapeAttr(links[i].value).slice('data:text/csv;charset=utf-8,'.length));
+    assert.equal(csvOf(0), toCsv(claimData(input.claims!)));
+    assert.equal(csvOf(1), toCsv(claimData(input.claims!)));
+    assert.equal(csvOf(2), toCsv(headlineData(input.headline)));
+    assert.equal(parseCsv(csvOf(2)).length - 1, input.headline.length);
     for (const [i, fig] of input.figures.entries()) {
-      const uri = unescapeAttr(links[i].value);
+      const uri = unescapeAttr(links[i + 3].value);
       const prefix = 'data:text/csv;charset=utf-8,';
       assert.ok(uri.startsWith(prefix));
       const csv = decodeURIComponent(uri.slice(prefix.length));
@@ -74,7 +84,7 @@ describe('report/html', function () {
     }
     // Download names.
     const names = attributes(html).filter((a) => a.tag === 'a' && a.name === 'download').map((a) => a.value);
-    assert.deepEqual(names, [...input.figures.map((f) => `fig-${f.id}.csv`), 'fig-timeline.csv']);
+    assert.deepEqual(names, ['verdicts.csv', 'fig-slopes.csv', 'per-group-fits.csv', ...input.figures.map((f) => `fig-${f.id}.csv`), 'fig-timeline.csv']);
   });
 
   it('escapes text everywhere, and the embedded specs parse back to the input specs', () => {
@@ -86,25 +96,57 @@ describe('report/html', function () {
     for (const fig of input.figures) {
       const m = html.match(new RegExp(`<script type="application/json" id="spec-fig-${fig.id}">([\\s\\S]*?)</script>`));
       assert.ok(m, fig.id);
-      assert.deepEqual(JSON.parse(m[1]), JSON.parse(JSON.stringify(fig.spec)));
+      assert.deepEqual(JSON.parse(m[1]), JSON.parse(JSON.stringify(texSpec(fig.spec))));
     }
   });
 
   it('shows the headline table, figures with captions, and the provenance', () => {
+    // The per-group table folds away under the verdicts.
+    assert.match(html, /<section id="headline">\n<details>\n<summary>[\s\S]*?<table class="headline">/);
     const headline = html.match(/<table class="headline">([\s\S]*?)<\/table>/)![1];
     assert.equal((headline.match(/<tr>/g) ?? []).length, 1 + input.headline.length);
     for (const h of ['Claim', 'Paper', 'Theory guide (expected)', 'Measured slope [95% CI]', 'R²', 'n points (seeds)']) assert.ok(headline.includes(h), h);
     const first = input.headline[0];
     const fmt = (v: number) => v.toFixed(2).replace('-', '\u2212');
     assert.ok(headline.includes(`<strong>${fmt(first.slope!)}</strong> [${fmt(first.ciLo!)}, ${fmt(first.ciHi!)}]`));
-    assert.equal((html.match(/<figure>/g) ?? []).length, input.figures.length + 1);
-    assert.equal((html.match(/<div class="static"><svg /g) ?? []).length, input.figures.length + 1);
-    for (const f of input.figures) assert.ok(html.includes(escapeHtml(f.caption)), f.id);
+    assert.equal((html.match(/<figure>/g) ?? []).length, nFig);
+    assert.equal((html.match(/<div class="static"><svg /g) ?? []).length, nFig);
+    for (const f of input.figures) assert.ok(html.includes(escapeHtml(texToText(f.caption))), f.id);
     assert.match(html, /<code>0123456789abcdef0123456789abcdef01234567<\/code> on <code>main<\/code> <span class="dirty">/);
     for (const s of ['Executed', 'Cached (reused)', 'Failed', 'Diverged (excluded from fits)', 'Run timeline', 'vega-embed', '1 min 37 s'])
       assert.ok(html.includes(s), s);
     // Arrays of scalars stay on one line in the config dump.
     assert.ok(html.includes('&quot;widths&quot;: [8, 16, 32, 64, 128, 256, 512, 1024]'));
+  });
+
+  it('puts the verdicts first: one row per claim, the verdict word styled by kind, the rule under it', () => {
+    const body = html.slice(html.indexOf('<main>'));
+    assert.ok(body.indexOf('<section id="verdicts">') < body.indexOf('<table'), 'the verdict table is the first table');
+    assert.ok(body.indexOf('<section id="verdicts">') < body.indexOf('<section', body.indexOf('<section') + 1));
+    const t = html.match(/<table class="verdicts">([\s\S]*?)<\/table>/)![1];
+    assert.equal((t.match(/<tr>/g) ?? []).length, 1 + input.claims!.length);
+    for (const h of ['Claim', 'Paper', 'Bound', 'Measured slope [95% CI]', 'Widths here (paper’s)', 'Verdict']) assert.ok(t.includes(escapeHtml(h)), h);
+    assert.ok(t.includes('<span class="verdict v-ok">consistent with the bound</span>'));
+    assert.ok(t.includes('<span class="verdict v-off">steeper than the paper</span>'));
+    assert.ok(t.includes('<span class="verdict v-unsure">inconclusive</span>'));
+    assert.ok(t.includes('<span class="verdict v-na">not comparable</span>'));
+    // Several groups: the range over them, each end with its interval; TeX names as text.
+    assert.match(t, /<td>C⁰² decays with width<\/td>/);
+    assert.match(t, /<strong>−0\.\d\d … −0\.\d\d<\/strong><br><span class="muted">6 groups; ends \[/);
+    assert.ok(t.includes('CI wider than 1 &lt;x&gt; &amp; &quot;y&quot;'));
+    assert.ok(!markupOnly(html).includes('C^{0,'), 'no raw C^{0,d} in the markup (static SVGs included)');
+    assert.match(html, /<p class="rule"><span class="mark">Rule\.<\/span> FAKE rule for tests: [^<]*R² &lt; 0\.9/);
+    assert.equal(verdictClass('flatter than the paper'), 'v-off');
+  });
+
+  it('reads a slope from a paper or bound label', () => {
+    assert.equal(slopeIn('−1.30'), -1.3);
+    assert.equal(slopeIn('bound: slope ≤ −0.5'), -0.5);
+    assert.equal(slopeIn('bound: slope <= 0 (Thm 3.2)'), 0);
+    assert.equal(slopeIn('slope -1.14'), -1.14);
+    assert.equal(slopeIn('bound: slope ≤ 2α + 1'), null);
+    assert.equal(slopeIn('stated, not measured'), null);
+    assert.equal(slopeIn(null), null);
   });
 
   it('gives every id in the page once (SVG clip paths are scoped per figure)', () => {
@@ -124,7 +166,7 @@ describe('report/html', function () {
     assert.equal(await renderReportHtml(sampleReportInput()), html);
     const stat = await renderReportHtml(sampleReportInput({ interactive: false }));
     assert.doesNotMatch(stat, /<script/i);
-    assert.equal((stat.match(/<div class="static"><svg /g) ?? []).length, input.figures.length + 1);
+    assert.equal((stat.match(/<div class="static"><svg /g) ?? []).length, nFig);
     assert.ok(stat.length < 0.6 * html.length);
   });
 });

@@ -3,7 +3,7 @@
 
 import { fitGroups, type FitPoint, type GroupFit } from '../../stages/fit/powerlaw.ts';
 import { mulberry32 } from '../../stages/model/prng.ts';
-import type { HeadlineRow, ReportInput } from '../../stages/report/html.ts';
+import type { Claim, HeadlineRow, ReportInput } from '../../stages/report/html.ts';
 import {
   dynamicsChart,
   estimatorChart,
@@ -149,6 +149,64 @@ export function sampleTimeline(): TimelineRow[] {
   return rows;
 }
 
+const interval = (g: GroupFit) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null });
+
+/** Claims as a protocol's claims() gives them: FAKE verdicts, every verdict kind at least once. */
+export function sampleClaims(fitsA1: GroupFit[], fitsA2: GroupFit[]): Claim[] {
+  const paperNum: Record<string, number> = { '0': -1.14, '-0.25': -1.14, '-0.5': -1.3, '-0.75': -1.73, '-1': -2.72 };
+  const verdicts: Claim['verdict'][] = ['not comparable', 'consistent with the bound', 'steeper than the paper', 'flatter than the paper', 'inconclusive'];
+  const a2 = fitsA2.map((g, i): Claim => {
+    const a = g.key.alpha as number;
+    return {
+      claim: `Figure 4, α = ${minus(a)}`,
+      paper: minus(paperNum[String(a)]!),
+      bound: `bound: slope ≤ ${minus(2 * a + 1)}`,
+      groups: [g.id],
+      measured: [interval(g)],
+      widths: { here: [2048, 19484], paper: '2048-19484' },
+      verdict: verdicts[i % verdicts.length]!,
+      why: i === 0 ? 'widths 64-1024 lie below the paper’s 2048-19484' : i === 4 ? 'CI wider than 1 <x> & "y"' : 'interval inside the bound',
+    };
+  });
+  const byDepth = (d: number) => fitsA1.filter((g) => g.key.depth === d);
+  return [
+    ...a2,
+    {
+      claim: 'C^{0,2} decays with width',
+      paper: null,
+      bound: 'bound: slope ≤ −0.5',
+      groups: byDepth(2).map((g) => g.id),
+      measured: byDepth(2).map(interval),
+      widths: { here: [8, 1024], paper: '2^3-2^10' },
+      verdict: 'consistent with the bound',
+      why: 'every interval below −0.5 + 0.1',
+    },
+    {
+      claim: 'C^{0,3} decays with width (ReLU, L = 1: exactly zero)',
+      paper: null,
+      bound: 'bound: slope ≤ −0.75',
+      groups: byDepth(3).map((g) => g.id),
+      measured: byDepth(3).map(interval),
+      widths: { here: [8, 1024], paper: null },
+      verdict: 'flatter than the paper',
+      why: 'R^2 < 0.9 in 2 of 6 groups',
+    },
+    {
+      claim: 'Corollary 4.0.1: deviation bounded in s',
+      paper: 'stated, not measured',
+      bound: null,
+      groups: [],
+      measured: [],
+      widths: { here: null, paper: null },
+      verdict: 'not comparable',
+      why: 'not measured in this run',
+    },
+  ];
+}
+
+export const SAMPLE_VERDICT_RULE =
+  'FAKE rule for tests: consistent when the 95% interval lies below the bound; steeper/flatter when it excludes the paper’s slope; inconclusive when the interval is wider than 1 or R^2 < 0.9; not comparable when the widths lie outside the paper’s.';
+
 /** A complete ReportInput built from the fake data above. */
 export function sampleReportInput(opts: { interactive?: boolean } = {}): ReportInput {
   const a1 = sampleA1();
@@ -162,6 +220,8 @@ export function sampleReportInput(opts: { interactive?: boolean } = {}): ReportI
     title: 'weakcorr — SAMPLE report with FAKE data <test fixture>',
     subtitle: 'Weak Correlations as the Underlying Principle for Linearization of Gradient-Based Learning Systems',
     intro: ['FAKE DATA for testing the report renderer. None of these numbers is a measurement. Escaping check: <b>not bold</b> & "quotes".'],
+    claims: sampleClaims(fitsA1, fitsA2),
+    verdictRule: SAMPLE_VERDICT_RULE,
     headline: [
       ...fitsA2.map((g) =>
         headline(

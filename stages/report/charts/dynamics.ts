@@ -2,7 +2,7 @@
 
 import { F, firstAppearance, fmtScalar, num, type DataRow, type LayerItem, type TopLevelSpec } from './data.ts';
 import { facet, type PanelOptions } from './facet.ts';
-import { logScale, seriesColor, zoomParam } from './style.ts';
+import { logScale, logAxis, sciAxis, seriesColor, zoomParam } from './style.ts';
 
 export interface DynamicsChartOptions extends PanelOptions {
   /** One row per (model, step[, split][, seed]). */
@@ -44,6 +44,7 @@ export function dynamicsChart(o: DynamicsChartOptions): TopLevelSpec {
     };
   });
   const { values } = chart;
+  const ys = values.map((v) => v[F.y] as number);
   const layers: LayerItem[] = [
     {
       name: 'lines',
@@ -56,6 +57,7 @@ export function dynamicsChart(o: DynamicsChartOptions): TopLevelSpec {
           type: 'quantitative',
           title: o.yTitle ?? (logY ? `${valF} (log scale)` : valF),
           scale: logY ? logScale : { zero: false },
+          ...(logY ? { axis: values.length ? logAxis(Math.min(...ys), Math.max(...ys)) : sciAxis() } : {}),
         },
         color: seriesColor(modelF, values, 'set1'),
         ...(o.split

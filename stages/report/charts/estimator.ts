@@ -2,7 +2,7 @@
 
 import { F, fmtScalar, num, positive, type DataRow, type Datum, type LayerItem, type TopLevelSpec } from './data.ts';
 import { facet, type PanelOptions } from './facet.ts';
-import { logScale, ofKind, seriesColor, zoomParam } from './style.ts';
+import { logScale, logAxis, ofKind, sciAxis, seriesColor, zoomParam } from './style.ts';
 
 /** Both axes share one domain, so panels cannot have their own y range. */
 export interface EstimatorChartOptions extends Omit<PanelOptions, 'independentY'> {
@@ -50,8 +50,9 @@ export function estimatorChart(o: EstimatorChartOptions): TopLevelSpec {
   }
   // Same domain on both axes, so y = x is the square's diagonal.
   const same = Number.isFinite(lo) ? { ...logScale, domain: [lo, hi] } : logScale;
-  const xEnc = { field: F.x, type: 'quantitative' as const, title: o.xTitle ?? `${xf} (log scale)`, scale: same };
-  const yEnc = { field: F.y, type: 'quantitative' as const, title: o.yTitle ?? `${yf} (log scale)`, scale: same };
+  const axis = Number.isFinite(lo) ? logAxis(lo, hi) : sciAxis();
+  const xEnc = { field: F.x, type: 'quantitative' as const, title: o.xTitle ?? `${xf} (log scale)`, scale: same, axis };
+  const yEnc = { field: F.y, type: 'quantitative' as const, title: o.yTitle ?? `${yf} (log scale)`, scale: same, axis };
   const layers: LayerItem[] = [
     {
       name: 'diagonal',

@@ -6,5 +6,6 @@ export { defaultPanelLabel, type PanelOptions } from './facet.ts';
 export { scalingChart, type FitLine, type ReferenceSlope, type ScalingChartOptions } from './scaling.ts';
 export { dynamicsChart, type DynamicsChartOptions } from './dynamics.ts';
 export { estimatorChart, type EstimatorChartOptions } from './estimator.ts';
+export { slopesChart, SLOPE_MARKS, type SlopeRow, type SlopesChartOptions } from './slopes.ts';
 export { timelineChart, type TimelineRow } from './timeline.ts';
 export { compileToVega, renderSvg, renumberSvgIds } from './render.ts';

@@ -2,7 +2,7 @@
 
 import { F, fmtScalar, matches, num, positive, type DataRow, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
 import { facet, type PanelOptions } from './facet.ts';
-import { logScale, ofKind, seriesColor, zoomParam } from './style.ts';
+import { logScale, logAxis, ofKind, pow2Ticks, sciAxis, sciMantissas, seriesColor, zoomParam } from './style.ts';
 
 /** A fitted line y = exp(intercept) * x^slope, drawn from xMin to xMax. */
 export interface FitLine {
@@ -115,15 +115,24 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     });
   }
 
-  // Widths print without thousands separators: "1024", "16384" (narrower, and as in configs).
+  // Widths print without thousands separators: "1024", "16384" (narrower, and as in configs); at
+  // most six of them, powers of two, since the x scale is shared by every panel.
+  const xs = points.map((v) => v[F.x] as number);
+  const ys = points.map((v) => v[F.y] as number);
   const xEnc = {
     field: F.x,
     type: 'quantitative' as const,
     title: o.xTitle ?? `${xf} (log scale)`,
     scale: { ...logScale, base: o.xBase ?? 2 },
-    axis: { format: '~r', labelFlush: false },
+    axis: { format: '~r', labelFlush: false, ...(xs.length ? { values: pow2Ticks(Math.min(...xs), Math.max(...xs)) } : {}) },
   };
-  const yEnc = { field: F.y, type: 'quantitative' as const, title: o.yTitle ?? `${yf} (log scale)`, scale: logScale };
+  // A shared y scale gets explicit ticks; independent panels each get vega's, labelled sparsely.
+  const spans = [...panels.keys()].map((p) => {
+    const v = points.filter((d) => d[F.panel] === p).map((d) => Math.log10(d[F.y] as number));
+    return Math.max(...v) - Math.min(...v);
+  });
+  const yAxis = o.independentY || !ys.length ? sciAxis(sciMantissas(spans)) : logAxis(Math.min(...ys), Math.max(...ys));
+  const yEnc = { field: F.y, type: 'quantitative' as const, title: o.yTitle ?? `${yf} (log scale)`, scale: logScale, axis: yAxis };
   const color = o.colorBy ? { color: seriesColor(o.colorBy, points, 'tableau10') } : {};
   const solid = o.colorBy ? {} : { color: '#1f77b4' };
 

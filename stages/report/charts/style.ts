@@ -39,3 +39,66 @@ export function seriesColor(title: string, values: readonly Datum[], scheme: str
     scale: { scheme },
   };
 }
+
+/**
+ * Log-axis labels in one scientific format everywhere (`1e-3`, `3e-3`, `1e0`). Where vega picks
+ * the ticks (independent panel scales), only mantissas in `labelled` get a label and a grid line;
+ * the other ticks stay as short unlabelled minor ticks. Log-axis ticks are integer multiples of
+ * powers of ten, so one significant digit is exact.
+ */
+export function sciAxis(labelled: readonly string[] = ['1', '2', '5']) {
+  const major = `indexof([${labelled.map((m) => `'${m}'`).join(', ')}], substring(format(datum.value, '.0e'), 0, 1)) >= 0`;
+  return {
+    labelExpr: `${major} ? replace(format(datum.value, '.0e'), 'e+', 'e') : ''`,
+    labelOverlap: 'greedy' as const,
+    tickCount: 5,
+    gridOpacity: { condition: { test: major, value: 1 }, value: 0 },
+    tickSize: { condition: { test: major, value: 5 }, value: 2 },
+  };
+}
+
+/** Labelled mantissas for independent log panels spanning these many decades (at most ~6 labels). */
+export function sciMantissas(spans: readonly number[]): string[] {
+  const max = Math.max(0, ...spans);
+  const min = Math.min(max, ...spans);
+  if (min >= 2 || max > 3) return min >= 0.6 ? ['1'] : ['1', '3'];
+  if (max > 1.5) return ['1', '3'];
+  return ['1', '2', '5'];
+}
+
+/**
+ * At most `max` tick values on a log axis over [lo, hi]: powers of ten (every k-th decade when
+ * there are many), or 1-2-5 multiples when the range holds fewer than two powers of ten.
+ */
+export function logTicks(lo: number, hi: number, max = 6): number[] {
+  if (!(lo > 0) || !(hi >= lo)) return [];
+  const a = Math.floor(Math.log10(lo));
+  const b = Math.ceil(Math.log10(hi));
+  for (const mantissas of [[1], [1, 5], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const all: number[] = [];
+    for (let k = a; k <= b; k++) for (const m of mantissas) all.push(Number(`${m}e${k}`));
+    const inside = all.filter((v) => v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9));
+    // Three labels where the range allows (two read poorly), thinned to `max`.
+    if (inside.length >= 3 || (inside.length >= 2 && mantissas.length === 9)) {
+      const step = Math.ceil(inside.length / max);
+      return inside.filter((_, i) => i % step === 0);
+    }
+  }
+  return [lo, hi].map((v) => Number(v.toPrecision(1)));
+}
+
+/** A log axis over [lo, hi] with explicit ticks from logTicks, every one labelled. */
+export function logAxis(lo: number, hi: number) {
+  return { ...sciAxis(['1', '2', '3', '4', '5', '6', '7', '8', '9']), values: logTicks(lo, hi) };
+}
+
+/** At most `max` powers of two inside [lo, hi] (widths are powers of two), every k-th when there are more. */
+export function pow2Ticks(lo: number, hi: number, max = 6): number[] {
+  if (!(lo > 0) || !(hi >= lo)) return [];
+  const all: number[] = [];
+  for (let k = Math.ceil(Math.log2(lo) - 1e-9); 2 ** k <= hi * (1 + 1e-9); k++) all.push(2 ** k);
+  if (all.length < 2) return [lo, hi];
+  const step = Math.ceil(all.length / max);
+  // Keep the largest width labelled: thin from the top.
+  return all.filter((_, i) => (all.length - 1 - i) % step === 0);
+}

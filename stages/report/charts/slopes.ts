@@ -1,0 +1,109 @@
+// Slope comparison: per claim, the slope measured in each fitted group (point + 95% interval)
+// next to the paper's slope and the theorem's bound, so a reader compares marks, not table rows.
+
+import { F, firstAppearance, type DataRow, type Datum, type LayerItem, type TopLevelSpec } from './data.ts';
+import { facet } from './facet.ts';
+
+/** One fitted group of one claim. `paper` and `bound` belong to the claim (equal across its rows). */
+export interface SlopeRow {
+  claim: string;
+  group: string;
+  slope: number | null;
+  lo: number | null;
+  hi: number | null;
+  paper: number | null;
+  bound: number | null;
+}
+
+export interface SlopesChartOptions {
+  rows: readonly SlopeRow[];
+  title?: string;
+  width?: number;
+}
+
+/** The legend's entries: one colour each, named for what they are. */
+export const SLOPE_MARKS = { measured: 'measured here (95% interval)', paper: 'paper’s slope', bound: 'bound (theorem)' } as const;
+
+export function slopesChart(o: SlopesChartOptions): TopLevelSpec {
+  const rows = o.rows as unknown as DataRow[];
+  const claims = firstAppearance(o.rows.map((r) => r.claim));
+  const chart = facet(rows, { ...(o.title ? { title: o.title } : {}), ...(o.width ? { width: o.width } : {}) }, { width: 640, height: 0 }, (r) => {
+    if (typeof r.slope !== 'number' || !Number.isFinite(r.slope)) return null;
+    return {
+      [F.kind]: 'measured',
+      [F.series]: SLOPE_MARKS.measured,
+      [F.panel]: 'all',
+      [F.label]: r.claim,
+      [F.line]: r.group,
+      [F.x]: r.slope,
+      _lo: typeof r.lo === 'number' ? r.lo : r.slope,
+      _hi: typeof r.hi === 'number' ? r.hi : r.slope,
+    };
+  });
+  const { values } = chart;
+  // One paper and one bound mark per claim (the first group's values stand for the claim).
+  for (const c of claims) {
+    const r = o.rows.find((x) => x.claim === c)!;
+    for (const [kind, v] of [['paper', r.paper], ['bound', r.bound]] as const)
+      if (v !== null && Number.isFinite(v)) values.push({ [F.kind]: kind, [F.series]: SLOPE_MARKS[kind], [F.panel]: 'all', [F.label]: c, [F.x]: v } satisfies Datum);
+  }
+  const groupsPerClaim = Math.max(1, ...claims.map((c) => new Set(o.rows.filter((r) => r.claim === c).map((r) => r.group)).size));
+  const y = {
+    field: F.label,
+    type: 'nominal' as const,
+    title: null,
+    sort: claims,
+    scale: { domain: claims, paddingInner: 0.25 },
+    axis: { labelLimit: 320, labelFontSize: 12, grid: true, gridColor: '#f0f0f0' },
+  };
+  const x = { field: F.x, type: 'quantitative' as const, title: 'slope of log(value) vs log(width)', scale: { zero: false, nice: true }, axis: { tickCount: 8 } };
+  const color = {
+    field: F.series,
+    type: 'nominal' as const,
+    title: null,
+    scale: { domain: Object.values(SLOPE_MARKS), range: ['#1f5fa8', '#111111', '#c0392b'] },
+    legend: { orient: 'top' as const, direction: 'horizontal' as const, symbolType: 'stroke', symbolStrokeWidth: 3, labelLimit: 0 },
+  };
+  const measuredTip = [
+    { field: F.label, type: 'nominal' as const, title: 'claim' },
+    { field: F.line, type: 'nominal' as const, title: 'group' },
+    { field: F.x, type: 'quantitative' as const, title: 'slope', format: '.3f' },
+    { field: '_lo', type: 'quantitative' as const, title: '95% low', format: '.3f' },
+    { field: '_hi', type: 'quantitative' as const, title: '95% high', format: '.3f' },
+  ];
+  const yOffset = { field: F.line, type: 'nominal' as const, scale: { paddingInner: 0.2 } };
+  const layers: LayerItem[] = [
+    {
+      name: 'intervals',
+      transform: [{ filter: `datum.${F.kind} === 'measured'` }],
+      mark: { type: 'rule', strokeWidth: 2 },
+      encoding: { y, yOffset, x: { ...x, field: '_lo' }, x2: { field: '_hi' }, color, tooltip: measuredTip },
+    },
+    {
+      name: 'measured',
+      transform: [{ filter: `datum.${F.kind} === 'measured'` }],
+      mark: { type: 'point', filled: true, size: 36, opacity: 1 },
+      encoding: { y, yOffset, x, color, tooltip: measuredTip },
+    },
+    ...(['paper', 'bound'] as const).map(
+      (kind): LayerItem => ({
+        name: kind,
+        transform: [{ filter: `datum.${F.kind} === '${kind}'` }],
+        mark: { type: 'tick', thickness: kind === 'bound' ? 3 : 2, ...(kind === 'bound' ? { strokeDash: [4, 2] } : {}) },
+        encoding: {
+          y,
+          x,
+          color,
+          tooltip: [
+            { field: F.label, type: 'nominal' as const, title: 'claim' },
+            { field: F.series, type: 'nominal' as const, title: 'mark' },
+            { field: F.x, type: 'quantitative' as const, title: 'slope', format: '.2f' },
+          ],
+        },
+      }),
+    ),
+  ];
+  const spec = chart.spec(layers, 'Per claim: measured slopes with 95% intervals (one per fitted group), the paper’s slope and the bound.') as unknown as Record<string, unknown>;
+  // Height from the number of claims and groups, not a fixed size.
+  return { ...spec, height: claims.length * Math.max(28, 9 * groupsPerClaim) } as TopLevelSpec;
+}
