@@ -1,16 +1,17 @@
 // The experiment's 'meanfield' section: the negative control. A.1's networks and sample, trained
 // and measured in the NTK and in the mean-field parameterization side by side on one small grid.
 import { Type } from '@sinclair/typebox';
-import { activationName, DatasetName, Seeds, Widths } from '../config-types.ts';
+import { activationName, DatasetName } from '../config-types.ts';
 
 export const MfParameterization = Type.Union([Type.Literal('ntk'), Type.Literal('meanfield')]);
 
 export const MeanFieldConfig = Type.Object({
-  datasets: Type.Array(DatasetName, { uniqueItems: true }),
-  activations: Type.Array(activationName(), { uniqueItems: true }),
-  depths: Type.Array(Type.Integer({ minimum: 1, maximum: 8 }), { uniqueItems: true }),
-  widths: Widths,
-  seeds: Seeds,
+  // Empty by default: an experiment without a 'meanfield' section runs no control.
+  datasets: Type.Array(DatasetName, { uniqueItems: true, default: [] }),
+  activations: Type.Array(activationName(), { uniqueItems: true, default: [] }),
+  depths: Type.Array(Type.Integer({ minimum: 1, maximum: 8 }), { uniqueItems: true, default: [] }),
+  widths: Type.Array(Type.Integer({ minimum: 1 }), { uniqueItems: true, default: [] }),
+  seeds: Type.Array(Type.Integer({ minimum: 0 }), { uniqueItems: true, default: [] }),
   parameterizations: Type.Array(MfParameterization, { uniqueItems: true, default: ['ntk', 'meanfield'] }),
   trainSamples: Type.Integer({ minimum: 1, default: 128 }),
   testSamples: Type.Integer({ minimum: 1, default: 32 }),
@@ -30,6 +31,7 @@ export const MeanFieldConfig = Type.Object({
   sampledSeed: Type.Integer({ minimum: 0, default: 0 }),
 }, {
   additionalProperties: false,
+  default: {},
   description: 'Negative control: A.1 networks in the NTK and the mean-field parameterization (output layer sigma_w/n, eta = lr0 n), correlations at theta0 and f - f_lin after training vs width.',
 });
 
