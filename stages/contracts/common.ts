@@ -12,7 +12,7 @@ export const Num = Type.Union([Type.Number(), Type.Null()], { description: 'null
 export const ModelDesc = Type.Object({
   dIn: Type.Integer(),
   sizes: Type.Array(Type.Integer()),
-  parameterization: Type.Union([Type.Literal('ntk'), Type.Literal('standard')]),
+  parameterization: Type.Union([Type.Literal('ntk'), Type.Literal('standard'), Type.Literal('meanfield')]),
   sigmaW: Type.Number(),
   sigmaB: Type.Number(),
   parameters: Type.Integer(),

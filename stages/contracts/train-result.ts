@@ -11,10 +11,14 @@ const Final = Type.Object({
   lossGap: Type.Number(), lossGapRel: Type.Number(),
   eq24Train: Type.Number(), eq24Test: Type.Number(),
   mseTest: Type.Number(), testCount: Type.Integer(),
+  testAccNet: Type.Optional(Type.Number({ description: 'argmax-vs-label accuracy of f on the final test set' })),
+  testAccLin: Type.Optional(Type.Number({ description: 'the same for f_lin' })),
 }, { additionalProperties: false });
 
 export const TrainLogRow = Type.Object({
   step: Type.Integer(), lossNet: Num, lossLin: Num, eq24Train: Num, eq24Test: Num,
+  // Mean over the step's mini-batch of ||f - f_lin||^2 before the update; absent in older results.
+  mseBatch: Type.Optional(Num),
 }, { additionalProperties: false });
 
 export const TrainResultSchema = Type.Object({

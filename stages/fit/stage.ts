@@ -17,7 +17,10 @@ const byName = <T>(entries: [string, T][]): Record<string, T> => Object.fromEntr
  * stage's code fingerprint, so a change to any protocol's fits re-runs the fit.
  */
 export function fitStageFor(protocols: Protocol[], module: string): StageDecl {
-  const needs: NeedSpec[] = protocols.flatMap((p) => Object.entries(p.reads).map(([stage, r]) => ({ stage, on: {}, outputs: [r.output] })));
+  // Several protocols may read one stage (ntk-inferiority reads train-a1): one need per stage.
+  const outputsOf = new Map<string, Set<string>>();
+  for (const p of protocols) for (const [stage, r] of Object.entries(p.reads)) outputsOf.set(stage, (outputsOf.get(stage) ?? new Set()).add(r.output));
+  const needs: NeedSpec[] = [...outputsOf].map(([stage, outputs]) => ({ stage, on: {}, outputs: [...outputs] }));
   return defineStage({
     name: 'fit',
     module,
@@ -48,11 +51,16 @@ export function fitStageFor(protocols: Protocol[], module: string): StageDecl {
       const groups: Fits['groups'] = [];
       const counts: [string, number][] = [];
       const train: TrainResult[] = [];
+      const read = new Map<string, unknown[]>();
       for (const p of protocols) {
         const results: Record<string, unknown[]> = {};
         for (const [stage, r] of Object.entries(p.reads)) {
-          results[stage] = await ctx.allJson(stage, r.output);
-          if (r.training) train.push(...(results[stage] as TrainResult[]));
+          const key = `${stage}/${r.output}`;
+          const first = !read.has(key);
+          if (first) read.set(key, await ctx.allJson(stage, r.output));
+          results[stage] = read.get(key)!;
+          // Count each training run once, however many protocols read it.
+          if (r.training && first) train.push(...(results[stage] as TrainResult[]));
         }
         const own = p.tables(results) as Record<string, Row[]>;
         tables.push(...Object.entries(own));

@@ -6,6 +6,7 @@
 // f = z_L (linear output layer).
 //   NTK:      c_l = sigma_w / sqrt(fanIn), s_l = sigma_b, W, b ~ N(0, 1) (raw, unscaled).
 //   standard: c_l = 1, s_l = 1, W, b ~ U(-1/sqrt(fanIn), 1/sqrt(fanIn)) (PyTorch nn.Linear).
+//   meanfield: as NTK, but the output layer has c_L = sigma_w / fanIn (spec.ts).
 // A PyTorch nn.Linear holds weight = W_l^T ([fanOut, fanIn]) and bias = b_l.
 // Flat parameter order (used for index sets): W_0 row-major, b_0, W_1, b_1, ..., W_L, b_L.
 //
@@ -42,7 +43,7 @@ export type Params = Layer[];
 /**
  * Deterministic initial parameters as raw Float32Arrays. Each tensor has its own stream,
  * keyed by hashKey([seed, l, 0 for W | 1 for b]) (see prng.ts), so a layer's values do not
- * depend on the other layers' sizes. Elements are drawn in row-major order; NTK draws
+ * depend on the other layers' sizes. Elements are drawn in row-major order; NTK and mean-field draw
  * N(0,1) (Box-Muller), standard draws U(-1/sqrt(fanIn), 1/sqrt(fanIn)); float64 draws are
  * rounded to float32. Same seed gives the same bits on every backend.
  */
@@ -56,7 +57,7 @@ export function initHostParams(spec: MlpSpec, seed: number): HostLayer[] {
     const b = new Float32Array(fanOut);
     const rw = new Rng(hashKey([seed, l, 0]));
     const rb = new Rng(hashKey([seed, l, 1]));
-    if (r.parameterization === 'ntk') {
+    if (r.parameterization !== 'standard') {
       fillNormal(rw, W);
       fillNormal(rb, b);
     } else {

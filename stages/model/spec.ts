@@ -2,7 +2,13 @@
 // declarations, cache keys) can validate specs and count parameters without loading tfjs.
 import { ACTIVATIONS, type ActivationName } from './activation-names.ts';
 
-export type Parameterization = 'ntk' | 'standard';
+/**
+ * ntk: c_l = sigma_w / sqrt(fanIn). meanfield: the same, except the output layer's
+ * c_L = sigma_w / fanIn (1/n instead of 1/sqrt(n)): the negative control, where the
+ * linearization should not become exact with width.
+ */
+export type Parameterization = 'ntk' | 'standard' | 'meanfield';
+export const PARAMETERIZATIONS: readonly Parameterization[] = ['ntk', 'standard', 'meanfield'];
 
 export interface MlpSpec {
   dIn: number;
@@ -14,9 +20,9 @@ export interface MlpSpec {
   dOut?: number;
   activation: ActivationName;
   parameterization: Parameterization;
-  /** NTK only; default 1 */
+  /** NTK and mean-field only; default 1 */
   sigmaW?: number;
-  /** NTK only; default 0.05 */
+  /** NTK and mean-field only; default 0.05 */
   sigmaB?: number;
 }
 
@@ -44,8 +50,8 @@ export function resolveSpec(spec: MlpSpec | ResolvedSpec): ResolvedSpec {
   for (const [k, v] of [['dIn', spec.dIn], ['width', spec.width], ['depth', spec.depth], ['dOut', dOut]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`MlpSpec.${k} must be a positive integer, got ${v}`);
   }
-  if (spec.parameterization !== 'ntk' && spec.parameterization !== 'standard') {
-    throw new Error(`unknown parameterization '${spec.parameterization as string}': expected ntk or standard`);
+  if (!PARAMETERIZATIONS.includes(spec.parameterization)) {
+    throw new Error(`unknown parameterization '${spec.parameterization as string}': expected ${PARAMETERIZATIONS.join(', ')}`);
   }
   if (!ACTIVATIONS.includes(spec.activation)) {
     throw new Error(`unknown activation '${spec.activation as string}': expected one of ${ACTIVATIONS.join(', ')}`);
@@ -53,9 +59,11 @@ export function resolveSpec(spec: MlpSpec | ResolvedSpec): ResolvedSpec {
   const sizes = [spec.dIn, ...Array<number>(spec.depth).fill(spec.width), dOut];
   const wScale: number[] = [];
   const bScale: number[] = [];
+  const std = spec.parameterization === 'standard';
   for (let l = 0; l <= spec.depth; l++) {
-    wScale.push(spec.parameterization === 'ntk' ? sigmaW / Math.sqrt(sizes[l]) : 1);
-    bScale.push(spec.parameterization === 'ntk' ? sigmaB : 1);
+    const meanFieldOut = spec.parameterization === 'meanfield' && l === spec.depth;
+    wScale.push(std ? 1 : meanFieldOut ? sigmaW / sizes[l] : sigmaW / Math.sqrt(sizes[l]));
+    bScale.push(std ? 1 : sigmaB);
   }
   return { dIn: spec.dIn, width: spec.width, depth: spec.depth, dOut, activation: spec.activation, parameterization: spec.parameterization, sigmaW, sigmaB, sizes, wScale, bScale };
 }

@@ -2,7 +2,7 @@
 import { InterruptedError } from '../../pipeline/engine/errors.ts';
 import { tf } from '../model/backend.ts';
 import { PairTrainer, initParams, disposeParams, resolveSpec, type MlpSpec } from '../model/mlp.ts';
-import { eq24, mseBetween, mseLossValue, stepFlops } from './metrics.ts';
+import { accuracy, eq24, mseBetween, mseLossValue, stepFlops } from './metrics.ts';
 
 export interface EvalSet {
   x: Float32Array;
@@ -17,6 +17,8 @@ export interface LogRow {
   /** Eq. 24 on the monitored train and test samples */
   eq24Train: number;
   eq24Test: number;
+  /** mean over the step's batch of ||f - f_lin||^2 before the update (A.2's per-step discrepancy, Corollary 4.0.1) */
+  mseBatch: number;
 }
 
 export interface TrainOutcome {
@@ -34,6 +36,9 @@ export interface TrainOutcome {
     eq24Test: number;
     mseTest: number;
     testCount: number;
+    /** argmax-vs-label accuracy on the final test set (NTK inferiority, section 3.3.3) */
+    testAccNet: number;
+    testAccLin: number;
   } | null;
   flops: number;
   wallMs: number;
@@ -81,6 +86,13 @@ async function predictBoth(trainer: PairTrainer, set: EvalSet, dIn: number): Pro
   return { f, flin };
 }
 
+async function batchDiscrepancy(trainer: PairTrainer, x: tf.Tensor2D): Promise<number> {
+  const [pn, pl] = tf.tidy(() => [trainer.predictNet(x), trainer.predictLin(x)]);
+  const [f, flin] = (await Promise.all([pn.data(), pl.data()])) as Float32Array[];
+  tf.dispose([pn, pl]);
+  return mseBetween(f, flin);
+}
+
 export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
   const started = Date.now();
   const r = resolveSpec(job.spec);
@@ -92,26 +104,29 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
   let status: 'ok' | 'diverged' = 'ok';
   let stepsDone = 0;
   try {
-    const monitor = async (step: number, lossNet: number, lossLin: number): Promise<void> => {
+    const monitor = async (step: number, lossNet: number, lossLin: number, mseBatch: number): Promise<void> => {
       const tr = await predictBoth(trainer, job.monitorTrain, r.dIn);
       const te = await predictBoth(trainer, job.monitorTest, r.dIn);
-      log.push({ step, lossNet, lossLin, eq24Train: eq24(tr.f, tr.flin), eq24Test: eq24(te.f, te.flin) });
+      log.push({ step, lossNet, lossLin, eq24Train: eq24(tr.f, tr.flin), eq24Test: eq24(te.f, te.flin), mseBatch });
     };
     for (let step = 0; step < job.steps; step++) {
       if (job.signal?.aborted) throw new InterruptedError();
       const { x, y } = job.nextBatch();
       const xt = tf.tensor2d(x, [job.batch, r.dIn]);
       const yt = tf.tensor2d(y, [job.batch, 10]);
+      const logged = step % job.logEvery === 0;
+      // Predictions only read the parameters: the training arithmetic is unchanged.
+      const mseBatch = logged ? await batchDiscrepancy(trainer, xt) : NaN;
       const { lossNet, lossLin } = await trainer.stepAsync(xt, yt);
       xt.dispose();
       yt.dispose();
       if (!Number.isFinite(lossNet) || !Number.isFinite(lossLin)) {
         status = 'diverged';
-        log.push({ step, lossNet, lossLin, eq24Train: NaN, eq24Test: NaN });
+        log.push({ step, lossNet, lossLin, eq24Train: NaN, eq24Test: NaN, mseBatch });
         break;
       }
       stepsDone = step + 1;
-      if (step % job.logEvery === 0) await monitor(step, lossNet, lossLin);
+      if (logged) await monitor(step, lossNet, lossLin, mseBatch);
       job.progress(stepsDone, job.steps, `loss ${lossNet.toPrecision(3)} / lin ${lossLin.toPrecision(3)}`);
     }
     let final: TrainOutcome['final'] = null;
@@ -132,6 +147,8 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
         eq24Test: eq24(te.f, te.flin),
         mseTest: mseBetween(te.f, te.flin),
         testCount: job.finalTest.count,
+        testAccNet: accuracy(te.f, job.finalTest.y),
+        testAccLin: accuracy(te.flin, job.finalTest.y),
       };
       if (!Object.values(final).every(Number.isFinite)) {
         status = 'diverged';

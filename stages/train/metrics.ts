@@ -11,6 +11,23 @@ export function mseBetween(f: Float32Array, flin: Float32Array, outputs = 10): n
   return sumSq(f, flin) / (f.length / outputs);
 }
 
+/** Fraction of samples whose largest output is the label's (y one-hot; ties go to the first index). */
+export function accuracy(f: Float32Array, y: Float32Array, outputs = 10): number {
+  if (f.length !== y.length) throw new Error(`length mismatch ${f.length} vs ${y.length}`);
+  const n = f.length / outputs;
+  let hits = 0;
+  for (let s = 0; s < n; s++) {
+    let best = 0;
+    let label = 0;
+    for (let i = 1; i < outputs; i++) {
+      if (f[s * outputs + i]! > f[s * outputs + best]!) best = i;
+      if (y[s * outputs + i]! > y[s * outputs + label]!) label = i;
+    }
+    if (best === label) hits++;
+  }
+  return hits / n;
+}
+
 /** lossScale * mean over samples x outputs of (f - y)^2 (the training loss). */
 export function mseLossValue(f: Float32Array, y: Float32Array, lossScale: number): number {
   return (lossScale * sumSq(f, y)) / f.length;

@@ -11,7 +11,7 @@ import {
 } from './ref64.ts';
 
 const quiet = { log: (): void => {} };
-const PARAMS: Parameterization[] = ['ntk', 'standard'];
+const PARAMS: Parameterization[] = ['ntk', 'standard', 'meanfield'];
 const DIN = 3;
 const WIDTH = 4;
 const DOUT = 3;

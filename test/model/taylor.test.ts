@@ -7,7 +7,7 @@ import { assertCloseNorm, contract2, contract3, flatFromHost, grad64, hessianFd,
 import { jets64 } from './taylor64.ts';
 
 const quiet = { log: (): void => {} };
-const PARAMS: Parameterization[] = ['ntk', 'standard'];
+const PARAMS: Parameterization[] = ['ntk', 'standard', 'meanfield'];
 // float32 Taylor values vs float64: norm-wise relative tolerance over the (sample, output) rows.
 const F32_TOL = 3e-5;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { selectBackend, tf } from '../../stages/model/backend.ts';
-import { eq24, mseBetween, stepFlops } from '../../stages/train/metrics.ts';
+import { accuracy, eq24, mseBetween, stepFlops } from '../../stages/train/metrics.ts';
 import { oneHot, permutation, sgdBatches, splitFromBytes, zscoreInPlace } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
 import { a1Job, a1Samples } from '../../stages/protocols/a1/job.ts';
@@ -42,6 +42,14 @@ describe('train: data and metrics', () => {
     assert.equal(mseBetween(f, g), 9 / 2);
   });
 
+  it('test accuracy is argmax vs the one-hot label', () => {
+    const y = new Float32Array(30);
+    y[2] = 1; y[10 + 7] = 1; y[20 + 0] = 1;
+    const f = new Float32Array(30);
+    f[2] = 0.9; f[10 + 3] = 0.5; f[20 + 0] = 0.1; // right, wrong, right (the rest are 0)
+    assert.equal(accuracy(f, y), 2 / 3);
+  });
+
   it('z-scores to mean 0 / std 1, and one-hot rows hold one 1', () => {
     const x = Float32Array.from([1, 2, 3, 4]);
     const { mean, std } = zscoreInPlace(x);
@@ -80,6 +88,17 @@ describe('train: data and metrics', () => {
     assert.deepEqual(ok.log.map((r) => r.step), [0, 2, 4]);
     assert.ok(ok.final!.mseTest > 0 && ok.final!.eq24Train > 0);
     assert.ok(ok.final!.trainLossNet < ok.log[0]!.lossNet, 'training reduced the loss');
+    // Step 0: f_lin = f exactly. A.1 is full batch, so the batch discrepancy (before step s's
+    // update) is Eq. 24 on the train samples (logged after step s-1's update) rescaled:
+    // mseBatch(s) = (10 n eq24Train(s - 1))^2 / n.
+    assert.equal(ok.log[0]!.mseBatch, 0);
+    const every = await trainSideBySide(a1Job(split, { ...A1, logEvery: 1 }, { dataset: 'fake', activation: 'erf', depth: 2, width: 32, seed: 1 }, { progress: () => {} }));
+    for (let k = 1; k < every.log.length; k++) {
+      const got = every.log[k]!.mseBatch;
+      const want = (10 * 24 * every.log[k - 1]!.eq24Train) ** 2 / 24;
+      assert.ok(got > 0 && Math.abs(got - want) <= 1e-6 * want, `step ${k}: mseBatch ${got} vs ${want}`);
+    }
+    for (const acc of [ok.final!.testAccNet, ok.final!.testAccLin]) assert.ok(acc >= 0 && acc <= 1 && Number.isInteger(acc * 8), `accuracy ${acc} on 8 test samples`);
     const bad = await trainSideBySide(a1Job(split, { ...A1, lr: 1e12, steps: 50 }, { dataset: 'fake', activation: 'relu', depth: 2, width: 32, seed: 1 }, { progress: () => {} }));
     assert.equal(bad.status, 'diverged');
     assert.equal(bad.final, null);

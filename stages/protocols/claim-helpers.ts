@@ -1,0 +1,29 @@
+// Small helpers the new-measurement protocols (meanfield, ntk-inferiority, corollary) share to
+// turn fitted groups into verdict-table claims.
+import type { FitGroupResult } from '../contracts/fits.ts';
+import type { Claim } from './protocol.ts';
+
+export const measuredOf = (groups: FitGroupResult[]): Claim['measured'] =>
+  groups.map((g) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null }));
+
+/** The widths the groups were fitted on, or null when none was fitted. */
+export function widthRange(groups: FitGroupResult[]): [number, number] | null {
+  const lo = groups.map((g) => g.fit.xMin).filter((v): v is number => v !== null);
+  const hi = groups.map((g) => g.fit.xMax).filter((v): v is number => v !== null);
+  return lo.length && hi.length ? [Math.min(...lo), Math.max(...hi)] : null;
+}
+
+/** The slope interval of a group: its CI, or null when the fit has none (too few seeds). */
+export const interval = (g: FitGroupResult): [number, number] | null =>
+  g.fit.ci && g.fit.slope !== null ? [g.fit.ci.lo, g.fit.ci.hi] : null;
+
+/** "-0.12 [-0.30, 0.05]" */
+export function slopeText(g: FitGroupResult): string {
+  const s = g.fit.slope;
+  const i = interval(g);
+  return s === null ? 'no fit' : `${s.toFixed(2)}${i ? ` [${i[0].toFixed(2)}, ${i[1].toFixed(2)}]` : ''}`;
+}
+
+/** Groups whose key matches every entry of `where`. */
+export const where = (groups: FitGroupResult[], w: Record<string, unknown>): FitGroupResult[] =>
+  groups.filter((g) => Object.entries(w).every(([k, v]) => g.key[k] === v));

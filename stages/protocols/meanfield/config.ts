@@ -1,0 +1,39 @@
+// The experiment's 'meanfield' section: the negative control. A.1's networks and sample, trained
+// and measured in the NTK and in the mean-field parameterization side by side on one small grid.
+import { Type } from '@sinclair/typebox';
+import { activationName, DatasetName } from '../config-types.ts';
+
+export const MfParameterization = Type.Union([Type.Literal('ntk'), Type.Literal('meanfield')]);
+
+export const MeanFieldConfig = Type.Object({
+  // Empty by default: an experiment without a 'meanfield' section runs no control.
+  datasets: Type.Array(DatasetName, { uniqueItems: true, default: [] }),
+  activations: Type.Array(activationName(), { uniqueItems: true, default: [] }),
+  depths: Type.Array(Type.Integer({ minimum: 1, maximum: 8 }), { uniqueItems: true, default: [] }),
+  widths: Type.Array(Type.Integer({ minimum: 1 }), { uniqueItems: true, default: [] }),
+  seeds: Type.Array(Type.Integer({ minimum: 0 }), { uniqueItems: true, default: [] }),
+  parameterizations: Type.Array(MfParameterization, { uniqueItems: true, default: ['ntk', 'meanfield'] }),
+  trainSamples: Type.Integer({ minimum: 1, default: 128 }),
+  testSamples: Type.Integer({ minimum: 1, default: 32 }),
+  permutationSeed: Type.Integer({ minimum: 0, default: 0 }),
+  zscore: Type.Boolean({ default: true }),
+  steps: Type.Integer({ minimum: 1, default: 1000 }),
+  lr0: Type.Number({
+    exclusiveMinimum: 0, default: 1,
+    description: 'NTK: eta = lr0 (A.1). Mean-field: eta = lr0 * n, so that the NTK, which is O(1/n) there, stays O(1) and hidden weights move O(1) per step (feature learning).',
+  }),
+  logEvery: Type.Integer({ minimum: 1, default: 50 }),
+  sigmaW: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+  sigmaB: Type.Number({ minimum: 0, default: 0.05 }),
+  lossScale: Type.Number({ exclusiveMinimum: 0, default: 0.5 }),
+  samples: Type.Integer({ minimum: 1, default: 160, description: 'Samples of the A.1-style draw used for the correlations.' }),
+  sampledSetSize: Type.Integer({ minimum: 1, default: 60, description: "|D| per layer of the paper's sampled estimator (computed, not fitted here)." }),
+  sampledSeed: Type.Integer({ minimum: 0, default: 0 }),
+}, {
+  additionalProperties: false,
+  default: {},
+  description: 'Negative control: A.1 networks in the NTK and the mean-field parameterization (output layer sigma_w/n, eta = lr0 n), correlations at theta0 and f - f_lin after training vs width.',
+});
+
+/** What one task reads: the config without the grid's lists. */
+export const MF_RUN_KEYS = ['trainSamples', 'testSamples', 'permutationSeed', 'zscore', 'steps', 'lr0', 'logEvery', 'sigmaW', 'sigmaB', 'lossScale'] as const;

@@ -1,0 +1,54 @@
+// The negative control's grid, nets and jobs. No tfjs: the stage declarations import this.
+import type { MatrixSpec } from '../../../pipeline/engine/types.ts';
+import type { ActivationName } from '../../model/activation-names.ts';
+import type { MlpSpec } from '../../model/spec.ts';
+import type { Split } from '../../train/data.ts';
+import type { TrainJob } from '../../train/loop.ts';
+import type { JobHooks } from '../../train/stage.ts';
+import { a1Samples } from '../a1/job.ts';
+
+export type MfParam = 'ntk' | 'meanfield';
+
+export const MF_GRID: MatrixSpec = {
+  parameterization: 'meanfield.parameterizations',
+  dataset: 'meanfield.datasets',
+  activation: 'meanfield.activations',
+  depth: { key: 'meanfield.depths', prefix: 'L' },
+  width: { key: 'meanfield.widths', prefix: 'w' },
+  seed: { key: 'meanfield.seeds', prefix: 's' },
+};
+
+export interface MfPoint { parameterization: MfParam; dataset: string; activation: ActivationName; depth: number; width: number; seed: number }
+
+export interface MfRunParams {
+  trainSamples: number; testSamples: number; permutationSeed: number; zscore: boolean;
+  steps: number; lr0: number; logEvery: number; sigmaW: number; sigmaB: number; lossScale: number;
+}
+
+export function mfPoint(axes: Record<string, unknown>): MfPoint {
+  return {
+    parameterization: axes.parameterization as MfParam, dataset: String(axes.dataset), activation: axes.activation as ActivationName,
+    depth: axes.depth as number, width: axes.width as number, seed: axes.seed as number,
+  };
+}
+
+/** eta: lr0 in the NTK parameterization, lr0 * n in the mean-field one (its NTK is O(1/n)). */
+export function mfLearningRate(p: MfParam, lr0: number, width: number): number {
+  return p === 'meanfield' ? lr0 * width : lr0;
+}
+
+export function mfSpec(dIn: number, pt: MfPoint, p: Pick<MfRunParams, 'sigmaW' | 'sigmaB'>): MlpSpec {
+  return { dIn, width: pt.width, depth: pt.depth, activation: pt.activation, parameterization: pt.parameterization, sigmaW: p.sigmaW, sigmaB: p.sigmaB };
+}
+
+/** A.1's protocol (fixed image draw, full-batch GD) with the point's parameterization and eta. */
+export function mfJob(train: Split, p: MfRunParams, pt: MfPoint, hooks: JobHooks): TrainJob {
+  const { train: tr, test: te } = a1Samples(train, p, pt.dataset);
+  return {
+    spec: mfSpec(train.dim, pt, p), seed: pt.seed, lr: mfLearningRate(pt.parameterization, p.lr0, pt.width), lossScale: p.lossScale,
+    steps: p.steps, logEvery: p.logEvery, batch: tr.count,
+    nextBatch: () => ({ x: tr.x, y: tr.y }),
+    monitorTrain: tr, monitorTest: te, finalTrain: tr, finalTest: te,
+    ...hooks,
+  };
+}

@@ -1,0 +1,53 @@
+// The negative control's protocol: its tables, fits and verdict rule on synthetic power laws
+// (the stages themselves run in the e2e test through ci.json).
+import assert from 'node:assert/strict';
+import type { Row } from '../../stages/contracts/fits.ts';
+import { fitSpecGroups } from '../../stages/fit/groups.ts';
+import { controlVerdict, meanFieldProtocol, NO_DECAY_SLOPE } from '../../stages/protocols/meanfield/index.ts';
+import { mfLearningRate } from '../../stages/protocols/meanfield/job.ts';
+import { protocols } from '../../stages/protocols/registry.ts';
+
+const WIDTHS = [16, 32, 64, 128];
+/** c02 = A n^slope with a seed effect, per parameterization. */
+function rows(slopes: Record<string, number>): Row[] {
+  return Object.entries(slopes).flatMap(([parameterization, slope]) => [0, 1, 2].flatMap((seed) => WIDTHS.map((width) => ({
+    parameterization, dataset: 'mnist', activation: 'erf', depth: 2, width, seed, status: 'ok',
+    c01: 1, c02: 0.3 * width ** slope * (1 + 0.05 * seed) * (1 + 0.02 * Math.sin(width + seed)), c03: 0.1 * width ** (slope - 0.5), eq24Test: 0.01 * width ** slope,
+  }))));
+}
+
+function verdictFor(slopes: Record<string, number>) {
+  const spec = meanFieldProtocol.fits.find((f) => f.metric === 'mf-c02')!;
+  const groups = fitSpecGroups(spec, rows(slopes), { resamples: 200, seed: 1 });
+  const v = { rows: () => [], groups: (m: string) => (m === 'mf-c02' ? groups : []) };
+  return { groups, claims: meanFieldProtocol.claims!(v) };
+}
+
+describe('protocol: mean-field negative control', () => {
+  it('is in the registry with its own stages, and eta = lr0 n only in the mean-field parameterization', () => {
+    assert.ok(protocols.includes(meanFieldProtocol));
+    assert.deepEqual(meanFieldProtocol.stages.map((s) => s.name), ['train-meanfield', 'correlate-meanfield']);
+    assert.equal(mfLearningRate('meanfield', 0.5, 128), 64);
+    assert.equal(mfLearningRate('ntk', 0.5, 128), 0.5);
+  });
+
+  it('fits NTK and mean-field side by side, each against its own expectation', () => {
+    const { groups } = verdictFor({ ntk: -1, meanfield: 0 });
+    const by = Object.fromEntries(groups.map((g) => [g.key.parameterization as string, g]));
+    assert.ok(Math.abs(by.ntk!.fit.slope! - -1) < 0.05 && Math.abs(by.meanfield!.fit.slope!) < 0.05);
+    assert.equal(by.meanfield!.expectations[0]!.slope, 0);
+    assert.equal(by.ntk!.expectations[0]!.slope, -0.5);
+  });
+
+  it('verdict: consistent when mean-field does not decay, steeper when it decays like the NTK case', () => {
+    const flat = verdictFor({ ntk: -1, meanfield: 0 }).claims[0]!;
+    assert.equal(flat.verdict, 'consistent with the bound');
+    assert.match(flat.why, /1 of 1 NTK group\(s\) of the same nets do/);
+    assert.deepEqual(flat.widths.here, [16, 128]);
+    const decays = verdictFor({ ntk: -1, meanfield: -0.65 }).claims[0]!;
+    assert.equal(decays.verdict, 'steeper than the paper');
+    assert.ok(decays.measured[0]!.hi! < NO_DECAY_SLOPE);
+    const noCi = controlVerdict([{ ...verdictFor({ meanfield: 0 }).groups[0]!, fit: { ...verdictFor({ meanfield: 0 }).groups[0]!.fit, ci: null } }], []);
+    assert.equal(noCi.verdict, 'inconclusive');
+  });
+});
