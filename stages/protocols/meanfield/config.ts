@@ -17,6 +17,7 @@ export const MeanFieldConfig = Type.Object({
   testSamples: Type.Integer({ minimum: 1, default: 32 }),
   permutationSeed: Type.Integer({ minimum: 0, default: 0 }),
   zscore: Type.Boolean({ default: true }),
+  drawPerSeed: Type.Boolean({ default: true, description: 'Each seed draws its own sample (as a1.drawPerSeed): the intervals cover the draw too.' }),
   steps: Type.Integer({ minimum: 1, default: 1000 }),
   lr0: Type.Number({
     exclusiveMinimum: 0, default: 1,
@@ -36,4 +37,4 @@ export const MeanFieldConfig = Type.Object({
 });
 
 /** What one task reads: the config without the grid's lists. */
-export const MF_RUN_KEYS = ['trainSamples', 'testSamples', 'permutationSeed', 'zscore', 'steps', 'lr0', 'logEvery', 'sigmaW', 'sigmaB', 'lossScale'] as const;
+export const MF_RUN_KEYS = ['trainSamples', 'testSamples', 'permutationSeed', 'drawPerSeed', 'zscore', 'steps', 'lr0', 'logEvery', 'sigmaW', 'sigmaB', 'lossScale'] as const;

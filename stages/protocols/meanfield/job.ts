@@ -1,4 +1,6 @@
 // The negative control's grid, nets and jobs. No tfjs: the stage declarations import this.
+import type { Static } from '@sinclair/typebox';
+import type { MeanFieldConfig, MF_RUN_KEYS } from './config.ts';
 import type { MatrixSpec } from '../../../pipeline/engine/types.ts';
 import type { ActivationName } from '../../model/activation-names.ts';
 import type { MlpSpec } from '../../model/spec.ts';
@@ -20,10 +22,8 @@ export const MF_GRID: MatrixSpec = {
 
 export interface MfPoint { parameterization: MfParam; dataset: string; activation: ActivationName; depth: number; width: number; seed: number }
 
-export interface MfRunParams {
-  trainSamples: number; testSamples: number; permutationSeed: number; zscore: boolean;
-  steps: number; lr0: number; logEvery: number; sigmaW: number; sigmaB: number; lossScale: number;
-}
+/** What one training task reads: the config keys MF_RUN_KEYS names. */
+export type MfRunParams = Pick<Static<typeof MeanFieldConfig>, (typeof MF_RUN_KEYS)[number]>;
 
 export function mfPoint(axes: Record<string, unknown>): MfPoint {
   return {
@@ -43,7 +43,7 @@ export function mfSpec(dIn: number, pt: MfPoint, p: Pick<MfRunParams, 'sigmaW' |
 
 /** A.1's protocol (fixed image draw, full-batch GD) with the point's parameterization and eta. */
 export function mfJob(train: Split, p: MfRunParams, pt: MfPoint, hooks: JobHooks): TrainJob {
-  const { train: tr, test: te } = a1Samples(train, p, pt.dataset);
+  const { train: tr, test: te } = a1Samples(train, p, pt.dataset, pt.seed);
   return {
     spec: mfSpec(train.dim, pt, p), seed: pt.seed, lr: mfLearningRate(pt.parameterization, p.lr0, pt.width), lossScale: p.lossScale,
     steps: p.steps, logEvery: p.logEvery, batch: tr.count,

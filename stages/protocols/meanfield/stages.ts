@@ -36,7 +36,7 @@ export const correlateMeanFieldStage = defineStage({
   module: import.meta.url,
   description: 'Negative control: exact C^{0,1..3} at theta0 of the NTK and mean-field nets (eta as in training)',
   params: {
-    meanfield: Type.Pick(MeanFieldConfig, ['trainSamples', 'testSamples', 'permutationSeed', 'zscore', 'lr0', 'sigmaW', 'sigmaB', 'samples', 'sampledSetSize', 'sampledSeed']),
+    meanfield: Type.Pick(MeanFieldConfig, ['trainSamples', 'testSamples', 'permutationSeed', 'drawPerSeed', 'zscore', 'lr0', 'sigmaW', 'sigmaB', 'samples', 'sampledSetSize', 'sampledSeed']),
   },
   matrix: MF_GRID,
   needs: [{ stage: 'fetch', outputs: ['train_images', 'train_labels'] }],
@@ -46,7 +46,7 @@ export const correlateMeanFieldStage = defineStage({
     const m = ctx.params.meanfield;
     const pt = mfPoint(ctx.axes);
     const train = await readSplit(ctx, 'train');
-    const X = correlationSamples(train, m, pt.dataset, m.samples);
+    const X = correlationSamples(train, m, pt.dataset, pt.seed, m.samples);
     const spec = mfSpec(train.dim, pt, m);
     const info = await ensureBackend((line) => ctx.log(line));
     // Loaded here, in the worker: the parent process that plans the run never loads tfjs.
