@@ -9,7 +9,7 @@
 //   caller passes `generatedAt` etc. if it wants them shown).
 
 import { clientScript, loadBrowserBundles, reportCss } from './assets.ts';
-import { slopesChart, timelineChart } from './charts/index.ts';
+import { slopesChart } from './charts/index.ts';
 import { escapeHtml } from './encode.ts';
 import { claimData, csvLink, figureHtml, headlineData, headlineHtml, provenanceHtml, renderFigure, slopeRows, text, verdictsHtml } from './sections.ts';
 import type { ReportInput } from './types.ts';
@@ -49,21 +49,6 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
       )
     : null;
   const figures = await Promise.all(input.figures.map((f) => renderFigure(f, anchorFor(f.id))));
-  const tl = input.provenance.timeline;
-  const timeline =
-    tl && tl.length
-      ? await renderFigure(
-          {
-            id: 'timeline',
-            title: 'Run timeline',
-            caption:
-              'One bar per task, from its start to its end, on its stage’s row; colour gives the task’s status. Cached tasks take (almost) no time.',
-            spec: timelineChart(tl),
-            data: tl.map((r) => ({ stage: r.stage, task: r.task, start: r.start, end: r.end, status: r.status ?? 'executed' })),
-          },
-          anchorFor('timeline'),
-        )
-      : null;
 
   const bundles = interactive ? loadBrowserBundles() : null;
   const toc = [
@@ -118,7 +103,7 @@ ${input.headlineNote ? `<p class="muted">${text(input.headlineNote)}</p>` : ''}
 <h2>Figures</h2>
 ${figures.map((f, i) => figureHtml(f, i + 1, interactive)).join('\n')}
 </section>
-${provenanceHtml(input.provenance, timeline, figures.length + 1, interactive)}
+${provenanceHtml(input.provenance)}
 <footer>
 <p>Self-contained report: it opens from disk with no network. Figures are static SVG rendered at build time${
     bundles

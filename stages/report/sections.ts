@@ -99,7 +99,7 @@ export function headlineData(rows: readonly HeadlineRow[]): DataRow[] {
 }
 
 export function headlineHtml(rows: readonly HeadlineRow[]): string {
-  const headers = ['Claim', 'Paper', 'Theory guide (expected)', 'Measured slope [95% CI]', 'R²', 'n points (seeds)', 'Excluded', 'Note'];
+  const headers = ['Claim', 'Paper', 'Reference lines', 'Measured slope [95% CI]', 'R²', 'n points (seeds)', 'Excluded', 'Note'];
   const body = rows.map((r) => {
     const measured =
       r.slope === null
@@ -125,7 +125,7 @@ export function headlineHtml(rows: readonly HeadlineRow[]): string {
   return `<div class="table-wrap"><table class="headline"><thead><tr>${head}</tr></thead>\n<tbody>\n${trs}\n</tbody></table></div>`;
 }
 
-export function provenanceHtml(p: Provenance, timeline: RenderedFigure | null, n: number, interactive: boolean): string {
+export function provenanceHtml(p: Provenance): string {
   const gitCell =
     `<code>${text(p.git.commit)}</code>` +
     (p.git.branch ? ` on <code>${text(p.git.branch)}</code>` : '') +
@@ -174,7 +174,6 @@ ${kvTable(counts)}
 <h3>Stages</h3>
 ${table(timed ? ['Stage', 'Tasks', 'Executed', 'Cached', 'Failed', 'Wall time'] : ['Stage', 'Tasks'], stageRows)}
 ${timed ? `<p class="muted">Sum of stage wall times: ${text(fmtSeconds(totalWall))} (stages can overlap).</p>` : ''}
-${timeline ? figureHtml(timeline, n, interactive) : ''}
 <h3>Packages</h3>
 ${table(['Package', 'Version'], pkgs)}
 <h3>Experiment config</h3>

@@ -57,13 +57,13 @@ export function reportStageFor(protocols: Protocol[], module: string, opts: { ve
           ? { banner: `Overrides: this is variant '${ctx.experiment}' of experiment '${ctx.baseExperiment}', with values set on the command line: ${Object.entries(ctx.overrides).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}. The unmodified experiment's report is reports/${ctx.baseExperiment}/index.html.` }
           : {}),
         intro: [
-          'Reproduction of "Weak Correlations as the Underlying Principle for Linearization of Gradient-Based Learning Systems" (Shem-Ur, Cohen, Oz). Every number below comes from a cached pipeline task; slopes are least-squares fits of log y on log width over every (seed, width) point, with 95% bootstrap intervals over seeds.',
+          'Reproduction of "Weak Correlations as the Underlying Principle for Linearization of Gradient-Based Learning Systems" (Shem-Ur, Cohen, Oz). Every number below comes from a cached pipeline task; slopes are least-squares fits of log y on log width over every (seed, width) point, with 95% t-intervals over the per-seed slopes (science.md, "Intervals"); the seed bootstrap is kept as a secondary interval in the fits artifact.',
           `Datasets: ${metas.map((m) => `${m.title} (${m.license}; ${Object.entries(m.splits).map(([s, v]) => `${s} ${v.count}${v.partial ? ', partial' : ''}`).join(', ')})`).join('; ')}.`,
         ],
         claims: protocols.flatMap((p, i) => p.claims?.(views[i]!) ?? []),
         ...(opts.verdictRule ? { verdictRule: opts.verdictRule } : {}),
         headline: protocols.flatMap((p, i) => p.headline(views[i]!)),
-        headlineNote: 'Paper: the slope the paper reports (Figure 4 only; Figures 1-3 are shown, not fitted, in the paper). Theory: our reading of Theorems 3.1/3.2 with m(n) = sqrt(n), an expectation rather than a measurement. The bootstrap resamples seeds; with few seeds its intervals are too narrow (see the note column).',
+        headlineNote: 'Paper: the slope the paper reports (Figure 4 only; Figures 1-3 are shown, not fitted, in the paper). Reference: each line says what it is: a theorem\'s bound (slope ≤ …), a finite-width expectation, or the paper\'s stated expectation. Intervals: 95% t-intervals over the per-seed slopes; the note gives the widths fitted here next to the paper\'s.',
         figures: protocols.flatMap((p, i) => p.figures(views[i]!)),
         provenance: {
           experiment: ctx.experiment,

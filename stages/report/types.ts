@@ -1,7 +1,7 @@
 // What the report page is built from: the input of renderReportHtml and its parts.
 
 import type { Claim } from '../protocols/protocol.ts';
-import type { DataRow, TimelineRow, TopLevelSpec } from './charts/index.ts';
+import type { DataRow, TopLevelSpec } from './charts/index.ts';
 
 export type { Claim, Verdict } from '../protocols/protocol.ts';
 
@@ -77,8 +77,6 @@ export interface Provenance {
   packages: Record<string, string>;
   tasks: TaskCounts;
   stages: readonly StageTiming[];
-  /** Per-task intervals for the timeline chart (optional). */
-  timeline?: readonly TimelineRow[];
   /** Free-form extra lines, e.g. the command line. */
   notes?: readonly string[];
 }

@@ -69,7 +69,7 @@ describe('report: in a browser (headless chromium, file://, offline)', function 
       });
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
 
-      const nFigures = input.figures.length + 2; // + the slope chart and the run timeline
+      const nFigures = input.figures.length + 1; // + the slope chart
       if (interactive) {
         await page.waitForFunction((n) => document.querySelectorAll('.chart.interactive').length === n, nFigures, {
           timeout: 30_000,
@@ -126,7 +126,7 @@ describe('report: in a browser (headless chromium, file://, offline)', function 
       writeFileSync(file, html);
       const page = await browser!.newPage({ viewport: { width, height: 900 } });
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-      const nFigures = sampleReportInput().figures.length + 2;
+      const nFigures = sampleReportInput().figures.length + 1; // + the slope chart
       await page.waitForFunction((n) => document.querySelectorAll('.chart.interactive').length === n, nFigures, { timeout: 30_000 });
       // Open the folded table so its cells are measured too.
       await page.$$eval('details', (ds) => ds.forEach((d) => ((d as HTMLDetailsElement).open = true)));

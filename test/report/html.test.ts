@@ -28,8 +28,8 @@ describe('report/html', function () {
   this.timeout(60_000);
   let html = '';
   const input = sampleReportInput();
-  // Figures on the page: the slope chart (in the verdicts), the input's, the run timeline.
-  const nFig = input.figures.length + 2;
+  // Figures on the page: the slope chart (in the verdicts) and the input's.
+  const nFig = input.figures.length + 1;
 
   before(async () => {
     html = await renderReportHtml(input);
@@ -46,7 +46,7 @@ describe('report/html', function () {
     assert.equal(attrs.filter((a) => a.tag === 'script' && a.name === 'src').length, 0);
     assert.doesNotMatch(markupOnly(html), /<(link|iframe|img|object|embed)\b/i);
     assert.doesNotMatch(html.match(/<style>([\s\S]*?)<\/style>/)![1], /url\(|@import/);
-    // Scripts: the three bundles + the client script + one JSON spec per figure (and the timeline).
+    // Scripts: the three bundles + the client script + one JSON spec per figure.
     const opens = html.match(/<script\b/gi)!.length;
     assert.equal(opens, html.match(/<\/script>/gi)!.length);
     assert.equal(opens, 4 + nFig);
@@ -56,8 +56,8 @@ describe('report/html', function () {
 
   it('offers each figure’s data as a CSV data: URI that matches the data', () => {
     const links = attributes(html).filter((a) => a.tag === 'a' && a.name === 'href' && a.value.startsWith('data:text/csv'));
-    // Verdicts, slope chart, per-group fits, the figures, the timeline.
-    assert.equal(links.length, input.figures.length + 4);
+    // Verdicts, slope chart, per-group fits, the figures.
+    assert.equal(links.length, input.figures.length + 3);
     const csvOf = (i: number) => decodeURIComponent(unescapeAttr(links[i].value).slice('data:text/csv;charset=utf-8,'.length));
     assert.equal(csvOf(0), toCsv(claimData(input.claims!)));
     assert.equal(csvOf(1), toCsv(claimData(input.claims!)));
@@ -84,7 +84,7 @@ describe('report/html', function () {
     }
     // Download names.
     const names = attributes(html).filter((a) => a.tag === 'a' && a.name === 'download').map((a) => a.value);
-    assert.deepEqual(names, ['verdicts.csv', 'fig-slopes.csv', 'per-group-fits.csv', ...input.figures.map((f) => `fig-${f.id}.csv`), 'fig-timeline.csv']);
+    assert.deepEqual(names, ['verdicts.csv', 'fig-slopes.csv', 'per-group-fits.csv', ...input.figures.map((f) => `fig-${f.id}.csv`)]);
   });
 
   it('escapes text everywhere, and the embedded specs parse back to the input specs', () => {
@@ -105,7 +105,7 @@ describe('report/html', function () {
     assert.match(html, /<section id="headline">\n<details>\n<summary>[\s\S]*?<table class="headline">/);
     const headline = html.match(/<table class="headline">([\s\S]*?)<\/table>/)![1];
     assert.equal((headline.match(/<tr>/g) ?? []).length, 1 + input.headline.length);
-    for (const h of ['Claim', 'Paper', 'Theory guide (expected)', 'Measured slope [95% CI]', 'R²', 'n points (seeds)']) assert.ok(headline.includes(h), h);
+    for (const h of ['Claim', 'Paper', 'Reference lines', 'Measured slope [95% CI]', 'R²', 'n points (seeds)']) assert.ok(headline.includes(h), h);
     const first = input.headline[0];
     const fmt = (v: number) => v.toFixed(2).replace('-', '\u2212');
     assert.ok(headline.includes(`<strong>${fmt(first.slope!)}</strong> [${fmt(first.ciLo!)}, ${fmt(first.ciHi!)}]`));
@@ -113,7 +113,7 @@ describe('report/html', function () {
     assert.equal((html.match(/<div class="static"><svg /g) ?? []).length, nFig);
     for (const f of input.figures) assert.ok(html.includes(escapeHtml(texToText(f.caption))), f.id);
     assert.match(html, /<code>0123456789abcdef0123456789abcdef01234567<\/code> on <code>main<\/code> <span class="dirty">/);
-    for (const s of ['Executed', 'Cached (reused)', 'Failed', 'Diverged (excluded from fits)', 'Run timeline', 'vega-embed', '1 min 37 s'])
+    for (const s of ['Executed', 'Cached (reused)', 'Failed', 'Diverged (excluded from fits)', 'vega-embed', '1 min 37 s'])
       assert.ok(html.includes(s), s);
     // Arrays of scalars stay on one line in the config dump.
     assert.ok(html.includes('&quot;widths&quot;: [8, 16, 32, 64, 128, 256, 512, 1024]'));

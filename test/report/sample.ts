@@ -10,7 +10,6 @@ import {
   scalingChart,
   type DataRow,
   type FitLine,
-  type TimelineRow,
 } from '../../stages/report/charts/index.ts';
 
 function normal(rng: () => number): number {
@@ -129,26 +128,6 @@ export function sampleEstimators(): DataRow[] {
   return rows;
 }
 
-export function sampleTimeline(): TimelineRow[] {
-  const rows: TimelineRow[] = [];
-  const rng = mulberry32('timeline');
-  rows.push({ stage: 'fetch', task: 'fetch@mnist', start: 0, end: 0.02, status: 'cached' });
-  rows.push({ stage: 'fetch', task: 'fetch@cifar10', start: 0, end: 3.1, status: 'executed' });
-  const lanes = [3.2, 3.2];
-  for (let i = 0; i < 24; i++) {
-    const lane = i % 2;
-    const dur = 4 + 10 * rng();
-    const status = i === 17 ? 'failed' : i === 9 ? 'diverged' : i < 6 ? 'cached' : 'executed';
-    const d = status === 'cached' ? 0.01 : dur;
-    rows.push({ stage: 'train', task: `train@mnist,relu,L2,w${8 << (i % 8)},s${i % 3}`, start: lanes[lane], end: lanes[lane] + d, status });
-    lanes[lane] += d;
-  }
-  const t = Math.max(...lanes);
-  rows.push({ stage: 'fit', task: 'fit@all', start: t, end: t + 0.4, status: 'executed' });
-  rows.push({ stage: 'report', task: 'report', start: t + 0.4, end: t + 1.9, status: 'executed' });
-  return rows;
-}
-
 const interval = (g: GroupFit) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null });
 
 /** Claims as a protocol's claims() gives them: FAKE verdicts, every verdict kind at least once. */
@@ -215,7 +194,6 @@ export function sampleReportInput(opts: { interactive?: boolean } = {}): ReportI
   const fitsA2 = fitGroups(a2, ['alpha'], { resamples: 500, seed: 1 }, toPoint);
   const paper: Record<string, string> = { '0': '−1.14', '-0.25': '−1.14', '-0.5': '−1.30', '-0.75': '−1.73', '-1': '−2.72' };
   const paperNum: Record<string, number> = { '0': -1.14, '-0.25': -1.14, '-0.5': -1.3, '-0.75': -1.73, '-1': -2.72 };
-  const timeline = sampleTimeline();
   return {
     title: 'weakcorr — SAMPLE report with FAKE data <test fixture>',
     subtitle: 'Weak Correlations as the Underlying Principle for Linearization of Gradient-Based Learning Systems',
@@ -305,7 +283,6 @@ export function sampleReportInput(opts: { interactive?: boolean } = {}): ReportI
         { stage: 'fit', wallSeconds: 0.4, tasks: 1, executed: 1, cached: 0, failed: 0 },
         { stage: 'report', wallSeconds: 1.5, tasks: 1, executed: 1, cached: 0, failed: 0 },
       ],
-      timeline,
       notes: ['command: weakcorr run --experiment sample'],
     },
     interactive: opts.interactive,

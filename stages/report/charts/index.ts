@@ -7,5 +7,4 @@ export { scalingChart, type FitLine, type ReferenceSlope, type ScalingChartOptio
 export { dynamicsChart, type DynamicsChartOptions } from './dynamics.ts';
 export { estimatorChart, type EstimatorChartOptions } from './estimator.ts';
 export { slopesChart, SLOPE_MARKS, type SlopeRow, type SlopesChartOptions } from './slopes.ts';
-export { timelineChart, type TimelineRow } from './timeline.ts';
 export { compileToVega, renderSvg, renumberSvgIds } from './render.ts';

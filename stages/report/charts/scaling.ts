@@ -1,4 +1,4 @@
-// Log-log scaling chart: measured points, fitted power laws and expected (reference) slopes.
+// Log-log scaling chart: measured points, fitted power laws and labelled reference slopes.
 
 import { F, fmtScalar, matches, num, positive, type DataRow, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
 import { facet, type PanelOptions } from './facet.ts';
@@ -23,7 +23,7 @@ export interface ReferenceSlope {
   /** Panels it applies to (a subset of the panel field values); omitted: every panel. */
   key?: Record<string, Scalar>;
   slope: number;
-  /** Shown next to the line, e.g. 'theory: slope −1'. The chart appends '(expected)'. */
+  /** Shown next to the line as given: it says what the line is (a bound, an expectation, the paper's data). */
   label: string;
 }
 
@@ -106,7 +106,7 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     const x1 = Math.exp(Math.max(...lx));
     refs.forEach((r, i) => {
       const id = `ref${lineNo++}`;
-      const text = `${r.label} (expected)`;
+      const text = r.label;
       const at = (x: number) => ({ [F.panel]: p, [F.x]: x, [F.y]: Math.exp(my + r.slope * (Math.log(x) - mx)) });
       for (const x of [x0, x1]) values.push({ [F.kind]: 'ref', ...at(x), [F.line]: id, [F.label]: text, [F.dash]: i });
       // Label 0 at the left end, label 1 at the right end, others below the left end.
@@ -196,6 +196,6 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
   ];
   return chart.spec(
     layers,
-    'Log-log scatter: points are measurements (one per seed and width); solid lines are fits; dashed grey lines are expected slopes.',
+    'Log-log scatter: points are measurements (one per seed and width); solid lines are fits; dashed grey lines are reference slopes, each labelled for what it is.',
   );
 }
