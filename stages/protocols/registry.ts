@@ -3,8 +3,9 @@
 // headline claim, first.
 import { a1Protocol } from './a1/index.ts';
 import { a2Protocol } from './a2/index.ts';
+import { corollaryProtocol } from './corollary/index.ts';
 import { meanFieldProtocol } from './meanfield/index.ts';
 import { ntkInferiorityProtocol } from './ntk-inferiority/index.ts';
 import type { Protocol } from './protocol.ts';
 
-export const protocols: Protocol[] = [a2Protocol, a1Protocol, ntkInferiorityProtocol, meanFieldProtocol];
+export const protocols: Protocol[] = [a2Protocol, a1Protocol, ntkInferiorityProtocol, corollaryProtocol, meanFieldProtocol];
