@@ -34,6 +34,13 @@ export interface TrainingStageSpec<P extends ParamDecl> {
   job(ctx: TypedContext<ParamValues<P>>, hooks: JobHooks): Promise<TrainJob>;
 }
 
+const INPUT_DIM: Record<string, number> = { mnist: 784, 'fashion-mnist': 784, 'cifar-10': 3072 };
+
+/** Layer sizes of a grid point's MLP (input from its dataset, `depth` hidden layers of `width`, 10 outputs), for estimates. */
+export function gridSizes(axes: JsonObject, depth = Number(axes.depth)): number[] {
+  return [INPUT_DIM[String(axes.dataset)] ?? 784, ...Array.from({ length: depth }, () => Number(axes.width)), 10];
+}
+
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainOutcome, backend: TrainResult['backend']): TrainResult {

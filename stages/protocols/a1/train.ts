@@ -1,11 +1,9 @@
 // Stage 'train-a1': A.1's nets and their linearizations, trained side by side.
 import { Type } from '@sinclair/typebox';
-import { trainingStage } from '../../train/stage.ts';
+import { gridSizes, trainingStage } from '../../train/stage.ts';
 import { readSplit } from '../../train/inputs.ts';
 import { A1Config } from './config.ts';
 import { A1_GRID, a1Job, a1Point } from './job.ts';
-
-const INPUT_DIM: Record<string, number> = { mnist: 784, 'fashion-mnist': 784, 'cifar-10': 3072 };
 
 export const trainA1Stage = trainingStage({
   name: 'train-a1',
@@ -21,7 +19,7 @@ export const trainA1Stage = trainingStage({
   splits: ['train'],
   keepParams: (p) => p.correlate.atEnd,
   shape: ({ params: p, axes: a }) => ({
-    sizes: [INPUT_DIM[String(a.dataset)] ?? 784, ...Array.from({ length: Number(a.depth) }, () => Number(a.width)), 10],
+    sizes: gridSizes(a),
     batch: p.a1.trainSamples,
     steps: p.a1.steps,
   }),

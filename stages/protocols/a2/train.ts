@@ -1,6 +1,6 @@
 // Stage 'train-a2': A.2's nets and their linearizations, trained side by side (Figure 4).
 import { Type } from '@sinclair/typebox';
-import { trainingStage } from '../../train/stage.ts';
+import { gridSizes, trainingStage } from '../../train/stage.ts';
 import { readSplit } from '../../train/inputs.ts';
 import { A2Config } from './config.ts';
 import { a2Job } from './job.ts';
@@ -19,7 +19,7 @@ export const trainA2Stage = trainingStage({
   },
   splits: ['train', 'test'],
   shape: ({ params: p, axes: a }) => ({
-    sizes: [784, ...Array.from({ length: p.a2.depth }, () => Number(a.width)), 10],
+    sizes: gridSizes(a, p.a2.depth),
     batch: p.a2.batch,
     steps: p.a2.steps,
   }),

@@ -9,11 +9,9 @@ import { correlationSamples } from '../../correlate/inputs.ts';
 import { buildResult, sampledSetSeed } from '../../correlate/result.ts';
 import { ensureBackend, modelRuntime } from '../../model/runtime.ts';
 import { readSplit } from '../../train/inputs.ts';
-import { trainingStage } from '../../train/stage.ts';
+import { gridSizes, trainingStage } from '../../train/stage.ts';
 import { MeanFieldConfig, MF_RUN_KEYS } from './config.ts';
 import { MF_GRID, mfJob, mfLearningRate, mfPoint, mfSpec } from './job.ts';
-
-const INPUT_DIM: Record<string, number> = { mnist: 784, 'fashion-mnist': 784, 'cifar-10': 3072 };
 
 export const trainMeanFieldStage = trainingStage({
   name: 'train-meanfield',
@@ -24,7 +22,7 @@ export const trainMeanFieldStage = trainingStage({
   matrix: MF_GRID,
   splits: ['train'],
   shape: ({ params: p, axes: a }) => ({
-    sizes: [INPUT_DIM[String(a.dataset)] ?? 784, ...Array.from({ length: Number(a.depth) }, () => Number(a.width)), 10],
+    sizes: gridSizes(a),
     batch: p.meanfield.trainSamples,
     steps: p.meanfield.steps,
   }),
