@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { texToText } from '../../stages/report/tex.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MIRROR = process.env.WEAKCORR_DATA_MIRROR || path.resolve(REPO, '../shared/datasets');
@@ -44,10 +45,13 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     const html = fs.readFileSync(report, 'utf8');
     assert.match(html, /^<!DOCTYPE html>/);
     assert.match(html, /<\/html>\s*$/);
-    for (const id of ['fig1-c02', 'fig3-c03', 'fig2-lossgap', 'fig4-mse', 'dynamics', 'estimators', 'eq24-test'])
+    // Every protocol in the registry contributes: A.2, A.1, NTK inferiority, Corollary 4.0.1, the mean-field control.
+    for (const id of ['fig1-c02', 'fig3-c03', 'fig2-lossgap', 'fig4-mse', 'dynamics', 'estimators', 'eq24-test', 'cor-steps', 'mf-c02', 'mf-eq24'])
       assert.ok(html.includes(`<section class="figure" id="fig-${id}">`), `figure ${id} missing`);
+    assert.ok(html.indexOf('id="verdicts"') < html.indexOf('<section class="figure"'), 'the verdict table comes first');
     assert.match(html, /Fig\. 4 \(A\.2\): MSE_test\(f, f_lin\) vs width, α = 0/);
-    assert.match(html, /Fig\. 1: C\^\{0,2\} vs width/);
+    assert.ok(html.includes(texToText('C^{0,2} vs width (exact; cf. paper Fig. 1')), 'A.1 headline row');
+    assert.doesNotMatch(html.replace(/<script[\s\S]*?<\/script>/g, ''), /C\^\{0,2\}/, 'TeX names render as text');
     assert.ok((html.match(/<svg/g) ?? []).length >= 8, 'static SVG figures inline');
     assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)="https?:/, 'no network resources');
   });
