@@ -19,7 +19,7 @@ import { renderDag, type DagFormat } from './dag-format.ts';
 import { didYouMean } from './suggest.ts';
 import { describeOverrides, variantOf, type Variant } from './variant.ts';
 import { checkSlurm, SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
-import type { Project } from './types.ts';
+import type { Project, RuntimeTarget } from './types.ts';
 import { envName, envValue } from './project-env.ts';
 
 interface CommonOpts {
@@ -116,9 +116,18 @@ function load(project: Project, o: CommonOpts): Loaded {
 }
 
 /** After the environment checks that belong before anything runs (stage runtimes, the store). */
-async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store): Promise<Planner> {
-  await checkRuntimes(tasks);
-  return new Planner(project, store ?? (await storeFor(project, mode)), variant);
+async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store, where: RuntimeTarget = runtimeTarget(project)): Promise<Planner> {
+  await checkRuntimes(tasks, where);
+  return new Planner(project, store ?? (await storeFor(project, mode)), variant, where);
+}
+
+/**
+ * Batch jobs run elsewhere: their keys take the runtime that is requested, not this host's. Commands
+ * without --executor (status, why, ...) follow the executor the environment names, so they compute
+ * the keys a run with that executor would.
+ */
+function runtimeTarget(project: Project, executor?: string): RuntimeTarget {
+  return (executor ?? process.env[envName(project, 'EXECUTOR')]) === 'slurm' ? 'remote' : 'local';
 }
 
 /** An experiment name or file, or a variant this store has run (`quick+1a2b3c4d`). */
@@ -285,7 +294,7 @@ export function buildCli(project: Project): Command {
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
-      const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write');
+      const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write', undefined, runtimeTarget(project, executorKind));
       if (o.dryRun) {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
         warn(planner);
@@ -417,7 +426,7 @@ export function buildCli(project: Project): Command {
       for (const name of names) {
         try {
           const { exp, variant, graph } = loadNamed(project, store, name);
-          const planner = new Planner(project, store, variant);
+          const planner = new Planner(project, store, variant, runtimeTarget(project));
           const st = await inspectTasks(planner, graph.tasks);
           const n = (s: TaskStatus['state']): number => st.filter((t) => t.state === s).length;
           const [cached, stale, missing] = [n('cached'), n('stale'), n('missing')];
