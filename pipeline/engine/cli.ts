@@ -18,7 +18,7 @@ import type { Store } from './store.ts';
 import { renderDag, type DagFormat } from './dag-format.ts';
 import { didYouMean } from './suggest.ts';
 import { describeOverrides, variantOf, type Variant } from './variant.ts';
-import { checkSlurm, SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
+import { checkSlurm, DEFAULT_POLL_MS, SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
 import type { Project, RuntimeTarget } from './types.ts';
 import { envName, envValue } from './project-env.ts';
 
@@ -68,6 +68,7 @@ interface RunFlags {
   gres?: string;
   mem?: string;
   sbatch: string[];
+  pollMs?: number;
 }
 
 /** `run --executor slurm --dry-run`: the arrays a run would submit now, per stage, with resources. */
@@ -286,11 +287,18 @@ export function buildCli(project: Project): Command {
     .option('--gres <spec>', 'slurm: sbatch --gres for every job (default: gpu:N for stages that ask for GPUs)')
     .option('--mem <size>', 'slurm: sbatch --mem for every job')
     .option('--sbatch <arg>', 'slurm: one more sbatch argument (repeatable)', collect, [])
+    .addOption(new Option('--poll-ms <ms>', `slurm: milliseconds between queue polls (default: $${envName(project, 'SLURM_POLL_MS')} or ${DEFAULT_POLL_MS})`).argParser(positiveInt))
     .action(async (stages: string[], o: CommonOpts & RunFlags, cmd: Command) => {
       const { graph, variant } = load(project, o);
       const executorKind = o.executor ?? process.env[envName(project, 'EXECUTOR')] ?? 'local';
       if (executorKind !== 'local' && executorKind !== 'slurm') throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorKind}: expected local or slurm`);
-      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, jobName: project.name, debug: envValue(project, 'DEBUG') !== undefined };
+      const pollEnv = envValue(project, 'SLURM_POLL_MS');
+      let pollMs = o.pollMs;
+      if (pollMs === undefined && pollEnv !== undefined) {
+        pollMs = Number(pollEnv);
+        if (!Number.isInteger(pollMs) || pollMs < 1) throw new UsageError(`$${envName(project, 'SLURM_POLL_MS')}=${pollEnv}: expected a positive integer (milliseconds)`);
+      }
+      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, pollMs, jobName: project.name, debug: envValue(project, 'DEBUG') !== undefined };
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
