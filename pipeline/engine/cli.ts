@@ -233,12 +233,14 @@ function gcText(r: GcReport, dir: string, keeping: boolean): string {
   const mb = (r.removedBytes / 1e6).toFixed(1);
   const lines: string[] = [];
   const records = keeping || r.removedRecords ? ` and ${r.removedRecords} record(s)` : '';
+  const slurm = r.removedSlurm ? `, ${r.removedSlurm} SLURM job file(s)` : '';
   if (r.dryRun) {
     lines.push(...r.removed.map((p) => `would remove ${p}`));
-    lines.push(`gc --dry-run: would remove ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}; would keep ${r.keptBlobs} blob(s) in ${dir}`);
+    lines.push(`gc --dry-run: would remove ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}${slurm}; would keep ${r.keptBlobs} blob(s) in ${dir}`);
   } else if (!r.blockedBy.length) {
-    lines.push(`gc: removed ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}; kept ${r.keptBlobs} blob(s) in ${dir}`);
+    lines.push(`gc: removed ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}${slurm}; kept ${r.keptBlobs} blob(s) in ${dir}`);
   }
+  if (r.slurmSkipped) lines.push(`gc: ${r.slurmSkipped}`);
   if (r.blockedBy.length)
     lines.push(`gc: ${r.blockedBy.length} run(s) in progress on this store (${r.blockedBy.map((l) => `pid ${l.pid} on ${l.host} since ${l.startedAt}`).join(', ')}): nothing removed${r.dryRun ? '' : '; run gc again when they end'}`);
   return lines.join('\n');
@@ -503,8 +505,9 @@ export function buildCli(project: Project): Command {
     .description('delete blobs that no task record references, and leftovers of interrupted writes; with --keep, also every record no kept experiment needs')
     .option('--keep <experiment...>', 'keep only what these experiments (or variants) use now')
     .option('-n, --dry-run', 'print what would be removed, remove nothing')
+    .addOption(new Option('--log-days <n>', 'logs of finished SLURM jobs older than this are removed').argParser(positiveInt).default(14))
     .option('--json', 'machine-readable output on stdout')
-    .action(async (o: { keep?: string[]; dryRun?: boolean; json?: boolean }) => {
+    .action(async (o: { keep?: string[]; dryRun?: boolean; json?: boolean; logDays: number }) => {
       const store = await storeFor(project, o.dryRun ? 'read' : 'write');
       const names = o.keep;
       const keep = names
@@ -513,7 +516,7 @@ export function buildCli(project: Project): Command {
             return (rec: { key: string }) => keys.has(rec.key);
           }
         : undefined;
-      const r = await collectGarbage(store, { dryRun: o.dryRun, ...(keep ? { keep } : {}) });
+      const r = await collectGarbage(store, { dryRun: o.dryRun, slurmLogDays: o.logDays, ...(keep ? { keep } : {}) });
       const fate = o.dryRun || r.blockedBy.length ? 'gc will set it aside' : `set aside in ${store.area('quarantine')}/`;
       for (const bad of r.badRecords) process.stderr.write(`warning: invalid task record ${bad}; ${fate}\n`);
       print(o.json, r, () => gcText(r, store.dir, names !== undefined));

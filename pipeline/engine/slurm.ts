@@ -267,6 +267,8 @@ export class SlurmExecutor implements Executor {
       throw new Error(`sbatch failed: ${(e.stderr ?? e.message).trim()}`);
     });
     const arrayId = stdout.trim().split(';')[0]!;
+    // For gc: a batch folder is needed while its array is queued.
+    writeFileSync(path.join(batchDir, 'array'), `${arrayId}\n`);
     if (this.closed) {
       // Ctrl-C came while sbatch ran: take the array back out of the queue.
       await slurmCmd('scancel', [arrayId]).catch(() => undefined);
@@ -372,6 +374,16 @@ export async function checkSlurm(): Promise<string | undefined> {
     const err = e as Error & { stderr?: string; code?: string };
     const why = err.code === 'ENOENT' ? 'squeue is not installed here' : (err.stderr ?? err.message).trim().split('\n').at(-1);
     return `--executor slurm: no SLURM controller answers (${why}); run on a submit host of the cluster, or use --executor local`;
+  }
+}
+
+/** Ids of this user's queued or running jobs (elements and arrays), or undefined when no controller answers. */
+export async function queuedJobIds(): Promise<Set<string> | undefined> {
+  try {
+    const { stdout } = await slurmCmd('squeue', ['--me', '-h', '-r', '-o', '%i|%F']);
+    return new Set(stdout.split('\n').flatMap((l) => l.trim().split('|')).filter(Boolean));
+  } catch {
+    return undefined;
   }
 }
 

@@ -213,6 +213,40 @@ exec ${real(cmd)} "$@"
     assert.deepEqual(queueIds(), []);
   });
 
+  it('gc removes what slurm/ keeps for jobs that are over (logs: of records it removes), keeps what a queued job needs, and --dry-run removes nothing', async () => {
+    const slurmDir = path.join(toy.cache, 'slurm');
+    const files = (): string[] => ['tasks', 'logs', 'batches', 'progress'].flatMap((d) => fs.readdirSync(path.join(slurmDir, d)).map((f) => `${d}/${f}`)).sort();
+    assert.equal(toy.cli(['run', '--executor', 'slurm']).code, 0);
+    assert.equal(toy.cli(['run', '--executor', 'slurm', '--set', 'offset=1']).code, 0); // a variant: square x3 and total
+    const variantLogs = files().filter((f) => f.startsWith('logs/')).length - 7;
+    assert.equal(variantLogs, 4);
+    // A queued job whose submitter died: what it needs must survive gc.
+    const child = toy.spawnCli(['run', '--executor', 'slurm', '--force', 'total', '--sbatch=--hold']);
+    await waitFor('the held total job', () => queueIds().length === 1);
+    child.kill('SIGKILL');
+    await exitOf(child);
+    const held = queueIds()[0]!;
+    const before = files();
+    const dry = toy.cli(['gc', '--keep', 'default', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(files(), before, '--dry-run removes nothing');
+    const r = toy.cli(['gc', '--keep', 'default', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.removedSlurm, dry.json.removedSlurm);
+    const after = files();
+    const heldKey = fs.readdirSync(path.join(slurmDir, 'tasks')).find((f) => JSON.parse(fs.readFileSync(path.join(slurmDir, 'tasks', f), 'utf8')).jobId === held);
+    assert.deepEqual(after.filter((f) => f.startsWith('tasks/')), [`tasks/${heldKey}`], 'only the queued job\'s manifest is left');
+    assert.deepEqual(after.filter((f) => f.startsWith('batches/')).length, 1, 'only the queued job\'s batch folder is left');
+    assert.equal(after.filter((f) => f.startsWith('logs/')).length, 7, 'logs of the default experiment\'s jobs stay (younger than --log-days); the removed variant records\' logs go');
+    assert.equal(r.json.removedSlurm, before.length - after.length);
+    // The queued job is still adopted by a rerun, and runs from its kept batch folder.
+    execFileSync('scontrol', ['release', held.split('_')[0]!]);
+    const again = toy.cli(['run', '--executor', 'slurm', '--force', 'total', '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /adopted SLURM job/);
+    assert.deepEqual(queueIds(), []);
+  });
+
   it('--dry-run prints the arrays it would submit per stage, with their sbatch resources', () => {
     const r = toy.cli(['run', '--executor', 'slurm', '--dry-run', '--partition', 'debug', '--json']);
     assert.equal(r.code, 0, r.stderr);
