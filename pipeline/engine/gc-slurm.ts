@@ -21,14 +21,15 @@ async function entries(dir: string): Promise<string[]> {
 }
 
 /**
- * `queued`: ids of this user's queued or running jobs, array elements (`12_3`) and arrays (`12`)
- * alike, or undefined when no controller answered. `droppedLogs`: logs named by records this gc
+ * `queuedJobs`: ids of this user's queued or running jobs, array elements (`12_3`) and arrays
+ * (`12`) alike, or undefined when no controller answers. `droppedLogs`: logs named by records this gc
  * removes. Removes only when `act`.
  */
-export async function sweepSlurm(store: Store, queued: Set<string> | undefined, droppedLogs: Set<string>, logDays: number, act: boolean): Promise<SlurmSweep> {
+export async function sweepSlurm(store: Store, queuedJobs: () => Promise<Set<string> | undefined>, droppedLogs: Set<string>, logDays: number, act: boolean): Promise<SlurmSweep> {
   const dir = store.area('slurm');
   const removed: string[] = [];
-  if (!(await entries(dir)).length) return { removed };
+  if (!(await entries(dir)).length) return { removed }; // never ran SLURM jobs: no need to ask squeue
+  const queued = await queuedJobs();
   if (!queued) return { removed, skipped: `${dir} left as it is: no SLURM controller answers here, so jobs still queued cannot be told from finished ones` };
   const isQueued = (jobId: string): boolean => queued.has(jobId) || queued.has(jobId.split('_')[0]!);
   const drop = async (p: string): Promise<void> => {

@@ -83,7 +83,7 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
     }
 
     // After the leases: a live run's jobs are in the queue or hold a lease of their own.
-    const slurm = await sweepSlurm(store, await (opts.queuedJobs ?? queuedJobIds)(), droppedLogs, opts.slurmLogDays ?? 14, act);
+    const slurm = await sweepSlurm(store, opts.queuedJobs ?? queuedJobIds, droppedLogs, opts.slurmLogDays ?? 14, act);
     report.removedSlurm = slurm.removed.length;
     report.removed.push(...slurm.removed);
     if (slurm.skipped) report.slurmSkipped = slurm.skipped;

@@ -167,11 +167,13 @@ export class SlurmExecutor implements Executor {
     const batch = this.waiting.splice(0);
     if (!batch.length) return;
     try {
-      const queue = await squeue();
+      // Only a task some run submitted before can have a job to adopt: no squeue call otherwise.
+      const manifests = batch.map((w) => (w.job.force ? undefined : SlurmExecutor.manifestOf(this.store, w.job.task.key)));
+      const queue = manifests.some(Boolean) ? await squeue() : new Map<string, QueueEntry>();
       const fresh: typeof batch = [];
-      for (const w of batch) {
-        const m = SlurmExecutor.manifestOf(this.store, w.job.task.key);
-        if (m && queue.has(m.jobId) && !w.job.force) {
+      for (const [i, w] of batch.entries()) {
+        const m = manifests[i];
+        if (m && queue.has(m.jobId)) {
           w.events.log(`adopted SLURM job ${m.jobId} (${queue.get(m.jobId)!.state}), submitted ${m.submittedAt}; log ${m.log}`);
           this.track(w, m.jobId, m.log);
         } else fresh.push(w);

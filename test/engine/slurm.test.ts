@@ -110,6 +110,8 @@ describe('engine: the SLURM executor on a real cluster', function () {
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     await waitFor('square@i2 to start', () => fs.existsSync(toy.mark));
+    // Jobs run side by side: the fast squares end within seconds, the slow one is left.
+    await waitFor('square@i2 alone in the queue', () => queueIds().length === 1);
     const running = queueIds('RUNNING');
     assert.equal(running.length, 1);
     execFileSync('scancel', [running[0]!]);
@@ -222,10 +224,13 @@ exec ${real(cmd)} "$@"
     assert.equal(variantLogs, 4);
     // A queued job whose submitter died: what it needs must survive gc.
     const child = toy.spawnCli(['run', '--executor', 'slurm', '--force', 'total', '--sbatch=--hold']);
-    await waitFor('the held total job', () => queueIds().length === 1);
+    const manifestOf = (jobId: string): string | undefined =>
+      fs.readdirSync(path.join(slurmDir, 'tasks')).find((f) => JSON.parse(fs.readFileSync(path.join(slurmDir, 'tasks', f), 'utf8')).jobId === jobId);
+    await waitFor('the held total job and its manifest', () => queueIds().length === 1 && manifestOf(queueIds()[0]!) !== undefined);
     child.kill('SIGKILL');
     await exitOf(child);
     const held = queueIds()[0]!;
+    const heldKey = manifestOf(held);
     const before = files();
     const dry = toy.cli(['gc', '--keep', 'default', '--dry-run', '--json']);
     assert.equal(dry.code, 0, dry.stderr);
@@ -234,17 +239,14 @@ exec ${real(cmd)} "$@"
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.removedSlurm, dry.json.removedSlurm);
     const after = files();
-    const heldKey = fs.readdirSync(path.join(slurmDir, 'tasks')).find((f) => JSON.parse(fs.readFileSync(path.join(slurmDir, 'tasks', f), 'utf8')).jobId === held);
     assert.deepEqual(after.filter((f) => f.startsWith('tasks/')), [`tasks/${heldKey}`], 'only the queued job\'s manifest is left');
     assert.deepEqual(after.filter((f) => f.startsWith('batches/')).length, 1, 'only the queued job\'s batch folder is left');
     assert.equal(after.filter((f) => f.startsWith('logs/')).length, 7, 'logs of the default experiment\'s jobs stay (younger than --log-days); the removed variant records\' logs go');
     assert.equal(r.json.removedSlurm, before.length - after.length);
-    // The queued job is still adopted by a rerun, and runs from its kept batch folder.
+    // The queued job still runs from its kept batch folder and writes its record.
     execFileSync('scontrol', ['release', held.split('_')[0]!]);
-    const again = toy.cli(['run', '--executor', 'slurm', '--force', 'total', '--json']);
-    assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /adopted SLURM job/);
-    assert.deepEqual(queueIds(), []);
+    await waitFor('the released job to end', () => queueIds().length === 0);
+    assert.match(toy.cli(['show', 'total']).stdout, new RegExp(`job {6}slurm ${held}, log `));
   });
 
   it('--dry-run prints the arrays it would submit per stage, with their sbatch resources', () => {
