@@ -68,8 +68,9 @@ PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 CONF
   slurmctld
   slurmd
+  touch "$state/started" # before the wait: a start that fails is still stopped by `down`
   for _ in $(seq 1 100); do
-    if sinfo -h -o %T 2>/dev/null | grep -qx idle; then echo "slurm: up (node ${host}, ${cpus} CPUs, ${mem} MB)"; touch "$state/started"; return 0; fi
+    if sinfo -h -o %T 2>/dev/null | grep -qx idle; then echo "slurm: up (node ${host}, ${cpus} CPUs, ${mem} MB)"; return 0; fi
     sleep 0.2
   done
   echo "slurm: the node never became idle; see /var/log/slurm/" >&2
@@ -78,15 +79,19 @@ CONF
 }
 
 down() {
-  if [ ! -f "$state/started" ]; then echo "slurm: not started by 'slurm.sh up'; left as it is"; return 0; fi
-  if command -v squeue >/dev/null && squeue -h >/dev/null 2>&1; then
-    scancel --full "$(squeue -h -o %i | tr '\n' ' ')" 2>/dev/null || true
-    for id in $(squeue -h -o %i); do scancel "$id" 2>/dev/null || true; done
-    for _ in $(seq 1 100); do [ -z "$(squeue -h -o %i)" ] && break; sleep 0.2; done
+  if [ ! -f "$state/started" ] && [ ! -f "$state/munged" ] && [ ! -f "$state/slurm.conf.orig" ]; then
+    echo "slurm: not started by 'slurm.sh up'; left as it is"; return 0
   fi
-  for pid in /run/slurm/slurmd.pid /run/slurm/slurmctld.pid; do
-    [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true
-  done
+  if [ -f "$state/started" ]; then
+    if command -v squeue >/dev/null && squeue -h >/dev/null 2>&1; then
+      scancel --full "$(squeue -h -o %i | tr '\n' ' ')" 2>/dev/null || true
+      for id in $(squeue -h -o %i); do scancel "$id" 2>/dev/null || true; done
+      for _ in $(seq 1 100); do [ -z "$(squeue -h -o %i)" ] && break; sleep 0.2; done
+    fi
+    for pid in /run/slurm/slurmd.pid /run/slurm/slurmctld.pid; do
+      [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true
+    done
+  fi
   if [ -f "$state/munged" ]; then
     [ -f /run/munge/munged.pid ] && kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
     rm -f "$state/munged"
