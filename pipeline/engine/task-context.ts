@@ -6,7 +6,9 @@ import type { Store, OutputEntry } from './store.ts';
 import type { ArtifactRef, Json, JsonObject, StageDecl, TaskContext } from './types.ts';
 import type { TaskAssignment } from './protocol.ts';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// addUsedSchema: false: two stages may declare equal schemas as distinct objects with one $id
+// (train-a1 and train-a2's result); a worker that validates both must not see a clash.
+const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
 const validators = new WeakMap<JsonObject, ValidateFunction>();
 
 function validatorFor(schema: JsonObject): ValidateFunction {
