@@ -1,9 +1,9 @@
-// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick|slurm]...`
+// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick|slurm|slurm-overhead]...`
 import { benchEngine } from './engine.ts';
 import { benchTrain } from './train.ts';
 import { benchCorrelate } from './correlate.ts';
 import { benchQuick } from './quick.ts';
-import { benchSlurm } from './slurm.ts';
+import { benchSlurm, benchSlurmOverhead } from './slurm.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
@@ -32,4 +32,10 @@ if (want('quick')) {
 if (want('slurm')) {
   console.log('\n## SLURM executor on the single-node test cluster (goals: overhead < 2 s per task; plan + submit paper-a2 < 30 s, --dry-run < 5 s)');
   for (const line of await benchSlurm()) console.log(line);
+}
+
+if (only.includes('slurm-overhead')) {
+  const reps = Number(process.env.BENCH_REPS ?? 3);
+  console.log('\n## SLURM executor: scheduling overhead per task only (goal < 2 s)');
+  for (const line of await benchSlurmOverhead(reps)) console.log(line);
 }

@@ -18,13 +18,14 @@ function clusterUp(): boolean {
   return r.status === 0 && /idle|mix|alloc/.test(r.stdout);
 }
 
-export async function benchSlurm(): Promise<string[]> {
+/** Per-task scheduling overhead: the same toy DAG through local workers and through SLURM. */
+export async function benchSlurmOverhead(reps = 3): Promise<string[]> {
   if (!clusterUp()) return ['skipped: no SLURM cluster answers (bash .ci/slurm.sh up)'];
   const out: string[] = [];
   const n = 8;
   const local: number[] = [];
   const slurm: number[] = [];
-  for (let rep = 0; rep < 3; rep++) {
+  for (let rep = 0; rep < reps; rep++) {
     for (const kind of ['local', 'slurm'] as const) {
       const toy = makeToy({ items: Array.from({ length: n }, (_, i) => i + 1), scale: 2 });
       try {
@@ -38,8 +39,15 @@ export async function benchSlurm(): Promise<string[]> {
     }
   }
   const lanes = n / 2;
-  out.push(`${n} trivial tasks, 2 at a time (medians of 3, interleaved): local ${median(local).toFixed(2)} s [${local.map((v) => v.toFixed(2)).join(', ')}], SLURM ${median(slurm).toFixed(2)} s [${slurm.map((v) => v.toFixed(2)).join(', ')}]`);
-  out.push(`scheduling overhead per task through SLURM (goal < 2 s): ${((median(slurm) - median(local)) / lanes).toFixed(2)} s`);
+  out.push(`${n} trivial tasks, 2 at a time (medians of ${reps}, interleaved): local ${median(local).toFixed(2)} s [${local.map((v) => v.toFixed(2)).join(', ')}], SLURM ${median(slurm).toFixed(2)} s [${slurm.map((v) => v.toFixed(2)).join(', ')}]`);
+  const per = slurm.map((v, i) => (v - local[i]!) / lanes).sort((a, b) => a - b);
+  out.push(`scheduling overhead per task through SLURM (goal < 2 s): ${((median(slurm) - median(local)) / lanes).toFixed(2)} s (per pair: min ${per[0]!.toFixed(2)}, max ${per.at(-1)!.toFixed(2)})`);
+  return out;
+}
+
+export async function benchSlurm(): Promise<string[]> {
+  if (!clusterUp()) return ['skipped: no SLURM cluster answers (bash .ci/slurm.sh up)'];
+  const out = await benchSlurmOverhead();
 
   // The full paper-a2 DAG: datasets into a fresh store first, then plan + submit held arrays.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-bench-slurm-'));
@@ -71,7 +79,10 @@ export async function benchSlurm(): Promise<string[]> {
     await new Promise((r) => child.once('exit', r));
     out.push(`Ctrl-C: cancelled them all in ${sec(t1).toFixed(1)} s; queue now holds ${spawnSync('squeue', ['-h', '-r'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length} job(s)`);
   } finally {
-    spawnSync('scancel', ['--user', os.userInfo().username]);
+    // Only this benchmark's arrays: the cluster may be shared with other runs.
+    const dir = path.join(tmp, 'store/slurm/tasks');
+    const arrays = new Set(fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => (JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { jobId: string }).jobId.split('_')[0]!) : []);
+    if (arrays.size) spawnSync('scancel', [...arrays]);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   return out;

@@ -6,11 +6,13 @@ import { writeFileSync, renameSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { toWire, type WireError } from './errors.ts';
+import { canonicalJson, codeFingerprint } from './fingerprint.ts';
 import { completeRecord, type RecordTemplate } from './planner.ts';
 import type { TaskAssignment } from './protocol.ts';
 import { RunLease } from './gc-lease.ts';
-import { WorkerPool } from './pool.ts';
+import { loadProject, runTask, stageOf } from './run-task.ts';
 import { Store } from './store.ts';
+import type { JsonObject, StageDecl } from './types.ts';
 import { usableRecord } from './usable-record.ts';
 
 export interface BatchElement {
@@ -40,12 +42,53 @@ function writeProgress(file: string, p: JobProgress): void {
   renameSync(tmp, file);
 }
 
-let pool: WorkerPool | undefined;
+// The task runs in this process (the job is its isolation; a worker process would cost a second
+// Node start per task). scancel, preemption and the time limit send SIGTERM: the task's signal
+// fires and the job exits before any record is written. A task that computes synchronously
+// past SLURM's KillWait is SIGKILLed, which leaves no record either.
+// The price: the key lock's and the lease's heartbeats are timers of this event loop, so a task
+// that computes for long without a macrotask turn (a CPU or CUDA training loop awaits only
+// resolved promises) lets them go stale; a concurrent run on the same store could then take the
+// key over. Jobs of one run never contend (each key is submitted once).
+const abort = new AbortController();
 process.on('SIGTERM', () => {
-  pool?.kill();
+  abort.abort();
   process.stderr.write('batch job: SIGTERM (cancelled, preempted or out of time): no record written\n');
   process.exit(143);
 });
+
+/**
+ * The code on the shared filesystem must still be the code the key was computed from: a job
+ * that started after the checkout was edited would otherwise file new code's results under the
+ * old key.
+ */
+async function checkCode(stage: StageDecl, root: string, t: RecordTemplate, command: string): Promise<void> {
+  const entry = stage.module.startsWith('file:') ? stage.module : path.resolve(root, stage.module);
+  const now = await codeFingerprint(entry, root, stage.files);
+  const before = t.files ?? {};
+  const changed = [
+    ...(now.code !== t.code ? ['its code'] : []),
+    ...[...new Set([...Object.keys(before), ...Object.keys(now.files)])].filter((f) => before[f] !== now.files[f]).map((f) => `file ${f}`),
+  ];
+  if (changed.length)
+    throw new Error(`stage '${stage.name}': ${changed.join(', ')} changed in ${root} since this run was planned, so this job would run code its key does not describe; nothing was computed. Rerun the ${command} command to plan with the current code`);
+}
+
+/** The runtime this node provides must be the one in the key (e.g. the backend asked for on the submit host). */
+async function checkRuntime(stage: StageDecl, t: RecordTemplate): Promise<void> {
+  if (!stage.runtime) return;
+  let actual: JsonObject;
+  try {
+    actual = await stage.runtime('local');
+  } catch (e) {
+    throw new Error(`stage '${stage.name}': node ${os.hostname()} cannot provide the runtime its key was computed for (${canonicalJson(t.runtime)}): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const diff = [...new Set([...Object.keys(t.runtime), ...Object.keys(actual)])]
+    .filter((k) => canonicalJson(t.runtime[k] ?? null) !== canonicalJson(actual[k] ?? null))
+    .map((k) => `${k}: requested ${t.runtime[k] === undefined ? '(unset)' : canonicalJson(t.runtime[k])}, actual ${actual[k] === undefined ? '(unset)' : canonicalJson(actual[k])}`);
+  if (diff.length)
+    throw new Error(`stage '${stage.name}': node ${os.hostname()} does not provide the runtime the task's key was computed for (${diff.join('; ')}); nothing was computed`);
+}
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
@@ -56,6 +99,14 @@ async function main(): Promise<void> {
   const store = new Store(el.storeDir, { command: el.command });
   const { key, id } = el.task;
   console.log(`${id}: job ${jobId} on ${os.hostname()}, key ${key}`);
+  let at = { done: 0, total: 0, message: null as string | null };
+  const failed = (e: unknown): never => {
+    writeProgress(el.progressFile, { jobId, ...at, error: toWire(e) });
+    throw e;
+  };
+  const project = await loadProject(el.projectModule).catch(failed);
+  const stage = stageOf(project, el.task.stage, el.projectModule);
+  await Promise.all([checkCode(stage, project.root, el.template, el.command), checkRuntime(stage, el.template)]).catch(failed);
   // Like a run: a lease keeps gc from sweeping this job's fresh blobs before its record exists.
   const lease = await RunLease.take(store);
   const release = await store.lock(key);
@@ -67,27 +118,25 @@ async function main(): Promise<void> {
     const started = Date.now();
     const logs: string[] = [];
     let last = 0;
-    // The task computes in a worker process, so this one stays free to refresh the key's lock and
-    // the lease and to answer SIGTERM while a long synchronous training loop runs.
-    pool = new WorkerPool(1, el.projectModule, el.storeDir);
-    let at = { done: 0, total: 0, message: null as string | null };
-    const outputs = await pool.run(el.task, {
-      progress(done, total, message) {
-        at = { done, total, message: message ?? null };
-        const now = Date.now();
-        if (now - last < 1000 && done < total) return;
-        last = now;
-        writeProgress(el.progressFile, { jobId, ...at });
+    const outputs = await runTask(
+      stage,
+      el.task,
+      store,
+      {
+        progress(done, total, message) {
+          at = { done, total, message: message ?? null };
+          const now = Date.now();
+          if (now - last < 1000 && done < total) return;
+          last = now;
+          writeProgress(el.progressFile, { jobId, ...at });
+        },
+        log(message) {
+          logs.push(message);
+          console.log(`${id}: ${message}`);
+        },
       },
-      log(message) {
-        logs.push(message);
-        console.log(`${id}: ${message}`);
-      },
-    }).catch((e: unknown) => {
-      writeProgress(el.progressFile, { jobId, ...at, error: toWire(e) });
-      throw e;
-    });
-    pool.close();
+      abort.signal,
+    ).catch(failed);
     const log = path.join(store.area('slurm'), 'logs', `${jobId}.log`);
     await store.records.write(completeRecord(el.template, outputs, started, logs, { kind: 'slurm', jobId, log, node: os.hostname() }));
     console.log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(1)}s`);

@@ -18,8 +18,8 @@ import type { Store } from './store.ts';
 import { renderDag, type DagFormat } from './dag-format.ts';
 import { didYouMean } from './suggest.ts';
 import { describeOverrides, variantOf, type Variant } from './variant.ts';
-import { checkSlurm, SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
-import type { Project } from './types.ts';
+import { checkSlurm, DEFAULT_POLL_MS, SlurmExecutor, sbatchResourceArgs, type SlurmOptions } from './slurm.ts';
+import type { Project, RuntimeTarget } from './types.ts';
 import { envName, envValue } from './project-env.ts';
 
 interface CommonOpts {
@@ -68,6 +68,7 @@ interface RunFlags {
   gres?: string;
   mem?: string;
   sbatch: string[];
+  pollMs?: number;
 }
 
 /** `run --executor slurm --dry-run`: the arrays a run would submit now, per stage, with resources. */
@@ -116,9 +117,18 @@ function load(project: Project, o: CommonOpts): Loaded {
 }
 
 /** After the environment checks that belong before anything runs (stage runtimes, the store). */
-async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store): Promise<Planner> {
-  await checkRuntimes(tasks);
-  return new Planner(project, store ?? (await storeFor(project, mode)), variant);
+async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store, where: RuntimeTarget = runtimeTarget(project)): Promise<Planner> {
+  await checkRuntimes(tasks, where);
+  return new Planner(project, store ?? (await storeFor(project, mode)), variant, where);
+}
+
+/**
+ * Batch jobs run elsewhere: their keys take the runtime that is requested, not this host's. Commands
+ * without --executor (status, why, ...) follow the executor the environment names, so they compute
+ * the keys a run with that executor would.
+ */
+function runtimeTarget(project: Project, executor?: string): RuntimeTarget {
+  return (executor ?? process.env[envName(project, 'EXECUTOR')]) === 'slurm' ? 'remote' : 'local';
 }
 
 /** An experiment name or file, or a variant this store has run (`quick+1a2b3c4d`). */
@@ -223,12 +233,14 @@ function gcText(r: GcReport, dir: string, keeping: boolean): string {
   const mb = (r.removedBytes / 1e6).toFixed(1);
   const lines: string[] = [];
   const records = keeping || r.removedRecords ? ` and ${r.removedRecords} record(s)` : '';
+  const slurm = r.removedSlurm ? `, ${r.removedSlurm} SLURM job file(s)` : '';
   if (r.dryRun) {
     lines.push(...r.removed.map((p) => `would remove ${p}`));
-    lines.push(`gc --dry-run: would remove ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}; would keep ${r.keptBlobs} blob(s) in ${dir}`);
+    lines.push(`gc --dry-run: would remove ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}${slurm}; would keep ${r.keptBlobs} blob(s) in ${dir}`);
   } else if (!r.blockedBy.length) {
-    lines.push(`gc: removed ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}; kept ${r.keptBlobs} blob(s) in ${dir}`);
+    lines.push(`gc: removed ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}${slurm}; kept ${r.keptBlobs} blob(s) in ${dir}`);
   }
+  if (r.slurmSkipped) lines.push(`gc: ${r.slurmSkipped}`);
   if (r.blockedBy.length)
     lines.push(`gc: ${r.blockedBy.length} run(s) in progress on this store (${r.blockedBy.map((l) => `pid ${l.pid} on ${l.host} since ${l.startedAt}`).join(', ')}): nothing removed${r.dryRun ? '' : '; run gc again when they end'}`);
   return lines.join('\n');
@@ -277,15 +289,22 @@ export function buildCli(project: Project): Command {
     .option('--gres <spec>', 'slurm: sbatch --gres for every job (default: gpu:N for stages that ask for GPUs)')
     .option('--mem <size>', 'slurm: sbatch --mem for every job')
     .option('--sbatch <arg>', 'slurm: one more sbatch argument (repeatable)', collect, [])
+    .addOption(new Option('--poll-ms <ms>', `slurm: milliseconds between queue polls (default: $${envName(project, 'SLURM_POLL_MS')} or ${DEFAULT_POLL_MS})`).argParser(positiveInt))
     .action(async (stages: string[], o: CommonOpts & RunFlags, cmd: Command) => {
       const { graph, variant } = load(project, o);
       const executorKind = o.executor ?? process.env[envName(project, 'EXECUTOR')] ?? 'local';
       if (executorKind !== 'local' && executorKind !== 'slurm') throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorKind}: expected local or slurm`);
-      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, jobName: project.name, debug: envValue(project, 'DEBUG') !== undefined };
+      const pollEnv = envValue(project, 'SLURM_POLL_MS');
+      let pollMs = o.pollMs;
+      if (pollMs === undefined && pollEnv !== undefined) {
+        pollMs = Number(pollEnv);
+        if (!Number.isInteger(pollMs) || pollMs < 1) throw new UsageError(`$${envName(project, 'SLURM_POLL_MS')}=${pollEnv}: expected a positive integer (milliseconds)`);
+      }
+      const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, pollMs, jobName: project.name, debug: envValue(project, 'DEBUG') !== undefined };
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
-      const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write');
+      const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write', undefined, runtimeTarget(project, executorKind));
       if (o.dryRun) {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
         warn(planner);
@@ -417,7 +436,7 @@ export function buildCli(project: Project): Command {
       for (const name of names) {
         try {
           const { exp, variant, graph } = loadNamed(project, store, name);
-          const planner = new Planner(project, store, variant);
+          const planner = new Planner(project, store, variant, runtimeTarget(project));
           const st = await inspectTasks(planner, graph.tasks);
           const n = (s: TaskStatus['state']): number => st.filter((t) => t.state === s).length;
           const [cached, stale, missing] = [n('cached'), n('stale'), n('missing')];
@@ -486,8 +505,9 @@ export function buildCli(project: Project): Command {
     .description('delete blobs that no task record references, and leftovers of interrupted writes; with --keep, also every record no kept experiment needs')
     .option('--keep <experiment...>', 'keep only what these experiments (or variants) use now')
     .option('-n, --dry-run', 'print what would be removed, remove nothing')
+    .addOption(new Option('--log-days <n>', 'logs of finished SLURM jobs older than this are removed').argParser(positiveInt).default(14))
     .option('--json', 'machine-readable output on stdout')
-    .action(async (o: { keep?: string[]; dryRun?: boolean; json?: boolean }) => {
+    .action(async (o: { keep?: string[]; dryRun?: boolean; json?: boolean; logDays: number }) => {
       const store = await storeFor(project, o.dryRun ? 'read' : 'write');
       const names = o.keep;
       const keep = names
@@ -496,7 +516,7 @@ export function buildCli(project: Project): Command {
             return (rec: { key: string }) => keys.has(rec.key);
           }
         : undefined;
-      const r = await collectGarbage(store, { dryRun: o.dryRun, ...(keep ? { keep } : {}) });
+      const r = await collectGarbage(store, { dryRun: o.dryRun, slurmLogDays: o.logDays, ...(keep ? { keep } : {}) });
       const fate = o.dryRun || r.blockedBy.length ? 'gc will set it aside' : `set aside in ${store.area('quarantine')}/`;
       for (const bad of r.badRecords) process.stderr.write(`warning: invalid task record ${bad}; ${fate}\n`);
       print(o.json, r, () => gcText(r, store.dir, names !== undefined));

@@ -4,6 +4,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { liveLeases, processAlive, withGcLock, type LeaseInfo } from './gc-lease.ts';
+import { sweepSlurm } from './gc-slurm.ts';
+import { queuedJobIds } from './slurm.ts';
 import type { Store, TaskRecord } from './store.ts';
 
 export interface GcOptions {
@@ -14,6 +16,10 @@ export interface GcOptions {
    * finish a record between the choice and the removal.
    */
   keep?: () => Promise<(record: TaskRecord) => boolean>;
+  /** Logs of finished SLURM jobs older than this many days are removed (default 14). */
+  slurmLogDays?: number;
+  /** The SLURM jobs still queued or running (default: ask squeue; undefined: none answers). */
+  queuedJobs?: () => Promise<Set<string> | undefined>;
 }
 
 export interface GcReport {
@@ -25,6 +31,10 @@ export interface GcReport {
   keptBlobs: number;
   removedTmp: number;
   removedRecords: number;
+  /** Files and folders of `slurm/` removed (manifests, progress, batches, logs of jobs that are over). */
+  removedSlurm: number;
+  /** Why `slurm/` was left alone, when it was. */
+  slurmSkipped?: string;
   /** Records that failed validation (set aside in quarantine/ unless dryRun). */
   badRecords: string[];
   /** Paths removed (or, with dryRun, that would be). */
@@ -36,11 +46,12 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
   // A dry run changes nothing, so it needs no lock: it is a preview of what gc would do now.
   const sweep = async (): Promise<GcReport> => {
     const blockedBy = await liveLeases(store, dryRun);
-    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, badRecords: [], removed: [] };
+    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, removedSlurm: 0, badRecords: [], removed: [] };
     const act = !dryRun && blockedBy.length === 0;
     const keepRecord = opts.keep ? await opts.keep() : undefined;
 
     const referenced = new Set<string>();
+    const droppedLogs = new Set<string>();
     for (const key of await store.records.list()) {
       const r = store.records.load(key);
       if (r.state === 'bad') {
@@ -52,6 +63,7 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
       if (keepRecord && !keepRecord(r.record)) {
         report.removedRecords++;
         report.removed.push(store.records.where(key));
+        if (r.record.executor?.log) droppedLogs.add(r.record.executor.log);
         if (act) await store.records.delete(key);
         continue;
       }
@@ -69,6 +81,12 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
       report.removedBytes += size;
       report.removed.push(store.blobs.path(hash));
     }
+
+    // After the leases: a live run's jobs are in the queue or hold a lease of their own.
+    const slurm = await sweepSlurm(store, opts.queuedJobs ?? queuedJobIds, droppedLogs, opts.slurmLogDays ?? 14, act);
+    report.removedSlurm = slurm.removed.length;
+    report.removed.push(...slurm.removed);
+    if (slurm.skipped) report.slurmSkipped = slurm.skipped;
 
     for (const p of await store.scratchEntries()) {
       // A temp file of a live process on this host (one without a lease, say) is left alone.

@@ -6,7 +6,7 @@ import { canonicalJson, codeFingerprint, taskKey, type CodeFingerprint, type Key
 import { outputsProblem } from './record-schema.ts';
 import { CorruptBlobError, type OutputEntry, type Store, type TaskRecord } from './store.ts';
 import type { TaskNode } from './graph.ts';
-import type { JsonObject, Project, StageDecl, TaskKey } from './types.ts';
+import type { JsonObject, Project, RuntimeTarget, StageDecl, TaskKey } from './types.ts';
 import type { Variant } from './variant.ts';
 
 export interface Resolved {
@@ -22,6 +22,8 @@ export class Planner {
     readonly project: Project,
     readonly store: Store,
     readonly variant: Variant,
+    /** 'remote': tasks run as batch jobs elsewhere, so runtimes come from what is requested. */
+    readonly runtimeTarget: RuntimeTarget = 'local',
   ) {}
 
   /** Keys whose record exists but was rejected by `cached`, with why (for `status` reasons). */
@@ -48,7 +50,7 @@ export class Planner {
 
   stageRuntime(stage: StageDecl): Promise<JsonObject> {
     let p = this.runtime.get(stage.name);
-    if (!p) this.runtime.set(stage.name, (p = Promise.resolve(stage.runtime ? stage.runtime() : {})));
+    if (!p) this.runtime.set(stage.name, (p = Promise.resolve(stage.runtime ? stage.runtime(this.runtimeTarget) : {})));
     return p;
   }
 

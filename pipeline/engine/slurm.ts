@@ -5,7 +5,7 @@
 // submitted once its inputs exist. A manifest per task key (`slurm/tasks/<key>.json`: job id and
 // log) lets a rerun adopt jobs still queued or running instead of submitting duplicates.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, watch, type FSWatcher } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +18,42 @@ import type { Store } from './store.ts';
 import type { StageResources } from './types.ts';
 import { usableRecord } from './usable-record.ts';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const MAX_ARRAY = 1000;
+/** Attempts of one SLURM command when its failure looks transient, and the first wait between them. */
+const ATTEMPTS = 4;
+const BACKOFF_MS = 500;
+/** Default seconds between queue polls: one squeue a second is gentle on a controller. */
+export const DEFAULT_POLL_MS = 1000;
+
+// What a busy or restarting controller answers; anything else (bad option, invalid account) is final.
+const TRANSIENT = /timed out|time out|slurm_load_jobs error|unable to contact slurm controller|connection refused|resource temporarily unavailable|zero bytes were transmitted|try again|slurm_receive_msg|socket|controller is busy|slurmctld is not responding/i;
+
+type ExecError = Error & { stderr?: string; code?: string | number };
+
+/** True for a SLURM client failure worth retrying (not a missing binary, not a rejected request). */
+export function transientSlurmError(e: unknown): boolean {
+  const err = e as ExecError;
+  if (err.code === 'ENOENT') return false;
+  return TRANSIENT.test(`${err.stderr ?? ''}\n${err.message}`);
+}
+
+/**
+ * One SLURM client command, retried with backoff (0.5, 1, 2 s) while it fails transiently.
+ * `recover` runs before each retry: a command whose reply was lost may have taken effect.
+ */
+async function slurmCmd(cmd: string, args: string[], recover?: () => Promise<string | undefined>): Promise<{ stdout: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await exec(cmd, args);
+    } catch (e) {
+      if (attempt >= ATTEMPTS || !transientSlurmError(e)) throw e;
+      await new Promise((r) => setTimeout(r, BACKOFF_MS * 2 ** (attempt - 1)));
+      const done = await recover?.().catch(() => undefined);
+      if (done !== undefined) return { stdout: done };
+    }
+  }
+}
 const BATCH_JOB = fileURLToPath(new URL('./batch-job.ts', import.meta.url));
 const TSX = fileURLToPath(import.meta.resolve('tsx'));
 
@@ -34,7 +68,7 @@ export interface SlurmOptions {
   mem?: string;
   /** extra sbatch arguments, passed as given */
   extra: string[];
-  /** seconds between queue polls */
+  /** milliseconds between queue polls (default DEFAULT_POLL_MS) */
   pollMs?: number;
   /** name prefix of submitted jobs; also the command named in messages */
   jobName: string;
@@ -91,6 +125,7 @@ export class SlurmExecutor implements Executor {
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private closed = false;
+  private watcher: FSWatcher | undefined;
   private readonly dir: string;
 
   constructor(
@@ -132,11 +167,13 @@ export class SlurmExecutor implements Executor {
     const batch = this.waiting.splice(0);
     if (!batch.length) return;
     try {
-      const queue = await squeue();
+      // Only a task some run submitted before can have a job to adopt: no squeue call otherwise.
+      const manifests = batch.map((w) => (w.job.force ? undefined : SlurmExecutor.manifestOf(this.store, w.job.task.key)));
+      const queue = manifests.some(Boolean) ? await squeue() : new Map<string, QueueEntry>();
       const fresh: typeof batch = [];
-      for (const w of batch) {
-        const m = SlurmExecutor.manifestOf(this.store, w.job.task.key);
-        if (m && queue.has(m.jobId) && !w.job.force) {
+      for (const [i, w] of batch.entries()) {
+        const m = manifests[i];
+        if (m && queue.has(m.jobId)) {
           w.events.log(`adopted SLURM job ${m.jobId} (${queue.get(m.jobId)!.state}), submitted ${m.submittedAt}; log ${m.log}`);
           this.track(w, m.jobId, m.log);
         } else fresh.push(w);
@@ -154,7 +191,45 @@ export class SlurmExecutor implements Executor {
     this.ensurePolling();
   }
 
+  /**
+   * Records appear by rename into `tasks/`: where the filesystem reports that (a local one; NFS
+   * across hosts does not), a finished job is noticed at once instead of at the next poll.
+   */
+  private watchRecords(): void {
+    if (this.watcher || this.closed) return;
+    try {
+      this.watcher = watch(path.dirname(this.store.records.where('0'.repeat(64))), (_event, name) => {
+        const key = /^([0-9a-f]{64})\.json$/.exec(String(name ?? ''))?.[1];
+        if (key && this.inFlight.has(key)) void this.takeRecord(key, true);
+      });
+      this.watcher.on('error', () => this.stopWatching());
+    } catch {
+      this.watcher = undefined; // the poll still finds every record
+    }
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /**
+   * Resolves the task when a usable record is there; false otherwise. `ownOnly`: only a record its
+   * own job wrote (one another run wrote leaves the job queued; it is awaited until it has left).
+   */
+  private async takeRecord(key: string, ownOnly = false): Promise<boolean> {
+    const f = this.inFlight.get(key);
+    if (!f) return false;
+    const record = await usableRecord(this.store, key);
+    const own = record?.executor?.jobId === f.jobId;
+    if (!record || ((ownOnly || f.job.force) && !own) || this.inFlight.get(key) !== f) return false;
+    this.inFlight.delete(key);
+    f.resolve({ kind: 'record', record });
+    return true;
+  }
+
   private track(w: (typeof this.waiting)[number], jobId: string, log: string): void {
+    this.watchRecords();
     this.inFlight.set(w.job.task.key, { ...w, jobId, log, progressFile: path.join(this.dir, 'progress', `${w.job.task.key}.json`), trackedAt: Date.now(), grace: 20 });
   }
 
@@ -177,22 +252,28 @@ export class SlurmExecutor implements Executor {
     });
     const script = path.join(batchDir, 'job.sh');
     writeFileSync(script, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --import ${JSON.stringify(TSX)} ${JSON.stringify(BATCH_JOB)} ${JSON.stringify(batchDir)}\n`, { mode: 0o755 });
+    // The tag finds the array again when sbatch's reply is lost (a timeout after the controller
+    // accepted it), so a retry never submits it twice.
+    const tag = `${this.opts.jobName}:${path.basename(batchDir)}`;
     const args = [
       '--parsable',
       `--array=0-${group.length - 1}`,
+      `--comment=${tag}`,
       `--job-name=${this.opts.jobName}-${stage.name}`,
       `--output=${path.join(logs, '%A_%a.log')}`,
       `--chdir=${this.store.dir}`,
       ...sbatchResourceArgs(this.resourcesOf(group[0]!.job), this.opts),
       script,
     ];
-    const { stdout } = await run('sbatch', args).catch((e: Error & { stderr?: string }) => {
+    const { stdout } = await slurmCmd('sbatch', args, () => submittedWithTag(tag)).catch((e: ExecError) => {
       throw new Error(`sbatch failed: ${(e.stderr ?? e.message).trim()}`);
     });
     const arrayId = stdout.trim().split(';')[0]!;
+    // For gc: a batch folder is needed while its array is queued.
+    writeFileSync(path.join(batchDir, 'array'), `${arrayId}\n`);
     if (this.closed) {
       // Ctrl-C came while sbatch ran: take the array back out of the queue.
-      await run('scancel', [arrayId]).catch(() => undefined);
+      await slurmCmd('scancel', [arrayId]).catch(() => undefined);
       for (const w of group) w.reject(new InterruptedError());
       return;
     }
@@ -211,7 +292,7 @@ export class SlurmExecutor implements Executor {
 
   private ensurePolling(): void {
     if (this.pollTimer || this.closed) return;
-    this.pollTimer = setInterval(() => void this.poll(), this.opts.pollMs ?? 300);
+    this.pollTimer = setInterval(() => void this.poll(), this.opts.pollMs ?? DEFAULT_POLL_MS);
   }
 
   private async poll(): Promise<void> {
@@ -221,6 +302,7 @@ export class SlurmExecutor implements Executor {
       if (!this.inFlight.size) {
         clearInterval(this.pollTimer);
         this.pollTimer = undefined;
+        this.stopWatching();
         return;
       }
       const snapshotAt = Date.now();
@@ -235,20 +317,17 @@ export class SlurmExecutor implements Executor {
           f.events.progress(p?.done ?? 0, p?.total ?? 0, `${where}${p?.message ? `: ${p.message}` : ''}`);
           continue;
         }
-        const record = await usableRecord(this.store, key);
-        if (record && (!f.job.force || record.executor?.jobId === f.jobId)) {
-          this.inFlight.delete(key);
-          f.resolve({ kind: 'record', record });
-          continue;
-        }
+        if ((await this.takeRecord(key)) || this.inFlight.get(key) !== f) continue;
         const state = await jobState(f.jobId);
         if (state && /^(PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|REQUEUED)/.test(state.state)) continue;
         if (state?.state === 'COMPLETED' && f.grace-- > 0) continue; // the record may still be on its way
+        if (this.inFlight.get(key) !== f) continue;
         this.inFlight.delete(key);
-        // The job's own error, when it could write one, keeps its class and code.
         const own = readProgress(f.progressFile);
         const err = own?.jobId === f.jobId ? own.error : undefined;
-        f.reject(err ? fromWire({ ...err, message: `${err.message} (SLURM job ${f.jobId}, log ${f.log})` }) : new Error(await failureReport(f.jobId, f.log, state)));
+        // The job's own error, when it could write one, keeps its class and code and stands in
+        // for the log's tail (whose last lines may be only its stack).
+        f.reject(err ? fromWire({ ...err, message: await failureReport(f.jobId, f.log, state, err.message) }) : new Error(await failureReport(f.jobId, f.log, state)));
       }
     } catch (e) {
       // squeue failing (controller restarting) is retried at the next poll.
@@ -265,7 +344,7 @@ export class SlurmExecutor implements Executor {
     for (const w of this.waiting.splice(0)) w.reject(new InterruptedError());
     const ids = [...this.inFlight.values()].map((f) => f.jobId);
     if (ids.length) {
-      await run('scancel', ids).catch(() => undefined);
+      await slurmCmd('scancel', ids).catch(() => undefined);
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
         const q = await squeue().catch(() => new Map<string, QueueEntry>());
@@ -275,12 +354,14 @@ export class SlurmExecutor implements Executor {
     }
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
+    this.stopWatching();
     for (const f of this.inFlight.values()) f.reject(new InterruptedError());
     this.inFlight.clear();
   }
 
   close(): void {
     this.closed = true;
+    this.stopWatching();
     clearInterval(this.pollTimer);
     clearTimeout(this.flushTimer);
   }
@@ -298,9 +379,29 @@ export async function checkSlurm(): Promise<string | undefined> {
   }
 }
 
+/** Ids of this user's queued or running jobs (elements and arrays), or undefined when no controller answers. */
+export async function queuedJobIds(): Promise<Set<string> | undefined> {
+  try {
+    const { stdout } = await slurmCmd('squeue', ['--me', '-h', '-r', '-o', '%i|%F']);
+    return new Set(stdout.split('\n').flatMap((l) => l.trim().split('|')).filter(Boolean));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The array id of this user's queued job whose comment is `tag`, if any. */
+async function submittedWithTag(tag: string): Promise<string | undefined> {
+  const { stdout } = await exec('squeue', ['--me', '-h', '-o', '%F|%k']);
+  for (const line of stdout.split('\n')) {
+    const [id, comment] = line.trim().split('|');
+    if (id && comment === tag) return id;
+  }
+  return undefined;
+}
+
 /** Every pending or running job element, one per line (arrays expanded). */
 async function squeue(): Promise<Map<string, QueueEntry>> {
-  const { stdout } = await run('squeue', ['--me', '-h', '-r', '-o', '%i|%T|%r|%N']);
+  const { stdout } = await slurmCmd('squeue', ['--me', '-h', '-r', '-o', '%i|%T|%r|%N']);
   const out = new Map<string, QueueEntry>();
   for (const line of stdout.split('\n')) {
     const [id, state, reason, node] = line.trim().split('|');
@@ -326,7 +427,7 @@ interface JobState {
 /** The controller's word on a job (kept MinJobAge seconds after it ends), or undefined. */
 async function jobState(jobId: string): Promise<JobState | undefined> {
   try {
-    const { stdout } = await run('scontrol', ['show', 'job', '-o', jobId]);
+    const { stdout } = await slurmCmd('scontrol', ['show', 'job', '-o', jobId]);
     const field = (k: string): string => stdout.match(new RegExp(`\\b${k}=(\\S+)`))?.[1] ?? '';
     return { state: field('JobState') || 'UNKNOWN', exit: field('ExitCode') || '?', reason: field('Reason') };
   } catch {
@@ -334,9 +435,10 @@ async function jobState(jobId: string): Promise<JobState | undefined> {
   }
 }
 
-/** `SLURM job 12_3 FAILED (exit 1:0); log <path>:` and the log's last lines. */
-async function failureReport(jobId: string, log: string, s: JobState | undefined): Promise<string> {
+/** `SLURM job 12_3 FAILED (exit 1:0); log <path>:` and the job's own error, else the log's last lines. */
+async function failureReport(jobId: string, log: string, s: JobState | undefined, own?: string): Promise<string> {
   const state = s ? `${s.state} (exit ${s.exit}${s.reason && s.reason !== 'None' ? `, ${s.reason}` : ''})` : 'ended without writing a record';
+  if (own) return `SLURM job ${jobId} ${state}; log ${log}: ${own}`;
   const tail = existsSync(log)
     ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-8).map((l) => `    ${l}`).join('\n')
     : `    (no log at ${log}: is the store on a filesystem the compute nodes share, at the same path?)`;

@@ -52,6 +52,8 @@ export interface OutputSpec {
   publish?: string;
 }
 
+export type RuntimeTarget = 'local' | 'remote';
+
 export interface StageDecl {
   name: string;
   /** File URL or path of the stage's entry module (import.meta.url): its module graph is the code fingerprint. */
@@ -67,8 +69,14 @@ export interface StageDecl {
   matrix?: MatrixSpec | MatrixSpec[];
   needs?: NeedSpec[];
   outputs: Record<string, OutputSpec>;
-  /** Parts of the environment that can change this stage's numbers (backend, library versions). */
-  runtime?: () => JsonObject | Promise<JsonObject>;
+  /**
+   * Parts of the environment that can change this stage's numbers (backend, library versions).
+   * `where` (default 'local'): 'local' when tasks run on this host (probe it); 'remote' when they run elsewhere
+   * (batch jobs on compute nodes): answer from what is requested (e.g. an environment variable)
+   * rather than from this host, which may lack the device. A batch job compares the 'local'
+   * answer on its node with the key's and fails on a difference.
+   */
+  runtime?: (where?: RuntimeTarget) => JsonObject | Promise<JsonObject>;
   /**
    * What one task asks of a batch scheduler (SLURM), given the stage's resolved runtime (e.g. one
    * GPU when the model backend is a GPU). Local runs ignore it.

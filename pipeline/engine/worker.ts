@@ -1,26 +1,14 @@
 // A worker process: imports the project, runs one task at a time, writes artifacts to the store.
 // The parent writes the task record, so a worker killed mid-task leaves no record behind.
-import { pathToFileURL } from 'node:url';
-import { InterruptedError, toWire } from './errors.ts';
+import { toWire } from './errors.ts';
 import { Store } from './store.ts';
-import { checkAllOutputsWritten, createTaskContext } from './task-context.ts';
+import { loadProject, runTask as runInProcess, stageOf } from './run-task.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
-import type { Project } from './types.ts';
 
-const projects = new Map<string, Promise<Project>>();
 const abort = new AbortController();
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
-}
-
-function loadProject(mod: string): Promise<Project> {
-  let p = projects.get(mod);
-  if (!p) {
-    p = import(pathToFileURL(mod).href).then((m: { project: Project }) => m.project);
-    projects.set(mod, p);
-  }
-  return p;
 }
 
 // Ctrl-C reaches the whole process group: the parent decides what happens, the worker ignores it.
@@ -41,11 +29,10 @@ async function runTask(msg: ToWorker): Promise<void> {
   const { task } = msg;
   try {
     const project = await loadProject(msg.projectModule);
-    const stage = project.stages.find((s) => s.name === task.stage);
-    if (!stage) throw new Error(`stage '${task.stage}' not found in ${msg.projectModule}`);
+    const stage = stageOf(project, task.stage, msg.projectModule);
     const store = new Store(msg.storeDir, { command: project.name });
     let lastProgress = 0;
-    const { ctx, outputs, cleanup } = await createTaskContext(
+    const outputs = await runInProcess(
       stage,
       task,
       store,
@@ -62,16 +49,9 @@ async function runTask(msg: ToWorker): Promise<void> {
       },
       abort.signal,
     );
-    try {
-      await stage.run(ctx);
-      checkAllOutputsWritten(stage, outputs);
-    } finally {
-      await cleanup();
-    }
     send({ type: 'done', id: task.id, outputs });
   } catch (e) {
-    // Whatever a stage throws once it was told to stop is the stop, not a failure.
-    send({ type: 'error', id: task.id, error: toWire(abort.signal.aborted ? new InterruptedError() : e) });
+    send({ type: 'error', id: task.id, error: toWire(e) });
   }
 }
 

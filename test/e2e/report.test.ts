@@ -14,7 +14,7 @@ const MIRROR = process.env.WEAKCORR_DATA_MIRROR || path.resolve(REPO, '../shared
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = path.join(REPO, 'test-output');
 
-interface Summary { executed: number; cached: number; failed: number; tasks: { id: string; state: string }[] }
+interface Summary { executed: number; cached: number; failed: number; tasks: { id: string; state: string; key?: string }[] }
 
 describe('e2e: the ci experiment, from an empty cache to the report', function () {
   this.timeout(600_000);
@@ -36,8 +36,12 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+  // Each task's key in the first (local, cold) run, for the SLURM run to match.
+  const localKeys = new Map<string, string>();
+
   it('builds every stage and a report holding every figure and the headline table', () => {
     const s = run();
+    for (const t of s.tasks) if (t.key) localKeys.set(t.id, t.key);
     assert.equal(s.failed, 0);
     assert.equal(s.cached, 0);
     const stages = new Set(s.tasks.map((t) => t.id.split('@')[0]));
@@ -107,31 +111,27 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     assert.equal(others.length, 2 * 2 * 1 * 3 * 2, 'datasets x activations x depths x seeds, for train-a1 and correlate');
   });
 
-  it('through the SLURM executor (a real single-node cluster): the same task keys and a byte-identical report', function () {
+  it('the whole experiment through the SLURM executor (a real single-node cluster): the same task keys, a byte-identical report, and a second run submits nothing', function () {
     const sinfo = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
     if (sinfo.status !== 0 || !/idle|mix|alloc/.test(sinfo.stdout)) {
       console.log('      skipped: no SLURM cluster answers (bash .ci/slurm.sh up starts one)');
       this.skip();
     }
-    // A slice of ci (15 tasks: one job each costs a Node start on a 2-core machine), the same
-    // variant on both sides: locally into the e2e store, through SLURM into a fresh one.
-    const slice = ['datasets=["mnist"]', 'a1.datasets=["mnist"]', 'a1.activations=["relu"]', 'a1.widths=[8,16]', 'a1.seeds=[0,1]', 'a2.widths=[16,32]', 'a2.seeds=[0,1]', 'a2.alphas=[0]'].flatMap((v) => ['--set', v]);
+    this.timeout(1_200_000);
+    // Every ci task as a SLURM job into a fresh store, compared with the first (local) run above.
     const other = path.join(tmp, 'slurm');
     const senv = { ...env, WEAKCORR_CACHE: path.join(other, 'store'), WEAKCORR_PUBLISH_ROOT: other };
-    const cli = (e: NodeJS.ProcessEnv, ...args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), ...args, '--experiment', 'ci', ...slice], { env: e, encoding: 'utf8', maxBuffer: 64 << 20 });
-    const local = cli(env, 'run', '--json');
-    assert.equal(local.status, 0, local.stderr.slice(-3000));
-    const variant = (JSON.parse(local.stdout) as { experiment: string }).experiment;
-    const r = cli(senv, 'run', '--executor', 'slurm', '--json');
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), ...args, '--experiment', 'ci', '--executor', 'slurm', '--json'], { env: senv, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = cli('run');
     assert.equal(r.status, 0, r.stderr.slice(-3000));
     const s = JSON.parse(r.stdout) as Summary & { experiment: string };
-    assert.equal(s.experiment, variant);
-    assert.equal(s.executed, 15);
-    assert.deepEqual(fs.readFileSync(path.join(other, 'reports', variant, 'index.html')), fs.readFileSync(path.join(tmp, 'reports', variant, 'index.html')));
-    const key = (e: NodeJS.ProcessEnv, id: string): string => JSON.parse(cli(e, 'why', id, '--json').stdout).key;
-    for (const id of ['fetch@mnist', 'train-a2@mnist,a0,w16,s0', 'correlate@mnist,relu,L1,w8,s0', 'fit', 'report']) assert.equal(key(senv, id), key(env, id), id);
-    const again = JSON.parse(cli(senv, 'run', '--executor', 'slurm', '--json').stdout) as Summary;
+    assert.equal(s.experiment, 'ci');
+    assert.equal(s.executed, localKeys.size);
+    assert.deepEqual(new Map(s.tasks.map((t) => [t.id, t.key])), localKeys);
+    assert.deepEqual(fs.readFileSync(path.join(other, 'reports/ci/index.html')), fs.readFileSync(report));
+    const again = JSON.parse(cli('run').stdout) as Summary;
     assert.equal(again.executed, 0, 'a second run submits nothing');
+    assert.equal(fs.readdirSync(path.join(other, 'store/slurm/logs')).length, localKeys.size, 'one job per task');
   });
 
   it('opens from file:// in headless Chromium with no console errors, every figure rendered', async function () {

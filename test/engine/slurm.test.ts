@@ -11,7 +11,14 @@ function clusterUp(): boolean {
   return r.status === 0 && /idle|mix|alloc/.test(r.stdout);
 }
 
-const queueIds = (): string[] => execFileSync('squeue', ['-h', '-r', '-o', '%i'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+// Only this test's jobs (their working directory is its toy's store): the cluster may be shared.
+let toy: Toy;
+const queueIds = (state?: string): string[] =>
+  execFileSync('squeue', ['-h', '-r', '-o', '%i|%Z', ...(state ? ['-t', state] : [])], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split('|'))
+    .filter(([id, dir]) => id && dir?.startsWith(toy.dir))
+    .map(([id]) => id!);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
@@ -32,7 +39,6 @@ const exitOf = (child: ReturnType<Toy['spawnCli']>): Promise<number | null> => n
 
 describe('engine: the SLURM executor on a real cluster', function () {
   this.timeout(300_000);
-  let toy: Toy;
   before(function () {
     if (!clusterUp()) {
       console.log('      skipped: no SLURM cluster answers (bash .ci/slurm.sh up starts one)');
@@ -83,7 +89,8 @@ describe('engine: the SLURM executor on a real cluster', function () {
   });
 
   it('SIGKILL of the submitting process, then a rerun: queued and running jobs are adopted, no task computed twice', async () => {
-    const env = { TOY_SLOW_ITEM: 'all', TOY_SLEEP_MS: '3000' };
+    // Long enough that the rerun (a Node start on a loaded machine) finds them still queued or running.
+    const env = { TOY_SLOW_ITEM: 'all', TOY_SLEEP_MS: '10000' };
     const child = toy.spawnCli(['run', '--executor', 'slurm'], env);
     await waitFor('a square job to start', () => fs.existsSync(toy.mark));
     child.kill('SIGKILL');
@@ -103,7 +110,9 @@ describe('engine: the SLURM executor on a real cluster', function () {
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     await waitFor('square@i2 to start', () => fs.existsSync(toy.mark));
-    const running = execFileSync('squeue', ['-h', '-r', '-t', 'RUNNING', '-o', '%i'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    // Jobs run side by side: the fast squares end within seconds, the slow one is left.
+    await waitFor('square@i2 alone in the queue', () => queueIds().length === 1);
+    const running = queueIds('RUNNING');
     assert.equal(running.length, 1);
     execFileSync('scancel', [running[0]!]);
     assert.equal(await exitOf(child), 1);
@@ -146,6 +155,100 @@ describe('engine: the SLURM executor on a real cluster', function () {
     assert.deepEqual(queueIds(), []);
   });
 
+  it('a stage edited after planning, before its job starts: the job computes nothing and says to rerun; the rerun computes it', async () => {
+    const child = toy.spawnCli(['run', 'gen', '--executor', 'slurm', '--json', '--sbatch=--hold']);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await waitFor('the gen jobs to be queued (held)', () => queueIds().length === 3);
+    toy.edit('gen', (src) => src.replace('note(ctx.id);', 'note(ctx.id); const edited = 1; void edited;'));
+    for (const array of new Set(queueIds().map((id) => id.split('_')[0]!))) execFileSync('scontrol', ['release', array]);
+    assert.equal(await exitOf(child), 1);
+    const s = JSON.parse(out) as { tasks: { id: string; state: string; error?: string }[] };
+    for (const t of s.tasks) {
+      assert.equal(t.state, 'failed', t.id);
+      assert.match(t.error!, /SLURM job \d+_\d+ FAILED[^;]*; log \S+: stage 'gen': its code changed in \S+ since this run was planned, .*nothing was computed\. Rerun the toy command/);
+    }
+    assert.deepEqual(toy.executions(), []);
+    assert.deepEqual(fs.readdirSync(path.join(toy.cache, 'tasks')).filter((f) => f.endsWith('.json')), [], 'no record under the old keys');
+    const r = toy.cli(['run', 'gen', '--executor', 'slurm', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.executed, 3);
+  });
+
+  it("a node that lacks the runtime the key was planned for: the job fails naming requested and actual runtime and the node", () => {
+    // The submit host asks for 'gpu' ('remote' planning); the node's own probe ('local') answers TOY_NODE.
+    toy.edit('gen', (src) => src.replace("name: 'gen', module: import.meta.url,", "name: 'gen', module: import.meta.url, runtime: (where) => ({ backend: (where === 'remote' ? process.env.TOY_REQUESTED : process.env.TOY_NODE) ?? 'cpu' }),"));
+    const bad = toy.cli(['run', 'gen', '--executor', 'slurm', '--json'], { TOY_REQUESTED: 'gpu', TOY_NODE: 'cpu' });
+    assert.equal(bad.code, 1, bad.stderr);
+    const node = execFileSync('hostname', { encoding: 'utf8' }).trim();
+    for (const t of bad.json.tasks as { error: string }[])
+      assert.ok(t.error.includes(`stage 'gen': node ${node} does not provide the runtime the task's key was computed for (backend: requested "gpu", actual "cpu"); nothing was computed`), t.error);
+    assert.deepEqual(toy.executions(), []);
+    const good = toy.cli(['run', 'gen', '--executor', 'slurm', '--json'], { TOY_REQUESTED: 'gpu', TOY_NODE: 'gpu' });
+    assert.equal(good.code, 0, good.stderr);
+    assert.equal(good.json.executed, 3);
+    // The key holds the requested runtime; a local run (which probes this host) keys it differently.
+    assert.equal(toy.cli(['why', 'gen@i1', '--json'], { TOY_REQUESTED: 'gpu', TOY_EXECUTOR: 'slurm' }).json.runtime.backend, 'gpu');
+    assert.equal(toy.cli(['why', 'gen@i1', '--json'], { TOY_NODE: 'cpu' }).json.runtime.backend, 'cpu');
+  });
+
+  it('transient squeue and sbatch failures (a lost sbatch reply included) are retried: the run succeeds and submits nothing twice', () => {
+    const shim = path.join(toy.dir, 'shim');
+    fs.mkdirSync(shim);
+    const real = (cmd: string): string => execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
+    // Each fails its first call with a controller timeout; sbatch's first call does submit (its reply is what is lost).
+    const script = (cmd: string, first: string): string => `#!/bin/sh
+n=$(cat "${shim}/${cmd}.calls" 2>/dev/null || echo 0); echo $((n + 1)) > "${shim}/${cmd}.calls"
+if [ "$n" = 0 ]; then ${first}; fi
+exec ${real(cmd)} "$@"
+`;
+    fs.writeFileSync(path.join(shim, 'squeue'), script('squeue', `echo 'slurm_load_jobs error: Socket timed out on send/recv operation' >&2; exit 1`), { mode: 0o755 });
+    fs.writeFileSync(path.join(shim, 'sbatch'), script('sbatch', `${real('sbatch')} "$@" >/dev/null; echo 'sbatch: error: Batch job submission failed: Socket timed out on send/recv operation' >&2; exit 1`), { mode: 0o755 });
+    const r = toy.cli(['run', '--executor', 'slurm', '--json'], { PATH: `${shim}:${process.env.PATH}` });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.executed, 7);
+    for (const [id, n] of counts(toy)) assert.equal(n, 1, `${id} computed ${n} times`);
+    const calls = (cmd: string): number => Number(fs.readFileSync(path.join(shim, `${cmd}.calls`), 'utf8'));
+    assert.ok(calls('squeue') > 1);
+    const arrays = new Set(fs.readdirSync(path.join(toy.cache, 'slurm/logs')).map((f) => f.split('_')[0]));
+    assert.equal(arrays.size, calls('sbatch'), 'the array whose reply was lost was found again, not submitted a second time');
+    assert.deepEqual(queueIds(), []);
+  });
+
+  it('gc removes what slurm/ keeps for jobs that are over (logs: of records it removes), keeps what a queued job needs, and --dry-run removes nothing', async () => {
+    const slurmDir = path.join(toy.cache, 'slurm');
+    const files = (): string[] => ['tasks', 'logs', 'batches', 'progress'].flatMap((d) => fs.readdirSync(path.join(slurmDir, d)).map((f) => `${d}/${f}`)).sort();
+    assert.equal(toy.cli(['run', '--executor', 'slurm']).code, 0);
+    assert.equal(toy.cli(['run', '--executor', 'slurm', '--set', 'offset=1']).code, 0); // a variant: square x3 and total
+    const variantLogs = files().filter((f) => f.startsWith('logs/')).length - 7;
+    assert.equal(variantLogs, 4);
+    // A queued job whose submitter died: what it needs must survive gc.
+    const child = toy.spawnCli(['run', '--executor', 'slurm', '--force', 'total', '--sbatch=--hold']);
+    const manifestOf = (jobId: string): string | undefined =>
+      fs.readdirSync(path.join(slurmDir, 'tasks')).find((f) => JSON.parse(fs.readFileSync(path.join(slurmDir, 'tasks', f), 'utf8')).jobId === jobId);
+    await waitFor('the held total job and its manifest', () => queueIds().length === 1 && manifestOf(queueIds()[0]!) !== undefined);
+    child.kill('SIGKILL');
+    await exitOf(child);
+    const held = queueIds()[0]!;
+    const heldKey = manifestOf(held);
+    const before = files();
+    const dry = toy.cli(['gc', '--keep', 'default', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(files(), before, '--dry-run removes nothing');
+    const r = toy.cli(['gc', '--keep', 'default', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.removedSlurm, dry.json.removedSlurm);
+    const after = files();
+    assert.deepEqual(after.filter((f) => f.startsWith('tasks/')), [`tasks/${heldKey}`], 'only the queued job\'s manifest is left');
+    assert.deepEqual(after.filter((f) => f.startsWith('batches/')).length, 1, 'only the queued job\'s batch folder is left');
+    assert.equal(after.filter((f) => f.startsWith('logs/')).length, 7, 'logs of the default experiment\'s jobs stay (younger than --log-days); the removed variant records\' logs go');
+    assert.equal(r.json.removedSlurm, before.length - after.length);
+    // The queued job still runs from its kept batch folder and writes its record.
+    execFileSync('scontrol', ['release', held.split('_')[0]!]);
+    await waitFor('the released job to end', () => queueIds().length === 0);
+    assert.match(toy.cli(['show', 'total']).stdout, new RegExp(`job {6}slurm ${held}, log `));
+  });
+
   it('--dry-run prints the arrays it would submit per stage, with their sbatch resources', () => {
     const r = toy.cli(['run', '--executor', 'slurm', '--dry-run', '--partition', 'debug', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -164,6 +267,16 @@ describe('engine: the SLURM executor without a cluster', function () {
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr.trim(), 'toy: --executor slurm: no SLURM controller answers (squeue is not installed here); run on a submit host of the cluster, or use --executor local');
       assert.deepEqual(toy.executions(), []);
+    } finally {
+      fs.rmSync(toy.dir, { recursive: true, force: true });
+    }
+  });
+  it('a bad poll interval in the environment is one line naming the variable, exit 2', () => {
+    const toy = makeToy({ items: [1], scale: 2 });
+    try {
+      const r = toy.cli(['run', '--executor', 'slurm'], { TOY_SLURM_POLL_MS: '0.5s' });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim(), 'toy: $TOY_SLURM_POLL_MS=0.5s: expected a positive integer (milliseconds)');
     } finally {
       fs.rmSync(toy.dir, { recursive: true, force: true });
     }

@@ -70,4 +70,26 @@ describe('model/backend', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { backend: 'wasm', tfjsVersion: '4.22.0', loaded: false });
   });
+
+  it("runtime for batch jobs ('remote') comes from WEAKCORR_BACKEND and WEAKCORR_DEVICE, not from this host, and loads no tfjs", () => {
+    const runtime = fileURLToPath(new URL('../../stages/model/runtime.ts', import.meta.url));
+    const remote = (env: Record<string, string>): { status: number | null; out: string; err: string } => {
+      const code = `const r = await import(${JSON.stringify(runtime)}); console.log(JSON.stringify({ rt: r.modelRuntime('remote'), loaded: '_tfengine' in globalThis }));`;
+      const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, WEAKCORR_BACKEND: '', WEAKCORR_DEVICE: '', ...env } });
+      return { status: p.status, out: p.stdout.trim().split('\n').pop() ?? '', err: p.stderr };
+    };
+    // A hardware adapter this host does not have: the key names what was asked for.
+    const webgpu = remote({ WEAKCORR_BACKEND: 'webgpu', WEAKCORR_DEVICE: 'nvidia/hopper/NVIDIA H100 80GB HBM3' });
+    assert.equal(webgpu.status, 0, webgpu.err);
+    assert.deepEqual(JSON.parse(webgpu.out), { rt: { backend: 'webgpu', tfjsVersion: '4.22.0', backendVersion: '4.22.0', adapter: { vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H100 80GB HBM3' } }, loaded: false });
+    // A CPU backend this host could not load still keys as asked (the node checks it has it).
+    const cpu = remote({ WEAKCORR_BACKEND: 'cpu' });
+    assert.deepEqual(JSON.parse(cpu.out).rt, { backend: 'cpu', tfjsVersion: '4.22.0', backendVersion: '4.22.0' });
+    // Nothing asked for: the same as a local run's key.
+    assert.deepEqual(JSON.parse(remote({}).out).rt, { backend: 'wasm', tfjsVersion: '4.22.0', backendVersion: '4.22.0' });
+    // gpu needs its package in node_modules (the nodes run this checkout).
+    const gpu = remote({ WEAKCORR_BACKEND: 'gpu', WEAKCORR_DEVICE: 'NVIDIA A100-SXM4-80GB, 79.2 GiB' });
+    assert.notEqual(gpu.status, 0);
+    assert.match(gpu.err, /WEAKCORR_BACKEND=gpu: @tensorflow\/tfjs-node-gpu is not installed/);
+  });
 });
