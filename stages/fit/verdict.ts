@@ -56,7 +56,7 @@ export function verdict(v: VerdictInput): VerdictResult {
 }
 
 /** Least favourable first: the order a multi-group claim's verdict is taken in. */
-export const VERDICT_ORDER: Verdict[] = ['not comparable', 'above the bound', 'inconclusive', 'steeper than the paper', 'flatter than the paper', 'consistent with the bound'];
+export const VERDICT_ORDER: Verdict[] = ['not comparable', 'contradicts the prediction', 'above the bound', 'inconclusive', 'steeper than the paper', 'flatter than the paper', 'consistent with the bound'];
 
 /** A claim over several groups: the least favourable group verdict, with the counts of each. */
 export function combineVerdicts(results: VerdictResult[]): VerdictResult {

@@ -38,7 +38,7 @@ export interface ProtocolRead {
 }
 
 /** How a measured slope compares with the paper and the theory (the rule is stated in the report). */
-export type Verdict = 'consistent with the bound' | 'above the bound' | 'steeper than the paper' | 'flatter than the paper' | 'inconclusive' | 'not comparable';
+export type Verdict = 'consistent with the bound' | 'above the bound' | 'steeper than the paper' | 'flatter than the paper' | 'inconclusive' | 'not comparable' | 'contradicts the prediction';
 
 /** One row of the report's verdict table: one claim of the paper, measured here. */
 export interface Claim {

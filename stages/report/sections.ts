@@ -186,7 +186,7 @@ ${table(['Package', 'Version'], pkgs)}
 /** A verdict's CSS class: the kind of answer, not its wording. */
 export function verdictClass(v: string): string {
   if (v.startsWith('consistent')) return 'v-ok';
-  if (v.startsWith('steeper') || v.startsWith('flatter')) return 'v-off';
+  if (v.startsWith('steeper') || v.startsWith('flatter') || v.startsWith('contradicts')) return 'v-off';
   if (v.startsWith('inconclusive')) return 'v-unsure';
   return 'v-na';
 }

@@ -45,7 +45,7 @@ describe('protocol: mean-field negative control', () => {
     assert.match(flat.why, /1 of 1 NTK group\(s\) of the same nets do/);
     assert.deepEqual(flat.widths.here, [16, 128]);
     const decays = verdictFor({ ntk: -1, meanfield: -0.65 }).claims[0]!;
-    assert.equal(decays.verdict, 'steeper than the paper');
+    assert.equal(decays.verdict, 'contradicts the prediction');
     assert.ok(decays.measured[0]!.hi! < NO_DECAY_SLOPE);
     const noCi = controlVerdict([{ ...verdictFor({ meanfield: 0 }).groups[0]!, fit: { ...verdictFor({ meanfield: 0 }).groups[0]!.fit, ci: null } }], []);
     assert.equal(noCi.verdict, 'inconclusive');

@@ -106,17 +106,23 @@ export const ntkInferiorityProtocol = defineProtocol<Table>({
     return out;
   },
   claims: (v) => {
-    const claims: Claim[] = [];
-    for (const [table, keys, label, paperWidths] of [['inf-a1', A1_KEYS, 'A.1', '8-1024'], ['inf-a2', A2_KEYS, 'A.2', '2048-19484']] as const) {
-      const groups = v.groups(`${table}-gap`);
-      if (!v.rows(table).length) continue;
-      const { verdict, why } = inferiorityVerdict(v.rows(table), [...keys], groups);
-      claims.push({
-        claim: `NTK inferiority (${label}): f_lin trails f on test, gap closes with width`,
-        paper: 'f_lin generalizes worse than f (section 3.3.3)', bound: 'gap → 0 with width: slope < 0',
-        groups: groups.map((g) => g.id), measured: measuredOf(groups), widths: { here: widthRange(groups), paper: paperWidths }, verdict, why,
+    // One row: A.1 and A.2 together; consistent only when both are.
+    const parts = ([['inf-a1', A1_KEYS, 'A.1'], ['inf-a2', A2_KEYS, 'A.2']] as const)
+      .filter(([table]) => v.rows(table).length)
+      .map(([table, keys, label]) => {
+        const groups = v.groups(`${table}-gap`);
+        return { label, groups, ...inferiorityVerdict(v.rows(table), [...keys], groups) };
       });
-    }
+    if (!parts.length) return [];
+    const groups = parts.flatMap((p) => p.groups);
+    const verdict: Verdict = parts.every((p) => p.verdict === 'consistent with the bound') ? 'consistent with the bound' : 'inconclusive';
+    const claims: Claim[] = [{
+      claim: `NTK inferiority (${parts.map((p) => p.label).join(', ')}): f_lin trails f on test, gap closes with width`,
+      paper: 'f_lin generalizes worse than f (section 3.3.3)', bound: 'gap → 0 with width: slope < 0',
+      groups: groups.map((g) => g.id), measured: measuredOf(groups),
+      widths: { here: widthRange(groups), paper: '8-1024 (A.1), 2048-19484 (A.2)' },
+      verdict, why: parts.map((p) => `${p.label}: ${p.why}`).join('; '),
+    }];
     return claims;
   },
 });
