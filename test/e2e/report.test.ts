@@ -45,7 +45,7 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     assert.equal(s.failed, 0);
     assert.equal(s.cached, 0);
     const stages = new Set(s.tasks.map((t) => t.id.split('@')[0]));
-    assert.deepEqual([...stages].sort(), ['correlate', 'fetch', 'fit', 'report', 'train-a1', 'train-a2']);
+    assert.deepEqual([...stages].sort(), ['correlate', 'correlate-meanfield', 'fetch', 'fit', 'report', 'train-a1', 'train-a2', 'train-meanfield']);
     const html = fs.readFileSync(report, 'utf8');
     assert.match(html, /^<!DOCTYPE html>/);
     assert.match(html, /<\/html>\s*$/);
