@@ -30,7 +30,13 @@ export function jsonSchema(schema: TSchema): JsonObject {
   return JSON.parse(JSON.stringify(schema)) as JsonObject;
 }
 
-/** Top-level options of an artifact schema: its dialect, id (the file in schemas/) and title. */
-export function artifactOptions(file: string, title: string, description?: string) {
-  return { $schema: SCHEMA_DIALECT, $id: `weakcorr/${file}`, title, ...(description ? { description } : {}), additionalProperties: false };
+/**
+ * Top-level options of an artifact schema: its dialect, id (the file in schemas/) and title.
+ * `dialect: false` leaves `$schema` out, for a schema that must compile under draft-07 and 2020-12 alike.
+ */
+export function artifactOptions(file: string, title: string, description?: string, opts: { dialect?: boolean } = {}) {
+  return {
+    ...(opts.dialect === false ? {} : { $schema: SCHEMA_DIALECT }),
+    $id: `weakcorr/${file}`, title, ...(description ? { description } : {}), additionalProperties: false,
+  };
 }

@@ -64,7 +64,7 @@ export const DatasetMetaSchema = Type.Object({
     catalog_sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 of data/datasets.json as used.' }),
     files: Type.Array(ProvenanceEntrySchema, { minItems: 1 }),
   }, { additionalProperties: false }),
-}, artifactOptions('dataset.schema.json', "Dataset artifact meta (output 'meta' of the fetch stage)", "Describes one dataset's split artifacts. For each split S the stage also writes the bytes outputs '<S>_images' (uint8, shape [N, H, W, C], layout NHWC: pixel (n, y, x, c) is byte ((n*H + y)*W + x)*C + c; CIFAR-10 is converted from its planar records to interleaved RGB, c = 0 R, 1 G, 2 B) and '<S>_labels' (uint8, shape [N], class indices into 'classes')."));
+}, artifactOptions('dataset.schema.json', "Dataset artifact meta (output 'meta' of the fetch stage)", "Describes one dataset's split artifacts. For each split S the stage also writes the bytes outputs '<S>_images' (uint8, shape [N, H, W, C], layout NHWC: pixel (n, y, x, c) is byte ((n*H + y)*W + x)*C + c; CIFAR-10 is converted from its planar records to interleaved RGB, c = 0 R, 1 G, 2 B) and '<S>_labels' (uint8, shape [N], class indices into 'classes').", { dialect: false }));
 
 export type DatasetMeta = Static<typeof DatasetMetaSchema>;
 export type SplitMeta = Static<typeof SplitMetaSchema>;
