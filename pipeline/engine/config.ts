@@ -77,6 +77,11 @@ function describe(err: ErrorObject, where: string): string {
     const known = Object.keys((err.parentSchema as { properties?: object } | undefined)?.properties ?? {});
     what = `has unknown key '${unknown}'${didYouMean(unknown, known)}`;
   }
+  if (err.keyword === 'enum') {
+    const allowed = (err.params as { allowedValues: Json[] }).allowedValues;
+    const got = String(err.data);
+    what = `is ${JSON.stringify(err.data)}; allowed: ${allowed.map((v) => JSON.stringify(v)).join(', ')}${didYouMean(got, allowed.map(String))}`;
+  }
   return `${where}: ${at} ${what}`;
 }
 

@@ -1,9 +1,17 @@
 // Pieces shared by several artifact contracts, and the one way a TypeBox schema becomes the plain
 // JSON Schema the engine validates with ajv.
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type SchemaOptions, type TSchema } from '@sinclair/typebox';
 import type { JsonObject } from '../../pipeline/engine/types.ts';
 
 export const SCHEMA_DIALECT = 'http://json-schema.org/draft-07/schema#';
+
+/**
+ * One of a few strings, as a JSON Schema `enum`: a wrong value gets one error listing the allowed
+ * ones (a union of literals gives one error per literal).
+ */
+export function stringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
+  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+}
 
 /** A number, or null where the value was not finite (a diverged run). */
 export const Num = Type.Union([Type.Number(), Type.Null()], { description: 'null where the value was not finite' });
@@ -12,7 +20,7 @@ export const Num = Type.Union([Type.Number(), Type.Null()], { description: 'null
 export const ModelDesc = Type.Object({
   dIn: Type.Integer(),
   sizes: Type.Array(Type.Integer()),
-  parameterization: Type.Union([Type.Literal('ntk'), Type.Literal('standard'), Type.Literal('meanfield')]),
+  parameterization: stringEnum(['ntk', 'standard', 'meanfield']),
   sigmaW: Type.Number(),
   sigmaB: Type.Number(),
   parameters: Type.Integer(),

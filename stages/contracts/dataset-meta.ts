@@ -1,7 +1,7 @@
 // Contract of the fetch stage's 'meta' output: one dataset's split artifacts and where their
 // bytes came from. Producer: stages/fetch; consumers: train/correlate (via the bytes) and report.
 import { Type, type Static } from '@sinclair/typebox';
-import { artifactOptions } from './common.ts';
+import { artifactOptions, stringEnum } from './common.ts';
 
 export const DATASET_META_ID = 'weakcorr/dataset-meta@1';
 
@@ -28,7 +28,7 @@ export const SplitMetaSchema = Type.Object({
 
 export const FileProvenanceSchema = Type.Object({
   name: Type.String(),
-  source: Type.Union([Type.Literal('cache'), Type.Literal('mirror'), Type.Literal('debian'), Type.Literal('url')], { description: 'Which source supplied the file.' }),
+  source: stringEnum(['cache', 'mirror', 'debian', 'url'], { description: 'Which source supplied the file.' }),
   location: Type.String({ description: "Path or URL that was read (the archive's location when 'archive' is set)." }),
   archive: Type.Union([Type.Null(), Type.Object({ name: Type.String(), member: Type.String(), size: Count, sha256: Sha256, md5: Md5 }, { additionalProperties: false })]),
   size: Type.Integer({ minimum: 0, description: 'Size in bytes of the file as read.' }),
@@ -40,14 +40,14 @@ export const FileProvenanceSchema = Type.Object({
 
 export const ProvenanceEntrySchema = Type.Composite([FileProvenanceSchema, Type.Object({
   split: Type.String(),
-  role: Type.Union([Type.Literal('images'), Type.Literal('labels'), Type.Literal('records')]),
+  role: stringEnum(['images', 'labels', 'records']),
 })], { additionalProperties: false });
 
 export const DatasetMetaSchema = Type.Object({
   schema: Type.Literal(DATASET_META_ID),
   dataset: Type.String({ description: "Catalog name, e.g. 'mnist', 'fashion-mnist', 'cifar-10'." }),
   title: Type.String(),
-  format: Type.Union([Type.Literal('idx-gz'), Type.Literal('cifar-bin')], { description: 'Source file format the artifacts were decoded from.' }),
+  format: stringEnum(['idx-gz', 'cifar-bin'], { description: 'Source file format the artifacts were decoded from.' }),
   homepage: Type.String(),
   license: Type.String(),
   citation: Type.String(),

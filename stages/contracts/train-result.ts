@@ -1,7 +1,7 @@
 // Contract of a training stage's 'result' output: one net and its linearization trained side by
 // side. Producers (stages/train) and consumers (fit, protocols) both use this type.
 import { Type, type Static } from '@sinclair/typebox';
-import { BackendDesc, ModelDesc, Num, artifactOptions } from './common.ts';
+import { BackendDesc, ModelDesc, Num, artifactOptions, stringEnum } from './common.ts';
 
 export const TRAIN_RESULT_ID = 'weakcorr/train-result@1';
 
@@ -38,7 +38,7 @@ export const TrainResultSchema = Type.Object({
   steps: Type.Integer(),
   stepsDone: Type.Integer(),
   batch: Type.Integer(),
-  status: Type.Union([Type.Literal('ok'), Type.Literal('diverged')]),
+  status: stringEnum(['ok', 'diverged']),
   final: Type.Union([Type.Null(), Final], {
     description: 'null when diverged. Losses: lossScale * mean (f - y)^2; lossGap = |L(f) - L(f_lin)| on the training samples (A.2: a fixed 256-image train subset); eq24*: Eq. 24; mseTest: Eq. 30 on the test set.',
   }),

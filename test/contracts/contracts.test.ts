@@ -65,3 +65,16 @@ describe('output validation', () => {
     assert.equal(a({}), false);
   });
 });
+
+describe('experiment config errors', () => {
+  it('a value outside a fixed set gets one line naming the allowed values and the nearest', async () => {
+    const { validateExperiment } = await import('../../pipeline/engine/config.ts');
+    const config = { datasets: ['mnist'], a1: { datasets: ['mnist'], activations: ['gelus'], depths: [1], widths: [8], seeds: [0] }, a2: { widths: [8], seeds: [0], alphas: [0] } };
+    assert.throws(() => validateExperiment(config, project.experimentSchema, 'x.json'), (e: Error) => {
+      const lines = e.message.split('\n').filter((l) => l.includes('/a1/activations/0'));
+      assert.equal(lines.length, 1, e.message);
+      assert.match(lines[0]!, /is "gelus"; allowed: "relu", "erf", "sigmoid", "gelu"; did you mean: gelu/);
+      return true;
+    });
+  });
+});

@@ -1,4 +1,5 @@
 // The experiment's 'a1' and 'correlate' sections (Appendix A.1).
+import { stringEnum } from '../../contracts/common.ts';
 import { Type } from '@sinclair/typebox';
 import { activationName, DatasetName, Seeds, Widths } from '../config-types.ts';
 
@@ -15,7 +16,7 @@ export const A1Config = Type.Object({
   steps: Type.Integer({ minimum: 1, default: 1000 }),
   lr: Type.Number({ exclusiveMinimum: 0, default: 1 }),
   logEvery: Type.Integer({ minimum: 1, default: 50 }),
-  parameterization: Type.Union([Type.Literal('ntk'), Type.Literal('standard')], { default: 'ntk' }),
+  parameterization: stringEnum(['ntk', 'standard'], { default: 'ntk' }),
   sigmaW: Type.Number({ exclusiveMinimum: 0, default: 1 }),
   sigmaB: Type.Number({ minimum: 0, default: 0.05 }),
   lossScale: Type.Number({ exclusiveMinimum: 0, default: 0.5, description: "Loss = lossScale * mean over samples x outputs of squared error (authors' A.1 code: 0.5)." }),

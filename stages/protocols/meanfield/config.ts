@@ -1,9 +1,10 @@
 // The experiment's 'meanfield' section: the negative control. A.1's networks and sample, trained
 // and measured in the NTK and in the mean-field parameterization side by side on one small grid.
+import { stringEnum } from '../../contracts/common.ts';
 import { Type } from '@sinclair/typebox';
 import { activationName, DatasetName } from '../config-types.ts';
 
-export const MfParameterization = Type.Union([Type.Literal('ntk'), Type.Literal('meanfield')]);
+export const MfParameterization = stringEnum(['ntk', 'meanfield']);
 
 export const MeanFieldConfig = Type.Object({
   // Empty by default: an experiment without a 'meanfield' section runs no control.
