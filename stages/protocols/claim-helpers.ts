@@ -1,17 +1,6 @@
 // Small helpers the new-measurement protocols (meanfield, ntk-inferiority, corollary) share to
 // turn fitted groups into verdict-table claims.
 import type { FitGroupResult } from '../contracts/fits.ts';
-import type { Claim } from './protocol.ts';
-
-export const measuredOf = (groups: FitGroupResult[]): Claim['measured'] =>
-  groups.map((g) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null }));
-
-/** The widths the groups were fitted on, or null when none was fitted. */
-export function widthRange(groups: FitGroupResult[]): [number, number] | null {
-  const lo = groups.map((g) => g.fit.xMin).filter((v): v is number => v !== null);
-  const hi = groups.map((g) => g.fit.xMax).filter((v): v is number => v !== null);
-  return lo.length && hi.length ? [Math.min(...lo), Math.max(...hi)] : null;
-}
 
 /** The slope interval of a group: its CI, or null when the fit has none (too few seeds). */
 export const interval = (g: FitGroupResult): [number, number] | null =>

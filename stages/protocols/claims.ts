@@ -29,6 +29,16 @@ export interface ClaimSpec {
   note?: string;
 }
 
+/** Each group's slope with its t-interval. */
+export const measuredOf = (groups: readonly FitGroupResult[]): Claim['measured'] =>
+  groups.map((g) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null }));
+
+/** The one paper slope its groups share (Figure 4 claims are per α), else null. */
+function sharedPaperSlope(groups: readonly FitGroupResult[]): number | null {
+  const values = [...new Set(groups.map((g) => g.paper))];
+  return values.length === 1 ? values[0]! : null;
+}
+
 export function claimFrom(c: ClaimSpec): Claim {
   const paperWidths: [number, number] = [c.paperWidths[0], c.paperWidths[1]];
   const per = c.groups.map((g) => verdict({
@@ -38,9 +48,9 @@ export function claimFrom(c: ClaimSpec): Claim {
   }));
   const v = combineVerdicts(per);
   return {
-    claim: c.claim, paper: c.paper, bound: c.bound,
+    claim: c.claim, paper: c.paper, bound: c.bound, paperSlope: sharedPaperSlope(c.groups), boundSlope: c.boundSlope,
     groups: c.groups.map((g) => g.id),
-    measured: c.groups.map((g) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null })),
+    measured: measuredOf(c.groups),
     widths: { here: fittedWidths(c.groups), paper: widthText(paperWidths) },
     verdict: v.verdict,
     why: c.note ? `${v.why}. ${c.note}` : v.why,

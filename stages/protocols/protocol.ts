@@ -48,11 +48,15 @@ export interface Claim {
   paper: string | null;
   /** The theorem's bound or expectation, labelled (e.g. 'bound: slope ≤ 0'). */
   bound: string | null;
+  /** The paper's measured slope as a number, where it gives one (the slope chart draws it). */
+  paperSlope: number | null;
+  /** The upper bound on the slope that the verdict tested, as a number; null where there is none. */
+  boundSlope: number | null;
   /** The fitted groups the claim rests on (ids in the fits artifact). */
   groups: string[];
   /** Measured slope(s): the range over the groups, each with its interval. */
   measured: { slope: number | null; lo: number | null; hi: number | null }[];
-  /** Widths fitted here, and the paper's (e.g. '2048-19484'), so nobody compares them silently. */
+  /** Widths fitted here, and the paper's (e.g. '2048–19484', claims.ts widthText), so nobody compares them silently. */
   widths: { here: [number, number] | null; paper: string | null };
   verdict: Verdict;
   /** Why this verdict, in a few words (the rule that fired). */

@@ -4,7 +4,7 @@
 import { renderSvg, renumberSvgIds, type DataRow, type SlopeRow, type TopLevelSpec } from './charts/index.ts';
 import { escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from './encode.ts';
 import { texSpec, texToText } from './tex.ts';
-import type { Claim, FigureInput, HeadlineRow, Provenance } from './types.ts';
+import type { Claim, FigureInput, HeadlineRow, Provenance, Verdict } from './types.ts';
 
 const MINUS = '\u2212';
 function fmtNum(v: number | null | undefined, digits: number): string {
@@ -183,26 +183,16 @@ ${table(['Package', 'Version'], pkgs)}
 
 // ---- Verdicts: one row per claim, first on the page.
 
-/** A verdict's CSS class: the kind of answer, not its wording. */
-export function verdictClass(v: string): string {
-  if (v.startsWith('consistent')) return 'v-ok';
-  if (v.startsWith('steeper') || v.startsWith('flatter') || v.startsWith('contradicts')) return 'v-off';
-  if (v.startsWith('inconclusive')) return 'v-unsure';
-  return 'v-na';
-}
-
-/**
- * The slope a label states: the number after a comparison (`bound: slope ≤ −0.5`), after
- * `slope`, or the label itself when it is a number (`−1.30`); null for statements without one.
- */
-export function slopeIn(label: string | null): number | null {
-  if (label === null) return null;
-  const s = label.replace(/\u2212/g, '-');
-  const whole = /^\s*([+-]?\d*\.?\d+)\s*$/.exec(s);
-  if (whole) return Number(whole[1]);
-  const after = [...s.matchAll(/(?:≤|<=|≥|>=|=|slope)\s*([+-]?\d*\.?\d+)(?![\d.]*[A-Za-zα-ω])/g)];
-  return after.length ? Number(after[after.length - 1]![1]) : null;
-}
+/** A verdict's CSS class: the kind of answer, not its wording (every verdict must have one). */
+export const VERDICT_CLASS: Record<Verdict, string> = {
+  'consistent with the bound': 'v-ok',
+  'steeper than the paper': 'v-off',
+  'flatter than the paper': 'v-off',
+  'above the bound': 'v-off',
+  'contradicts the prediction': 'v-off',
+  inconclusive: 'v-unsure',
+  'not comparable': 'v-na',
+};
 
 const widthsText = (w: Claim['widths']): string =>
   `${w.here ? `${w.here[0]}–${w.here[1]}` : 'n/a'}${w.paper ? ` <span class="muted">(paper ${text(w.paper)})</span>` : ''}`;
@@ -239,7 +229,7 @@ export function claimData(claims: readonly Claim[]): DataRow[] {
   });
 }
 
-/** Rows for slopesChart: the paper's and the bound's slopes read from their labels. */
+/** Rows for slopesChart: each group's slope next to its claim's paper slope and bound. */
 export function slopeRows(claims: readonly Claim[]): SlopeRow[] {
   return claims.flatMap((c) =>
     c.measured.map((m, i) => ({
@@ -248,8 +238,8 @@ export function slopeRows(claims: readonly Claim[]): SlopeRow[] {
       slope: m.slope,
       lo: m.lo,
       hi: m.hi,
-      paper: slopeIn(c.paper),
-      bound: slopeIn(c.bound),
+      paper: c.paperSlope,
+      bound: c.boundSlope,
     })),
   );
 }
@@ -266,7 +256,7 @@ export function verdictsHtml(claims: readonly Claim[]): string {
         c.bound ? text(c.bound) : '—',
         measuredText(c.measured),
         widthsText(c.widths),
-        `<span class="verdict ${verdictClass(c.verdict)}">${text(c.verdict)}</span>${c.why ? `<br><span class="why">${text(c.why)}</span>` : ''}`,
+        `<span class="verdict ${VERDICT_CLASS[c.verdict]}">${text(c.verdict)}</span>${c.why ? `<br><span class="why">${text(c.why)}</span>` : ''}`,
       ];
       return `<tr>${cells.map((x, i) => `<td${cls[i] ? ` class="${cls[i]}"` : ''}>${x}</td>`).join('')}</tr>`;
     })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { renumberSvgIds } from '../../stages/report/charts/index.ts';
 import { escapeHtml, toCsv } from '../../stages/report/encode.ts';
 import { renderReportHtml } from '../../stages/report/html.ts';
-import { claimData, headlineData, slopeIn, verdictClass } from '../../stages/report/sections.ts';
+import { claimData, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/report/sections.ts';
 import { texSpec, texToText } from '../../stages/report/tex.ts';
 import { parseCsv } from './parse-csv.ts';
 import { sampleReportInput } from './sample.ts';
@@ -136,17 +136,23 @@ describe('report/html', function () {
     assert.ok(t.includes('CI wider than 1 &lt;x&gt; &amp; &quot;y&quot;'));
     assert.ok(!markupOnly(html).includes('C^{0,'), 'no raw C^{0,d} in the markup (static SVGs included)');
     assert.match(html, /<p class="rule"><span class="mark">Rule\.<\/span> FAKE rule for tests: [^<]*R² &lt; 0\.9/);
-    assert.equal(verdictClass('flatter than the paper'), 'v-off');
+    assert.equal(VERDICT_CLASS['flatter than the paper'], 'v-off');
+    assert.equal(VERDICT_CLASS['above the bound'], 'v-off');
+    assert.equal(VERDICT_CLASS['contradicts the prediction'], 'v-off');
   });
 
-  it('reads a slope from a paper or bound label', () => {
-    assert.equal(slopeIn('−1.30'), -1.3);
-    assert.equal(slopeIn('bound: slope ≤ −0.5'), -0.5);
-    assert.equal(slopeIn('bound: slope <= 0 (Thm 3.2)'), 0);
-    assert.equal(slopeIn('slope -1.14'), -1.14);
-    assert.equal(slopeIn('bound: slope ≤ 2α + 1'), null);
-    assert.equal(slopeIn('stated, not measured'), null);
-    assert.equal(slopeIn(null), null);
+  it('the slope chart draws the paper slope and bound each claim carries as numbers', () => {
+    const claims = input.claims!;
+    const rows = slopeRows(claims);
+    for (const c of claims) {
+      const mine = rows.filter((r) => r.claim === texToText(c.claim));
+      assert.equal(mine.length, c.measured.length, c.claim);
+      for (const r of mine) {
+        assert.equal(r.paper, c.paperSlope, c.claim);
+        assert.equal(r.bound, c.boundSlope, c.claim);
+      }
+    }
+    assert.ok(rows.some((r) => r.bound === -0.75), 'a bound that no label parser would get right from "≤ −3/4"');
   });
 
   it('gives every id in the page once (SVG clip paths are scoped per figure)', () => {

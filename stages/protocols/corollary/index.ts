@@ -6,7 +6,7 @@ import type { FitGroupResult, Row } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
 import { dynamicsChart } from '../../report/charts/index.ts';
 import type { FigureInput } from '../../report/html.ts';
-import { measuredOf, widthRange } from '../claim-helpers.ts';
+import { fittedWidths, measuredOf, PAPER_WIDTHS, widthText } from '../claims.ts';
 import { defineProtocol, type Claim, type Verdict } from '../protocol.ts';
 
 type Table = 'corollary';
@@ -81,9 +81,10 @@ export const corollaryProtocol = defineProtocol<Table>({
       claim: 'Corollary 4.0.1: f − f_lin stays bounded over training steps (A.2)',
       paper: 'O(s^0 / m(n)): no growth in s',
       bound: null,
+      paperSlope: null, boundSlope: null,
       groups: groups.map((g) => g.id),
       measured: measuredOf(groups),
-      widths: { here: widthRange(groups), paper: '2048-19484' },
+      widths: { here: fittedWidths(groups), paper: widthText(PAPER_WIDTHS.fig4) },
       verdict,
       why: `${why}; measured: the per-step width slopes of the mini-batch deviation`,
     };

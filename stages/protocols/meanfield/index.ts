@@ -7,7 +7,8 @@ import type { Expectation, FitGroupResult, Row } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
 import type { FigureInput } from '../../report/html.ts';
-import { interval, measuredOf, slopeText, where, widthRange } from '../claim-helpers.ts';
+import { interval, slopeText, where } from '../claim-helpers.ts';
+import { fittedWidths, measuredOf } from '../claims.ts';
 import { defineProtocol, type Claim, type FitSpec, type Verdict } from '../protocol.ts';
 import { MeanFieldConfig } from './config.ts';
 import { correlateMeanFieldStage, trainMeanFieldStage } from './stages.ts';
@@ -103,9 +104,11 @@ export const meanFieldProtocol = defineProtocol<Table>({
       claim: 'Negative control (mean-field): C^{0,2} and f − f_lin do not decay',
       paper: 'equivalence: no weak correlations ⇔ no linearization',
       bound: `no decay: slope > ${NO_DECAY_SLOPE} (NTK here: ${ntk.map(slopeText).join(', ') || 'n/a'})`,
+      // A lower limit, not an upper bound: the slope chart draws no bound tick for it.
+      paperSlope: null, boundSlope: null,
       groups: mf.map((g) => g.id),
       measured: measuredOf(mf),
-      widths: { here: widthRange(mf), paper: null },
+      widths: { here: fittedWidths(mf), paper: null },
       verdict, why,
     }];
     return claims;

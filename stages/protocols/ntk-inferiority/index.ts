@@ -6,7 +6,7 @@ import type { TrainResult } from '../../contracts/train-result.ts';
 import { dynamicsChart } from '../../report/charts/index.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
 import type { FigureInput } from '../../report/html.ts';
-import { measuredOf, widthRange } from '../claim-helpers.ts';
+import { fittedWidths, measuredOf, PAPER_WIDTHS, widthText } from '../claims.ts';
 import { defineProtocol, type Claim, type Verdict } from '../protocol.ts';
 
 type Table = 'inf-a1' | 'inf-a2';
@@ -119,8 +119,9 @@ export const ntkInferiorityProtocol = defineProtocol<Table>({
     const claims: Claim[] = [{
       claim: `NTK inferiority (${parts.map((p) => p.label).join(', ')}): f_lin trails f on test, gap closes with width`,
       paper: 'f_lin generalizes worse than f (section 3.3.3)', bound: 'gap → 0 with width: slope < 0',
+      paperSlope: null, boundSlope: 0,
       groups: groups.map((g) => g.id), measured: measuredOf(groups),
-      widths: { here: widthRange(groups), paper: '8-1024 (A.1), 2048-19484 (A.2)' },
+      widths: { here: fittedWidths(groups), paper: `${widthText(PAPER_WIDTHS.a1)} (A.1), ${widthText(PAPER_WIDTHS.fig4)} (A.2)` },
       verdict, why: parts.map((p) => `${p.label}: ${p.why}`).join('; '),
     }];
     return claims;
