@@ -4,7 +4,7 @@ import type { NeedSpec, StageDecl } from '../../pipeline/engine/types.ts';
 import { defineStage } from '../../pipeline/engine/define-stage.ts';
 import { FITS_ID, FitsSchema, type Fits, type Row } from '../contracts/fits.ts';
 import { jsonSchema } from '../contracts/common.ts';
-import type { TrainResult } from '../contracts/train-result.ts';
+import { TRAIN_RESULT_ID, type TrainResult } from '../contracts/train-result.ts';
 import type { Protocol } from '../protocols/protocol.ts';
 import { FitConfig } from './config.ts';
 import { fitSpecGroups } from './groups.ts';
@@ -56,11 +56,13 @@ export function fitStageFor(protocols: Protocol[], module: string): StageDecl {
         const results: Record<string, unknown[]> = {};
         for (const [stage, r] of Object.entries(p.reads)) {
           const key = `${stage}/${r.output}`;
-          const first = !read.has(key);
-          if (first) read.set(key, await ctx.allJson(stage, r.output));
+          if (!read.has(key)) {
+            const outputs = await ctx.allJson(stage, r.output);
+            read.set(key, outputs);
+            // Training runs are known by their contract, counted once however many protocols read them.
+            train.push(...outputs.filter((o): o is TrainResult => (o as { schema?: unknown }).schema === TRAIN_RESULT_ID));
+          }
           results[stage] = read.get(key)!;
-          // Count each training run once, however many protocols read it.
-          if (r.training && first) train.push(...(results[stage] as TrainResult[]));
         }
         const own = p.tables(results) as Record<string, Row[]>;
         tables.push(...Object.entries(own));

@@ -33,8 +33,6 @@ export interface ProtocolView<Table extends string> {
 /** A stage output the fit stage reads, from every task of the stage. */
 export interface ProtocolRead {
   output: string;
-  /** The output is a train-result (contracts/train-result.ts): it counts toward runtime and divergence. */
-  training?: boolean;
 }
 
 /** How a measured slope compares with the paper and the theory (the rule is stated in the report). */

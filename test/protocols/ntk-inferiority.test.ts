@@ -1,7 +1,8 @@
 // NTK inferiority: rows from train-results, the |gap| fit and the verdict rule on synthetic runs;
 // the fit stage reads train-a1 once although two protocols read it.
 import assert from 'node:assert/strict';
-import type { TrainResult } from '../../stages/contracts/train-result.ts';
+import type { Fits } from '../../stages/contracts/fits.ts';
+import { TRAIN_RESULT_ID, type TrainResult } from '../../stages/contracts/train-result.ts';
 import { fitSpecGroups } from '../../stages/fit/groups.ts';
 import { fitStageFor } from '../../stages/fit/stage.ts';
 import { inferiorityRows, inferiorityVerdict, ntkInferiorityProtocol } from '../../stages/protocols/ntk-inferiority/index.ts';
@@ -47,5 +48,24 @@ describe('protocol: NTK inferiority', () => {
     const needs = fitStageFor(protocols, import.meta.url).needs!.map((n) => n.stage);
     assert.ok(needs.includes('train-a1') && needs.includes('train-a2'));
     assert.equal(new Set(needs).size, needs.length, needs.join(', '));
+  });
+
+  it('counts each training run once, whichever protocol reads its stage first', async () => {
+    const a2 = protocols.find((p) => p.id === 'a2')!;
+    const results = runs(1).map((r, i) => ({ ...r, schema: TRAIN_RESULT_ID, lr: 0.1, log: [], flops: 1e9, backend: { name: 'cpu', tfjsVersion: 'x' }, status: i === 0 ? 'diverged' : 'ok' }));
+    const inputs = { 'train-a2': results.map((_, i) => ({ id: `train-a2@${i}`, stage: 'train-a2', axes: {}, outputs: { result: { hash: String(i), size: 0, path: '' } } })) };
+    for (const order of [[ntkInferiorityProtocol, a2], [a2, ntkInferiorityProtocol]]) {
+      const read = new Set(order.flatMap((p) => Object.keys(p.reads)));
+      const stage = fitStageFor(order, import.meta.url);
+      let fits: Fits | undefined;
+      await stage.run({
+        id: 'fit', params: { 'fit.bootstrap': 20, 'fit.seed': 0 }, log: () => {},
+        inputs: Object.fromEntries(Object.entries(inputs).filter(([s]) => read.has(s))),
+        readJson: async (ref: { hash: string }) => results[Number(ref.hash)],
+        writeJson: async (_: string, v: unknown) => { fits = v as Fits; },
+      } as never);
+      assert.equal(fits!.counts.diverged, 1, order.map((p) => p.id).join(' then '));
+      assert.equal(fits!.runtime.trainGflop, results.length, order.map((p) => p.id).join(' then '));
+    }
   });
 });

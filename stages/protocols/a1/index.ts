@@ -58,7 +58,7 @@ export const a1Protocol = defineProtocol<Table>({
   title: 'A.1: correlations and linearization error vs width',
   config: { a1: A1Config, correlate: CorrelateConfig },
   stages: [trainA1Stage, correlateStage],
-  reads: { 'train-a1': { output: 'result', training: true }, correlate: { output: 'result' } },
+  reads: { 'train-a1': { output: 'result' }, correlate: { output: 'result' } },
   tables: (results) => {
     const train = results['train-a1'] as TrainResult[];
     return { a1: a1Rows(train), correlations: corrRows(results.correlate as CorrelationResult[]), dynamics: dynamicsRows(train) };

@@ -51,7 +51,7 @@ export const a2Protocol = defineProtocol<'a2'>({
   title: 'A.2: Figure 4, linearization error after SGD with eta = lr0 n^alpha',
   config: { a2: A2Config },
   stages: [trainA2Stage],
-  reads: { 'train-a2': { output: 'result', training: true } },
+  reads: { 'train-a2': { output: 'result' } },
   tables: (results) => ({ a2: a2Rows(results['train-a2'] as TrainResult[]) }),
   counted: ['a2'],
   fits: [{

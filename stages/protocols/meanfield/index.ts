@@ -65,7 +65,7 @@ export const meanFieldProtocol = defineProtocol<Table>({
   title: 'Negative control: mean-field vs NTK parameterization',
   config: { meanfield: MeanFieldConfig },
   stages: [trainMeanFieldStage, correlateMeanFieldStage],
-  reads: { 'train-meanfield': { output: 'result', training: true }, 'correlate-meanfield': { output: 'result' } },
+  reads: { 'train-meanfield': { output: 'result' }, 'correlate-meanfield': { output: 'result' } },
   tables: (results) => ({
     'mf-train': mfTrainRows(results['train-meanfield'] as TrainResult[]),
     'mf-corr': mfCorrRows(results['correlate-meanfield'] as CorrelationResult[]),

@@ -40,7 +40,7 @@ export const toyProtocol = defineProtocol<'toy'>({
   title: 'toy: a closed-form error',
   config: { toy: ToyConfig },
   stages: [trainToy],
-  reads: { 'train-toy': { output: 'result', training: true } },
+  reads: { 'train-toy': { output: 'result' } },
   tables: (results) => ({
     toy: (results['train-toy'] as TrainResult[]).map((r) => ({ width: r.point.width, seed: r.point.seed, status: r.status, err: r.final?.mseTest ?? null })),
   }),
