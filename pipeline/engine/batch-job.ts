@@ -46,10 +46,9 @@ function writeProgress(file: string, p: JobProgress): void {
 // Node start per task). scancel, preemption and the time limit send SIGTERM: the task's signal
 // fires and the job exits before any record is written. A task that computes synchronously
 // past SLURM's KillWait is SIGKILLed, which leaves no record either.
-// The price: the key lock's and the lease's heartbeats are timers of this event loop, so a task
-// that computes for long without a macrotask turn (a CPU or CUDA training loop awaits only
-// resolved promises) lets them go stale; a concurrent run on the same store could then take the
-// key over. Jobs of one run never contend (each key is submitted once).
+// The key lock's and the lease's heartbeats are timers of this event loop: a task must give the loop a
+// turn between its steps (the training and correlation loops do, stages/model/yield.ts), or they go
+// stale and a concurrent run on the same store, or gc, could take the key or the lease over.
 const abort = new AbortController();
 process.on('SIGTERM', () => {
   abort.abort();

@@ -5,6 +5,7 @@
 // does not change the values).
 import { InterruptedError } from '../../pipeline/engine/errors.ts';
 import { tf } from '../model/backend.ts';
+import { yieldToEventLoop } from '../model/yield.ts';
 import { disposeParams, hostToParams, initHostParams, resolveSpec, type HostLayer, type MlpSpec } from '../model/mlp.ts';
 import { derivativeCorrelationsAsync, taylorBytesPerRow } from '../model/taylor.ts';
 
@@ -67,6 +68,7 @@ export async function measureCorrelations(spec: MlpSpec, host: readonly HostLaye
   const params = hostToParams(host);
   try {
     for (let s0 = 0; s0 < S; s0 += block) {
+      await yieldToEventLoop();
       if (opts.signal?.aborted) throw new InterruptedError('correlate: interrupted');
       const cb = Math.min(block, S - s0);
       const xb = tf.tensor2d(x.subarray(s0 * r.dIn, (s0 + cb) * r.dIn), [cb, r.dIn], 'float32');

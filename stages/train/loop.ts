@@ -1,6 +1,7 @@
 // Trains a net and its linearization side by side and measures how far apart they drift.
 import { InterruptedError } from '../../pipeline/engine/errors.ts';
 import { tf } from '../model/backend.ts';
+import { yieldToEventLoop } from '../model/yield.ts';
 import { PairTrainer, initParams, disposeParams, resolveSpec, type MlpSpec } from '../model/mlp.ts';
 import { accuracy, eq24, mseBetween, mseLossValue, stepFlops } from './metrics.ts';
 
@@ -110,6 +111,7 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
       log.push({ step, lossNet, lossLin, eq24Train: eq24(tr.f, tr.flin), eq24Test: eq24(te.f, te.flin), mseBatch });
     };
     for (let step = 0; step < job.steps; step++) {
+      await yieldToEventLoop();
       if (job.signal?.aborted) throw new InterruptedError();
       const { x, y } = job.nextBatch();
       const xt = tf.tensor2d(x, [job.batch, r.dIn]);

@@ -78,6 +78,18 @@ describe('train: data and metrics', () => {
     assert.equal(stepFlops([4, 3, 2], 5), 5 * 120 + 8 * 60);
   });
 
+  it('gives the event loop a turn every step, so heartbeats and SIGTERM run during training', async () => {
+    const split = fakeSplit(64, 16);
+    let ticks = 0;
+    let running = true;
+    const tick = (): void => { if (running) { ticks++; setImmediate(tick); } };
+    setImmediate(tick);
+    const out = await trainSideBySide(a1Job(split, { ...A1, steps: 20 }, { dataset: 'fake', activation: 'erf', depth: 1, width: 8, seed: 1 }, { progress: () => {} }));
+    running = false;
+    assert.equal(out.stepsDone, 20);
+    assert.ok(ticks >= 20, `only ${ticks} event-loop turn(s) in 20 steps`);
+  });
+
   it('trains side by side: logs, final metrics, no leaked tensors; a huge learning rate is recorded as diverged', async () => {
     const split = fakeSplit(64, 16);
     const before = tf.memory().numTensors;
