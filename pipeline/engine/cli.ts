@@ -292,7 +292,7 @@ export function buildCli(project: Project): Command {
     .addOption(new Option('--poll-ms <ms>', `slurm: milliseconds between queue polls (default: $${envName(project, 'SLURM_POLL_MS')} or ${DEFAULT_POLL_MS})`).argParser(positiveInt))
     .action(async (stages: string[], o: CommonOpts & RunFlags, cmd: Command) => {
       const { graph, variant } = load(project, o);
-      const executorKind = o.executor ?? process.env[envName(project, 'EXECUTOR')] ?? 'local';
+      const executorKind = o.executor ?? envValue(project, 'EXECUTOR') ?? 'local';
       if (executorKind !== 'local' && executorKind !== 'slurm') throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorKind}: expected local or slurm`);
       const pollEnv = envValue(project, 'SLURM_POLL_MS');
       let pollMs = o.pollMs;
@@ -300,6 +300,8 @@ export function buildCli(project: Project): Command {
         pollMs = Number(pollEnv);
         if (!Number.isInteger(pollMs) || pollMs < 1) throw new UsageError(`$${envName(project, 'SLURM_POLL_MS')}=${pollEnv}: expected a positive integer (milliseconds)`);
       }
+      const comment = o.sbatch.find((a) => /^--comment\b/.test(a));
+      if (comment) throw new UsageError(`--sbatch=${comment}: the executor sets --comment itself (it finds an array whose sbatch reply was lost by it)`);
       const slurmOpts: SlurmOptions = { partition: o.partition, account: o.account, time: o.time, gres: o.gres, mem: o.mem, extra: o.sbatch, pollMs, jobName: project.name, debug: envValue(project, 'DEBUG') !== undefined };
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);

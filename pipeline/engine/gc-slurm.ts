@@ -51,7 +51,9 @@ export async function sweepSlurm(store: Store, queuedJobs: () => Promise<Set<str
     else await drop(p);
   }
   for (const name of await entries(path.join(dir, 'progress'))) {
-    if (!busyKeys.has(name.replace(/\.json$/, '').replace(/\.\d+\.tmp$/, ''))) await drop(path.join(dir, 'progress', name));
+    // `<key>.json` or a temp file of it (`<key>.json.<pid>.tmp`): the key is the name's first 64 hex.
+    const key = /^[0-9a-f]{64}/.exec(name)?.[0];
+    if (!key || !busyKeys.has(key)) await drop(path.join(dir, 'progress', name));
   }
   // Batch folders: `array` names the array once sbatch answered; one without it (sbatch failed,
   // or its submitter died right then) goes once it is a day old.

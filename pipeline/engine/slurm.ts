@@ -49,7 +49,9 @@ async function slurmCmd(cmd: string, args: string[], recover?: () => Promise<str
     } catch (e) {
       if (attempt >= ATTEMPTS || !transientSlurmError(e)) throw e;
       await new Promise((r) => setTimeout(r, BACKOFF_MS * 2 ** (attempt - 1)));
-      const done = await recover?.().catch(() => undefined);
+      // A recovery that cannot tell (squeue failing too) is an error, not "not submitted": guessing
+      // would submit a second copy nobody tracks or cancels.
+      const done = await recover?.();
       if (done !== undefined) return { stdout: done };
     }
   }
@@ -391,7 +393,7 @@ export async function queuedJobIds(): Promise<Set<string> | undefined> {
 
 /** The array id of this user's queued job whose comment is `tag`, if any. */
 async function submittedWithTag(tag: string): Promise<string | undefined> {
-  const { stdout } = await exec('squeue', ['--me', '-h', '-o', '%F|%k']);
+  const { stdout } = await slurmCmd('squeue', ['--me', '-h', '-o', '%F|%k']);
   for (const line of stdout.split('\n')) {
     const [id, comment] = line.trim().split('|');
     if (id && comment === tag) return id;

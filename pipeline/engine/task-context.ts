@@ -8,15 +8,20 @@ import type { ArtifactRef, Json, JsonObject, StageDecl, TaskContext } from './ty
 import type { TaskAssignment } from './protocol.ts';
 
 const validators = new Map<string, ValidateFunction>();
+/** The same schema object again (every write of a stage's output): no canonical JSON per write. */
+const byObject = new WeakMap<JsonObject, ValidateFunction>();
 
 /**
  * One compiled validator per schema content. Each gets its own Ajv: two stages may declare equal
  * schemas as distinct objects with the same $id, which one shared Ajv registry would refuse.
  */
 export function validatorFor(schema: JsonObject): ValidateFunction {
+  const known = byObject.get(schema);
+  if (known) return known;
   const key = canonicalJson(schema);
   let v = validators.get(key);
   if (!v) validators.set(key, (v = new Ajv({ allErrors: true, strict: false }).compile(schema)));
+  byObject.set(schema, v);
   return v;
 }
 

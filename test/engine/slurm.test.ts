@@ -199,6 +199,7 @@ describe('engine: the SLURM executor on a real cluster', function () {
     // Each fails its first call with a controller timeout; sbatch's first call does submit (its reply is what is lost).
     const script = (cmd: string, first: string): string => `#!/bin/sh
 n=$(cat "${shim}/${cmd}.calls" 2>/dev/null || echo 0); echo $((n + 1)) > "${shim}/${cmd}.calls"
+for a in "$@"; do case "$a" in --comment=*) echo "$a" >> "${shim}/${cmd}.comments";; esac; done
 if [ "$n" = 0 ]; then ${first}; fi
 exec ${real(cmd)} "$@"
 `;
@@ -212,6 +213,8 @@ exec ${real(cmd)} "$@"
     assert.ok(calls('squeue') > 1);
     const arrays = new Set(fs.readdirSync(path.join(toy.cache, 'slurm/logs')).map((f) => f.split('_')[0]));
     assert.equal(arrays.size, calls('sbatch'), 'the array whose reply was lost was found again, not submitted a second time');
+    const tags = fs.readFileSync(path.join(shim, 'sbatch.comments'), 'utf8').trim().split('\n');
+    assert.equal(new Set(tags).size, tags.length, `an array was submitted twice: ${tags.join(', ')}`);
     assert.deepEqual(queueIds(), []);
   });
 
