@@ -8,9 +8,10 @@ import { DatasetName } from '../protocols/config-types.ts';
 import { ReportConfig } from '../report/config.ts';
 import { artifactOptions } from './common.ts';
 
-export function experimentSchema(protocols: Protocol[]): TObject {
+/** The config's top-level sections and the schema of each: the report shows (and keys on) all of them. */
+export function experimentSections(protocols: Protocol[]) {
   const sections = Object.fromEntries(protocols.flatMap((p) => Object.entries(p.config)));
-  return Type.Object({
+  return {
     description: Type.String({ default: '' }),
     datasets: Type.Array(DatasetName, {
       uniqueItems: true, minItems: 1,
@@ -19,6 +20,10 @@ export function experimentSchema(protocols: Protocol[]): TObject {
     ...sections,
     fit: FitConfig,
     report: ReportConfig,
-  }, artifactOptions('experiment.schema.json', 'weakcorr experiment',
+  };
+}
+
+export function experimentSchema(protocols: Protocol[]): TObject {
+  return Type.Object(experimentSections(protocols), artifactOptions('experiment.schema.json', 'weakcorr experiment',
     `One experiment: which datasets, which protocol grids (${protocols.map((p) => p.title).join('; ')}), and how to fit and report. Unknown keys are errors.`));
 }

@@ -28,14 +28,14 @@ let clientCache: Promise<string> | undefined;
 
 /** The client script, type-stripped to a self-running function (same input, same bytes). */
 export function clientScript(): Promise<string> {
-  clientCache ??= transform(readFileSync(CLIENT_FILE, 'utf8'), {
-    loader: 'ts',
-    format: 'iife',
-    target: 'es2020',
-    legalComments: 'none',
-    sourcefile: 'client.ts',
-  }).then((r) => inlineScript(r.code));
+  clientCache ??= compileClient();
   return clientCache;
+}
+
+/** The client script compiled afresh (clientScript caches it per process). */
+export async function compileClient(): Promise<string> {
+  const r = await transform(readFileSync(CLIENT_FILE, 'utf8'), { loader: 'ts', format: 'iife', target: 'es2020', legalComments: 'none', sourcefile: 'client.ts' });
+  return inlineScript(r.code);
 }
 
 export interface BrowserBundles {

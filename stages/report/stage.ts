@@ -1,13 +1,11 @@
 // The report stage over a set of protocols: one self-contained HTML page per experiment, published
 // to reports/<experiment>/index.html. Each protocol contributes its headline rows and figures.
-import { Type } from '@sinclair/typebox';
 import { defineStage } from '../../pipeline/engine/define-stage.ts';
 import type { JsonObject, StageDecl } from '../../pipeline/engine/types.ts';
 import type { Fits, FitGroupResult, Row } from '../contracts/fits.ts';
 import type { DatasetMeta } from '../fetch/index.ts';
-import { FitConfig } from '../fit/config.ts';
+import { experimentSections } from '../contracts/experiment.ts';
 import type { Protocol, ProtocolView } from '../protocols/protocol.ts';
-import { ReportConfig } from './config.ts';
 import { renderReportHtml } from './html.ts';
 import { gitState, packageVersions, stageCounts } from './provenance.ts';
 
@@ -27,13 +25,12 @@ function viewOf(fits: Fits, p: Protocol): ProtocolView<string> {
  * `verdictRule`: the sentence stating how claims get their verdict words (shown under the verdicts).
  */
 export function reportStageFor(protocols: Protocol[], module: string, opts: { verdictRule?: string } = {}): StageDecl {
-  // The report shows the whole experiment config: every section enters its key.
-  const sections = Object.fromEntries(protocols.flatMap((p) => Object.entries(p.config)));
   return defineStage({
     name: 'report',
     module,
     description: 'One self-contained HTML report with vega-lite figures and provenance',
-    params: { description: Type.String(), datasets: Type.Array(Type.String()), ...sections, fit: FitConfig, report: ReportConfig },
+    // The report shows the whole experiment config: every section enters its key.
+    params: experimentSections(protocols),
     perExperiment: true,
     wantsLineage: true,
     needs: [
