@@ -66,7 +66,10 @@ SlurmdLogFile=/var/log/slurm/slurmd.log
 NodeName=${host} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem} State=UNKNOWN
 PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 CONF
-  slurmctld
+  # -c: start with no saved jobs. This cluster is a throwaway test cluster, and a state saved
+  # while jobs ran (a machine image taken mid-test) would bring them back as running jobs that
+  # no process serves, and the node would never become idle.
+  slurmctld -c
   slurmd
   touch "$state/started" # before the wait: a start that fails is still stopped by `down`
   for _ in $(seq 1 100); do
