@@ -11,7 +11,11 @@ export const Cell = Type.Union([Type.String(), Type.Number(), Type.Null()]);
 export const RowSchema = Type.Record(Type.String(), Cell);
 export type Row = Static<typeof RowSchema>;
 
-export const ExpectationSchema = Type.Object({ label: Type.String(), slope: Type.Number() });
+export const ExpectationSchema = Type.Object({
+  label: Type.String({ description: "this group's line: what it is and its slope" }),
+  slope: Type.Number(),
+  legend: Type.Optional(Type.String({ description: 'the legend entry shared by every group with this kind of line (default: label)' })),
+});
 export type Expectation = Static<typeof ExpectationSchema>;
 
 /** powerlaw.ts's PowerLawFit; the schema checks its outline, the type is the fitter's own. */

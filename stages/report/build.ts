@@ -17,9 +17,9 @@ function fitLines(groups: FitGroupResult[]): FitLine[] {
 function references(groups: FitGroupResult[]): ReferenceSlope[] {
   const refs: ReferenceSlope[] = [];
   for (const g of groups) {
-    for (const e of g.expectations) refs.push({ key: g.key, slope: e.slope, label: e.label });
+    for (const e of g.expectations) refs.push({ key: g.key, slope: e.slope, label: e.label, ...(e.legend === undefined ? {} : { legend: e.legend }) });
     // The paper's fitted slope is its data, not an expectation.
-    if (g.paper !== null) refs.push({ key: g.key, slope: g.paper, label: `paper (data): slope ${g.paper}` });
+    if (g.paper !== null) refs.push({ key: g.key, slope: g.paper, label: `paper (data): slope ${g.paper}`, legend: "paper's fitted slope (the paper's data)" });
   }
   return refs;
 }
@@ -45,7 +45,7 @@ export function headline(groups: FitGroupResult[], claim: (g: FitGroupResult) =>
   }));
 }
 
-export const DATA_NOTE = 'Points: one per seed and width (data). Solid lines: least-squares fits of log y on log n (data). Dashed grey lines: reference slopes, each labelled for what it is (a theorem\'s bound, a finite-width expectation, or the paper\'s data), placed through the data\'s centre (not fits to this data). Intervals: 95% t-intervals over the per-seed slopes.';
+export const DATA_NOTE = 'Points: one per seed and width (data). Solid lines: least-squares fits of log y on log n (data). Dashed grey lines: reference slopes, named in the legend below the panels for what each is (a theorem\'s bound, a finite-width expectation, or the paper\'s data), placed through the data\'s centre (not fits to this data); a line\'s tooltip gives its slope in that panel. Intervals: 95% t-intervals over the per-seed slopes.';
 
 export interface ScalingFigure {
   id: string;

@@ -41,6 +41,10 @@ describe('protocols: reference lines (corrections 1-3)', () => {
     assert.deepEqual(labels(a2Protocol, 'fig4-mse', { alpha: -0.5 }), ['Theorem 3.2 bound: slope ≤ 2α+1 = 0 @0', "paper's stated expectation: 2α−1 = −2 @-2"]);
     assert.deepEqual(labels(a2Protocol, 'fig4-mse', { alpha: 0 }).map((l) => l.split(' @')[1]), ['1', '-1']);
     assert.equal(spec(a2Protocol, 'fig4-mse').paper!({ alpha: -1 }), -2.72);
+    // One legend entry per kind of line for every α panel (the figure names lines in a legend).
+    const legends = (alpha: number) => spec(a2Protocol, 'fig4-mse').expectations({ alpha } as never).map((e) => e.legend);
+    assert.deepEqual(legends(-0.5), legends(0));
+    assert.deepEqual(legends(0), ['Theorem 3.2 bound: slope ≤ 2α+1', "paper's stated expectation: slope 2α−1"]);
   });
   it('correlations: O() bounds and the 1/n expectation as its own line; none for the Eq. 25 estimator', () => {
     const k = { dataset: 'mnist', activation: 'erf', depth: 2 };

@@ -118,6 +118,51 @@ describe('report: in a browser (headless chromium, file://, offline)', function 
     });
   }
 
+  // Print: the print stylesheet on an A4 column (190 mm = 718 px), the folded tables opened by
+  // the page's beforeprint handler, and a PDF in test-output/.
+  it('prints: no navigation or hints, folded tables open, figures and tables inside the A4 column', async () => {
+    const html = await renderReportHtml(sampleReportInput());
+    const file = join(dir, 'print.html');
+    writeFileSync(file, html);
+    const page = await browser!.newPage({ viewport: { width: 718, height: 1000 } });
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    await page.waitForFunction((n) => document.querySelectorAll('.chart.interactive').length === n, sampleReportInput().figures.length + 1, { timeout: 30_000 });
+    await page.emulateMedia({ media: 'print' });
+    await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+    const printed = await page.evaluate(() => {
+      // (No named helpers in here: see the layout test.)
+      const col = document.querySelector('main')!.getBoundingClientRect();
+      const wide: string[] = [];
+      document.querySelectorAll('.chart svg, table').forEach((e) => {
+        const r = e.getBoundingClientRect();
+        if (r.width > 0 && r.right > col.right + 1) wide.push(`${e.tagName.toLowerCase()}.${(e as Element).getAttribute('class') ?? ''} ${e.closest('section')?.id ?? ''} ${Math.round(r.right)} > ${Math.round(col.right)}`);
+      });
+      return {
+        nav: [...document.querySelectorAll('nav.toc')].filter((e) => getComputedStyle(e).display !== 'none').length,
+        hints: [...document.querySelectorAll('.hint, .downloads')].filter((e) => getComputedStyle(e).display !== 'none').length,
+        closed: [...document.querySelectorAll('details')].filter((d) => !d.closest('.vega-embed') && !(d as HTMLDetailsElement).open).length,
+        details: [...document.querySelectorAll('details')].filter((d) => !d.closest('.vega-embed')).length,
+        // vega-embed's actions menu is a <details> too: it must stay out of print.
+        menus: [...document.querySelectorAll('.vega-embed details')].filter((d) => (d as HTMLElement).getBoundingClientRect().height > 0).length,
+        foldedRowsVisible: [...document.querySelectorAll('details table tbody tr')].filter((r) => r.getBoundingClientRect().height > 0).length,
+        wide,
+        pageScroll: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      };
+    });
+    await page.screenshot({ path: join(OUT, 'report-print.png'), fullPage: true });
+    const pdf = await page.pdf({ path: join(OUT, 'report-print.pdf'), format: 'A4', margin: { top: '10mm', bottom: '10mm', left: '10mm', right: '10mm' } });
+    await page.close();
+    assert.equal(printed.nav, 0, 'the table of contents is hidden in print');
+    assert.equal(printed.hints, 0, 'hints and download links are hidden in print');
+    assert.ok(printed.details > 0, 'the sample report has a folded table');
+    assert.equal(printed.closed, 0, 'every folded table is open in print');
+    assert.equal(printed.menus, 0, "vega-embed's actions menus are hidden in print");
+    assert.ok(printed.foldedRowsVisible > 0, 'the folded table rows are laid out');
+    assert.deepEqual(printed.wide, []);
+    assert.equal(printed.pageScroll, 0);
+    assert.ok(pdf.subarray(0, 5).toString() === '%PDF-' && (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length >= 2, 'a PDF of several pages');
+  });
+
   // Layout at a desktop and a narrow width: verdicts first, nothing overflows, no sideways scroll.
   for (const width of [1400, 800]) {
     it(`lays out at ${width} px: verdicts first, no text overflow, no horizontal scroll`, async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { F, type DataRow, type LayerItem } from '../../stages/report/charts/data.ts';
 import { facet } from '../../stages/report/charts/facet.ts';
+import { renderSvg } from '../../stages/report/charts/render.ts';
 
 const rows: DataRow[] = [
   { dataset: 'mnist', depth: 2, v: 1 },
@@ -42,6 +43,18 @@ describe('report/charts: faceting helper', () => {
     assert.equal(spec.width, 300);
     assert.equal(spec.height, 20);
     assert.deepEqual(spec.layer, [layer]);
+  });
+
+  it('a short last row leaves its empty slots blank: no x axis under a panel that is not there', async () => {
+    const five: DataRow[] = [1, 2, 3, 4, 5].map((k) => ({ k, x: 1, y: k }));
+    const toPoint = (r: DataRow, p: string) => ({ [F.kind]: 'point', [F.panel]: p, [F.x]: r.x, [F.y]: r.y });
+    const xy: LayerItem = { mark: 'point', encoding: { x: { field: F.x, type: 'quantitative' }, y: { field: F.y, type: 'quantitative' } } };
+    const xAxes = async (n: number, columns: number) => {
+      const svg = await renderSvg(facet(five.slice(0, n), { panelBy: ['k'], columns }, { width: 50, height: 40 }, toPoint).spec([xy]));
+      return (svg.match(/aria-label="X-axis/g) ?? []).length;
+    };
+    assert.equal(await xAxes(5, 3), 5); // 3 + 2 panels: one axis each, none under the 6th slot
+    assert.equal(await xAxes(4, 2), 2); // full rows: one shared axis per column
   });
 
   it('keeps points pushed after faceting (fits, references) in the spec’s data', () => {

@@ -61,10 +61,10 @@ describe('report/charts', () => {
     assert.equal(countMarks(svg, 'line', 'fits'), 4);
     // -1/2 in every panel, -3/4 only in the two mnist panels.
     assert.equal(countMarks(svg, 'line', 'references'), 6);
-    const labels =
-      countMarks(svg, 'text', 'reference_labels_left', 'text') + countMarks(svg, 'text', 'reference_labels_right', 'text');
-    assert.equal(labels, 6);
-    assert.equal((svg.match(/>theory: −3\/4<\/text>/g) ?? []).length, 2);
+    // Named once each in a legend below the panels, not by text on the data.
+    assert.match(svg, /aria-label="Symbol legend titled 'Dashed grey: reference slopes \(not fits to this data\)' for strokeDash with 2 values: theory: −1\/2, theory: −3\/4"/);
+    assert.equal((svg.match(/>theory: −3\/4<\/text>/g) ?? []).length, 1);
+    assert.equal(countMarks(svg, 'text', 'reference_labels_left', 'text'), 0);
     // Four facet headers, in order of first appearance.
     const headers = [...svg.matchAll(/aria-label="Title text '([^']+)'"/g)].map((m) => m[1]);
     for (const h of ['mnist · relu', 'mnist · erf', 'cifar10 · relu', 'cifar10 · erf']) assert.ok(headers.includes(h), h);

@@ -247,8 +247,8 @@ export function sampleReportInput(opts: { interactive?: boolean } = {}): ReportI
           panelBy: ['alpha'],
           fits: fitLines(fitsA2),
           references: Object.keys(paper).flatMap((a) => [
-            { key: { alpha: Number(a) }, slope: paperNum[a], label: `paper: ${paper[a]}` },
-            { key: { alpha: Number(a) }, slope: 2 * Number(a) - 1, label: `theory: ${minus(2 * Number(a) - 1)}` },
+            { key: { alpha: Number(a) }, slope: paperNum[a], label: `paper (data): slope ${paper[a]}`, legend: "paper's fitted slope (the paper's data)" },
+            { key: { alpha: Number(a) }, slope: 2 * Number(a) - 1, label: `paper's stated expectation: 2α−1 = ${minus(2 * Number(a) - 1)}`, legend: "paper's stated expectation: slope 2α−1" },
           ]),
           yTitle: 'MSE_test(f, f_lin) (log)',
           xTitle: 'width n (log scale)',

@@ -32,8 +32,8 @@ const sgn = (v: number): string => (v > 0 ? `+${v}` : v < 0 ? `−${-v}` : '0');
 
 export function fig4Expectations(alpha: number): Expectation[] {
   return [
-    { label: `Theorem 3.2 bound: slope ≤ 2α+1 = ${sgn(fig4BoundSlope(alpha))}`, slope: fig4BoundSlope(alpha) },
-    { label: `paper's stated expectation: 2α−1 = ${sgn(theorySquaredErrorSlope(alpha))}`, slope: theorySquaredErrorSlope(alpha) },
+    { label: `Theorem 3.2 bound: slope ≤ 2α+1 = ${sgn(fig4BoundSlope(alpha))}`, slope: fig4BoundSlope(alpha), legend: 'Theorem 3.2 bound: slope ≤ 2α+1' },
+    { label: `paper's stated expectation: 2α−1 = ${sgn(theorySquaredErrorSlope(alpha))}`, slope: theorySquaredErrorSlope(alpha), legend: "paper's stated expectation: slope 2α−1" },
   ];
 }
 

@@ -71,12 +71,20 @@ export function facet(
     const width = o.width ?? size.width;
     const height = o.height ?? size.height;
     if (panels.size <= 1) return { ...base, width, height, layer: layers };
+    const columns = Math.max(1, Math.min(o.columns ?? 3, panels.size));
+    // A shared x axis sits in a footer under every column, also under the empty slots of a
+    // short last row; an axis per panel leaves those slots blank.
+    const ragged = panels.size % columns !== 0;
+    const resolve = {
+      ...(o.independentY ? { scale: { y: 'independent' as const } } : {}),
+      ...(ragged ? { axis: { x: 'independent' as const } } : {}),
+    };
     return {
       ...base,
       facet: { field: F.panel, type: 'nominal', title: null, sort: [...panels.keys()] },
-      columns: Math.max(1, Math.min(o.columns ?? 3, panels.size)),
+      columns,
       spec: { width, height, layer: layers },
-      ...(o.independentY ? { resolve: { scale: { y: 'independent' as const } } } : {}),
+      ...(Object.keys(resolve).length ? { resolve } : {}),
     };
   };
   return { panels, values, panelOf, spec };

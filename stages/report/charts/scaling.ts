@@ -18,14 +18,20 @@ export interface FitLine {
   ciHi?: number | null;
 }
 
-/** A reference slope: an expectation (paper value or theory guide), never data. */
+/** A reference slope: a theorem's bound, an expectation or the paper's data; never this data. */
 export interface ReferenceSlope {
   /** Panels it applies to (a subset of the panel field values); omitted: every panel. */
   key?: Record<string, Scalar>;
   slope: number;
-  /** Shown next to the line as given: it says what the line is (a bound, an expectation, the paper's data). */
+  /** This panel's line, as given (shown in its tooltip): what it is and its slope. */
   label: string;
+  /** The legend entry, shared by every panel that draws this kind of line (default: label). One
+   *  dash pattern per entry, so entries should not vary by panel (say `2α+1`, not `= +2`). */
+  legend?: string;
 }
+
+/** Dash patterns of reference lines, one per legend entry, in order. */
+const REFERENCE_DASHES = [[6, 4], [2, 3], [10, 3, 2, 3], [1, 5], [12, 6]];
 
 export interface ScalingChartOptions extends PanelOptions {
   /** One row per (seed, width) measurement. Rows with non-positive or non-finite x/y are not drawn
@@ -93,7 +99,9 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     }
   }
 
-  // Reference lines, anchored at the geometric mean of the panel's points.
+  // Reference lines, anchored at the geometric mean of the panel's points. They are named in a
+  // legend below the panels, not by text inside them, so no label sits on the data.
+  const legends: string[] = [];
   for (const [p, key] of panels) {
     const refs = (o.references ?? []).filter((r) => matches(key, r.key));
     if (!refs.length) continue;
@@ -104,16 +112,16 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     const my = ly.reduce((a, b) => a + b, 0) / ly.length;
     const x0 = Math.exp(Math.min(...lx));
     const x1 = Math.exp(Math.max(...lx));
-    refs.forEach((r, i) => {
+    for (const r of refs) {
       const id = `ref${lineNo++}`;
-      const text = r.label;
-      const at = (x: number) => ({ [F.panel]: p, [F.x]: x, [F.y]: Math.exp(my + r.slope * (Math.log(x) - mx)) });
-      for (const x of [x0, x1]) values.push({ [F.kind]: 'ref', ...at(x), [F.line]: id, [F.label]: text, [F.dash]: i });
-      // Label 0 at the left end, label 1 at the right end, others below the left end.
-      const atRight = i === 1;
-      values.push({ [F.kind]: 'reflabel', ...at(atRight ? x1 : x0), [F.label]: text, [F.dash]: i === 0 ? 'left' : atRight ? 'right' : 'below' });
-    });
+      const legend = r.legend ?? r.label;
+      if (!legends.includes(legend)) legends.push(legend);
+      for (const x of [x0, x1]) {
+        values.push({ [F.kind]: 'ref', [F.panel]: p, [F.x]: x, [F.y]: Math.exp(my + r.slope * (Math.log(x) - mx)), [F.line]: id, [F.label]: r.label, [F.dash]: legend });
+      }
+    }
   }
+  if (legends.length > REFERENCE_DASHES.length) throw new Error(`scalingChart: ${legends.length} kinds of reference line, at most ${REFERENCE_DASHES.length} dash patterns: ${legends.join(' | ')}`);
 
   // Widths print without thousands separators: "1024", "16384" (narrower, and as in configs); at
   // most six of them, powers of two, since the x scale is shared by every panel.
@@ -153,11 +161,18 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     {
       name: 'references',
       transform: ofKind('ref'),
-      mark: { type: 'line', color: '#555', strokeWidth: 1.5, strokeDash: [6, 4] },
+      mark: { type: 'line', color: '#555', strokeWidth: 1.5 },
       encoding: {
         x: xEnc,
         y: yEnc,
         detail: { field: F.line, type: 'nominal' },
+        strokeDash: {
+          field: F.dash,
+          type: 'nominal',
+          title: 'Dashed grey: reference slopes (not fits to this data)',
+          scale: { domain: legends, range: REFERENCE_DASHES.slice(0, Math.max(1, legends.length)) },
+          legend: { orient: 'bottom', direction: 'vertical', symbolStrokeColor: '#555', symbolStrokeWidth: 1.5, symbolSize: 500, labelLimit: 0, titleLimit: 0 },
+        },
         tooltip: [{ field: F.label, type: 'nominal', title: 'reference' }],
       },
     },
@@ -179,23 +194,9 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
         ],
       },
     },
-    ...(
-      [
-        ['left', { align: 'left', baseline: 'bottom', dx: 2, dy: -3 }],
-        ['right', { align: 'right', baseline: 'bottom', dx: -2, dy: -3 }],
-        ['below', { align: 'left', baseline: 'top', dx: 2, dy: 3 }],
-      ] as const
-    ).map(
-      ([pos, place]): LayerItem => ({
-        name: `reference_labels_${pos}`,
-        transform: [{ filter: `datum.${F.kind} === 'reflabel' && datum.${F.dash} === '${pos}'` }],
-        mark: { type: 'text', ...place, fontSize: 10, fontStyle: 'italic', color: '#333' },
-        encoding: { x: xEnc, y: yEnc, text: { field: F.label, type: 'nominal' } },
-      }),
-    ),
   ];
   return chart.spec(
     layers,
-    'Log-log scatter: points are measurements (one per seed and width); solid lines are fits; dashed grey lines are reference slopes, each labelled for what it is.',
+    'Log-log scatter: points are measurements (one per seed and width); solid lines are fits; dashed grey lines are reference slopes, named in the legend below the panels.',
   );
 }

@@ -43,8 +43,12 @@ function upgrade(el: Element, render: typeof embed): void {
     });
 }
 
-// Printing shows the folded tables too.
-window.addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+// Printing shows the folded tables too (not vega-embed's actions menu, also a <details>).
+window.addEventListener('beforeprint', () =>
+  document.querySelectorAll('details').forEach((d) => {
+    if (!d.closest('.vega-embed')) d.open = true;
+  }),
+);
 
 if (typeof vegaEmbed !== 'function') console.warn('report: vega-embed not available; static figures kept');
 else document.querySelectorAll('.chart[data-spec]').forEach((el) => upgrade(el, vegaEmbed));
