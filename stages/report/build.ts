@@ -58,13 +58,15 @@ export interface ScalingFigure {
   caption: string;
   /** Columns that make one panel each. */
   panelBy: string[];
+  /** The paper's counterpart (FigureInput.paperFigure). */
+  paperFigure?: string;
 }
 
 /** Measured value vs width on log axes, one panel per group, with the fits and reference slopes. */
 export function scalingFigure(f: ScalingFigure): FigureInput {
   const rows = f.rows as DataRow[];
   return {
-    id: f.id, title: f.title, caption: f.caption,
+    id: f.id, title: f.title, caption: f.caption, ...(f.paperFigure ? { paperFigure: f.paperFigure } : {}),
     spec: scalingChart({ rows, x: 'width', y: f.y, seed: 'seed', panelBy: f.panelBy, fits: fitLines(f.groups), references: references(f.groups), xTitle: 'width n', yTitle: f.yTitle, columns: 3, independentY: true }),
     data: rows,
   };

@@ -11,7 +11,7 @@
 import { clientScript, loadBrowserBundles, reportCss } from './assets.ts';
 import { slopesChart } from './charts/index.ts';
 import { escapeHtml } from './encode.ts';
-import { claimData, csvLink, figureHtml, headlineData, headlineHtml, provenanceHtml, renderFigure, slopeRows, text, verdictsHtml } from './sections.ts';
+import { claimData, csvLink, figureHtml, figureMapHtml, headlineData, headlineHtml, provenanceHtml, renderFigure, slopeRows, text, verdictsHtml } from './sections.ts';
 import type { ReportInput } from './types.ts';
 
 export type * from './types.ts';
@@ -101,6 +101,7 @@ ${input.headlineNote ? `<p class="muted">${text(input.headlineNote)}</p>` : ''}
 </section>
 <section id="figures">
 <h2>Figures</h2>
+${figureMapHtml(input.figures)}
 ${figures.map((f, i) => figureHtml(f, i + 1, interactive)).join('\n')}
 </section>
 ${provenanceHtml(input.provenance)}

@@ -81,6 +81,12 @@ ${interactive ? `<script type="application/json" id="${escapeHtml(f.specId)}">${
 </section>`;
 }
 
+/** Our figure numbers against the paper's, so "Figure 1" here is never read as the paper's Figure 1. */
+export function figureMapHtml(figures: readonly { paperFigure?: string }[]): string {
+  const items = figures.map((f, i) => `${i + 1} → ${f.paperFigure ? `paper ${text(f.paperFigure)}` : 'not in the paper'}`);
+  return `<p class="figmap"><b>Figure numbers, ours → the paper's:</b> ${items.join('; ')}.</p>`;
+}
+
 /** The per-group table as CSV rows (the table's columns, numbers unrounded). */
 export function headlineData(rows: readonly HeadlineRow[]): DataRow[] {
   return rows.map((r) => ({

@@ -40,6 +40,9 @@ export interface FigureInput {
   data: readonly DataRow[];
   /** CSV column order (default: keys in order of first appearance). */
   columns?: readonly string[];
+  /** The paper's counterpart, for the report's "ours -> paper" list, e.g. 'Fig. 4' or
+   *  'Fig. 1 (it plots Eq. 25; this figure the exact value)'. Omitted: not in the paper. */
+  paperFigure?: string;
 }
 
 export interface TaskCounts {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { measureLayout } from '../report/layout.ts';
 import { texToText } from '../../stages/report/tex.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,7 +53,8 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     // Every protocol in the registry contributes: A.2, A.1, NTK inferiority, Corollary 4.0.1, the mean-field control.
     for (const id of ['fig1-c02', 'fig3-c03', 'fig2-lossgap', 'fig4-mse', 'dynamics', 'estimators', 'eq24-test', 'cor-steps', 'mf-c02', 'mf-eq24'])
       assert.ok(html.includes(`<section class="figure" id="fig-${id}">`), `figure ${id} missing`);
-    assert.ok(html.indexOf('id="verdicts"') < html.indexOf('<section class="figure"'), 'the verdict table comes first');
+    const verdictsAt = html.indexOf('<section id="verdicts">');
+    assert.ok(verdictsAt >= 0 && verdictsAt < html.indexOf('<section class="figure"'), 'the verdict table comes first');
     assert.match(html, /Fig\. 4 \(A\.2\): MSE_test\(f, f_lin\) vs width, α = 0/);
     assert.ok(html.includes(texToText('C^{0,2} vs width (exact; cf. paper Fig. 1')), 'A.1 headline row');
     assert.doesNotMatch(html.replace(/<script[\s\S]*?<\/script>/g, ''), /C\^\{0,2\}/, 'TeX names render as text');
@@ -161,6 +163,21 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
       assert.deepEqual(external, []);
       fs.mkdirSync(OUT, { recursive: true });
       await page.screenshot({ path: path.join(OUT, 'e2e-report.png'), fullPage: true });
+      await page.close();
+      // The real report's layout (not only the fixture's): at a desktop and a narrow width.
+      const charts = (fs.readFileSync(report, 'utf8').match(/<div class="chart" data-spec=/g) ?? []).length;
+      for (const width of [1400, 800]) {
+        const p = await browser.newPage({ viewport: { width, height: 900 } });
+        await p.goto(`file://${report}`);
+        const layout = await measureLayout(p, charts);
+        await p.screenshot({ path: path.join(OUT, `e2e-report-${width}px.png`), fullPage: true });
+        await p.close();
+        assert.ok(layout.verdictsFirst, `${width} px: the verdict table is the first section and table`);
+        assert.ok(layout.rows >= 5 && layout.rows <= 10, `${width} px: ${layout.rows} verdict rows`);
+        assert.deepEqual(layout.problems, [], `${width} px`);
+        assert.equal(layout.pageScroll, 0, `${width} px: the page scrolls sideways`);
+        assert.equal(layout.raw, false, `${width} px: raw TeX markup (^{) in the page text`);
+      }
     } finally {
       await browser.close();
     }

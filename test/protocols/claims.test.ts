@@ -73,6 +73,14 @@ describe('protocols: labels and width ranges (corrections 6, 7)', () => {
     assert.match(est, /without replacement/);
     assert.match(est, /10 weights \+ 10 biases per layer, with replacement/);
     assert.match(est, /\|D\|/);
+    assert.match(est, /diagonal marks equal values only; points need not lie on it/);
+    // Our figure numbers map to the paper's (the report lists them, ours -> paper).
+    const paperOf = (id: string) => figs.find((f) => f.id === id)!.paperFigure;
+    assert.match(paperOf('fig1-c02')!, /^Fig\. 1 \(it plots the Eq\. 25 estimator/);
+    assert.match(paperOf('fig3-c03')!, /^Fig\. 3 /);
+    assert.equal(paperOf('fig2-lossgap-rel'), 'Fig. 2');
+    assert.equal(paperOf('fig2-lossgap'), undefined);
+    assert.equal(a2Protocol.figures(view(a2Protocol, { a2: a2Rows() }))[0]!.paperFigure, 'Fig. 4');
     const gap = figs.find((f) => f.id === 'fig2-lossgap')!;
     assert.match(gap.title, /Absolute/);
     assert.match(gap.caption, /128 training \+ 32 test.*160 training samples, mini-batch/);

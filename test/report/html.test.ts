@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { renumberSvgIds } from '../../stages/report/charts/index.ts';
 import { escapeHtml, toCsv } from '../../stages/report/encode.ts';
 import { renderReportHtml } from '../../stages/report/html.ts';
-import { claimData, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/report/sections.ts';
+import { claimData, figureMapHtml, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/report/sections.ts';
 import { texSpec, texToText } from '../../stages/report/tex.ts';
 import { parseCsv } from './parse-csv.ts';
 import { sampleReportInput } from './sample.ts';
@@ -121,6 +121,7 @@ describe('report/html', function () {
 
   it('puts the verdicts first: one row per claim, the verdict word styled by kind, the rule under it', () => {
     const body = html.slice(html.indexOf('<main>'));
+    assert.ok(body.indexOf('<section id="verdicts">') >= 0, 'a verdict section');
     assert.ok(body.indexOf('<section id="verdicts">') < body.indexOf('<table'), 'the verdict table is the first table');
     assert.ok(body.indexOf('<section id="verdicts">') < body.indexOf('<section', body.indexOf('<section') + 1));
     const t = html.match(/<table class="verdicts">([\s\S]*?)<\/table>/)![1];
@@ -139,6 +140,16 @@ describe('report/html', function () {
     assert.equal(VERDICT_CLASS['flatter than the paper'], 'v-off');
     assert.equal(VERDICT_CLASS['above the bound'], 'v-off');
     assert.equal(VERDICT_CLASS['contradicts the prediction'], 'v-off');
+  });
+
+  it('lists our figure numbers against the paper\'s, under the Figures heading', () => {
+    assert.equal(
+      figureMapHtml([{ paperFigure: 'Fig. 4' }, {}, { paperFigure: 'Fig. 1 (it plots <Eq. 25>)' }]),
+      '<p class="figmap"><b>Figure numbers, ours → the paper\'s:</b> 1 → paper Fig. 4; 2 → not in the paper; 3 → paper Fig. 1 (it plots &lt;Eq. 25&gt;).</p>',
+    );
+    const at = html.indexOf('<p class="figmap">');
+    const heading = html.indexOf('<h2>Figures</h2>');
+    assert.ok(heading >= 0 && at > heading && at < html.indexOf('<section class="figure"', heading));
   });
 
   it('the slope chart draws the paper slope and bound each claim carries as numbers', () => {

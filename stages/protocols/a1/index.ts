@@ -51,6 +51,14 @@ const ESTIMATOR_CAPTION = 'Each point is one network: x the exact RMS correlatio
 
 const SAMPLE_PROTOCOL = 'A.1 sample as in the authors\' code: 128 training + 32 test images from one permutation of the train split, full-batch gradient descent (the paper\'s text: 160 training samples, mini-batch); with a1.drawPerSeed each seed draws its own 160 images.';
 
+/** Our A.1 figures' counterparts in the paper (the report lists them, ours -> paper). */
+const PAPER_FIGURE: Record<string, string> = {
+  'fig1-c02': 'Fig. 1 (it plots the Eq. 25 estimator; this figure the exact value)',
+  'fig3-c03': 'Fig. 3 (it plots the Eq. 25 estimator; this figure the exact value)',
+  'fig2-lossgap-rel': 'Fig. 2',
+  estimators: 'Figs. 1 and 3 plot the sampled estimator on this figure\'s y axis',
+};
+
 const exceptReluZero = (gs: FitGroupResult[]): FitGroupResult[] => gs.filter((g) => !reluC03Zero(g.key));
 
 export const a1Protocol = defineProtocol<Table>({
@@ -115,7 +123,7 @@ export const a1Protocol = defineProtocol<Table>({
     const correlations = v.rows('correlations');
     const ok = v.rows('a1').filter((r) => r.status === 'ok');
     const scaling = (id: string, rows: typeof ok, y: string, title: string, yTitle: string, caption: string) =>
-      out.push(scalingFigure({ id, groups: v.groups(id), rows, y, title, yTitle, caption, panelBy: BY_ARCH }));
+      out.push(scalingFigure({ id, groups: v.groups(id), rows, y, title, yTitle, caption, panelBy: BY_ARCH, ...(PAPER_FIGURE[id] ? { paperFigure: PAPER_FIGURE[id] } : {}) }));
     if (correlations.length) {
       scaling('fig1-c02', correlations, 'c02', 'Second-order correlation C^{0,2} at initialization vs width (exact; cf. paper Fig. 1, which plots Eq. 25)', 'C^{0,2} (RMS over samples and outputs)', `Exact C^{0,2} by Taylor mode. ${DATA_NOTE}`);
       scaling('fig3-c03', correlations, 'c03', 'Third-order correlation C^{0,3} at initialization vs width (exact; cf. paper Fig. 3, which plots Eq. 25)', 'C^{0,3} (RMS)', `Exact C^{0,3} by Taylor mode. ReLU with 1 hidden layer: ${RELU_C03_ZERO}, so nothing is drawn for it. ${DATA_NOTE}`);
@@ -149,7 +157,7 @@ export const a1Protocol = defineProtocol<Table>({
       });
       out.push({
         id: 'estimators', title: 'Exact (Taylor mode) vs the paper\'s sampled estimator (Eq. 25)',
-        caption: ESTIMATOR_CAPTION,
+        caption: ESTIMATOR_CAPTION, paperFigure: PAPER_FIGURE.estimators!,
         spec: estimatorChart({ rows, x: 'exact', y: 'sampled', colorBy: 'order', tooltipFields: ['dataset', 'activation', 'depth', 'width', 'seed'], xTitle: 'exact (RMS)', yTitle: 'sampled, Eq. 25 (RMS)' }),
         data: rows,
       });

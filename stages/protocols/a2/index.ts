@@ -75,7 +75,7 @@ export const a2Protocol = defineProtocol<'a2'>({
   }),
   figures: (v) => v.rows('a2').length
     ? [scalingFigure({
-      id: 'fig4-mse', groups: v.groups('fig4-mse'), rows: v.rows('a2').filter((r) => r.status === 'ok'), y: 'mseTest', panelBy: ['alpha'],
+      id: 'fig4-mse', paperFigure: 'Fig. 4', groups: v.groups('fig4-mse'), rows: v.rows('a2').filter((r) => r.status === 'ok'), y: 'mseTest', panelBy: ['alpha'],
       title: 'MSE_test(f, f_lin) after SGD vs width, per learning-rate exponent α (A.2, paper Fig. 4)',
       yTitle: 'MSE_test(f, f_lin), Eq. 30',
       caption: `eta = lr0 · n^α. ${DATA_NOTE} Dashed lines: Theorem 3.2's upper bound 2α+1 (with the paper's normalisation eta_the ~ 1/n), the paper's stated expectation 2α−1, and the paper's own fitted slope (its data). The paper fitted widths ${PAPER_WIDTHS.fig4[0]}–${PAPER_WIDTHS.fig4[1]}; the widths here are in the headline table.`,
