@@ -88,17 +88,35 @@ describe('engine: the SLURM executor on a real cluster', function () {
     assert.deepEqual(queueIds(), []);
   });
 
-  it('SIGKILL of the submitting process, then a rerun: queued and running jobs are adopted, no task computed twice', async () => {
-    // Long enough that the rerun (a Node start on a loaded machine) finds them still queued or running.
-    const env = { TOY_SLOW_ITEM: 'all', TOY_SLEEP_MS: '10000' };
+  it('SIGKILL of the submitting process, then a rerun: a queued job is adopted, running ones are waited for, no task computed twice', async () => {
+    // The square jobs hold until the gate opens, so the rerun finds them queued or running however
+    // slowly it starts; it opens once the rerun has said it adopted one. The kill comes once every
+    // gen and square task has been submitted (6 manifests): two squares run (two CPUs) and hold
+    // their keys' locks, so the rerun waits on those; the queued third is the one it adopts.
+    const gate = path.join(toy.dir, 'gate');
+    const env = { TOY_SLOW_ITEM: 'all', TOY_SLEEP_MS: '1000', TOY_GATE: gate };
     const child = toy.spawnCli(['run', '--executor', 'slurm'], env);
-    await waitFor('a square job to start', () => fs.existsSync(toy.mark));
+    const manifests = path.join(toy.cache, 'slurm/tasks');
+    const submitted = () => (fs.existsSync(manifests) ? fs.readdirSync(manifests).filter((f) => f.endsWith('.json')).length : 0);
+    await waitFor('every gen and square task submitted, a square running', () => submitted() >= 6 && fs.existsSync(toy.mark));
     child.kill('SIGKILL');
     await exitOf(child);
     assert.ok(queueIds().length > 0, 'jobs outlive their submitter');
-    const r = toy.cli(['run', '--executor', 'slurm', '--json'], env);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /adopted SLURM job/);
+    const rerun = toy.spawnCli(['run', '--executor', 'slurm', '--json'], env);
+    let stdout = '';
+    let stderr = '';
+    rerun.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    rerun.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = exitOf(rerun);
+    try {
+      await waitFor('the rerun to adopt a job', () => /adopted SLURM job/.test(stderr), 60_000);
+    } catch (e) {
+      throw new Error(`${String(e)}; the rerun printed:\n${stderr}\nqueue: ${queueIds().join(' ')}`);
+    } finally {
+      fs.writeFileSync(gate, '');
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.equal(JSON.parse(stdout).failed, 0);
     const c = counts(toy);
     assert.equal(c.size, 7);
     for (const [id, n] of c) assert.equal(n, 1, `${id} computed ${n} times`);

@@ -50,6 +50,8 @@ export const square: StageDecl = {
       if (process.env.TOY_MARK) fs.writeFileSync(process.env.TOY_MARK, ctx.id);
       const ms = Number(process.env.TOY_SLEEP_MS ?? 0);
       for (let i = 0; i < 20; i++) { ctx.progress(i, 20); await new Promise((r) => setTimeout(r, ms / 20)); }
+      // TOY_GATE: then wait until that file exists (a test opens it when it has seen what it waits for).
+      while (process.env.TOY_GATE && !fs.existsSync(process.env.TOY_GATE)) await new Promise((r) => setTimeout(r, 100));
       await ctx.writeJson('value', { value: value * value + (ctx.params.offset as number) });
       return;
     }
