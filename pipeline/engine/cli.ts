@@ -116,19 +116,36 @@ function load(project: Project, o: CommonOpts): Loaded {
   return loadVariant(project, o.experiment, o.set, o.name);
 }
 
-/** After the environment checks that belong before anything runs (stage runtimes, the store). */
-async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store, where: RuntimeTarget = runtimeTarget(project)): Promise<Planner> {
-  await checkRuntimes(tasks, where);
-  return new Planner(project, store ?? (await storeFor(project, mode)), variant, where);
+/**
+ * After the environment checks that belong before anything runs (stage runtimes, the store).
+ * `where` given (run): checked before the store is opened. Omitted (read commands): the
+ * executor is the one readExecutor picks, which may come from the store.
+ */
+async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store, where?: RuntimeTarget, executor?: string): Promise<Planner> {
+  if (where) await checkRuntimes(tasks, where);
+  const s = store ?? (await storeFor(project, mode));
+  const w = where ?? runtimeTarget(readExecutor(project, s, variant.name, executor));
+  if (!where) await checkRuntimes(tasks, w);
+  return new Planner(project, s, variant, w);
+}
+
+/** Batch jobs run elsewhere: their keys take the runtime that is requested, not this host's. */
+function runtimeTarget(executor: string): RuntimeTarget {
+  return executor === 'slurm' ? 'remote' : 'local';
 }
 
 /**
- * Batch jobs run elsewhere: their keys take the runtime that is requested, not this host's. Commands
- * without --executor (status, why, ...) follow the executor the environment names, so they compute
- * the keys a run with that executor would.
+ * The executor whose keys a read command (status, why, show, results, experiments) computes:
+ * --executor, else the environment's, else the one the experiment's last run used, else local.
+ * So `status` after `run --executor slurm` finds what that run built.
  */
-function runtimeTarget(project: Project, executor?: string): RuntimeTarget {
-  return (executor ?? process.env[envName(project, 'EXECUTOR')]) === 'slurm' ? 'remote' : 'local';
+function readExecutor(project: Project, store: Store, experiment: string, flag?: string): string {
+  return flag ?? envValue(project, 'EXECUTOR') ?? store.index.executor(experiment) ?? 'local';
+}
+
+/** --executor on a read command. */
+function executorOption(cmd: Command, project: Project): Command {
+  return cmd.addOption(new Option('--executor <kind>', `compute the keys a run with this executor would (default: $${envName(project, 'EXECUTOR')}, else the executor of the experiment's last run)`).choices(['local', 'slurm']));
 }
 
 /** An experiment name or file, or a variant this store has run (`quick+1a2b3c4d`). */
@@ -152,11 +169,11 @@ function findTask(graph: TaskGraph, id: string): TaskNode {
 }
 
 /** One task with everything upstream of it, inspected (why, show); `mine` is the task's own status. */
-async function inspectOne(project: Project, o: CommonOpts, id: string) {
+async function inspectOne(project: Project, o: CommonOpts & { executor?: string }, id: string) {
   const { graph, variant } = load(project, o);
   const task = findTask(graph, id);
   const closure = taskClosure(graph, task);
-  const planner = await plannerFor(project, variant, closure, 'read');
+  const planner = await plannerFor(project, variant, closure, 'read', undefined, undefined, o.executor);
   const st = await inspectTasks(planner, closure);
   warn(planner);
   return { task, planner, st, mine: st.at(-1)! };
@@ -306,7 +323,7 @@ export function buildCli(project: Project): Command {
       for (const f of o.force)
         if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
       const tasks = selectClosure(graph, stages);
-      const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write', undefined, runtimeTarget(project, executorKind));
+      const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write', undefined, runtimeTarget(executorKind));
       if (o.dryRun) {
         const st = await inspectTasks(planner, tasks, new Set(o.force));
         warn(planner);
@@ -322,6 +339,7 @@ export function buildCli(project: Project): Command {
       }
       announceVariant(variant);
       if (Object.keys(variant.overrides).length) await planner.store.index.setVariant(variant);
+      await planner.store.index.setExecutor(variant.name, executorKind);
       const abort = new AbortController();
       let interrupts = 0;
       const onSigint = (): void => {
@@ -349,13 +367,13 @@ export function buildCli(project: Project): Command {
       process.exitCode = summary.interrupted ? 130 : summary.failed ? 1 : 0;
     });
 
-  commonOptions(program.command('status').argument('[stages...]', 'stages to inspect (default: all)'), project)
+  executorOption(commonOptions(program.command('status').argument('[stages...]', 'stages to inspect (default: all)'), project), project)
     .description('task counts per stage (cached | stale | missing); -v: every task that is not cached, and why')
     .option('-v, --verbose', 'every task that is not cached, with its reasons')
-    .action(async (stages: string[], o: CommonOpts & { verbose?: boolean }) => {
+    .action(async (stages: string[], o: CommonOpts & { verbose?: boolean; executor?: string }) => {
       const { graph, variant } = load(project, o);
       const tasks = selectClosure(graph, stages);
-      const planner = await plannerFor(project, variant, tasks, 'read');
+      const planner = await plannerFor(project, variant, tasks, 'read', undefined, undefined, o.executor);
       const st = (await inspectTasks(planner, tasks)).map(brief);
       warn(planner);
       const counts = { cached: 0, stale: 0, missing: 0 };
@@ -368,9 +386,9 @@ export function buildCli(project: Project): Command {
           `${st.length} task(s): ${counts.cached} cached, ${counts.stale} stale, ${counts.missing} missing${!o.verbose && counts.cached < st.length ? ' (-v: each task and why)' : ''}`].join('\n'));
     });
 
-  commonOptions(program.command('why').argument('<task>', 'task id, e.g. train@mnist,relu,L2,w512,s3'), project)
+  executorOption(commonOptions(program.command('why').argument('<task>', 'task id, e.g. train@mnist,relu,L2,w512,s3'), project), project)
     .description("the components of a task's cache key")
-    .action(async (id: string, o: CommonOpts) => {
+    .action(async (id: string, o: CommonOpts & { executor?: string }) => {
       const { task, planner, st, mine } = await inspectOne(project, o, id);
       const code = await planner.stageCode(task.stage);
       const info: Record<string, unknown> = {
@@ -394,9 +412,9 @@ export function buildCli(project: Project): Command {
       print(o.json, info, () => Object.entries(info).map(([k, v]) => `${k.padEnd(9)}${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}`).join('\n'));
     });
 
-  commonOptions(program.command('show').argument('<task>', 'task id'), project)
+  executorOption(commonOptions(program.command('show').argument('<task>', 'task id'), project), project)
     .description("a task's record and artifact paths")
-    .action(async (id: string, o: CommonOpts) => {
+    .action(async (id: string, o: CommonOpts & { executor?: string }) => {
       const { planner, mine: st } = await inspectOne(project, o, id);
       const key = st.key ?? (await planner.store.index.key(planner.experiment, id));
       const record = key ? await planner.store.records.read(key) : undefined;
@@ -438,7 +456,7 @@ export function buildCli(project: Project): Command {
       for (const name of names) {
         try {
           const { exp, variant, graph } = loadNamed(project, store, name);
-          const planner = new Planner(project, store, variant, runtimeTarget(project));
+          const planner = new Planner(project, store, variant, runtimeTarget(readExecutor(project, store, variant.name)));
           const st = await inspectTasks(planner, graph.tasks);
           const n = (s: TaskStatus['state']): number => st.filter((t) => t.state === s).length;
           const [cached, stale, missing] = [n('cached'), n('stale'), n('missing')];
@@ -459,15 +477,15 @@ export function buildCli(project: Project): Command {
       });
     });
 
-  commonOptions(program.command('results').argument('[stages...]', 'only these stages (default: every stage that declares metrics)'), project)
+  executorOption(commonOptions(program.command('results').argument('[stages...]', 'only these stages (default: every stage that declares metrics)'), project), project)
     .description('every metric of the cached tasks as one table: task, stage, metric, value')
     .option('--format <fmt>', 'md | csv | json', 'md')
-    .action(async (stages: string[], o: CommonOpts & { format: string }) => {
+    .action(async (stages: string[], o: CommonOpts & { format: string; executor?: string }) => {
       if (!['md', 'csv', 'json'].includes(o.format)) throw new UsageError(`--format ${o.format}: expected md, csv or json`);
       const { graph, variant } = load(project, o);
       const known = graph.stages.filter((s) => s.metrics).map((s) => s.name);
       for (const s of stages) if (!known.includes(s)) throw new UsageError(`results ${s}: no stage with metrics of that name${didYouMean(s, known)} (stages with metrics: ${known.join(', ')})`);
-      const planner = await plannerFor(project, variant, selectClosure(graph, stages), 'read');
+      const planner = await plannerFor(project, variant, selectClosure(graph, stages), 'read', undefined, undefined, o.executor);
       const st = await inspectTasks(planner, selectClosure(graph, stages));
       warn(planner);
       const table = await collectMetrics(planner, st, (s) => stages.length === 0 || stages.includes(s.name));
@@ -486,7 +504,7 @@ export function buildCli(project: Project): Command {
     .action(async (a: string, b: string, o: { set: string[]; json?: boolean }) => {
       const store = await storeFor(project, 'read');
       const loaded = [loadNamed(project, store, a), loadNamed(project, store, b, o.set)] as const;
-      const sides = loaded.map((l) => ({ ...l, planner: new Planner(project, store, l.variant) })) as [Loaded & { planner: Planner }, Loaded & { planner: Planner }];
+      const sides = loaded.map((l) => ({ ...l, planner: new Planner(project, store, l.variant, runtimeTarget(readExecutor(project, store, l.variant.name))) })) as [Loaded & { planner: Planner }, Loaded & { planner: Planner }];
       const params = diffConfigs(sides[0].exp.config, sides[1].exp.config);
       const headline = (s: (typeof project.stages)[number]): boolean => s.metrics?.headline === true;
       const tables = await Promise.all(sides.map(async (s) =>

@@ -139,6 +139,9 @@ export interface RunIndex {
   setVariant(variant: VariantInfo): Promise<void>;
   /** Names of the variants this store has records for. */
   variants(): string[];
+  /** The executor ('local', 'slurm') the experiment's last run used: read commands key as it did. */
+  executor(experiment: string): string | undefined;
+  setExecutor(experiment: string, kind: string): Promise<void>;
 }
 
 // A type, not an interface: it must stay assignable to Json.
@@ -458,6 +461,27 @@ class Index implements RunIndex {
     } catch {
       return undefined;
     }
+  }
+
+  private executorPath(experiment: string): string {
+    return path.join(this.f.dir, 'index', encodeURIComponent(experiment), '_executor.json');
+  }
+
+  executor(experiment: string): string | undefined {
+    try {
+      const v = JSON.parse(readFileSync(this.executorPath(experiment), 'utf8')) as { executor?: unknown };
+      return typeof v.executor === 'string' ? v.executor : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async setExecutor(experiment: string, kind: string): Promise<void> {
+    if (this.executor(experiment) === kind) return;
+    this.f.writable('writeIndex');
+    const p = this.executorPath(experiment);
+    await fs.mkdir(path.dirname(p), { recursive: true });
+    await writeFileAtomic(p, canonicalJson({ executor: kind }));
   }
 
   variants(): string[] {

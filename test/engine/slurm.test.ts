@@ -207,7 +207,12 @@ describe('engine: the SLURM executor on a real cluster', function () {
     assert.equal(good.json.executed, 3);
     // The key holds the requested runtime; a local run (which probes this host) keys it differently.
     assert.equal(toy.cli(['why', 'gen@i1', '--json'], { TOY_REQUESTED: 'gpu', TOY_EXECUTOR: 'slurm' }).json.runtime.backend, 'gpu');
-    assert.equal(toy.cli(['why', 'gen@i1', '--json'], { TOY_NODE: 'cpu' }).json.runtime.backend, 'cpu');
+    assert.equal(toy.cli(['why', 'gen@i1', '--executor', 'local', '--json'], { TOY_NODE: 'cpu' }).json.runtime.backend, 'cpu');
+    // Read commands key as the experiment's last run did (slurm here), with no flag or variable.
+    const status = toy.cli(['status', 'gen', '--json'], { TOY_REQUESTED: 'gpu', TOY_NODE: 'cpu' });
+    assert.deepEqual(status.json.counts, { cached: 3, stale: 0, missing: 0 }, status.stderr);
+    assert.equal(toy.cli(['why', 'gen@i1', '--json'], { TOY_REQUESTED: 'gpu', TOY_NODE: 'cpu' }).json.runtime.backend, 'gpu');
+    assert.equal(toy.cli(['status', 'gen', '--executor', 'local', '--json'], { TOY_REQUESTED: 'gpu', TOY_NODE: 'cpu' }).json.counts.cached, 0);
   });
 
   it('transient squeue and sbatch failures (a lost sbatch reply included) are retried: the run succeeds and submits nothing twice', () => {
