@@ -4,7 +4,7 @@ import type { FitGroupResult, Row } from '../contracts/fits.ts';
 import type { FigureInput, HeadlineRow } from './html.ts';
 import { scalingChart, type DataRow, type FitLine, type ReferenceSlope } from './charts/index.ts';
 
-export const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
+const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
 
 /** A group key as a short label: `mnist / relu / L2`, `α = -0.5`. */
 export const keyLabel = (k: Record<string, unknown>): string =>
@@ -27,7 +27,7 @@ function references(groups: FitGroupResult[]): ReferenceSlope[] {
 const expText = (g: FitGroupResult): string => g.expectations.map((e) => e.label).join('; ');
 
 /** `widths 16–256 (paper: 8–1024)`: so nobody compares different width ranges silently. */
-export const widthsNote = (g: FitGroupResult, paperWidths: readonly [number, number] | null): string =>
+const widthsNote = (g: FitGroupResult, paperWidths: readonly [number, number] | null): string =>
   `widths ${g.fit.xMin === null || g.fit.xMax === null ? '— (nothing fitted)' : `${g.fit.xMin}–${g.fit.xMax}`}${paperWidths ? ` (paper: ${paperWidths[0]}–${paperWidths[1]})` : ''}`;
 
 /**

@@ -12,6 +12,7 @@ import { clientScript, loadBrowserBundles, reportCss } from './assets.ts';
 import { slopesChart } from './charts/index.ts';
 import { escapeHtml } from './encode.ts';
 import { claimData, csvLink, figureHtml, figureMapHtml, headlineData, headlineHtml, provenanceHtml, renderFigure, slopeRows, text, verdictsHtml } from './sections.ts';
+import { texInput } from './tex.ts';
 import type { ReportInput } from './types.ts';
 
 export type * from './types.ts';
@@ -24,7 +25,8 @@ function slug(s: string): string {
  * Render the whole report to one HTML string. Figures are rendered to SVG here (async); the
  * result has no external references: no http(s) src/href, no fetches.
  */
-export async function renderReportHtml(input: ReportInput): Promise<string> {
+export async function renderReportHtml(raw: ReportInput): Promise<string> {
+  const input = texInput(raw);
   const interactive = input.interactive ?? true;
   const used = new Set<string>();
   const anchorFor = (id: string) => {
@@ -84,7 +86,7 @@ ${
     ? `${verdictsHtml(claims)}
 ${input.verdictRule ? `<p class="rule"><span class="mark">Rule.</span> ${text(input.verdictRule)}</p>` : ''}
 <p class="downloads">${csvLink(claimData(claims), 'verdicts.csv', 'Download the verdicts')}</p>
-${slopes ? figureHtml(slopes, 'Slope comparison: ', interactive) : ''}`
+${slopes ? figureHtml(slopes, 'Slope comparison: ', interactive, 'Data: the verdicts CSV above.') : ''}`
     : '<p class="muted">No protocol states claims yet: see the per-group fits below.</p>'
 }
 </section>

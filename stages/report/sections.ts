@@ -1,9 +1,8 @@
 // The page's parts as HTML fragments: figures, the headline table and the provenance section.
 // Every text from the input is escaped here.
 
-import { renderSvg, renumberSvgIds, type DataRow, type SlopeRow, type TopLevelSpec } from './charts/index.ts';
+import { renderSvg, type DataRow, type SlopeRow, type TopLevelSpec } from './charts/index.ts';
 import { escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from './encode.ts';
-import { texSpec, texToText } from './tex.ts';
 import type { Claim, FigureInput, HeadlineRow, Provenance, Verdict } from './types.ts';
 
 const MINUS = '\u2212';
@@ -20,9 +19,9 @@ function fmtSeconds(s: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** Visible text: TeX-like names as Unicode (C^{0,2} -> C⁰²), then escaped. */
+/** Visible text, escaped (TeX-like names are already text: html.ts converts the input once). */
 export function text(s: string): string {
-  return escapeHtml(texToText(s));
+  return escapeHtml(s);
 }
 
 function table(headers: readonly string[], rows: readonly string[][], cls = ''): string {
@@ -50,23 +49,25 @@ export interface RenderedFigure {
 
 export async function renderFigure(f: FigureInput, anchor: string): Promise<RenderedFigure> {
   // Page-unique ids: several inlined SVGs must not share clip-path ids.
-  const spec = texSpec(f.spec);
-  const svg = renumberSvgIds(await renderSvg(spec), `${anchor}-`);
+  const svg = await renderSvg(f.spec, `${anchor}-`);
   return {
     anchor,
     title: f.title,
     caption: f.caption,
     svg,
     specId: `spec-${anchor}`,
-    spec,
+    spec: f.spec,
     csv: toCsv(f.data, f.columns),
     csvName: `${anchor}.csv`,
     nRows: f.data.length,
   };
 }
 
-/** `label`: the figure's number (or a name, for figures outside the numbered list). */
-export function figureHtml(f: RenderedFigure, label: number | string, interactive: boolean): string {
+/**
+ * `label`: the figure's number (or a name, for figures outside the numbered list). `dataNote`:
+ * said instead of the figure's own CSV link, where that data is offered elsewhere on the page.
+ */
+export function figureHtml(f: RenderedFigure, label: number | string, interactive: boolean, dataNote?: string): string {
   const hint = interactive
     ? '<span class="hint"> · hover for values; drag to pan, scroll to zoom, double-click to reset</span>'
     : '';
@@ -76,7 +77,7 @@ export function figureHtml(f: RenderedFigure, label: number | string, interactiv
 <div class="chart"${interactive ? ` data-spec="${escapeHtml(f.specId)}"` : ''}><div class="static">${f.svg}</div></div>
 <figcaption>${text(f.caption)}</figcaption>
 </figure>
-<p class="downloads"><a download="${escapeHtml(f.csvName)}" href="${escapeHtml(textDataUri(f.csv))}">Download data (CSV, ${f.nRows} rows)</a>${hint}</p>
+<p class="downloads">${dataNote ? text(dataNote) : `<a download="${escapeHtml(f.csvName)}" href="${escapeHtml(textDataUri(f.csv))}">Download data (CSV, ${f.nRows} rows)</a>`}${hint}</p>
 ${interactive ? `<script type="application/json" id="${escapeHtml(f.specId)}">${jsonForScript(f.spec)}</script>` : ''}
 </section>`;
 }
@@ -90,9 +91,9 @@ export function figureMapHtml(figures: readonly { paperFigure?: string }[]): str
 /** The per-group table as CSV rows (the table's columns, numbers unrounded). */
 export function headlineData(rows: readonly HeadlineRow[]): DataRow[] {
   return rows.map((r) => ({
-    claim: texToText(r.claim),
+    claim: r.claim,
     paper: r.paper ?? null,
-    theory: r.theory ? texToText(r.theory) : null,
+    theory: r.theory || null,
     slope: r.slope,
     ci_lo: r.ciLo,
     ci_hi: r.ciHi,
@@ -100,7 +101,7 @@ export function headlineData(rows: readonly HeadlineRow[]): DataRow[] {
     n_points: r.nPoints,
     n_seeds: r.nSeeds ?? null,
     excluded: r.excluded ?? null,
-    note: r.note ? texToText(r.note) : null,
+    note: r.note || null,
   }));
 }
 
@@ -220,17 +221,17 @@ export function claimData(claims: readonly Claim[]): DataRow[] {
   return claims.flatMap((c) => {
     const groups = c.measured.length ? c.measured : [{ slope: null, lo: null, hi: null }];
     return groups.map((m, i) => ({
-      claim: texToText(c.claim),
+      claim: c.claim,
       group: c.groups[i] ?? (groups.length > 1 ? String(i + 1) : ''),
       slope: m.slope,
       ci_lo: m.lo,
       ci_hi: m.hi,
-      paper: c.paper === null ? null : texToText(c.paper),
-      bound: c.bound === null ? null : texToText(c.bound),
+      paper: c.paper,
+      bound: c.bound,
       widths_here: c.widths.here ? `${c.widths.here[0]}-${c.widths.here[1]}` : null,
       widths_paper: c.widths.paper,
       verdict: c.verdict,
-      why: texToText(c.why),
+      why: c.why,
     }));
   });
 }
@@ -239,7 +240,7 @@ export function claimData(claims: readonly Claim[]): DataRow[] {
 export function slopeRows(claims: readonly Claim[]): SlopeRow[] {
   return claims.flatMap((c) =>
     c.measured.map((m, i) => ({
-      claim: texToText(c.claim),
+      claim: c.claim,
       group: c.groups[i] ?? String(i + 1),
       slope: m.slope,
       lo: m.lo,

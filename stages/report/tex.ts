@@ -1,6 +1,8 @@
 // TeX-like names as plain Unicode text: `C^{0,2}` -> `C⁰²`, `n^{-1/2}` -> `n⁻¹ᐟ²`, `f_{lin}` -> `f_lin`
 // is left alone (only braced subscripts of digits convert). Protocols write TeX-ish strings; the
-// page shows text, so the conversion happens once, at render time, for every visible string.
+// page shows text, so the conversion happens once, on the report's input (texInput), for every
+// string the page or its CSVs show.
+import type { ReportInput } from './types.ts';
 
 const SUP: Record<string, string> = {
   '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹',
@@ -61,4 +63,24 @@ export function texSpec<T>(spec: T): T {
     return v;
   };
   return walk(spec, null) as T;
+}
+
+/** Every string in plain data (arrays, objects) through texToText; keys stay as they are. */
+function texStrings<T>(v: T): T {
+  if (typeof v === 'string') return texToText(v) as T;
+  if (Array.isArray(v)) return v.map((x) => texStrings(x)) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, texStrings(x)])) as T;
+  return v;
+}
+
+/**
+ * The report's input with its TeX-like names as text, once, so the page, its figures and every
+ * CSV download say C⁰² alike. The provenance (config values, versions, paths) stays verbatim.
+ */
+export function texInput(input: ReportInput): ReportInput {
+  return {
+    ...texStrings({ ...input, provenance: null, figures: [] }),
+    provenance: input.provenance,
+    figures: input.figures.map((f) => ({ ...texStrings({ ...f, spec: null }), spec: texSpec(f.spec) })),
+  };
 }

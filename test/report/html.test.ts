@@ -3,7 +3,7 @@ import { renumberSvgIds } from '../../stages/report/charts/index.ts';
 import { escapeHtml, toCsv } from '../../stages/report/encode.ts';
 import { renderReportHtml } from '../../stages/report/html.ts';
 import { claimData, figureMapHtml, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/report/sections.ts';
-import { texSpec, texToText } from '../../stages/report/tex.ts';
+import { texInput, texSpec, texToText } from '../../stages/report/tex.ts';
 import { parseCsv } from './parse-csv.ts';
 import { sampleReportInput } from './sample.ts';
 
@@ -56,15 +56,18 @@ describe('report/html', function () {
 
   it('offers each figure’s data as a CSV data: URI that matches the data', () => {
     const links = attributes(html).filter((a) => a.tag === 'a' && a.name === 'href' && a.value.startsWith('data:text/csv'));
-    // Verdicts, slope chart, per-group fits, the figures.
-    assert.equal(links.length, input.figures.length + 3);
+    // Verdicts (the slope chart points to it, no copy), per-group fits, the figures.
+    assert.equal(links.length, input.figures.length + 2);
     const csvOf = (i: number) => decodeURIComponent(unescapeAttr(links[i].value).slice('data:text/csv;charset=utf-8,'.length));
-    assert.equal(csvOf(0), toCsv(claimData(input.claims!)));
-    assert.equal(csvOf(1), toCsv(claimData(input.claims!)));
-    assert.equal(csvOf(2), toCsv(headlineData(input.headline)));
-    assert.equal(parseCsv(csvOf(2)).length - 1, input.headline.length);
-    for (const [i, fig] of input.figures.entries()) {
-      const uri = unescapeAttr(links[i + 3].value);
+    const tex = texInput(input);
+    assert.equal(csvOf(0), toCsv(claimData(tex.claims!)));
+    assert.equal(csvOf(1), toCsv(headlineData(tex.headline)));
+    assert.equal(parseCsv(csvOf(1)).length - 1, input.headline.length);
+    assert.ok(html.includes('Data: the verdicts CSV above.'));
+    // Every CSV shows names as the page does: C⁰², not C^{0,2}.
+    for (const l of links) assert.doesNotMatch(decodeURIComponent(unescapeAttr(l.value)), /\^\{/);
+    for (const [i, fig] of tex.figures.entries()) {
+      const uri = unescapeAttr(links[i + 2].value);
       const prefix = 'data:text/csv;charset=utf-8,';
       assert.ok(uri.startsWith(prefix));
       const csv = decodeURIComponent(uri.slice(prefix.length));
@@ -84,7 +87,7 @@ describe('report/html', function () {
     }
     // Download names.
     const names = attributes(html).filter((a) => a.tag === 'a' && a.name === 'download').map((a) => a.value);
-    assert.deepEqual(names, ['verdicts.csv', 'fig-slopes.csv', 'per-group-fits.csv', ...input.figures.map((f) => `fig-${f.id}.csv`)]);
+    assert.deepEqual(names, ['verdicts.csv', 'per-group-fits.csv', ...input.figures.map((f) => `fig-${f.id}.csv`)]);
   });
 
   it('escapes text everywhere, and the embedded specs parse back to the input specs', () => {
@@ -156,7 +159,7 @@ describe('report/html', function () {
     const claims = input.claims!;
     const rows = slopeRows(claims);
     for (const c of claims) {
-      const mine = rows.filter((r) => r.claim === texToText(c.claim));
+      const mine = rows.filter((r) => r.claim === c.claim);
       assert.equal(mine.length, c.measured.length, c.claim);
       for (const r of mine) {
         assert.equal(r.paper, c.paperSlope, c.claim);

@@ -6,5 +6,5 @@ export { defaultPanelLabel, type PanelOptions } from './facet.ts';
 export { scalingChart, type FitLine, type ReferenceSlope, type ScalingChartOptions } from './scaling.ts';
 export { dynamicsChart, type DynamicsChartOptions } from './dynamics.ts';
 export { estimatorChart, type EstimatorChartOptions } from './estimator.ts';
-export { slopesChart, SLOPE_MARKS, type SlopeRow, type SlopesChartOptions } from './slopes.ts';
+export { slopesChart, type SlopeRow, type SlopesChartOptions } from './slopes.ts';
 export { compileToVega, renderSvg, renumberSvgIds } from './render.ts';

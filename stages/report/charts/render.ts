@@ -13,12 +13,13 @@ export function compileToVega(spec: TopLevelSpec): vega.Spec {
 /**
  * Render a vega-lite spec to a standalone SVG string.
  * Deterministic: vega numbers clip-path ids with a process-wide counter, so ids are renumbered
- * (`id1`, `id2`, ... in order of appearance) and the same spec always gives the same bytes.
+ * (`${idPrefix}1`, `${idPrefix}2`, ... in order of appearance) and the same spec always gives the
+ * same bytes. A page that inlines several SVGs gives each its own prefix.
  */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+export async function renderSvg(spec: TopLevelSpec, idPrefix = 'id'): Promise<string> {
   const view = new vega.View(vega.parse(compileToVega(spec)), { renderer: 'none' });
   try {
-    return renumberSvgIds(await view.toSVG(), 'id');
+    return renumberSvgIds(await view.toSVG(), idPrefix);
   } finally {
     view.finalize();
   }

@@ -22,7 +22,7 @@ export interface SlopesChartOptions {
 }
 
 /** The legend's entries: one colour each, named for what they are. */
-export const SLOPE_MARKS = { measured: 'measured here (95% interval)', paper: 'paper’s slope', bound: 'bound (theorem)' } as const;
+const SLOPE_MARKS = { measured: 'measured here (95% interval)', paper: 'paper’s slope', bound: 'bound (theorem)' } as const;
 
 export function slopesChart(o: SlopesChartOptions): TopLevelSpec {
   const rows = o.rows as unknown as DataRow[];
