@@ -6,11 +6,14 @@ import type { FitGroupResult } from '../contracts/fits.ts';
 export const interval = (g: FitGroupResult): [number, number] | null =>
   g.fit.ci && g.fit.slope !== null ? [g.fit.ci.lo, g.fit.ci.hi] : null;
 
-/** "-0.12 [-0.30, 0.05]" */
+/** A number with a typographic minus, as the report prints numbers: "−0.25". */
+export const num = (v: number, digits = 2): string => v.toFixed(digits).replace('-', '\u2212');
+
+/** "−0.12 [−0.30, 0.05]" */
 export function slopeText(g: FitGroupResult): string {
   const s = g.fit.slope;
   const i = interval(g);
-  return s === null ? 'no fit' : `${s.toFixed(2)}${i ? ` [${i[0].toFixed(2)}, ${i[1].toFixed(2)}]` : ''}`;
+  return s === null ? 'no fit' : `${num(s)}${i ? ` [${num(i[0])}, ${num(i[1])}]` : ''}`;
 }
 
 /** Groups whose key matches every entry of `where`. */

@@ -7,7 +7,7 @@ import type { Expectation, FitGroupResult, Row } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
 import type { FigureInput } from '../../report/html.ts';
-import { interval, slopeText, where } from '../claim-helpers.ts';
+import { interval, num, slopeText, where } from '../claim-helpers.ts';
 import { fittedWidths, measuredOf } from '../claims.ts';
 import { defineProtocol, type Claim, type FitSpec, type Verdict } from '../protocol.ts';
 import { MeanFieldConfig } from './config.ts';
@@ -51,7 +51,7 @@ export function controlVerdict(mf: FitGroupResult[], ntk: FitGroupResult[]): { v
   const mfI = mf.map(interval);
   if (!mf.length || mfI.some((i) => i === null)) return { verdict: 'inconclusive', why: 'no slope interval for a mean-field group (fewer than 2 seeds or widths)' };
   const decays = mfI.filter((i) => i![1] < NO_DECAY_SLOPE).length;
-  if (decays) return { verdict: 'contradicts the prediction', why: `${decays} of ${mf.length} mean-field group(s) decay (interval below ${NO_DECAY_SLOPE}); the equivalence predicts no decay` };
+  if (decays) return { verdict: 'contradicts the prediction', why: `${decays} of ${mf.length} mean-field group(s) decay (interval below ${num(NO_DECAY_SLOPE)}); the equivalence predicts no decay` };
   const ntkI = ntk.map(interval);
   const ntkDecays = ntkI.filter((i) => i !== null && i[1] < NO_DECAY_SLOPE).length;
   return {
@@ -103,7 +103,7 @@ export const meanFieldProtocol = defineProtocol<Table>({
     const claims: Claim[] = [{
       claim: 'Negative control (mean-field): C^{0,2} and f − f_lin do not decay',
       paper: 'equivalence: no weak correlations ⇔ no linearization',
-      bound: `no decay: slope > ${NO_DECAY_SLOPE} (NTK here: ${ntk.map(slopeText).join(', ') || 'n/a'})`,
+      bound: `no decay: slope > ${num(NO_DECAY_SLOPE)} (NTK here: ${ntk.map(slopeText).join(', ') || 'n/a'})`,
       // A lower limit, not an upper bound: the slope chart draws no bound tick for it.
       paperSlope: null, boundSlope: null,
       groups: mf.map((g) => g.id),
