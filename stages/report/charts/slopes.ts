@@ -24,9 +24,26 @@ export interface SlopesChartOptions {
 /** The legend's entries: one colour each, named for what they are. */
 const SLOPE_MARKS = { measured: 'measured here (95% interval)', paper: 'paper’s slope', bound: 'bound (theorem)' } as const;
 
+/** Words of `s` in lines of at most `width` characters, joined by newlines (the axis splits them). */
+function wrap(s: string, width: number): string {
+  const lines: string[] = [];
+  for (const w of s.split(/\s+/)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + w.length <= width) lines[last] += ` ${w}`;
+    else lines.push(w);
+  }
+  return lines.join('\n');
+}
+
+/** Claim labels wrap at this many characters. */
+const LABEL_CHARS = 34;
+/** A claim's band: enough for a short claim's groups to sit apart, at most this tall for many groups. */
+const BAND_MIN = 34;
+const BAND_MAX = 64;
+
 export function slopesChart(o: SlopesChartOptions): TopLevelSpec {
-  const rows = o.rows as unknown as DataRow[];
-  const claims = firstAppearance(o.rows.map((r) => r.claim));
+  const rows = o.rows.map((r) => ({ ...r, claim: wrap(r.claim, LABEL_CHARS) })) as unknown as DataRow[];
+  const claims = firstAppearance(rows.map((r) => r.claim as string));
   const chart = facet(rows, { ...(o.title ? { title: o.title } : {}), ...(o.width ? { width: o.width } : {}) }, { width: 640, height: 0 }, (r) => {
     if (typeof r.slope !== 'number' || !Number.isFinite(r.slope)) return null;
     return {
@@ -43,18 +60,19 @@ export function slopesChart(o: SlopesChartOptions): TopLevelSpec {
   const { values } = chart;
   // One paper and one bound mark per claim (the first group's values stand for the claim).
   for (const c of claims) {
-    const r = o.rows.find((x) => x.claim === c)!;
+    const r = rows.find((x) => x.claim === c)!;
     for (const [kind, v] of [['paper', r.paper], ['bound', r.bound]] as const)
       if (v !== null && Number.isFinite(v)) values.push({ [F.kind]: kind, [F.series]: SLOPE_MARKS[kind], [F.panel]: 'all', [F.label]: c, [F.x]: v } satisfies Datum);
   }
-  const groupsPerClaim = Math.max(1, ...claims.map((c) => new Set(o.rows.filter((r) => r.claim === c).map((r) => r.group)).size));
+  const groupsPerClaim = Math.max(1, ...claims.map((c) => new Set(rows.filter((r) => r.claim === c).map((r) => r.group)).size));
+  const lines = Math.max(1, ...claims.map((c) => c.split('\n').length));
   const y = {
     field: F.label,
     type: 'nominal' as const,
     title: null,
     sort: claims,
     scale: { domain: claims, paddingInner: 0.25 },
-    axis: { labelLimit: 320, labelFontSize: 12, grid: true, gridColor: '#f0f0f0' },
+    axis: { labelExpr: "split(datum.label, '\\n')", labelLimit: 0, labelFontSize: 12, labelLineHeight: 14, grid: true, gridColor: '#f0f0f0' },
   };
   const x = { field: F.x, type: 'quantitative' as const, title: 'slope of log(value) vs log(width)', scale: { zero: false, nice: true }, axis: { tickCount: 8 } };
   const color = {
@@ -104,6 +122,8 @@ export function slopesChart(o: SlopesChartOptions): TopLevelSpec {
     ),
   ];
   const spec = chart.spec(layers, 'Per claim: measured slopes with 95% intervals (one per fitted group), the paper’s slope and the bound.') as unknown as Record<string, unknown>;
-  // Height from the number of claims and groups, not a fixed size.
-  return { ...spec, height: claims.length * Math.max(28, 9 * groupsPerClaim) } as TopLevelSpec;
+  // Height from the number of claims, their label lines and groups, within bounds: a claim with
+  // many groups gets a dense strip, not a screen of its own.
+  const band = Math.min(BAND_MAX, Math.max(BAND_MIN, 16 * lines, 7 * groupsPerClaim));
+  return { ...spec, height: claims.length * band } as TopLevelSpec;
 }
