@@ -79,6 +79,7 @@ describe('report/charts', () => {
     assert.equal(countMarks(svg, 'symbol', 'points'), 9);
     assert.equal(countMarks(svg, 'line', 'fits'), 3);
     assert.equal(countMarks(svg, 'line', 'references'), 0);
+    assert.doesNotMatch(svg, /reference slopes/, 'no reference lines, no legend for them');
     // A colour legend with the three depths.
     assert.match(svg, /aria-label="Symbol legend titled 'depth' for [^"]*color with 3 values: 1, 2, 3"/);
   });

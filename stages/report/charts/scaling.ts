@@ -166,13 +166,18 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
         x: xEnc,
         y: yEnc,
         detail: { field: F.line, type: 'nominal' },
-        strokeDash: {
-          field: F.dash,
-          type: 'nominal',
-          title: 'Dashed grey: reference slopes (not fits to this data)',
-          scale: { domain: legends, range: REFERENCE_DASHES.slice(0, Math.max(1, legends.length)) },
-          legend: { orient: 'bottom', direction: 'vertical', symbolStrokeColor: '#555', symbolStrokeWidth: 1.5, symbolSize: 500, labelLimit: 0, titleLimit: 0 },
-        },
+        // No reference lines, no legend (an empty one would still show its title).
+        ...(legends.length
+          ? {
+              strokeDash: {
+                field: F.dash,
+                type: 'nominal' as const,
+                title: 'Dashed grey: reference slopes (not fits to this data)',
+                scale: { domain: legends, range: REFERENCE_DASHES.slice(0, legends.length) },
+                legend: { orient: 'bottom' as const, direction: 'vertical' as const, symbolStrokeColor: '#555', symbolStrokeWidth: 1.5, symbolSize: 500, labelLimit: 0, titleLimit: 0 },
+              },
+            }
+          : {}),
         tooltip: [{ field: F.label, type: 'nominal', title: 'reference' }],
       },
     },
