@@ -381,10 +381,14 @@ export async function checkSlurm(): Promise<string | undefined> {
   }
 }
 
-/** Ids of this user's queued or running jobs (elements and arrays), or undefined when no controller answers. */
+/**
+ * Ids of every user's queued or running jobs (elements and arrays), or undefined when no
+ * controller answers. Every user's: a store shared by several users holds their jobs' files too,
+ * and job ids are unique on the cluster.
+ */
 export async function queuedJobIds(): Promise<Set<string> | undefined> {
   try {
-    const { stdout } = await slurmCmd('squeue', ['--me', '-h', '-r', '-o', '%i|%F']);
+    const { stdout } = await slurmCmd('squeue', ['-h', '-r', '-o', '%i|%F']);
     return new Set(stdout.split('\n').flatMap((l) => l.trim().split('|')).filter(Boolean));
   } catch {
     return undefined;
