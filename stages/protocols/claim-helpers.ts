@@ -1,13 +1,15 @@
 // Small helpers the new-measurement protocols (meanfield, ntk-inferiority, corollary) share to
 // turn fitted groups into verdict-table claims.
 import type { FitGroupResult } from '../contracts/fits.ts';
+import { signed as num } from '../report/charts/index.ts';
+
+/** Numbers as the report prints them ("−0.25"). */
+export { num };
 
 /** The slope interval of a group: its CI, or null when the fit has none (too few seeds). */
 export const interval = (g: FitGroupResult): [number, number] | null =>
   g.fit.ci && g.fit.slope !== null ? [g.fit.ci.lo, g.fit.ci.hi] : null;
 
-/** A number with a typographic minus, as the report prints numbers: "−0.25". */
-export const num = (v: number, digits = 2): string => v.toFixed(digits).replace('-', '\u2212');
 
 /** "−0.12 [−0.30, 0.05]" */
 export function slopeText(g: FitGroupResult): string {

@@ -1,14 +1,12 @@
 // The page's parts as HTML fragments: figures, the headline table and the provenance section.
 // Every text from the input is escaped here.
 
-import { renderSvg, type DataRow, type SlopeRow, type TopLevelSpec } from './charts/index.ts';
+import { renderSvg, signed, type DataRow, type SlopeRow, type TopLevelSpec } from './charts/index.ts';
 import { escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from './encode.ts';
 import type { Claim, FigureInput, HeadlineRow, Provenance, Verdict } from './types.ts';
 
-const MINUS = '\u2212';
 function fmtNum(v: number | null | undefined, digits: number): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return 'n/a';
-  return v.toFixed(digits).replace('-', MINUS);
+  return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : signed(v, digits);
 }
 
 function fmtSeconds(s: number): string {

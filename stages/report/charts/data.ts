@@ -28,6 +28,11 @@ export const F = {
   dash: '_dash',
 } as const;
 
+/** A number as the report prints it: fixed digits and a typographic minus ("−0.25"). */
+export function signed(v: number, digits = 2): string {
+  return v.toFixed(digits).replace('-', '\u2212');
+}
+
 export function fmtScalar(v: Scalar): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
   return String(v);

@@ -2,6 +2,7 @@
 // and their static SVG rendering.
 
 export type { DataRow, Scalar, TopLevelSpec } from './data.ts';
+export { signed } from './data.ts';
 export { defaultPanelLabel, type PanelOptions } from './facet.ts';
 export { scalingChart, type FitLine, type ReferenceSlope, type ScalingChartOptions } from './scaling.ts';
 export { dynamicsChart, type DynamicsChartOptions } from './dynamics.ts';

@@ -1,6 +1,6 @@
 // Log-log scaling chart: measured points, fitted power laws and labelled reference slopes.
 
-import { F, fmtScalar, matches, num, positive, type DataRow, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
+import { F, fmtScalar, matches, signed, num, positive, type DataRow, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
 import { facet, type PanelOptions } from './facet.ts';
 import { logScale, logAxis, ofKind, pow2Ticks, sciAxis, sciMantissas, seriesColor, zoomParam } from './style.ts';
 
@@ -53,10 +53,6 @@ export interface ScalingChartOptions extends PanelOptions {
   xBase?: number;
 }
 
-/** Minus signs that read as minus signs. */
-function fmtSlope(s: number): string {
-  return (Math.round(s * 100) / 100).toFixed(2).replace('-', '\u2212');
-}
 
 /**
  * Log-log scatter of value vs width, one point per (seed, width), faceted by `panelBy`, with the
@@ -85,7 +81,7 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     const p = chart.panelOf(f.key);
     if (!panels.has(p)) continue;
     const id = `fit${lineNo++}`;
-    const ci = f.ciLo != null && f.ciHi != null ? `[${fmtSlope(f.ciLo)}, ${fmtSlope(f.ciHi)}]` : 'n/a';
+    const ci = f.ciLo != null && f.ciHi != null ? `[${signed(f.ciLo)}, ${signed(f.ciHi)}]` : 'n/a';
     for (const x of [f.xMin, f.xMax]) {
       values.push({
         [F.kind]: 'fit',
@@ -94,7 +90,7 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
         [F.x]: x,
         [F.y]: Math.exp(f.intercept + f.slope * Math.log(x)),
         [F.line]: id,
-        [F.label]: `fitted slope ${fmtSlope(f.slope)}, 95% CI ${ci}`,
+        [F.label]: `fitted slope ${signed(f.slope)}, 95% CI ${ci}`,
       });
     }
   }
