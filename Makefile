@@ -17,7 +17,7 @@ ifeq ($(WEAKCORR_DATA_MIRROR),)
   endif
 endif
 
-.PHONY: report stage test bench dag status clean distclean gpu-check gpu-pack schemas
+.PHONY: report stage test bench dag status clean distclean gpu-check gpu-pack schemas layers
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -37,7 +37,7 @@ status: node_modules/.package-lock.json
 
 test: node_modules/.package-lock.json
 	npx tsc -p . --noEmit
-	npx tsc -p stages/report/page
+	npx tsc -p stages/page/client
 	npx mocha 'test/**/*.test.ts'
 
 bench: node_modules/.package-lock.json
@@ -55,6 +55,10 @@ gpu-pack: node_modules/.package-lock.json
 # schemas/*.schema.json from the artifact contracts in stages/contracts/ (a test fails when stale).
 schemas: node_modules/.package-lock.json
 	node --import tsx tools/schemas.ts
+
+# The source tree's layering (docs/architecture.md): imports run down the layers, no circles.
+layers: node_modules/.package-lock.json
+	node --import tsx tools/layers.ts
 
 dag: node_modules/.package-lock.json
 	$(WEAKCORR) dag --experiment $(EXPERIMENT)

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseBackendKind } from '../stages/model/backend-choice.ts';
 import { selectBackend, tf } from '../stages/model/backend.ts';
 import { disposeParams, hostToParams, initHostParams, vjp, type MlpSpec } from '../stages/model/mlp.ts';
-import { measureCorrelations } from '../stages/correlate/measure.ts';
+import { measureCorrelations } from '../stages/protocols/a1/correlate/measure.ts';
 import { medianMs, medianMsAsync } from './timing.ts';
 
 const SAMPLES = 160;

@@ -6,4 +6,4 @@ import { fileURLToPath } from 'node:url';
 register();
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { main } = await import('../pipeline/engine/main.ts');
-await main(`${root}pipeline/project.ts`, 'WEAKCORR_PROJECT');
+await main(`${root}stages/wiring/project.ts`, 'WEAKCORR_PROJECT');

@@ -8,10 +8,10 @@ import type { TSchema } from '@sinclair/typebox';
 import { jsonSchema } from '../stages/contracts/common.ts';
 import { CorrelationResultSchema } from '../stages/contracts/correlation-result.ts';
 import { DatasetMetaSchema } from '../stages/contracts/dataset-meta.ts';
-import { experimentSchema } from '../stages/contracts/experiment.ts';
+import { experimentSchema } from '../stages/wiring/experiment.ts';
 import { FitsSchema } from '../stages/contracts/fits.ts';
 import { TrainResultSchema } from '../stages/contracts/train-result.ts';
-import { protocols } from '../stages/protocols/registry.ts';
+import { protocols } from '../stages/wiring/registry.ts';
 
 const dir = fileURLToPath(new URL('../schemas/', import.meta.url));
 

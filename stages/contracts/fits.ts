@@ -1,8 +1,89 @@
 // Contract of the fit stage's 'fits' output: power-law fits in width per group, and the row tables
 // they were fitted on (one or more per protocol). The report reads it through this type.
 import { Type, type Static } from '@sinclair/typebox';
-import type { PowerLawFit } from '../fit/powerlaw.ts';
 import { artifactOptions } from './common.ts';
+
+// The fitter's result types (stages/stats/powerlaw.ts produces them; the contract owns them).
+/** Why points were left out of a fit. */
+export type ExclusionReason = 'nonFiniteY' | 'nonPositiveY' | 'invalidX' | `status:${string}`;
+
+export interface ExclusionSummary {
+  /** Points handed in. */
+  total: number;
+  /** Points kept for the fit. */
+  kept: number;
+  /** Points excluded (total - kept). */
+  excluded: number;
+  /** Excluded points by reason; each point is counted once, under the first reason that applies
+   *  (status first, then x, then y). */
+  byReason: Partial<Record<ExclusionReason, number>>;
+}
+
+
+export interface SlopeCI {
+  /** Confidence level, e.g. 0.95. */
+  level: number;
+  lo: number;
+  hi: number;
+  /** Resamples drawn. */
+  resamples: number;
+  /** Resamples whose slope was defined and entered the percentiles. */
+  used: number;
+  /** Resamples with fewer than two distinct widths (slope undefined): skipped. */
+  degenerate: number;
+  /** Seed of the bootstrap PRNG. */
+  seed: number | string;
+  method: 'percentile, seeds resampled with replacement';
+}
+
+/** `mean +- t_{k-1} sd / sqrt(k)` over the k per-seed OLS slopes. */
+export interface SlopeInterval {
+  level: number;
+  lo: number;
+  hi: number;
+  /** Mean of the per-seed slopes (the pooled slope when every seed has every width). */
+  mean: number;
+  /** Sample standard deviation of the per-seed slopes. */
+  sd: number;
+  /** Seeds with a defined slope (k). */
+  seeds: number;
+  /** t_{k-1, (1+level)/2}. */
+  t: number;
+  method: 't over per-seed slopes';
+}
+
+/** One seed's own OLS slope over its widths. */
+export interface SeedSlope {
+  seed: number | string;
+  slope: number;
+  nWidths: number;
+}
+
+export interface PowerLawFit {
+  /** Fitted exponent (d log y / d log x); null when fewer than 2 points or 1 distinct width. */
+  slope: number | null;
+  /** Natural-log intercept: y = exp(intercept) * x^slope. */
+  intercept: number | null;
+  r2: number | null;
+  /** Points that entered the fit. */
+  nPoints: number;
+  /** Distinct seeds among them. */
+  nSeeds: number;
+  /** Distinct widths among them. */
+  nWidths: number;
+  /** The fitted width range (smallest and largest width that entered the fit). */
+  xMin: number | null;
+  xMax: number | null;
+  /** Per-seed slopes (seeds with two or more distinct widths), in seed order. */
+  perSeed: SeedSlope[];
+  /** Primary 95% interval: t-interval over `perSeed`; null when it cannot be formed (see `ciNote`). */
+  ci: SlopeInterval | null;
+  /** Why `ci` is null, or a caveat about it. */
+  ciNote: string | null;
+  /** Secondary: percentile bootstrap over seeds (undercovers at 3-5 seeds); null when it cannot be formed. */
+  bootstrap: SlopeCI | null;
+  excluded: ExclusionSummary;
+}
 
 export const FITS_ID = 'weakcorr/fits@1';
 
@@ -18,7 +99,7 @@ export const ExpectationSchema = Type.Object({
 });
 export type Expectation = Static<typeof ExpectationSchema>;
 
-/** powerlaw.ts's PowerLawFit; the schema checks its outline, the type is the fitter's own. */
+/** PowerLawFit (above); the schema checks its outline. */
 const FitSchema = Type.Unsafe<PowerLawFit>(Type.Object({
   slope: Type.Union([Type.Number(), Type.Null()]),
   intercept: Type.Union([Type.Number(), Type.Null()]),

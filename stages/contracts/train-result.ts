@@ -23,7 +23,7 @@ export const TrainLogRow = Type.Object({
 
 export const TrainResultSchema = Type.Object({
   schema: Type.Literal(TRAIN_RESULT_ID),
-  protocol: Type.String({ description: 'the protocol id (stages/protocols/registry.ts)' }),
+  protocol: Type.String({ description: 'the protocol id (stages/wiring/registry.ts)' }),
   point: Type.Object({
     dataset: Type.String(),
     activation: Type.String(),

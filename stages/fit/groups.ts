@@ -1,7 +1,7 @@
 // A protocol's FitSpec applied to its rows: one power-law fit in width per group.
 import type { FitGroupResult, Row } from '../contracts/fits.ts';
 import type { FitSpec, GroupKey } from '../protocols/protocol.ts';
-import { fitGroups, type BootstrapOptions, type FitPoint } from './powerlaw.ts';
+import { fitGroups, type BootstrapOptions, type FitPoint } from '../stats/powerlaw.ts';
 
 const toPoint = (value: string) => (r: Row): FitPoint => ({
   x: r.width as number, y: r[value] as number, seed: r.seed as number, status: typeof r.status === 'string' ? r.status : 'ok',

@@ -1,7 +1,7 @@
 // Small helpers the new-measurement protocols (meanfield, ntk-inferiority, corollary) share to
 // turn fitted groups into verdict-table claims.
 import type { FitGroupResult } from '../contracts/fits.ts';
-import { signed as num } from '../report/charts/index.ts';
+import { signed as num } from '../page/charts/index.ts';
 
 /** Numbers as the report prints them ("−0.25"). */
 export { num };

@@ -1,8 +1,8 @@
 // Building a verdict-table row (protocol.ts Claim) from fitted groups: the measured range with
 // each group's t-interval, the widths fitted next to the paper's, and the rule's verdict
-// (fit/verdict.ts).
+// (stats/verdict.ts).
 import type { FitGroupResult } from '../contracts/fits.ts';
-import { combineVerdicts, verdict } from '../fit/verdict.ts';
+import { combineVerdicts, verdict } from '../stats/verdict.ts';
 import type { Claim } from './protocol.ts';
 
 /** Widths the paper fitted on. */

@@ -4,7 +4,10 @@
 import type { TObject } from '@sinclair/typebox';
 import type { StageDecl } from '../../pipeline/engine/types.ts';
 import type { Expectation, FitGroupResult, Row } from '../contracts/fits.ts';
-import type { FigureInput, HeadlineRow } from '../report/html.ts';
+import type { FigureInput, HeadlineRow } from '../page/html.ts';
+import type { Claim } from '../stats/verdict.ts';
+
+export type { Claim, Verdict } from '../stats/verdict.ts';
 
 export type GroupKey = FitGroupResult['key'];
 
@@ -35,31 +38,7 @@ export interface ProtocolRead {
   output: string;
 }
 
-/** How a measured slope compares with the paper and the theory (the rule is stated in the report). */
-export type Verdict = 'consistent with the bound' | 'above the bound' | 'steeper than the paper' | 'flatter than the paper' | 'inconclusive' | 'not comparable' | 'contradicts the prediction';
 
-/** One row of the report's verdict table: one claim of the paper, measured here. */
-export interface Claim {
-  /** Short name, e.g. 'Figure 4, α = -0.5'. */
-  claim: string;
-  /** The paper's value (its measured slope, or its statement), null where it gives none. */
-  paper: string | null;
-  /** The theorem's bound or expectation, labelled (e.g. 'bound: slope ≤ 0'). */
-  bound: string | null;
-  /** The paper's measured slope as a number, where it gives one (the slope chart draws it). */
-  paperSlope: number | null;
-  /** The upper bound on the slope that the verdict tested, as a number; null where there is none. */
-  boundSlope: number | null;
-  /** The fitted groups the claim rests on (ids in the fits artifact). */
-  groups: string[];
-  /** Measured slope(s): the range over the groups, each with its interval. */
-  measured: { slope: number | null; lo: number | null; hi: number | null }[];
-  /** Widths fitted here, and the paper's (e.g. '2048–19484', claims.ts widthText), so nobody compares them silently. */
-  widths: { here: [number, number] | null; paper: string | null };
-  verdict: Verdict;
-  /** Why this verdict, in a few words (the rule that fired). */
-  why: string;
-}
 
 export interface Protocol<Table extends string = string> {
   /** Short id, e.g. 'a1'; train-results carry it as `protocol`. */

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LineageEntry } from '../../pipeline/engine/types.ts';
-import type { StageTiming } from './types.ts';
+import type { StageTiming } from '../page/types.ts';
 
 const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 

@@ -2,11 +2,12 @@
 // to reports/<experiment>/index.html. Each protocol contributes its headline rows and figures.
 import { defineStage } from '../../pipeline/engine/define-stage.ts';
 import type { JsonObject, StageDecl } from '../../pipeline/engine/types.ts';
+import type { ParamDecl } from '../../pipeline/engine/define-stage.ts';
 import type { Fits, FitGroupResult, Row } from '../contracts/fits.ts';
 import type { DatasetMeta } from '../fetch/index.ts';
-import { experimentSections } from '../contracts/experiment.ts';
+import type { ReportConfig } from './config.ts';
 import type { Protocol, ProtocolView } from '../protocols/protocol.ts';
-import { renderReportHtml } from './html.ts';
+import { renderReportHtml } from '../page/html.ts';
 import { gitState, packageVersions, stageCounts } from './provenance.ts';
 
 function viewOf(fits: Fits, p: Protocol): ProtocolView<string> {
@@ -22,15 +23,17 @@ function viewOf(fits: Fits, p: Protocol): ProtocolView<string> {
 
 /**
  * `module`: the caller's module URL, whose import graph (the protocols, this file) is the stage's code.
+ * `sections`: the experiment config's sections (the wiring composes them): the report shows, and keys
+ * on, all of them.
  * `verdictRule`: the sentence stating how claims get their verdict words (shown under the verdicts).
  */
-export function reportStageFor(protocols: Protocol[], module: string, opts: { verdictRule?: string } = {}): StageDecl {
+export function reportStageFor<S extends ParamDecl & { report: typeof ReportConfig }>(protocols: Protocol[], module: string, opts: { sections: S; verdictRule?: string }): StageDecl {
   return defineStage({
     name: 'report',
     module,
     description: 'One self-contained HTML report with vega-lite figures and provenance',
     // The report shows the whole experiment config: every section enters its key.
-    params: experimentSections(protocols),
+    params: opts.sections,
     perExperiment: true,
     wantsLineage: true,
     needs: [

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { defineStage, nestParams, paramKeys } from '../../pipeline/engine/define-stage.ts';
 import { generatedSchemas } from '../../tools/schemas.ts';
-import { project } from '../../pipeline/project.ts';
+import { project } from '../../stages/wiring/project.ts';
 
 const validator = (schema: object) => new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile(schema);
 

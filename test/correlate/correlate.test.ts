@@ -8,13 +8,13 @@ import { disposeParams, hostToParams, initHostParams, paramCounts, type HostLaye
 import { derivativeCorrelations, type CorrelationResult } from '../../stages/model/taylor.ts';
 import { splitFromBytes, type Split } from '../../stages/train/data.ts';
 import { a1Samples } from '../../stages/protocols/a1/job.ts';
-import { eq25Aggregate } from '../../stages/correlate/aggregate.ts';
+import { eq25Aggregate } from '../../stages/protocols/a1/correlate/aggregate.ts';
 import { rmsOf } from '../../stages/model/rms.ts';
-import { correlateStage } from '../../stages/correlate/index.ts';
-import { correlationSamples } from '../../stages/correlate/inputs.ts';
+import { correlateStage } from '../../stages/protocols/a1/correlate/index.ts';
+import { correlationSamples } from '../../stages/protocols/a1/correlate/inputs.ts';
 import { paramsToBytes } from '../../stages/model/param-bytes.ts';
-import { measureCorrelations } from '../../stages/correlate/measure.ts';
-import { sampledSetSeed } from '../../stages/correlate/result.ts';
+import { measureCorrelations } from '../../stages/protocols/a1/correlate/measure.ts';
+import { sampledSetSeed } from '../../stages/protocols/a1/correlate/result.ts';
 import { jsonSchema } from '../../stages/contracts/common.ts';
 import { CorrelationResultSchema } from '../../stages/contracts/correlation-result.ts';
 
@@ -127,7 +127,7 @@ describe('correlate', () => {
 
   it('declares the A.1 matrix, the fetch need and the conditional train-a1 params need', () => {
     assert.equal(correlateStage.name, 'correlate');
-    assert.equal(correlateStage.module, new URL('../../stages/correlate/index.ts', import.meta.url).href);
+    assert.equal(correlateStage.module, new URL('../../stages/protocols/a1/correlate/index.ts', import.meta.url).href);
     assert.deepEqual(correlateStage.matrix, {
       dataset: 'a1.datasets', activation: 'a1.activations',
       depth: { key: 'a1.depths', prefix: 'L' }, width: { key: 'a1.widths', prefix: 'w' }, seed: { key: 'a1.seeds', prefix: 's' },
@@ -143,7 +143,7 @@ describe('correlate', () => {
 
   it('importing the stage declaration does not load tfjs (the parent process plans without it)', function () {
     this.timeout(60000);
-    const entry = new URL('../../stages/correlate/index.ts', import.meta.url).href;
+    const entry = new URL('../../stages/protocols/a1/correlate/index.ts', import.meta.url).href;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
       `await import(${JSON.stringify(entry)}); console.log('tfjs engine: ' + typeof globalThis._tfengine);`],
     { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });

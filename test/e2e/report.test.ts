@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { measureLayout } from '../report/layout.ts';
-import { texToText } from '../../stages/report/tex.ts';
+import { texToText } from '../../stages/page/tex.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MIRROR = process.env.WEAKCORR_DATA_MIRROR || path.resolve(REPO, '../shared/datasets');

@@ -1,8 +1,8 @@
 // Correction 4 (issue 12): the primary interval is the t-interval over per-seed slopes, and it
 // holds its nominal coverage at 3 seeds where the seed bootstrap does not.
 import assert from 'node:assert/strict';
-import { fitPowerLaw, perSeedSlopes, tInterval, type FitPoint } from '../../stages/fit/powerlaw.ts';
-import { incompleteBeta, studentTCdf, studentTQuantile } from '../../stages/fit/stats.ts';
+import { fitPowerLaw, perSeedSlopes, tInterval, type FitPoint } from '../../stages/stats/powerlaw.ts';
+import { incompleteBeta, studentTCdf, studentTQuantile } from '../../stages/stats/t-quantile.ts';
 import { mulberry32 } from '../../stages/model/prng.ts';
 
 function normal(rng: () => number): number {

@@ -9,7 +9,7 @@ import {
   partitionPoints,
   quantileSorted,
   type FitPoint,
-} from '../../stages/fit/powerlaw.ts';
+} from '../../stages/stats/powerlaw.ts';
 import { mulberry32 } from '../../stages/model/prng.ts';
 
 /** Standard normal draws from the library's seeded PRNG (Box-Muller). */

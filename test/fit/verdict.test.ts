@@ -1,6 +1,6 @@
 // Issue 12: the verdict rule, on constructed cases.
 import assert from 'node:assert/strict';
-import { BOUND_TOLERANCE, combineVerdicts, MAX_CI_WIDTH, MIN_R2, verdict, VERDICT_RULE, type VerdictInput } from '../../stages/fit/verdict.ts';
+import { BOUND_TOLERANCE, combineVerdicts, MAX_CI_WIDTH, MIN_R2, verdict, VERDICT_RULE, type VerdictInput } from '../../stages/stats/verdict.ts';
 
 const base: VerdictInput = { slope: -1, lo: -1.1, hi: -0.9, r2: 0.95, widths: [16, 256], paperWidths: [8, 1024], bound: -0.5, paper: null };
 

@@ -2,8 +2,8 @@
 // correlate see the same images for a net.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { correlationSamples } from '../../stages/correlate/inputs.ts';
-import { correlateStage } from '../../stages/correlate/index.ts';
+import { correlationSamples } from '../../stages/protocols/a1/correlate/inputs.ts';
+import { correlateStage } from '../../stages/protocols/a1/correlate/index.ts';
 import { a1Job, a1Samples } from '../../stages/protocols/a1/job.ts';
 import { splitFromBytes } from '../../stages/train/data.ts';
 

@@ -6,7 +6,7 @@ import { fitSpecGroups } from '../../stages/fit/groups.ts';
 import { a1Protocol } from '../../stages/protocols/a1/index.ts';
 import { a2Protocol } from '../../stages/protocols/a2/index.ts';
 import type { Protocol, ProtocolView } from '../../stages/protocols/protocol.ts';
-import { protocols } from '../../stages/protocols/registry.ts';
+import { protocols } from '../../stages/wiring/registry.ts';
 
 const spec = (p: Protocol, metric: string) => p.fits.find((f) => f.metric === metric)!;
 const labels = (p: Protocol, metric: string, key: Record<string, unknown>) => spec(p, metric).expectations(key as never).map((e) => `${e.label} @${e.slope}`);

@@ -5,7 +5,7 @@ import type { Row } from '../../stages/contracts/fits.ts';
 import { fitSpecGroups } from '../../stages/fit/groups.ts';
 import { controlVerdict, meanFieldProtocol, NO_DECAY_SLOPE } from '../../stages/protocols/meanfield/index.ts';
 import { mfLearningRate } from '../../stages/protocols/meanfield/job.ts';
-import { protocols } from '../../stages/protocols/registry.ts';
+import { protocols } from '../../stages/wiring/registry.ts';
 
 const WIDTHS = [16, 32, 64, 128];
 /** c02 = A n^slope with a seed effect, per parameterization. */

@@ -6,7 +6,7 @@ import { TRAIN_RESULT_ID, type TrainResult } from '../../stages/contracts/train-
 import { fitSpecGroups } from '../../stages/fit/groups.ts';
 import { fitStageFor } from '../../stages/fit/stage.ts';
 import { inferiorityRows, inferiorityVerdict, ntkInferiorityProtocol } from '../../stages/protocols/ntk-inferiority/index.ts';
-import { protocols } from '../../stages/protocols/registry.ts';
+import { protocols } from '../../stages/wiring/registry.ts';
 
 /** A.2-like runs: L_test(f) = 0.1, L_test(f_lin) = 0.1 + sign * 0.5 n^-1 (per seed a little off). */
 function runs(sign: number): TrainResult[] {

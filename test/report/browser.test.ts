@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { toCsv } from '../../stages/report/encode.ts';
-import { renderReportHtml } from '../../stages/report/html.ts';
+import { toCsv } from '../../stages/page/encode.ts';
+import { renderReportHtml } from '../../stages/page/html.ts';
 import { measureLayout } from './layout.ts';
 import { sampleReportInput } from './sample.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { DataRow } from '../../stages/report/charts/index.ts';
-import { csvColumns, escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from '../../stages/report/encode.ts';
-import type { JsonValue } from '../../stages/report/html.ts';
+import type { DataRow } from '../../stages/page/charts/index.ts';
+import { csvColumns, escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from '../../stages/page/encode.ts';
+import type { JsonValue } from '../../stages/page/html.ts';
 import { parseCsv } from './parse-csv.ts';
 
 describe('report/encode', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { F, type DataRow, type LayerItem } from '../../stages/report/charts/data.ts';
-import { facet } from '../../stages/report/charts/facet.ts';
-import { renderSvg } from '../../stages/report/charts/render.ts';
+import { F, type DataRow, type LayerItem } from '../../stages/page/charts/data.ts';
+import { facet } from '../../stages/page/charts/facet.ts';
+import { renderSvg } from '../../stages/page/charts/render.ts';
 
 const rows: DataRow[] = [
   { dataset: 'mnist', depth: 2, v: 1 },

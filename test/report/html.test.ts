@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { renumberSvgIds } from '../../stages/report/charts/index.ts';
-import { escapeHtml, toCsv } from '../../stages/report/encode.ts';
-import { renderReportHtml } from '../../stages/report/html.ts';
-import { claimData, figureMapHtml, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/report/sections.ts';
-import { texInput, texSpec, texToText } from '../../stages/report/tex.ts';
+import { renumberSvgIds } from '../../stages/page/charts/index.ts';
+import { escapeHtml, toCsv } from '../../stages/page/encode.ts';
+import { renderReportHtml } from '../../stages/page/html.ts';
+import { claimData, figureMapHtml, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/page/sections.ts';
+import { texInput, texSpec, texToText } from '../../stages/page/tex.ts';
 import { parseCsv } from './parse-csv.ts';
 import { sampleReportInput } from './sample.ts';
 

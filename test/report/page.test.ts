@@ -8,12 +8,12 @@ import { Script } from 'node:vm';
 import { transform } from 'esbuild';
 import ts from 'typescript';
 import { codeFingerprint } from '../../pipeline/engine/fingerprint.ts';
-import { clientScript, compileClient, inlineScript, loadBrowserBundles, reportCss } from '../../stages/report/assets.ts';
-import { renderReportHtml } from '../../stages/report/html.ts';
+import { clientScript, compileClient, inlineScript, loadBrowserBundles, reportCss } from '../../stages/page/assets.ts';
+import { renderReportHtml } from '../../stages/page/html.ts';
 import { sampleReportInput } from './sample.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PAGE = fileURLToPath(new URL('../../stages/report/page/', import.meta.url));
+const PAGE = fileURLToPath(new URL('../../stages/page/client/', import.meta.url));
 
 /** esbuild's messages for a stylesheet: it recovers from bad CSS with warnings, so both count. */
 async function cssProblems(css: string): Promise<string[]> {
@@ -80,7 +80,7 @@ describe('report/page assets', function () {
   });
 
   it('the stylesheet and client script are in the report stage’s cache key', async () => {
-    const fp = await codeFingerprint(new URL('../../stages/report/index.ts', import.meta.url).href, ROOT);
-    for (const f of ['stages/report/page/report.css', 'stages/report/page/client.ts']) assert.ok(fp.files[f], `${f} not hashed`);
+    const fp = await codeFingerprint(new URL('../../stages/wiring/report.ts', import.meta.url).href, ROOT);
+    for (const f of ['stages/page/client/report.css', 'stages/page/client/client.ts']) assert.ok(fp.files[f], `${f} not hashed`);
   });
 });

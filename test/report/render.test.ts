@@ -7,7 +7,7 @@ import {
   renderSvg,
   scalingChart,
   type DataRow,
-} from '../../stages/report/charts/index.ts';
+} from '../../stages/page/charts/index.ts';
 
 /** Number of `<tag` elements inside every `<g class="mark-<type> role-mark <name>_marks">` group. */
 function countMarks(svg: string, type: string, name: string, tag = 'path'): number {

@@ -1,16 +1,16 @@
 // FAKE data for the report tests only: realistic shapes and magnitudes, made up numbers.
 // Nothing here is a result. Deterministic (seeded), so the rendered report is too.
 
-import { fitGroups, type FitPoint, type GroupFit } from '../../stages/fit/powerlaw.ts';
+import { fitGroups, type FitPoint, type GroupFit } from '../../stages/stats/powerlaw.ts';
 import { mulberry32 } from '../../stages/model/prng.ts';
-import type { Claim, HeadlineRow, ReportInput } from '../../stages/report/html.ts';
+import type { Claim, HeadlineRow, ReportInput } from '../../stages/page/html.ts';
 import {
   dynamicsChart,
   estimatorChart,
   scalingChart,
   type DataRow,
   type FitLine,
-} from '../../stages/report/charts/index.ts';
+} from '../../stages/page/charts/index.ts';
 
 function normal(rng: () => number): number {
   const u = 1 - rng();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { texSpec, texToText } from '../../stages/report/tex.ts';
+import { texSpec, texToText } from '../../stages/page/tex.ts';
 
 describe('report/tex', () => {
   it('turns TeX-like names into Unicode text', () => {

@@ -3,10 +3,10 @@
 import type { CorrelationResult } from '../../contracts/correlation-result.ts';
 import type { Expectation, FitGroupResult } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
-import { correlateStage } from '../../correlate/index.ts';
-import { dynamicsChart, estimatorChart } from '../../report/charts/index.ts';
-import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
-import type { FigureInput } from '../../report/html.ts';
+import { correlateStage } from './correlate/index.ts';
+import { dynamicsChart, estimatorChart } from '../../page/charts/index.ts';
+import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
+import type { FigureInput } from '../../page/html.ts';
 import { claimFrom, INTERVAL_NOTE, PAPER_WIDTHS } from '../claims.ts';
 import { defineProtocol, type FitSpec, type GroupKey } from '../protocol.ts';
 import { A1Config, CorrelateConfig } from './config.ts';

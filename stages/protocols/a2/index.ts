@@ -2,7 +2,7 @@
 // width, eta = lr0 n^alpha.
 import type { Expectation, Row } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
-import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
+import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
 import { claimFrom, INTERVAL_NOTE, PAPER_WIDTHS } from '../claims.ts';
 import { defineProtocol } from '../protocol.ts';
 import { A2Config } from './config.ts';

@@ -4,8 +4,8 @@
 // ||f - f_lin||^2 before each logged step); no stage of its own.
 import type { FitGroupResult, Row } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
-import { dynamicsChart } from '../../report/charts/index.ts';
-import type { FigureInput } from '../../report/html.ts';
+import { dynamicsChart } from '../../page/charts/index.ts';
+import type { FigureInput } from '../../page/html.ts';
 import { fittedWidths, measuredOf, PAPER_WIDTHS, widthText } from '../claims.ts';
 import { defineProtocol, type Claim, type Verdict } from '../protocol.ts';
 

@@ -5,8 +5,8 @@
 import type { CorrelationResult } from '../../contracts/correlation-result.ts';
 import type { Expectation, FitGroupResult, Row } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
-import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
-import type { FigureInput } from '../../report/html.ts';
+import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
+import type { FigureInput } from '../../page/html.ts';
 import { interval, num, slopeText, where } from '../claim-helpers.ts';
 import { fittedWidths, measuredOf } from '../claims.ts';
 import { defineProtocol, type Claim, type FitSpec, type Verdict } from '../protocol.ts';

@@ -5,8 +5,8 @@ import { defineStage } from '../../../pipeline/engine/define-stage.ts';
 import type { Json } from '../../../pipeline/engine/types.ts';
 import { jsonSchema } from '../../contracts/common.ts';
 import { CorrelationResultSchema } from '../../contracts/correlation-result.ts';
-import { correlationSamples } from '../../correlate/inputs.ts';
-import { buildResult, sampledSetSeed } from '../../correlate/result.ts';
+import { correlationSamples } from '../a1/correlate/inputs.ts';
+import { buildResult, sampledSetSeed } from '../a1/correlate/result.ts';
 import { ensureBackend, modelRuntime } from '../../model/runtime.ts';
 import { readSplit } from '../../train/inputs.ts';
 import { gridSizes, trainingStage } from '../../train/stage.ts';
@@ -48,7 +48,7 @@ export const correlateMeanFieldStage = defineStage({
     const spec = mfSpec(train.dim, pt, m);
     const info = await ensureBackend((line) => ctx.log(line));
     // Loaded here, in the worker: the parent process that plans the run never loads tfjs.
-    const { measureCorrelations, theta0 } = await import('../../correlate/measure.ts');
+    const { measureCorrelations, theta0 } = await import('../a1/correlate/measure.ts');
     const measured = await measureCorrelations(spec, theta0(spec, pt.seed), X.x, {
       eta: mfLearningRate(pt.parameterization, m.lr0, pt.width), perLayer: m.sampledSetSize, setSeed: sampledSetSeed(m.sampledSeed, pt.seed),
       signal: ctx.signal, progress: (done, total) => ctx.progress(done, total, 'theta0'),

@@ -3,9 +3,9 @@
 // from the A.1 (per dataset/activation/depth) and A.2 (per alpha) runs; no stage of its own.
 import type { FitGroupResult, Row } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
-import { dynamicsChart } from '../../report/charts/index.ts';
-import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../report/build.ts';
-import type { FigureInput } from '../../report/html.ts';
+import { dynamicsChart } from '../../page/charts/index.ts';
+import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
+import type { FigureInput } from '../../page/html.ts';
 import { fittedWidths, measuredOf, PAPER_WIDTHS, widthText } from '../claims.ts';
 import { defineProtocol, type Claim, type Verdict } from '../protocol.ts';
 

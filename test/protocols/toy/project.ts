@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Project } from '../../../pipeline/engine/types.ts';
 import { jsonSchema } from '../../../stages/contracts/common.ts';
-import { experimentSchema } from '../../../stages/contracts/experiment.ts';
+import { experimentSchema, experimentSections } from '../../../stages/wiring/experiment.ts';
 import { fetchStage } from '../../../stages/fetch/index.ts';
 import { fitStageFor } from '../../../stages/fit/stage.ts';
 import { reportStageFor } from '../../../stages/report/stage.ts';
@@ -16,7 +16,7 @@ export const project: Project = {
   name: 'weakcorr',
   module: fileURLToPath(import.meta.url),
   root,
-  stages: [fetchStage, ...registry.flatMap((p) => p.stages), fitStageFor(registry, import.meta.url), reportStageFor(registry, import.meta.url)],
+  stages: [fetchStage, ...registry.flatMap((p) => p.stages), fitStageFor(registry, import.meta.url), reportStageFor(registry, import.meta.url, { sections: experimentSections(registry) })],
   experimentsDir: fileURLToPath(new URL('./experiments', import.meta.url)),
   defaultExperiment: 'toy',
   experimentSchema: jsonSchema(experimentSchema(registry)),

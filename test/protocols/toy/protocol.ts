@@ -5,7 +5,7 @@ import { defineStage } from '../../../pipeline/engine/define-stage.ts';
 import type { Json } from '../../../pipeline/engine/types.ts';
 import { jsonSchema } from '../../../stages/contracts/common.ts';
 import { TRAIN_RESULT_ID, TrainResultSchema, type TrainResult } from '../../../stages/contracts/train-result.ts';
-import { headline, keyLabel, scalingFigure } from '../../../stages/report/build.ts';
+import { headline, keyLabel, scalingFigure } from '../../../stages/page/build.ts';
 import { defineProtocol } from '../../../stages/protocols/protocol.ts';
 
 export const ToyConfig = Type.Object({

@@ -1,7 +1,7 @@
 // The 'result' artifact of a correlate task (contracts/correlation-result.ts). No tfjs.
-import type { Json } from '../../pipeline/engine/types.ts';
-import { hashKey } from '../model/prng.ts';
-import { paramCounts, resolveSpec, type MlpSpec } from '../model/spec.ts';
+import type { Json } from '../../../../pipeline/engine/types.ts';
+import { hashKey } from '../../../model/prng.ts';
+import { paramCounts, resolveSpec, type MlpSpec } from '../../../model/spec.ts';
 import { exactStat, sampledStat } from './aggregate.ts';
 import type { Measured } from './measure.ts';
 

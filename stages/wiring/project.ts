@@ -2,12 +2,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stages } from './dag.ts';
-import { jsonSchema } from '../stages/contracts/common.ts';
-import { experimentSchema } from '../stages/contracts/experiment.ts';
-import { protocols } from '../stages/protocols/registry.ts';
-import type { Project } from './engine/types.ts';
+import { jsonSchema } from '../contracts/common.ts';
+import { experimentSchema } from './experiment.ts';
+import { protocols } from './registry.ts';
+import type { Project } from '../../pipeline/engine/types.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export const project: Project = {
   name: 'weakcorr',
@@ -26,7 +26,7 @@ export const project: Project = {
       .description('which tfjs backends work here, on which device, what is missing and how to fix it (always exits 0)')
       .option('--json', 'machine-readable output on stdout')
       .action(async (o: { json?: boolean }) => {
-        const { doctor, formatDoctor } = await import('../stages/model/backends/doctor.ts');
+        const { doctor, formatDoctor } = await import('../model/backends/doctor.ts');
         const r = doctor();
         process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatDoctor(r)}\n`);
       });

@@ -7,7 +7,9 @@
 // (undefined quantities are `null`, never NaN or Infinity), so a stage can store it as is.
 // Logs are natural logs: the fitted law is y = exp(intercept) * x^slope.
 import { mulberry32 } from '../model/prng.ts';
-import { studentTQuantile } from './stats.ts';
+import { studentTQuantile } from './t-quantile.ts';
+import type { ExclusionReason, ExclusionSummary, PowerLawFit, SeedSlope, SlopeCI, SlopeInterval } from '../contracts/fits.ts';
+export type { ExclusionReason, ExclusionSummary, PowerLawFit, SeedSlope, SlopeCI, SlopeInterval } from '../contracts/fits.ts';
 
 /** One measurement: `x` is the width, `y` the measured value, `seed` the run's seed. */
 export interface FitPoint {
@@ -21,20 +23,6 @@ export interface FitPoint {
   status?: string;
 }
 
-/** Why points were left out of a fit. */
-export type ExclusionReason = 'nonFiniteY' | 'nonPositiveY' | 'invalidX' | `status:${string}`;
-
-export interface ExclusionSummary {
-  /** Points handed in. */
-  total: number;
-  /** Points kept for the fit. */
-  kept: number;
-  /** Points excluded (total - kept). */
-  excluded: number;
-  /** Excluded points by reason; each point is counted once, under the first reason that applies
-   *  (status first, then x, then y). */
-  byReason: Partial<Record<ExclusionReason, number>>;
-}
 
 export interface OlsResult {
   slope: number;
@@ -44,70 +32,6 @@ export interface OlsResult {
   n: number;
 }
 
-export interface SlopeCI {
-  /** Confidence level, e.g. 0.95. */
-  level: number;
-  lo: number;
-  hi: number;
-  /** Resamples drawn. */
-  resamples: number;
-  /** Resamples whose slope was defined and entered the percentiles. */
-  used: number;
-  /** Resamples with fewer than two distinct widths (slope undefined): skipped. */
-  degenerate: number;
-  /** Seed of the bootstrap PRNG. */
-  seed: number | string;
-  method: 'percentile, seeds resampled with replacement';
-}
-
-/** `mean +- t_{k-1} sd / sqrt(k)` over the k per-seed OLS slopes. */
-export interface SlopeInterval {
-  level: number;
-  lo: number;
-  hi: number;
-  /** Mean of the per-seed slopes (the pooled slope when every seed has every width). */
-  mean: number;
-  /** Sample standard deviation of the per-seed slopes. */
-  sd: number;
-  /** Seeds with a defined slope (k). */
-  seeds: number;
-  /** t_{k-1, (1+level)/2}. */
-  t: number;
-  method: 't over per-seed slopes';
-}
-
-/** One seed's own OLS slope over its widths. */
-export interface SeedSlope {
-  seed: number | string;
-  slope: number;
-  nWidths: number;
-}
-
-export interface PowerLawFit {
-  /** Fitted exponent (d log y / d log x); null when fewer than 2 points or 1 distinct width. */
-  slope: number | null;
-  /** Natural-log intercept: y = exp(intercept) * x^slope. */
-  intercept: number | null;
-  r2: number | null;
-  /** Points that entered the fit. */
-  nPoints: number;
-  /** Distinct seeds among them. */
-  nSeeds: number;
-  /** Distinct widths among them. */
-  nWidths: number;
-  /** The fitted width range (smallest and largest width that entered the fit). */
-  xMin: number | null;
-  xMax: number | null;
-  /** Per-seed slopes (seeds with two or more distinct widths), in seed order. */
-  perSeed: SeedSlope[];
-  /** Primary 95% interval: t-interval over `perSeed`; null when it cannot be formed (see `ciNote`). */
-  ci: SlopeInterval | null;
-  /** Why `ci` is null, or a caveat about it. */
-  ciNote: string | null;
-  /** Secondary: percentile bootstrap over seeds (undercovers at 3-5 seeds); null when it cannot be formed. */
-  bootstrap: SlopeCI | null;
-  excluded: ExclusionSummary;
-}
 
 export interface BootstrapOptions {
   /** Number of bootstrap resamples (e.g. 2000). */

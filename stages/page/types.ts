@@ -1,9 +1,9 @@
 // What the report page is built from: the input of renderReportHtml and its parts.
 
-import type { Claim } from '../protocols/protocol.ts';
+import type { Claim } from '../stats/verdict.ts';
 import type { DataRow, TopLevelSpec } from './charts/index.ts';
 
-export type { Claim, Verdict } from '../protocols/protocol.ts';
+export type { Claim, Verdict } from '../stats/verdict.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 

@@ -3,11 +3,11 @@
 // derivatives, both from stages/model/taylor.ts, over X in blocks of samples (progress and
 // abort between blocks; every (sample, output) row is computed independently, so blocking
 // does not change the values).
-import { InterruptedError } from '../../pipeline/engine/errors.ts';
-import { tf } from '../model/backend.ts';
-import { yieldToEventLoop } from '../model/yield.ts';
-import { disposeParams, hostToParams, initHostParams, resolveSpec, type HostLayer, type MlpSpec } from '../model/mlp.ts';
-import { derivativeCorrelationsAsync, taylorBytesPerRow } from '../model/taylor.ts';
+import { InterruptedError } from '../../../../pipeline/engine/errors.ts';
+import { tf } from '../../../model/backend.ts';
+import { yieldToEventLoop } from '../../../model/yield.ts';
+import { disposeParams, hostToParams, initHostParams, resolveSpec, type HostLayer, type MlpSpec } from '../../../model/mlp.ts';
+import { derivativeCorrelationsAsync, taylorBytesPerRow } from '../../../model/taylor.ts';
 
 export interface MeasureOptions {
   /** learning rate eta in C^{0,d} = (eta^d / d!) d^d/dt^d f_i(theta + t g) */

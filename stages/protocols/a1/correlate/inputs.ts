@@ -1,11 +1,11 @@
 // What a correlate task measures on, without tfjs: the samples X (the A.1 sample exactly as the
 // nets see it) and the parameters (theta0 from the seed, or the trained ones from train-a1).
 // The stage declaration imports this module: keep tfjs out of it.
-import type { Split } from '../train/data.ts';
-import { a1Samples, type A1DrawParams } from '../protocols/a1/job.ts';
+import type { Split } from '../../../train/data.ts';
+import { a1Samples, type A1DrawParams } from '../job.ts';
 
 // The parameters come from train-a1's 'params' artifact (layout: model/param-bytes.ts).
-export { hostParamsFromBytes } from '../model/param-bytes.ts';
+export { hostParamsFromBytes } from '../../../model/param-bytes.ts';
 
 export type A1SampleParams = A1DrawParams;
 

@@ -10,8 +10,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { transform } from 'esbuild';
 
-const CSS_FILE = new URL('./page/report.css', import.meta.url);
-const CLIENT_FILE = new URL('./page/client.ts', import.meta.url);
+const CSS_FILE = new URL('./client/report.css', import.meta.url);
+const CLIENT_FILE = new URL('./client/client.ts', import.meta.url);
 
 /** A literal '</script' would end an inline script early; in JS it can only occur in strings or
  *  regexes, where '<\/script' means the same. */

@@ -1,6 +1,6 @@
 // Aggregates of per-(sample, output) correlation values, and their JSON form. No tfjs.
-import type { Json } from '../../pipeline/engine/types.ts';
-import { rmsOf } from '../model/rms.ts';
+import type { Json } from '../../../../pipeline/engine/types.ts';
+import { rmsOf } from '../../../model/rms.ts';
 
 /**
  * The paper's Eq. 25 aggregate exactly as printed:

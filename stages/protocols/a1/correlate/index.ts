@@ -3,14 +3,14 @@
 // sampled estimator (Eq. 25), per (sample, output) and aggregated (science.md, "Derivative
 // correlations"). tfjs is loaded only inside run(), in the worker.
 import { Type } from '@sinclair/typebox';
-import { defineStage, type TypedContext } from '../../pipeline/engine/define-stage.ts';
-import type { Json } from '../../pipeline/engine/types.ts';
-import { jsonSchema } from '../contracts/common.ts';
-import { CorrelationResultSchema, type CorrelationResult } from '../contracts/correlation-result.ts';
-import { ensureBackend, modelRuntime } from '../model/runtime.ts';
-import { A1Config, CorrelateConfig } from '../protocols/a1/config.ts';
-import { A1_GRID, a1Point, a1Spec } from '../protocols/a1/job.ts';
-import { readSplit } from '../train/inputs.ts';
+import { defineStage, type TypedContext } from '../../../../pipeline/engine/define-stage.ts';
+import type { Json } from '../../../../pipeline/engine/types.ts';
+import { jsonSchema } from '../../../contracts/common.ts';
+import { CorrelationResultSchema, type CorrelationResult } from '../../../contracts/correlation-result.ts';
+import { ensureBackend, modelRuntime } from '../../../model/runtime.ts';
+import { A1Config, CorrelateConfig } from '../config.ts';
+import { A1_GRID, a1Point, a1Spec } from '../job.ts';
+import { readSplit } from '../../../train/inputs.ts';
 import { correlationSamples, hostParamsFromBytes } from './inputs.ts';
 import { buildResult, sampledSetSeed } from './result.ts';
 

@@ -6,7 +6,7 @@ import { FitConfig } from '../fit/config.ts';
 import type { Protocol } from '../protocols/protocol.ts';
 import { DatasetName } from '../protocols/config-types.ts';
 import { ReportConfig } from '../report/config.ts';
-import { artifactOptions } from './common.ts';
+import { artifactOptions } from '../contracts/common.ts';
 
 /** The config's top-level sections and the schema of each: the report shows (and keys on) all of them. */
 export function experimentSections(protocols: Protocol[]) {

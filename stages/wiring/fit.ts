@@ -1,5 +1,5 @@
 // Stage 'fit': the registry's protocols, fitted (stage.ts).
-import { protocols } from '../protocols/registry.ts';
-import { fitStageFor } from './stage.ts';
+import { protocols } from './registry.ts';
+import { fitStageFor } from '../fit/stage.ts';
 
 export const fitStage = fitStageFor(protocols, import.meta.url);

@@ -1,0 +1,7 @@
+// Stage 'report': the registry's protocols, reported (stage.ts).
+import { protocols } from './registry.ts';
+import { VERDICT_RULE } from '../stats/verdict.ts';
+import { reportStageFor } from '../report/stage.ts';
+import { experimentSections } from './experiment.ts';
+
+export const reportStage = reportStageFor(protocols, import.meta.url, { sections: experimentSections(protocols), verdictRule: VERDICT_RULE });
