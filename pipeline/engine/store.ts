@@ -97,7 +97,8 @@ export function gcHint(command = '<command>'): string {
 export interface BlobStore {
   /** Stores bytes under their hash: temp file, fsync, rename. Identical content is stored once. */
   put(bytes: Uint8Array): Promise<OutputEntry>;
-  putJson(value: Json): Promise<OutputEntry>;
+  /** Any JSON-serializable value: callers check it against its contract first. */
+  putJson(value: unknown): Promise<OutputEntry>;
   /** The bytes, checked against their hash (CorruptBlobError when they differ). */
   read(hash: string): Promise<Buffer>;
   /** 'ok', 'missing', or a CorruptBlobError; each blob is hashed at most once per process. */
@@ -289,7 +290,7 @@ class Blobs implements BlobStore {
     return { hash, size: bytes.byteLength };
   }
 
-  putJson(value: Json): Promise<OutputEntry> {
+  putJson(value: unknown): Promise<OutputEntry> {
     return this.put(Buffer.from(`${JSON.stringify(value, null, 1)}\n`));
   }
 

@@ -66,7 +66,7 @@ export async function createTaskContext(
     async readJson<T = Json>(ref: ArtifactRef) {
       return JSON.parse((await store.blobs.read(ref.hash)).toString('utf8')) as T;
     },
-    async writeJson(name: string, value: Json) {
+    async writeJson(name: string, value: unknown) {
       claim(name, 'json');
       const schema = stage.outputs[name]!.schema;
       if (schema) {

@@ -167,8 +167,11 @@ export interface TaskContext {
   readJson<T = Json>(ref: ArtifactRef): Promise<T>;
   /** Read an upstream artifact's bytes (hash-verified). */
   readBytes(ref: ArtifactRef): Promise<Buffer>;
-  /** Store an output. Each declared output must be written exactly once. */
-  writeJson(name: string, value: Json): Promise<void>;
+  /**
+   * Store an output. Each declared output must be written exactly once; a JSON output is checked
+   * against its declared schema before it is stored (so any value is accepted here, and checked).
+   */
+  writeJson(name: string, value: unknown): Promise<void>;
   writeBytes(name: string, bytes: Uint8Array): Promise<void>;
   /** Report progress: `done` of `total` units (steps, bytes), with an optional short message. */
   progress(done: number, total: number, message?: string): void;

@@ -2,7 +2,8 @@
 // through cache -> mirror -> Debian -> URLs, verifies them, and writes uint8 NHWC images,
 // uint8 labels and a meta JSON (contracts/dataset-meta.ts) per split.
 
-import type { JsonObject, StageDecl, TaskContext } from '../../pipeline/engine/types.ts';
+import type { JsonObject } from '../../pipeline/engine/types.ts';
+import { bytesOutput, defineStage, jsonOutput } from '../../pipeline/engine/define-stage.ts';
 import { catalogSha256 } from './catalog.ts';
 import { fetchDataset } from './fetch.ts';
 import { jsonSchema } from '../contracts/common.ts';
@@ -22,22 +23,17 @@ export const datasetMetaSchema: JsonObject = jsonSchema(DatasetMetaSchema);
 /** Splits every catalogued dataset has; each gives `<split>_images` and `<split>_labels`. */
 export const FETCH_SPLITS = ['train', 'test'] as const;
 
-export const fetchStage: StageDecl = {
+export const fetchStage = defineStage({
   name: 'fetch',
   module: import.meta.url,
   description: 'Fetch and verify a dataset (cache, mirror, Debian, URLs); emit uint8 NHWC images, labels and meta per split',
-  params: [],
+  params: {},
   matrix: { dataset: { key: 'datasets' } },
-  outputs: {
-    train_images: { kind: 'bytes' },
-    train_labels: { kind: 'bytes' },
-    test_images: { kind: 'bytes' },
-    test_labels: { kind: 'bytes' },
-    meta: { kind: 'json', schema: datasetMetaSchema },
-  },
+  bytes: { train_images: bytesOutput(), train_labels: bytesOutput(), test_images: bytesOutput(), test_labels: bytesOutput() },
+  json: { meta: jsonOutput(DatasetMetaSchema) },
   // The catalog is data, not code: its hash enters the fingerprint here.
   runtime: () => ({ catalog_sha256: catalogSha256() }),
-  async run(ctx: TaskContext): Promise<void> {
+  async run(ctx) {
     const dataset = String(ctx.axes.dataset);
     const { splits, meta } = await fetchDataset(dataset, {
       log: (m) => ctx.log(m),
@@ -50,6 +46,6 @@ export const fetchStage: StageDecl = {
       await ctx.writeBytes(`${split}_images`, s.images);
       await ctx.writeBytes(`${split}_labels`, s.labels);
     }
-    await ctx.writeJson('meta', meta);
+    await ctx.write('meta', meta);
   },
-};
+});

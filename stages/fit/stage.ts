@@ -1,10 +1,9 @@
 // The fit stage over a set of protocols: one task reads every protocol's results, builds its row
 // tables and fits each FitSpec (science.md, "Fits").
-import type { NeedSpec, StageDecl } from '../../pipeline/engine/types.ts';
-import { defineStage } from '../../pipeline/engine/define-stage.ts';
+import { defineStage, guardOf, jsonOutput, type Need, type Stage } from '../../pipeline/engine/define-stage.ts';
+import type { StageDecl } from '../../pipeline/engine/types.ts';
 import { FITS_ID, FitsSchema, type Fits, type Row } from '../contracts/fits.ts';
-import { jsonSchema } from '../contracts/common.ts';
-import { TRAIN_RESULT_ID, type TrainResult } from '../contracts/train-result.ts';
+import { TrainResultSchema, type TrainResult } from '../contracts/train-result.ts';
 import type { Protocol } from '../protocols/protocol.ts';
 import { FitConfig } from './config.ts';
 import { fitSpecGroups } from './groups.ts';
@@ -16,22 +15,24 @@ const byName = <T>(entries: [string, T][]): Record<string, T> => Object.fromEntr
  * `module` is the caller's module URL: its import graph (the protocols and this file) is the
  * stage's code fingerprint, so a change to any protocol's fits re-runs the fit.
  */
-export function fitStageFor(protocols: Protocol[], module: string): StageDecl {
+export type FitStage = Stage<'fit', { fits: Fits }, never>;
+
+export function fitStageFor(protocols: Protocol[], module: string): FitStage {
   // Several protocols may read one stage (ntk-inferiority reads train-a1): one need per stage.
-  const outputsOf = new Map<string, Set<string>>();
-  for (const p of protocols) for (const [stage, r] of Object.entries(p.reads)) outputsOf.set(stage, (outputsOf.get(stage) ?? new Set()).add(r.output));
-  const needs: NeedSpec[] = [...outputsOf].map(([stage, outputs]) => ({ stage, on: {}, outputs: [...outputs] }));
+  const outputsOf = new Map<StageDecl, Set<string>>();
+  for (const p of protocols) for (const r of Object.values(p.reads)) outputsOf.set(r.stage, (outputsOf.get(r.stage) ?? new Set()).add(r.output));
+  const needs: Need<never>[] = [...outputsOf].map(([stage, outputs]) => ({ stage, on: {}, outputs: [...outputs] }));
   return defineStage({
     name: 'fit',
     module,
     description: 'Power-law fits of linearization error and correlations vs width, with t-intervals over per-seed slopes',
     params: { fit: FitConfig },
     needs,
-    outputs: { fits: { kind: 'json', schema: jsonSchema(FitsSchema) } },
+    json: { fits: jsonOutput(FitsSchema) },
     metrics: {
       headline: true,
-      read(outputs) {
-        const fits = outputs.fits as unknown as Fits;
+      read(output) {
+        const fits = output('fits');
         const out: Record<string, number | null> = {};
         for (const g of fits.groups) {
           out[`${g.id} slope`] = g.fit.slope;
@@ -51,20 +52,32 @@ export function fitStageFor(protocols: Protocol[], module: string): StageDecl {
       const groups: Fits['groups'] = [];
       const counts: [string, number][] = [];
       const train: TrainResult[] = [];
-      const read = new Map<string, unknown[]>();
+      // Each stage output once, however many protocols read it; each protocol's read checks it
+      // against the producer's contract.
+      const raw = new Map<string, { id: string; value: unknown }[]>();
+      const isTrainResult = guardOf(TrainResultSchema).is;
       for (const p of protocols) {
-        const results: Record<string, unknown[]> = {};
-        for (const [stage, r] of Object.entries(p.reads)) {
-          const key = `${stage}/${r.output}`;
-          if (!read.has(key)) {
-            const outputs = await ctx.allJson(stage, r.output);
-            read.set(key, outputs);
+        const values = new Map<string, unknown[]>();
+        for (const [name, r] of Object.entries(p.reads)) {
+          const key = `${r.stage.name}/${r.output}`;
+          let outputs = raw.get(key);
+          if (!outputs) {
+            outputs = await Promise.all((ctx.inputs[r.stage.name] ?? []).map(async (t) => {
+              const ref = t.outputs[r.output];
+              if (!ref) throw new Error(`${ctx.id}: upstream task ${t.id} has no output '${r.output}'`);
+              return { id: t.id, value: await ctx.readJson<unknown>(ref) };
+            }));
+            raw.set(key, outputs);
             // Training runs are known by their contract, counted once however many protocols read them.
-            train.push(...outputs.filter((o): o is TrainResult => (o as { schema?: unknown }).schema === TRAIN_RESULT_ID));
+            for (const o of outputs) if (isTrainResult(o.value)) train.push(o.value);
           }
-          results[stage] = read.get(key)!;
+          values.set(name, outputs.map((o) => r.parse(o.value, `${o.id} output '${r.output}'`)));
         }
-        const own = p.tables(results) as Record<string, Row[]>;
+        const own: Record<string, Row[]> = p.tables((name) => {
+          const v = values.get(name);
+          if (!v) throw new Error(`protocol ${p.id} reads '${name}', which is not among its reads`);
+          return v;
+        });
         tables.push(...Object.entries(own));
         counts.push(...p.counted.map((t): [string, number] => [t, own[t]!.length]));
         for (const spec of p.fits) groups.push(...fitSpecGroups(spec, own[spec.table]!, opts));
@@ -81,7 +94,7 @@ export function fitStageFor(protocols: Protocol[], module: string): StageDecl {
           trainGflop: train.reduce((s, r) => s + r.flops, 0) / 1e9,
         },
       };
-      await ctx.writeJson('fits', fits as unknown as import('../../pipeline/engine/types.ts').Json);
+      await ctx.write('fits', fits);
     },
   });
 }

@@ -2,6 +2,7 @@
 // pipeline, in one folder. The fit and report stages iterate the registry (registry.ts), so a
 // protocol's fits, figures and headline rows appear without touching either stage.
 import type { TObject } from '@sinclair/typebox';
+import type { Stage } from '../../pipeline/engine/define-stage.ts';
 import type { StageDecl } from '../../pipeline/engine/types.ts';
 import type { Expectation, FitGroupResult, Row } from '../contracts/fits.ts';
 import type { FigureInput, HeadlineRow } from '../page/html.ts';
@@ -33,14 +34,22 @@ export interface ProtocolView<Table extends string> {
   groups(metric: string): FitGroupResult[];
 }
 
-/** A stage output the fit stage reads, from every task of the stage. */
-export interface ProtocolRead {
+/** A stage's JSON output the fit stage reads from every task of the stage, checked against its contract. */
+export interface ProtocolRead<V> {
+  stage: StageDecl;
   output: string;
+  parse(value: unknown, where: string): V;
+}
+
+/** Read `output` of every task of `stage`: the protocol's tables receive the output's contract type. */
+export function read<T, K extends keyof T & string>(stage: Stage<string, T, string>, output: K): ProtocolRead<T[K]> {
+  return { stage, output, parse: (value, where) => stage.json[output].parse(value, where) };
 }
 
 
 
-export interface Protocol<Table extends string = string> {
+/** `Table`: the names of its row tables; `V`: what each of its reads gives, by read name. */
+export interface Protocol<Table extends string = string, V = Record<string, unknown>> {
   /** Short id, e.g. 'a1'; train-results carry it as `protocol`. */
   id: string;
   title: string;
@@ -48,10 +57,10 @@ export interface Protocol<Table extends string = string> {
   config: Record<string, TObject>;
   /** The stages it adds to the DAG (its training stage, and any per-net measurement). */
   stages: StageDecl[];
-  /** Stage name -> the output the fit stage reads from all of that stage's tasks. */
-  reads: Record<string, ProtocolRead>;
-  /** Row tables from those outputs (stage name -> the parsed outputs, in task order). */
-  tables(results: Record<string, unknown[]>): Record<Table, Row[]>;
+  /** Read name -> a stage output the fit stage reads from all of that stage's tasks (`read(stage, output)`). */
+  reads: { [K in keyof V]: ProtocolRead<V[K]> };
+  /** Row tables from those outputs: `all(name)` is a read's values, in task order. */
+  tables(all: <K extends keyof V & string>(name: K) => V[K][]): Record<Table, Row[]>;
   /** Tables whose row count the fits artifact reports. */
   counted: Table[];
   fits: FitSpec<Table>[];
@@ -61,7 +70,10 @@ export interface Protocol<Table extends string = string> {
   claims?(view: ProtocolView<Table>): Claim[];
 }
 
-/** Checks a protocol against the interface with its own table names, then widens it for the registry. */
-export function defineProtocol<Table extends string>(p: Protocol<Table>): Protocol {
-  return p as unknown as Protocol;
+/**
+ * Checks a protocol against the interface with its own table names (given) and reads (inferred),
+ * then widens it for the registry: `defineProtocol<'a2'>()({ ... })`.
+ */
+export function defineProtocol<Table extends string>(): <V>(p: Protocol<Table, V>) => Protocol {
+  return (p) => p;
 }

@@ -1,10 +1,10 @@
 // The report stage over a set of protocols: one self-contained HTML page per experiment, published
 // to reports/<experiment>/index.html. Each protocol contributes its headline rows and figures.
 import { defineStage } from '../../pipeline/engine/define-stage.ts';
-import type { JsonObject, StageDecl } from '../../pipeline/engine/types.ts';
-import type { ParamDecl } from '../../pipeline/engine/define-stage.ts';
+import { bytesOutput, need, type ParamDecl, type Stage } from '../../pipeline/engine/define-stage.ts';
 import type { Fits, FitGroupResult, Row } from '../contracts/fits.ts';
-import type { DatasetMeta } from '../fetch/index.ts';
+import type { FitStage } from '../fit/stage.ts';
+import { fetchStage } from '../fetch/index.ts';
 import type { ReportConfig } from './config.ts';
 import type { Protocol, ProtocolView } from '../protocols/protocol.ts';
 import { renderReportHtml } from '../page/html.ts';
@@ -27,7 +27,9 @@ function viewOf(fits: Fits, p: Protocol): ProtocolView<string> {
  * on, all of them.
  * `verdictRule`: the sentence stating how claims get their verdict words (shown under the verdicts).
  */
-export function reportStageFor<S extends ParamDecl & { report: typeof ReportConfig }>(protocols: Protocol[], module: string, opts: { sections: S; verdictRule?: string }): StageDecl {
+export function reportStageFor<S extends ParamDecl & { report: typeof ReportConfig }>(
+  protocols: Protocol[], module: string, opts: { sections: S; fit: FitStage; verdictRule?: string },
+): Stage<'report', Record<never, never>, 'html'> {
   return defineStage({
     name: 'report',
     module,
@@ -37,15 +39,15 @@ export function reportStageFor<S extends ParamDecl & { report: typeof ReportConf
     perExperiment: true,
     wantsLineage: true,
     needs: [
-      { stage: 'fit', outputs: ['fits'] },
-      { stage: 'fetch', on: {}, outputs: ['meta'] },
+      need(opts.fit, { outputs: ['fits'] }),
+      need(fetchStage, { on: {}, outputs: ['meta'] }),
     ],
-    outputs: { html: { kind: 'bytes', publish: 'reports/{experiment}/index.html' } },
+    bytes: { html: bytesOutput({ publish: 'reports/{experiment}/index.html' }) },
     async run(ctx) {
-      const [fits] = await ctx.allJson<Fits>('fit', 'fits');
+      const [fits] = await ctx.readAll(opts.fit, 'fits');
       if (!fits) throw new Error(`${ctx.id}: no fit task reached the report`);
-      const metas = await ctx.allJson<DatasetMeta>('fetch', 'meta');
-      const config = ctx.params as unknown as JsonObject;
+      const metas = await ctx.readAll(fetchStage, 'meta');
+      const config = ctx.paramsJson;
       const lineage = ctx.lineage;
       const git = gitState();
       ctx.progress(1, 3, 'figures');

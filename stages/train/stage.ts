@@ -1,9 +1,12 @@
 // A training stage: one task per grid point of a protocol trains an MLP and its first-order
 // linearization around theta0 side by side (science.md, "Net and linearization") and writes a
 // train-result. A protocol supplies the grid, the params and the job; this file does the rest.
-import type { Json, JsonObject, MatrixSpec, MetricsDecl, NeedSpec, StageDecl, StageResources } from '../../pipeline/engine/types.ts';
-import { defineStage, nestParams, type ParamDecl, type ParamValues, type TypedContext } from '../../pipeline/engine/define-stage.ts';
-import { jsonSchema } from '../contracts/common.ts';
+import type { JsonObject, MatrixSpec, StageResources } from '../../pipeline/engine/types.ts';
+import {
+  bytesOutput, defineStage, jsonOutput, need, nestParams,
+  type Need, type ParamDecl, type ParamKey, type ParamValues, type Stage, type TypedContext, type TypedMetrics,
+} from '../../pipeline/engine/define-stage.ts';
+import { fetchStage } from '../fetch/index.ts';
 import { TRAIN_RESULT_ID, TrainResultSchema, type TrainResult } from '../contracts/train-result.ts';
 import { paramsToBytes } from '../model/param-bytes.ts';
 import { paramCounts, resolveSpec } from '../model/spec.ts';
@@ -14,8 +17,12 @@ import { stepFlops } from './metrics.ts';
 /** What a job builder gets besides the context: the hooks every job passes to the loop. */
 export type JobHooks = Pick<TrainJob, 'progress' | 'signal' | 'keepParams'>;
 
-export interface TrainingStageSpec<P extends ParamDecl> {
-  name: string;
+/** A training stage's outputs: the train-result, and optionally the final parameters. */
+export interface TrainOutputs { result: TrainResult }
+export type TrainingStage<N extends string = string> = Stage<N, TrainOutputs, 'params'>;
+
+export interface TrainingStageSpec<N extends string, P extends ParamDecl> {
+  name: N;
   /** The protocol id written into every result. */
   protocol: string;
   /** The module declaring the stage (import.meta.url): its graph is the stage's code fingerprint. */
@@ -26,12 +33,12 @@ export interface TrainingStageSpec<P extends ParamDecl> {
   /** Which fetch outputs the job reads (always from the task's own dataset). */
   splits: ('train' | 'test')[];
   /** Extra dependencies beside fetch. */
-  needs?: NeedSpec[];
+  needs?: Need<NoInfer<ParamKey<P>>>[];
   /** Save the final parameters (output 'params') for a downstream stage. */
   keepParams?: (params: ParamValues<P>) => boolean;
   /** Layer sizes and batch of one task, for the GPU-hour estimate. */
   shape(task: { params: ParamValues<P>; axes: JsonObject }): { sizes: number[]; batch: number; steps: number };
-  job(ctx: TypedContext<ParamValues<P>>, hooks: JobHooks): Promise<TrainJob>;
+  job(ctx: TypedContext<ParamValues<P>, TrainOutputs, 'params'>, hooks: JobHooks): Promise<TrainJob>;
 }
 
 const INPUT_DIM: Record<string, number> = { mnist: 784, 'fashion-mnist': 784, 'cifar-10': 3072 };
@@ -63,9 +70,9 @@ function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainO
 }
 
 /** `results`: the final metrics of one training run (Eq. 24, Eq. 30, losses and their gap). */
-const trainMetrics: MetricsDecl = {
-  read(outputs) {
-    const r = outputs.result as unknown as TrainResult;
+const trainMetrics: TypedMetrics<TrainOutputs> = {
+  read(output) {
+    const r = output('result');
     return { status: r.status, stepsDone: r.stepsDone, ...r.final };
   },
 };
@@ -91,7 +98,7 @@ function estimateFrom(flopsOf: (t: { params: JsonObject; axes: JsonObject }) => 
   };
 }
 
-async function runAndWrite(ctx: TypedContext<unknown>, protocol: string, job: TrainJob): Promise<void> {
+async function runAndWrite(ctx: Pick<TypedContext<unknown, TrainOutputs, 'params'>, 'log' | 'axes' | 'write' | 'writeBytes'>, protocol: string, job: TrainJob): Promise<void> {
   const info = await ensureBackend((line) => ctx.log(line));
   // Loaded here, in the worker: the parent process that plans the run never loads tfjs.
   const { trainSideBySide } = await import('./loop.ts');
@@ -101,23 +108,21 @@ async function runAndWrite(ctx: TypedContext<unknown>, protocol: string, job: Tr
   ctx.log(`trained ${out.stepsDone} step(s) in ${(out.wallMs / 1000).toFixed(1)}s`);
   if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
   const result = resultOf(protocol, ctx.axes, job, out, { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel });
-  await ctx.writeJson('result', result as unknown as Json);
+  await ctx.write('result', result);
   if (out.finalParams) await ctx.writeBytes('params', paramsToBytes(out.finalParams));
 }
 
-export function trainingStage<P extends ParamDecl>(spec: TrainingStageSpec<P>): StageDecl {
+export function trainingStage<N extends string, P extends ParamDecl>(spec: TrainingStageSpec<N, P>): TrainingStage<N> {
   const decl = defineStage({
     name: spec.name,
     module: spec.module,
     description: spec.description,
     params: spec.params,
     matrix: spec.matrix,
-    needs: [{ stage: 'fetch', outputs: spec.splits.flatMap((s) => [`${s}_images`, `${s}_labels`]) }, ...(spec.needs ?? [])],
-    outputs: {
-      result: { kind: 'json', schema: jsonSchema(TrainResultSchema) },
-      /** trained net parameters, float32 in the flat order W_0, b_0, ..., W_L, b_L (model/param-bytes.ts) */
-      params: { kind: 'bytes', optional: true },
-    },
+    needs: [need(fetchStage, { outputs: spec.splits.flatMap((s) => [`${s}_images`, `${s}_labels`] as const) }), ...(spec.needs ?? [])],
+    json: { result: jsonOutput(TrainResultSchema) },
+    /** trained net parameters, float32 in the flat order W_0, b_0, ..., W_L, b_L (model/param-bytes.ts) */
+    bytes: { params: bytesOutput({ optional: true }) },
     metrics: trainMetrics,
     runtime: modelRuntime,
     resources: trainResources,

@@ -47,7 +47,7 @@ describe('defineStage', () => {
     const flat = { 'a1.lr': 0.5, 'a1.steps': 3, 'correlate.atEnd': true, description: 'x' };
     assert.deepEqual(nestParams(decl, flat), { a1: { lr: 0.5, steps: 3 }, correlate: { atEnd: true }, description: 'x' });
     let seen: unknown;
-    const stage = defineStage({ name: 's', module: import.meta.url, params: decl, outputs: {}, async run(ctx) { seen = ctx.params.a1.lr * ctx.params.a1.steps; } });
+    const stage = defineStage({ name: 's', module: import.meta.url, params: decl, async run(ctx) { seen = ctx.params.a1.lr * ctx.params.a1.steps; } });
     assert.deepEqual(stage.params, paramKeys(decl));
     await stage.run({ params: flat, inputs: {} } as never);
     assert.equal(seen, 1.5);

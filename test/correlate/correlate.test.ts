@@ -39,7 +39,7 @@ interface Result extends Block { schema: string; samples: number; outputs: numbe
 const ref = (hash: string, size: number): ArtifactRef => ({ hash: hash as ContentHash, size, path: `/nonexistent/${hash}` });
 
 /** A TaskContext over in-memory artifacts; json outputs are validated like the engine does. */
-function fakeCtx(split: Split, over: { samples?: number; atEnd?: boolean; params?: Uint8Array | null }): { ctx: TaskContext; out: Record<string, Json> } {
+function fakeCtx(split: Split, over: { samples?: number; atEnd?: boolean; params?: Uint8Array | null }): { ctx: TaskContext; out: Record<string, unknown> } {
   const blobs: Record<string, Uint8Array> = { img: split.images, lab: split.labels };
   const inputs: Record<string, InputTask[]> = {
     fetch: [{ id: 'fetch@fake', stage: 'fetch', axes: { dataset: 'fake' }, outputs: { train_images: ref('img', split.images.length), train_labels: ref('lab', split.labels.length) } }],
@@ -49,7 +49,7 @@ function fakeCtx(split: Split, over: { samples?: number; atEnd?: boolean; params
     inputs['train-a1'] = [{ id: 'train-a1@fake,erf,L2,w8,s3', stage: 'train-a1', axes: { ...POINT }, outputs: { params: ref('par', over.params.length) } }];
   }
   const validate = new Ajv({ allErrors: true, strict: false }).compile(jsonSchema(CorrelationResultSchema));
-  const out: Record<string, Json> = {};
+  const out: Record<string, unknown> = {};
   const ctx: TaskContext = {
     id: 'correlate@fake,erf,L2,w8,s3', stage: 'correlate', experiment: 'test', baseExperiment: 'test', overrides: {}, lineage: [],
     axes: { ...POINT },

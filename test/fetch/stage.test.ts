@@ -37,7 +37,7 @@ describe('fetch: stage declaration', () => {
     process.env.WEAKCORR_DATA_DIR = dataDir;
     process.env.WEAKCORR_OFFLINE = '1';
     const bytes: Record<string, Uint8Array> = {};
-    const json: Record<string, Json> = {};
+    const json: Record<string, unknown> = {};
     const logs: string[] = [];
     const ctx: TaskContext = {
       id: 'fetch/mnist',

@@ -12,10 +12,18 @@ import { protocols } from '../../stages/wiring/registry.ts';
 function runs(sign: number): TrainResult[] {
   return [64, 128, 256, 512].flatMap((width) => [0, 1, 2].map((seed) => {
     const lin = 0.1 + sign * 0.5 * width ** -1 * (1 + 0.1 * seed);
-    return {
-      point: { dataset: 'mnist', activation: 'gelu', depth: 2, width, seed, alpha: 0 }, status: 'ok',
-      final: { testLossNet: 0.1, testLossLin: lin, testAccNet: 0.9, testAccLin: 0.88 },
-    } as unknown as TrainResult;
+    const run: TrainResult = {
+      schema: TRAIN_RESULT_ID, protocol: 'a2',
+      point: { dataset: 'mnist', activation: 'gelu', depth: 2, width, seed, alpha: 0 },
+      model: { dIn: 784, sizes: [784, width, width, 10], parameterization: 'ntk', sigmaW: 1, sigmaB: 0, parameters: 1 },
+      lr: 0.1, lossScale: 1, steps: 1, stepsDone: 1, batch: 1, status: 'ok',
+      final: {
+        trainLossNet: 0.1, trainLossLin: 0.1, testLossNet: 0.1, testLossLin: lin, lossGap: 0, lossGapRel: 0,
+        eq24Train: 0, eq24Test: 0, mseTest: 0, testCount: 1, testAccNet: 0.9, testAccLin: 0.88,
+      },
+      log: [], flops: 1e9, backend: { name: 'cpu', tfjsVersion: 'x' },
+    };
+    return run;
   }));
 }
 
@@ -52,7 +60,7 @@ describe('protocol: NTK inferiority', () => {
 
   it('counts each training run once, whichever protocol reads its stage first', async () => {
     const a2 = protocols.find((p) => p.id === 'a2')!;
-    const results = runs(1).map((r, i) => ({ ...r, schema: TRAIN_RESULT_ID, lr: 0.1, log: [], flops: 1e9, backend: { name: 'cpu', tfjsVersion: 'x' }, status: i === 0 ? 'diverged' : 'ok' }));
+    const results = runs(1).map((r, i): TrainResult => ({ ...r, status: i === 0 ? 'diverged' : 'ok' }));
     const inputs = { 'train-a2': results.map((_, i) => ({ id: `train-a2@${i}`, stage: 'train-a2', axes: {}, outputs: { result: { hash: String(i), size: 0, path: '' } } })) };
     for (const order of [[ntkInferiorityProtocol, a2], [a2, ntkInferiorityProtocol]]) {
       const read = new Set(order.flatMap((p) => Object.keys(p.reads)));

@@ -1,14 +1,12 @@
 // Protocol A.1 (Figures 1-3): derivative correlations at init and the linearization error of
 // full-batch GD, per dataset, activation and depth.
-import type { CorrelationResult } from '../../contracts/correlation-result.ts';
 import type { Expectation, FitGroupResult } from '../../contracts/fits.ts';
-import type { TrainResult } from '../../contracts/train-result.ts';
 import { correlateStage } from './correlate/index.ts';
 import { dynamicsChart, estimatorChart } from '../../page/charts/index.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
 import type { FigureInput } from '../../page/html.ts';
 import { claimFrom, INTERVAL_NOTE, PAPER_WIDTHS } from '../claims.ts';
-import { defineProtocol, type FitSpec, type GroupKey } from '../protocol.ts';
+import { defineProtocol, read, type FitSpec, type GroupKey } from '../protocol.ts';
 import { A1Config, CorrelateConfig } from './config.ts';
 import { a1Rows, corrRows, dynamicsRows } from './tables.ts';
 import { trainA1Stage } from './train.ts';
@@ -61,15 +59,15 @@ const PAPER_FIGURE: Record<string, string> = {
 
 const exceptReluZero = (gs: FitGroupResult[]): FitGroupResult[] => gs.filter((g) => !reluC03Zero(g.key));
 
-export const a1Protocol = defineProtocol<Table>({
+export const a1Protocol = defineProtocol<Table>()({
   id: 'a1',
   title: 'A.1: correlations and linearization error vs width',
   config: { a1: A1Config, correlate: CorrelateConfig },
   stages: [trainA1Stage, correlateStage],
-  reads: { 'train-a1': { output: 'result' }, correlate: { output: 'result' } },
-  tables: (results) => {
-    const train = results['train-a1'] as TrainResult[];
-    return { a1: a1Rows(train), correlations: corrRows(results.correlate as CorrelationResult[]), dynamics: dynamicsRows(train) };
+  reads: { 'train-a1': read(trainA1Stage, 'result'), correlate: read(correlateStage, 'result') },
+  tables: (all) => {
+    const train = all('train-a1');
+    return { a1: a1Rows(train), correlations: corrRows(all('correlate')), dynamics: dynamicsRows(train) };
   },
   counted: ['a1', 'correlations'],
   fits: [

@@ -4,7 +4,7 @@ import type { Expectation, Row } from '../../contracts/fits.ts';
 import type { TrainResult } from '../../contracts/train-result.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
 import { claimFrom, INTERVAL_NOTE, PAPER_WIDTHS } from '../claims.ts';
-import { defineProtocol } from '../protocol.ts';
+import { defineProtocol, read } from '../protocol.ts';
 import { A2Config } from './config.ts';
 import { trainA2Stage } from './train.ts';
 
@@ -46,13 +46,13 @@ export function a2Rows(results: TrainResult[]): A2Row[] {
   }));
 }
 
-export const a2Protocol = defineProtocol<'a2'>({
+export const a2Protocol = defineProtocol<'a2'>()({
   id: 'a2',
   title: 'A.2: Figure 4, linearization error after SGD with eta = lr0 n^alpha',
   config: { a2: A2Config },
   stages: [trainA2Stage],
-  reads: { 'train-a2': { output: 'result' } },
-  tables: (results) => ({ a2: a2Rows(results['train-a2'] as TrainResult[]) }),
+  reads: { 'train-a2': read(trainA2Stage, 'result') },
+  tables: (all) => ({ a2: a2Rows(all('train-a2')) }),
   counted: ['a2'],
   fits: [{
     metric: 'fig4-mse', table: 'a2', keys: ['alpha'], value: 'mseTest',

@@ -7,7 +7,8 @@ import type { TrainResult } from '../../contracts/train-result.ts';
 import { dynamicsChart } from '../../page/charts/index.ts';
 import type { FigureInput } from '../../page/html.ts';
 import { fittedWidths, measuredOf, PAPER_WIDTHS, widthText } from '../claims.ts';
-import { defineProtocol, type Claim, type Verdict } from '../protocol.ts';
+import { defineProtocol, read, type Claim, type Verdict } from '../protocol.ts';
+import { trainA2Stage } from '../a2/train.ts';
 
 type Table = 'corollary';
 
@@ -62,13 +63,13 @@ export function boundedInStep(curves: Row[]): { verdict: Verdict; why: string; w
 
 const label = (g: FitGroupResult): string => `α = ${g.key.alpha}, s = ${g.key.step}`;
 
-export const corollaryProtocol = defineProtocol<Table>({
+export const corollaryProtocol = defineProtocol<Table>()({
   id: 'corollary',
   title: 'Corollary 4.0.1: the deviation f - f_lin over training steps (A.2)',
   config: {},
   stages: [],
-  reads: { 'train-a2': { output: 'result' } },
-  tables: (results) => ({ corollary: corollaryRows(results['train-a2'] as TrainResult[]) }),
+  reads: { 'train-a2': read(trainA2Stage, 'result') },
+  tables: (all) => ({ corollary: corollaryRows(all('train-a2')) }),
   counted: [],
   // The width slope of the deviation at every logged step: does it stay put as s grows?
   fits: [{ metric: 'cor-width-slope', table: 'corollary', keys: ['alpha', 'step'], value: 'mseBatch', expectations: () => [] }],

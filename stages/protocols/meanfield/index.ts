@@ -9,7 +9,7 @@ import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.t
 import type { FigureInput } from '../../page/html.ts';
 import { interval, num, slopeText, where } from '../claim-helpers.ts';
 import { fittedWidths, measuredOf } from '../claims.ts';
-import { defineProtocol, type Claim, type FitSpec, type Verdict } from '../protocol.ts';
+import { defineProtocol, read, type Claim, type FitSpec, type Verdict } from '../protocol.ts';
 import { MeanFieldConfig } from './config.ts';
 import { correlateMeanFieldStage, trainMeanFieldStage } from './stages.ts';
 
@@ -60,15 +60,15 @@ export function controlVerdict(mf: FitGroupResult[], ntk: FitGroupResult[]): { v
   };
 }
 
-export const meanFieldProtocol = defineProtocol<Table>({
+export const meanFieldProtocol = defineProtocol<Table>()({
   id: 'meanfield',
   title: 'Negative control: mean-field vs NTK parameterization',
   config: { meanfield: MeanFieldConfig },
   stages: [trainMeanFieldStage, correlateMeanFieldStage],
-  reads: { 'train-meanfield': { output: 'result' }, 'correlate-meanfield': { output: 'result' } },
-  tables: (results) => ({
-    'mf-train': mfTrainRows(results['train-meanfield'] as TrainResult[]),
-    'mf-corr': mfCorrRows(results['correlate-meanfield'] as CorrelationResult[]),
+  reads: { 'train-meanfield': read(trainMeanFieldStage, 'result'), 'correlate-meanfield': read(correlateMeanFieldStage, 'result') },
+  tables: (all) => ({
+    'mf-train': mfTrainRows(all('train-meanfield')),
+    'mf-corr': mfCorrRows(all('correlate-meanfield')),
   }),
   counted: ['mf-train', 'mf-corr'],
   fits: [

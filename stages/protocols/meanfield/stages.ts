@@ -1,10 +1,9 @@
 // The negative control's own stages: training (the shared training stage) and correlations at
 // theta0 (the correlate stage's measurement code, with this grid's nets and eta).
 import { Type } from '@sinclair/typebox';
-import { defineStage } from '../../../pipeline/engine/define-stage.ts';
-import type { Json } from '../../../pipeline/engine/types.ts';
-import { jsonSchema } from '../../contracts/common.ts';
+import { defineStage, jsonOutput, need } from '../../../pipeline/engine/define-stage.ts';
 import { CorrelationResultSchema } from '../../contracts/correlation-result.ts';
+import { fetchStage } from '../../fetch/index.ts';
 import { correlationSamples } from '../a1/correlate/inputs.ts';
 import { buildResult, sampledSetSeed } from '../a1/correlate/result.ts';
 import { ensureBackend, modelRuntime } from '../../model/runtime.ts';
@@ -37,8 +36,8 @@ export const correlateMeanFieldStage = defineStage({
     meanfield: Type.Pick(MeanFieldConfig, ['trainSamples', 'testSamples', 'permutationSeed', 'drawPerSeed', 'zscore', 'lr0', 'sigmaW', 'sigmaB', 'samples', 'sampledSetSize', 'sampledSeed']),
   },
   matrix: MF_GRID,
-  needs: [{ stage: 'fetch', outputs: ['train_images', 'train_labels'] }],
-  outputs: { result: { kind: 'json', schema: jsonSchema(CorrelationResultSchema) } },
+  needs: [need(fetchStage, { outputs: ['train_images', 'train_labels'] })],
+  json: { result: jsonOutput(CorrelationResultSchema) },
   runtime: modelRuntime,
   async run(ctx) {
     const m = ctx.params.meanfield;
@@ -53,9 +52,9 @@ export const correlateMeanFieldStage = defineStage({
       eta: mfLearningRate(pt.parameterization, m.lr0, pt.width), perLayer: m.sampledSetSize, setSeed: sampledSetSeed(m.sampledSeed, pt.seed),
       signal: ctx.signal, progress: (done, total) => ctx.progress(done, total, 'theta0'),
     });
-    await ctx.writeJson('result', buildResult({
+    await ctx.write('result', buildResult({
       point: { dataset: pt.dataset, activation: pt.activation, depth: pt.depth, width: pt.width, seed: pt.seed }, spec, theta0: measured, atEnd: null,
       backend: { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel },
-    }) as Json);
+    }));
   },
 });

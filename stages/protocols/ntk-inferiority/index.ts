@@ -7,7 +7,9 @@ import { dynamicsChart } from '../../page/charts/index.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
 import type { FigureInput } from '../../page/html.ts';
 import { fittedWidths, measuredOf, PAPER_WIDTHS, widthText } from '../claims.ts';
-import { defineProtocol, type Claim, type Verdict } from '../protocol.ts';
+import { defineProtocol, read, type Claim, type Verdict } from '../protocol.ts';
+import { trainA1Stage } from '../a1/train.ts';
+import { trainA2Stage } from '../a2/train.ts';
 
 type Table = 'inf-a1' | 'inf-a2';
 const A1_KEYS = ['dataset', 'activation', 'depth'];
@@ -66,15 +68,15 @@ const modelRows = (rows: Row[], keys: string[]): Row[] => rows.filter((r) => r.s
   ];
 });
 
-export const ntkInferiorityProtocol = defineProtocol<Table>({
+export const ntkInferiorityProtocol = defineProtocol<Table>()({
   id: 'ntk-inferiority',
   title: 'NTK inferiority: test loss and accuracy of f and f_lin vs width (section 3.3.3)',
   config: {},
   stages: [],
-  reads: { 'train-a1': { output: 'result' }, 'train-a2': { output: 'result' } },
-  tables: (results) => ({
-    'inf-a1': inferiorityRows(results['train-a1'] as TrainResult[], 'a1'),
-    'inf-a2': inferiorityRows(results['train-a2'] as TrainResult[], 'a2'),
+  reads: { 'train-a1': read(trainA1Stage, 'result'), 'train-a2': read(trainA2Stage, 'result') },
+  tables: (all) => ({
+    'inf-a1': inferiorityRows(all('train-a1'), 'a1'),
+    'inf-a2': inferiorityRows(all('train-a2'), 'a2'),
   }),
   counted: [],
   fits: [

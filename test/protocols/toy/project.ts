@@ -10,13 +10,14 @@ import { reportStageFor } from '../../../stages/report/stage.ts';
 import { toyProtocol } from './protocol.ts';
 
 const registry = [toyProtocol];
+const fitStage = fitStageFor(registry, import.meta.url);
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 export const project: Project = {
   name: 'weakcorr',
   module: fileURLToPath(import.meta.url),
   root,
-  stages: [fetchStage, ...registry.flatMap((p) => p.stages), fitStageFor(registry, import.meta.url), reportStageFor(registry, import.meta.url, { sections: experimentSections(registry) })],
+  stages: [fetchStage, ...registry.flatMap((p) => p.stages), fitStage, reportStageFor(registry, import.meta.url, { sections: experimentSections(registry), fit: fitStage })],
   experimentsDir: fileURLToPath(new URL('./experiments', import.meta.url)),
   defaultExperiment: 'toy',
   experimentSchema: jsonSchema(experimentSchema(registry)),

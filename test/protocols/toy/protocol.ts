@@ -1,12 +1,10 @@
 // A toy protocol, added through the registry interface only: one stage that "trains" without tfjs
 // (a closed-form error err = 3 w^-1 (1 + seed/10)), one table, one fit, one figure, one headline row.
 import { Type } from '@sinclair/typebox';
-import { defineStage } from '../../../pipeline/engine/define-stage.ts';
-import type { Json } from '../../../pipeline/engine/types.ts';
-import { jsonSchema } from '../../../stages/contracts/common.ts';
+import { defineStage, jsonOutput } from '../../../pipeline/engine/define-stage.ts';
 import { TRAIN_RESULT_ID, TrainResultSchema, type TrainResult } from '../../../stages/contracts/train-result.ts';
 import { headline, keyLabel, scalingFigure } from '../../../stages/page/build.ts';
-import { defineProtocol } from '../../../stages/protocols/protocol.ts';
+import { defineProtocol, read } from '../../../stages/protocols/protocol.ts';
 
 export const ToyConfig = Type.Object({
   widths: Type.Array(Type.Integer({ minimum: 1 })),
@@ -19,7 +17,7 @@ const trainToy = defineStage({
   module: import.meta.url,
   params: { toy: Type.Pick(ToyConfig, ['scale']) },
   matrix: { width: { key: 'toy.widths', prefix: 'w' }, seed: { key: 'toy.seeds', prefix: 's' } },
-  outputs: { result: { kind: 'json', schema: jsonSchema(TrainResultSchema) } },
+  json: { result: jsonOutput(TrainResultSchema) },
   async run(ctx) {
     const [width, seed] = [ctx.axes.width as number, ctx.axes.seed as number];
     const err = ctx.params.toy.scale / width * (1 + seed / 10);
@@ -31,18 +29,18 @@ const trainToy = defineStage({
       final: { trainLossNet: 0, trainLossLin: 0, testLossNet: 0, testLossLin: 0, lossGap: err, lossGapRel: 0, eq24Train: 0, eq24Test: 0, mseTest: err, testCount: 1 },
       log: [], flops: 1e9, backend: { name: 'toy', tfjsVersion: 'none' },
     };
-    await ctx.writeJson('result', result as unknown as Json);
+    await ctx.write('result', result);
   },
 });
 
-export const toyProtocol = defineProtocol<'toy'>({
+export const toyProtocol = defineProtocol<'toy'>()({
   id: 'toy',
   title: 'toy: a closed-form error',
   config: { toy: ToyConfig },
   stages: [trainToy],
-  reads: { 'train-toy': { output: 'result' } },
-  tables: (results) => ({
-    toy: (results['train-toy'] as TrainResult[]).map((r) => ({ width: r.point.width, seed: r.point.seed, status: r.status, err: r.final?.mseTest ?? null })),
+  reads: { 'train-toy': read(trainToy, 'result') },
+  tables: (all) => ({
+    toy: all('train-toy').map((r) => ({ width: r.point.width, seed: r.point.seed, status: r.status, err: r.final?.mseTest ?? null })),
   }),
   counted: ['toy'],
   fits: [{ metric: 'toy-err', table: 'toy', keys: [], value: 'err', expectations: () => [{ label: 'toy law: slope -1', slope: -1 }] }],

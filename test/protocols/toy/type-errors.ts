@@ -6,9 +6,9 @@ import { toyProtocol } from './protocol.ts';
 const { fits: _fits, ...withoutFits } = toyProtocol;
 
 // @ts-expect-error -- 'fits' is missing
-defineProtocol<'toy'>({ ...withoutFits });
+defineProtocol<'toy'>()({ ...withoutFits });
 
-defineProtocol<'toy'>({
+defineProtocol<'toy'>()({
   ...withoutFits,
   // @ts-expect-error -- table 'other' is not one of the protocol's tables
   fits: [{ metric: 'x', table: 'other', keys: [], value: 'err', expectations: () => [] }],

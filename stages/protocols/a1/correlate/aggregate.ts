@@ -1,5 +1,5 @@
 // Aggregates of per-(sample, output) correlation values, and their JSON form. No tfjs.
-import type { Json } from '../../../../pipeline/engine/types.ts';
+import type { CorrelationBlock } from '../../../contracts/correlation-result.ts';
 import { rmsOf } from '../../../model/rms.ts';
 
 /**
@@ -25,11 +25,11 @@ export function jsonNumbers(v: ArrayLike<number>): (number | null)[] {
 }
 
 /** { rms, perSample } for an exact correlation. */
-export function exactStat(v: ArrayLike<number>): Json {
+export function exactStat(v: ArrayLike<number>): CorrelationBlock['exact']['c01'] {
   return { rms: jsonNumber(rmsOf(v)), perSample: jsonNumbers(v) };
 }
 
 /** { eq25, rms, perSample } for a sampled-estimator correlation. */
-export function sampledStat(v: ArrayLike<number>, samples: number, outputs: number): Json {
+export function sampledStat(v: ArrayLike<number>, samples: number, outputs: number): CorrelationBlock['sampled']['c02'] {
   return { eq25: jsonNumber(eq25Aggregate(v, samples, outputs)), rms: jsonNumber(rmsOf(v)), perSample: jsonNumbers(v) };
 }

@@ -3,19 +3,19 @@
 // sampled estimator (Eq. 25), per (sample, output) and aggregated (science.md, "Derivative
 // correlations"). tfjs is loaded only inside run(), in the worker.
 import { Type } from '@sinclair/typebox';
-import { defineStage, type TypedContext } from '../../../../pipeline/engine/define-stage.ts';
-import type { Json } from '../../../../pipeline/engine/types.ts';
-import { jsonSchema } from '../../../contracts/common.ts';
-import { CorrelationResultSchema, type CorrelationResult } from '../../../contracts/correlation-result.ts';
+import { defineStage, jsonOutput, need, type TypedContext } from '../../../../pipeline/engine/define-stage.ts';
+import { CorrelationResultSchema } from '../../../contracts/correlation-result.ts';
+import { fetchStage } from '../../../fetch/index.ts';
 import { ensureBackend, modelRuntime } from '../../../model/runtime.ts';
 import { A1Config, CorrelateConfig } from '../config.ts';
 import { A1_GRID, a1Point, a1Spec } from '../job.ts';
 import { readSplit } from '../../../train/inputs.ts';
+import { trainA1Stage } from '../train.ts';
 import { correlationSamples, hostParamsFromBytes } from './inputs.ts';
 import { buildResult, sampledSetSeed } from './result.ts';
 
-async function readTrainedParams(ctx: TypedContext<unknown>): Promise<{ bytes: Uint8Array; from: string }> {
-  const up = ctx.inputs['train-a1']?.[0];
+async function readTrainedParams(ctx: Pick<TypedContext<unknown>, 'inputs' | 'id' | 'readBytes'>): Promise<{ bytes: Uint8Array; from: string }> {
+  const up = ctx.inputs[trainA1Stage.name]?.[0];
   const ref = up?.outputs.params;
   if (!up || !ref)
     throw new Error(`${ctx.id}: correlate.atEnd is true, but ${up ? `${up.id} has no 'params' output` : 'no train-a1 task reached this task'} ` +
@@ -33,14 +33,14 @@ export const correlateStage = defineStage({
   },
   matrix: A1_GRID,
   needs: [
-    { stage: 'fetch', outputs: ['train_images', 'train_labels'] },
-    { stage: 'train-a1', outputs: ['params'], when: 'correlate.atEnd' },
+    need(fetchStage, { outputs: ['train_images', 'train_labels'] }),
+    need(trainA1Stage, { outputs: ['params'], when: 'correlate.atEnd' }),
   ],
-  outputs: { result: { kind: 'json', schema: jsonSchema(CorrelationResultSchema) } },
+  json: { result: jsonOutput(CorrelationResultSchema) },
   metrics: {
     // `results`: the RMS of each exact correlation at init (and after training, with atEnd).
-    read(outputs) {
-      const r = outputs.result as unknown as CorrelationResult;
+    read(output) {
+      const r = output('result');
       const out: Record<string, number | null> = {};
       for (const c of ['c01', 'c02', 'c03'] as const) {
         out[`${c} rms`] = r.exact[c].rms;
@@ -69,9 +69,9 @@ export const correlateStage = defineStage({
     });
     const atStart = await measureCorrelations(spec, theta0(spec, pt.seed), X.x, opts(0));
     const atEnd = endHost ? await measureCorrelations(spec, endHost, X.x, opts(1)) : null;
-    await ctx.writeJson('result', buildResult({
+    await ctx.write('result', buildResult({
       point: pt, spec, theta0: atStart, atEnd,
       backend: { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel },
-    }) as Json);
+    }));
   },
 });

@@ -1,5 +1,5 @@
 // The 'result' artifact of a correlate task (contracts/correlation-result.ts). No tfjs.
-import type { Json } from '../../../../pipeline/engine/types.ts';
+import { CORRELATION_RESULT_ID, type CorrelationBlock, type CorrelationResult } from '../../../contracts/correlation-result.ts';
 import { hashKey } from '../../../model/prng.ts';
 import { paramCounts, resolveSpec, type MlpSpec } from '../../../model/spec.ts';
 import { exactStat, sampledStat } from './aggregate.ts';
@@ -24,7 +24,7 @@ export function sampledSetSeed(sampledSeed: number, netSeed: number): number {
 }
 
 /** One measurement point (theta0, or the end of training): both estimators side by side. */
-export function correlationBlock(m: Measured): { exact: Json; sampled: Json } {
+export function correlationBlock(m: Measured): CorrelationBlock {
   const K = m.outputs.length;
   return {
     exact: { c01: exactStat(m.exact.c01), c02: exactStat(m.exact.c02), c03: exactStat(m.exact.c03) },
@@ -45,11 +45,11 @@ export function buildResult(args: {
   theta0: Measured;
   atEnd: Measured | null;
   backend: { name: string; tfjsVersion: string; device?: string };
-}): Json {
+}): CorrelationResult {
   const r = resolveSpec(args.spec);
   const m = args.theta0;
   return {
-    schema: 'weakcorr/correlation-result@1',
+    schema: CORRELATION_RESULT_ID,
     point: { ...args.point },
     model: { dIn: r.dIn, sizes: r.sizes, parameterization: r.parameterization, sigmaW: r.sigmaW, sigmaB: r.sigmaB, parameters: paramCounts(r).total },
     eta: m.eta,
