@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, type BackendKind, type ConcreteBackend } from '../stages/model/backend.ts';
 import { doctor, formatDoctor } from '../stages/model/backends/doctor.ts';
+import { backendOf, isBackendName, listBackends } from '../stages/model/backends/index.ts';
 import { largestTensors } from '../stages/model/mlp.ts';
 import { gunzipBytes, parseIdx } from '../stages/fetch/idx.ts';
 import { splitFromBytes, type Split } from '../stages/train/data.ts';
@@ -93,12 +94,14 @@ export async function gpuCheck(o: Options): Promise<{ gpu: ConcreteBackend | nul
   log('== doctor');
   const doc = doctor();
   log(formatDoctor(doc));
-  let gpu: ConcreteBackend | null = o.backend ?? (doc.auto.backend === 'gpu' || doc.auto.backend === 'webgpu' ? doc.auto.backend : null);
-  const webgpu = doc.backends.find((b) => b.name === 'webgpu');
-  if (!gpu && webgpu?.adapter?.ok) {
-    gpu = 'webgpu';
-    log(`\nno hardware GPU backend: measuring webgpu on the SOFTWARE adapter (the CPU emulating a GPU; not GPU numbers)`);
+  let gpu: ConcreteBackend | null = o.backend ?? (doc.auto.backend && backendOf(doc.auto.backend).onGpu ? doc.auto.backend : null);
+  // No hardware GPU: a GPU backend that has a (software) adapter is measured anyway.
+  const software = doc.backends.find((b) => backendOf(b.name).onGpu && b.adapter?.ok);
+  if (!gpu && software) {
+    gpu = software.name;
+    log(`\nno hardware GPU backend: measuring ${gpu} on the SOFTWARE adapter (the CPU emulating a GPU; not GPU numbers)`);
   }
+  const adapter = doc.backends.find((b) => b.name === gpu)?.adapter;
   const backends = [...(gpu ? [gpu] : []), o.cpu];
   if (!gpu) log('\nno GPU backend is usable here (see the fixes above): measuring the CPU backend only');
 
@@ -133,10 +136,10 @@ export async function gpuCheck(o: Options): Promise<{ gpu: ConcreteBackend | nul
   const rate = top.pairGflops * 1e9;
   const total = PAPER_A2.widths.reduce((s, n) => s + PAPER_A2.seeds * PAPER_A2.alphas * runFlops(n), 0);
   const hours = total / rate / 3600;
-  const limit = gpu === 'webgpu' ? webgpu?.adapter?.maxStorageBufferBindingSize : undefined;
+  const limit = adapter?.maxStorageBufferBindingSize;
   const tooWide = limit ? PAPER_A2.widths.filter((n) => largestTensors({ dIn: 784, width: n, depth: 2, activation: 'gelu', parameterization: 'standard' }, 128)[0].bytes > limit) : [];
   log(`total ${(total / 1e15).toFixed(1)} PFLOP at ${(rate / 1e9).toFixed(1)} GFLOP/s (${best}, measured at width ${top.width}): ` +
-    `${hours.toFixed(1)} ${gpu ? 'GPU' : 'CPU'}-hours on this device${gpu === 'webgpu' && webgpu?.adapter?.software ? ' (a software adapter: not a GPU)' : ''}`);
+    `${hours.toFixed(1)} ${gpu ? 'GPU' : 'CPU'}-hours on this device${adapter?.software ? ' (a software adapter: not a GPU)' : ''}`);
   if (tooWide.length) log(`note: widths ${tooWide.join(', ')} exceed this adapter's maxStorageBufferBindingSize (${((limit ?? 0) / 1024 ** 2).toFixed(0)} MiB) and would be refused before training`);
   return { gpu, hours };
 }
@@ -154,8 +157,8 @@ export function parseArgs(argv: string[]): Options {
   });
   const kind = (s: string | undefined, flag: string): ConcreteBackend | undefined => {
     if (s === undefined) return undefined;
-    if (!['gpu', 'webgpu', 'node', 'wasm', 'cpu'].includes(s)) throw new Error(`--${flag}: expected gpu, webgpu, node, wasm or cpu, got '${s}'`);
-    return s as ConcreteBackend;
+    if (!isBackendName(s)) throw new Error(`--${flag}: expected ${listBackends()}, got '${s}'`);
+    return s;
   };
   return {
     quick,

@@ -1,15 +1,14 @@
 // Backend selection for the model library. tfjs-node / tfjs-node-gpu are optional and often
 // absent (their install script downloads libtensorflow), so `auto` walks a fallback chain,
 // while a backend asked for by name must load or throw: results must never silently come
-// from a different backend than the one a cache key claims.
+// from a different backend than the one a cache key claims. How each backend loads, verifies
+// and describes its device is in its object (backends/).
 import * as tf from '@tensorflow/tfjs';
-import {
-  AUTO_ORDER, PACKAGE, TF_NAME, cudaGpuPresent, parseBackendKind,
-  type BackendAttempt, type BackendKind, type ConcreteBackend,
-} from './backend-choice.ts';
-import { verifyTfjsNodeGpu, type GpuCheckDeps, type TfNodeBackendLike } from './backends/gpu-verify.ts';
-import { nvidiaGpus } from './backends/cuda-libs.ts';
-import { describeAdapter, installNavigatorGpu, probeAdapter, type AdapterProbe } from './backends/webgpu.ts';
+import { parseBackendKind, type BackendAttempt, type BackendKind, type ConcreteBackend } from './backend-choice.ts';
+import { AUTO_ORDER, backendOf, backendOfTf } from './backends/index.ts';
+import { noKnownLimit } from './backends/common.ts';
+import type { Device, GpuSeams, LoadContext, MemoryLimit } from './backends/types.ts';
+import type { AdapterProbe } from './backends/dawn.ts';
 
 export { tf };
 export {
@@ -31,22 +30,37 @@ export interface BackendInfo {
 }
 
 /** Limits of the active device that the memory checks use (mlp.ts, taylor.ts). */
-export interface DeviceLimits {
+export interface DeviceLimits extends Device {
   backend: ConcreteBackend;
-  device: string;
-  /** device memory in bytes, when known (CUDA: from nvidia-smi) */
-  memoryBytes?: number;
-  /** largest single tensor in bytes (WebGPU: maxStorageBufferBindingSize), when limited */
-  maxTensorBytes?: number;
-  maxTensorWhy?: string;
-  adapter?: AdapterProbe;
 }
 
 let active: DeviceLimits | undefined;
 
 /** Limits of the backend the last selectBackend activated (undefined before the first). */
 export function activeDeviceLimits(): DeviceLimits | undefined {
-  return active && tf.getBackend() === TF_NAME[active.backend] ? active : undefined;
+  return active && tf.getBackend() === backendOf(active.backend).tfName ? active : undefined;
+}
+
+/** The active device when tfjs's backend `tfName` is the active one (undefined otherwise). */
+export function deviceLimitsOf(tfName: string = tf.getBackend()): DeviceLimits | undefined {
+  const dev = activeDeviceLimits();
+  return dev && backendOf(dev.backend).tfName === tfName ? dev : undefined;
+}
+
+/**
+ * Bytes tfjs's backend `tfName` can hold in tensors, as its backend object says: wasm's 4 GiB
+ * heap, a loaded GPU's memory, system memory for CPU backends and software adapters.
+ */
+export function memoryLimitOf(tfName: string = tf.getBackend()): MemoryLimit {
+  const dev = deviceLimitsOf(tfName);
+  const b = dev ? backendOf(dev.backend) : backendOfTf(tfName);
+  return b ? b.memoryLimit(dev) : noKnownLimit(tfName);
+}
+
+/** The largest typed array a tensor of tfjs's backend `tfName` can live in, when that limits it (cpu). */
+export function maxArrayBytesOf(tfName: string = tf.getBackend()): number | undefined {
+  const dev = deviceLimitsOf(tfName);
+  return (dev ? backendOf(dev.backend) : backendOfTf(tfName))?.maxArrayBytes;
 }
 
 function errMsg(e: unknown): string {
@@ -57,53 +71,18 @@ export interface SelectOptions {
   /** Where the one-line choice summary goes; default stderr. Pass () => {} to silence. */
   log?: (line: string) => void;
   /** Seams for tests of the gpu verification: a stand-in for tfjs-node-gpu and its environment. */
-  gpu?: { module?: string; present?: () => { present: boolean; reason: string }; deps?: GpuCheckDeps };
+  gpu?: GpuSeams;
 }
 
-async function load(name: ConcreteBackend, named: boolean, opts: SelectOptions): Promise<DeviceLimits & { adapter?: AdapterProbe }> {
-  if (name === 'gpu') {
-    const gpu = (opts.gpu?.present ?? cudaGpuPresent)();
-    if (!gpu.present) throw new Error(`no CUDA GPU: ${gpu.reason}`);
-  }
-  let adapter: AdapterProbe | undefined;
-  if (name === 'gpu' || name === 'node') {
-    // Importing registers the 'tensorflow' backend with the shared tfjs-core instance.
-    await import((name === 'gpu' && opts.gpu?.module) || PACKAGE[name]);
-    if (tf.findBackendFactory('tensorflow') == null) throw new Error(`${PACKAGE[name]} loaded but registered no 'tensorflow' backend (duplicate tfjs-core copy?)`);
-  } else if (name === 'webgpu') {
-    adapter = await probeAdapter();
-    if (!adapter.ok) throw new Error(adapter.reason);
-    if (adapter.software && !named) throw new Error(`only a software adapter: ${describeAdapter(adapter)} (auto uses webgpu on a hardware GPU only; WEAKCORR_BACKEND=webgpu forces it)`);
-    await import('@tensorflow/tfjs-backend-webgpu');
-    if (tf.findBackendFactory('webgpu') == null) throw new Error("@tensorflow/tfjs-backend-webgpu loaded but registered no 'webgpu' backend (navigator.gpu missing at import?)");
-    // Small tensors would otherwise be computed on the CPU, silently.
-    tf.env().set('WEBGPU_CPU_FORWARD', false);
-  } else if (name === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
-  }
+async function load(name: ConcreteBackend, ctx: LoadContext): Promise<DeviceLimits> {
+  const b = backendOf(name);
+  const registered = await b.register(ctx);
   // setBackend reports init failures as `false` (with a console warning), not as a throw.
-  const ok = await tf.setBackend(TF_NAME[name]);
-  if (!ok) throw new Error(`tf.setBackend('${TF_NAME[name]}') failed to initialize`);
+  const ok = await tf.setBackend(b.tfName);
+  if (!ok) throw new Error(`tf.setBackend('${b.tfName}') failed to initialize`);
   await tf.ready();
-  if (tf.getBackend() !== TF_NAME[name]) throw new Error(`active backend is '${tf.getBackend()}', expected '${TF_NAME[name]}'`);
-  if (name === 'gpu') {
-    // tfjs-node-gpu without a usable CUDA registers fine and computes on the CPU: refuse that.
-    const device = verifyTfjsNodeGpu(tf.backend() as unknown as TfNodeBackendLike, opts.gpu?.deps);
-    const mem = (opts.gpu?.deps?.gpus ?? nvidiaGpus)()[0]?.memoryMiB;
-    return { backend: name, device, ...(mem ? { memoryBytes: mem * 1024 ** 2 } : {}) };
-  }
-  if (name === 'webgpu') {
-    // The tfjs backend requests the adapter's own limits for its device; read what it got.
-    const dev = (tf.backend() as unknown as { device?: { limits?: Record<string, number> } }).device;
-    const binding = dev?.limits?.maxStorageBufferBindingSize ?? adapter!.maxStorageBufferBindingSize;
-    const gpus = adapter!.vendor === 'nvidia' ? nvidiaGpus() : [];
-    return {
-      backend: name, device: `WebGPU ${describeAdapter(adapter!)}`, adapter,
-      ...(gpus[0] ? { memoryBytes: gpus[0].memoryMiB * 1024 ** 2 } : {}),
-      ...(binding ? { maxTensorBytes: binding, maxTensorWhy: "the WebGPU device's maxStorageBufferBindingSize" } : {}),
-    };
-  }
-  return { backend: name, device: name === 'node' ? 'CPU (libtensorflow)' : `CPU (tfjs ${name})` };
+  if (tf.getBackend() !== b.tfName) throw new Error(`active backend is '${tf.getBackend()}', expected '${b.tfName}'`);
+  return { backend: name, ...b.verify(ctx, registered) };
 }
 
 /**
@@ -116,14 +95,15 @@ export async function selectBackend(
 ): Promise<BackendInfo> {
   kind = parseBackendKind(kind);
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const ctx: LoadContext = { tf, named: kind !== 'auto', gpu: opts.gpu, log };
   const order = kind === 'auto' ? AUTO_ORDER : [kind];
   const tried: BackendAttempt[] = [];
   for (const name of order) {
     try {
-      const limits = await load(name, kind !== 'auto', opts);
+      const limits = await load(name, ctx);
       const { adapter } = limits;
       active = limits;
-      tried.push({ name, ok: true, reason: `loaded ${PACKAGE[name]}` });
+      tried.push({ name, ok: true, reason: `loaded ${backendOf(name).package}` });
       const info: BackendInfo = { name, tfBackend: tf.getBackend(), tfjsVersion: tf.version.tfjs, device: limits.device, ...(adapter ? { adapter } : {}), tried };
       log(`[weakcorr] backend ${name} on ${info.device} (tfjs ${info.tfjsVersion})` +
         (tried.length > 1 ? `; skipped ${tried.slice(0, -1).map((t) => `${t.name}: ${t.reason}`).join('; ')}` : ''));
@@ -132,6 +112,6 @@ export async function selectBackend(
       tried.push({ name, ok: false, reason: errMsg(e) });
     }
   }
-  const detail = tried.map((t) => `${t.name} (${PACKAGE[t.name]}): ${t.reason}`).join('; ');
+  const detail = tried.map((t) => `${t.name} (${backendOf(t.name).package}): ${t.reason}`).join('; ');
   throw new Error(kind === 'auto' ? `no tfjs backend could be loaded: ${detail}` : `backend '${kind}' could not be loaded: ${detail}`);
 }

@@ -13,12 +13,10 @@
 // wasm speed: matMul(a, b, false, true) / (true, false) are far slower than plain matMul, and
 // an n x n transpose costs more than the matmul itself, so backprop computes
 // delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed.
-import { activeDeviceLimits, tf } from './backend.ts';
+import { deviceLimitsOf, maxArrayBytesOf, memoryLimitOf, tf } from './backend.ts';
 import { getActivation } from './activations.ts';
 import { paramCounts, resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
 import { Rng, fillNormal, fillUniform, hashKey } from './prng.ts';
-import { constants as bufferConstants } from 'node:buffer';
-import { totalmem } from 'node:os';
 
 export { paramCounts, resolveSpec, type MlpSpec, type Parameterization, type ResolvedSpec } from './spec.ts';
 
@@ -434,20 +432,12 @@ export function estimatePeakBytes(spec: MlpSpec, batch: number, mode: MemoryMode
 }
 
 /**
- * Bytes the active backend can hold in tensors: wasm's 4 GiB 32-bit heap, a GPU's memory (CUDA,
- * or WebGPU on an NVIDIA adapter: from nvidia-smi), system memory for CPU backends and software
- * adapters.
+ * Bytes the active backend can hold in tensors, as its backend object says (backends/): wasm's
+ * 4 GiB 32-bit heap, a GPU's memory (CUDA, or WebGPU on an NVIDIA adapter: from nvidia-smi),
+ * system memory for CPU backends and software adapters.
  */
 export function backendMemoryLimitBytes(backend: string = tf.getBackend()): { bytes: number; why: string } {
-  if (backend === 'wasm') return { bytes: 4 * 1024 ** 3, why: 'the wasm backend has a 32-bit heap (4 GiB max)' };
-  const dev = activeDeviceLimits();
-  if (dev && (backend === 'webgpu' || (backend === 'tensorflow' && dev.backend === 'gpu'))) {
-    if (dev.memoryBytes) return { bytes: dev.memoryBytes, why: `GPU memory (${(dev.memoryBytes / 1024 ** 3).toFixed(1)} GiB) of ${dev.device}` };
-    if (dev.adapter?.software) return { bytes: totalmem(), why: `system memory of the software adapter (${(totalmem() / 1024 ** 3).toFixed(1)} GiB)` };
-    return { bytes: Number.POSITIVE_INFINITY, why: `memory of ${dev.device} not reported` };
-  }
-  if (backend === 'cpu' || backend === 'tensorflow') return { bytes: totalmem(), why: `system memory (${(totalmem() / 1024 ** 3).toFixed(1)} GiB)` };
-  return { bytes: Number.POSITIVE_INFINITY, why: `no known limit for backend '${backend}'` };
+  return memoryLimitOf(backend);
 }
 
 /** Throws a clear Error when estimatePeakBytes exceeds what the backend can hold. */
@@ -463,8 +453,9 @@ export function assertFitsBackend(spec: MlpSpec, batch: number, mode: MemoryMode
   assertTensorsFit(r, batch, backend);
   // Backends that keep tensors in JS typed arrays cannot hold a single array past this size.
   const maxLayer = Math.max(...r.sizes.slice(0, -1).map((fanIn, l) => fanIn * r.sizes[l + 1]));
-  if (backend === 'cpu' && maxLayer * 4 > bufferConstants.MAX_LENGTH) {
-    throw new Error(`a ${maxLayer}-element weight matrix exceeds the largest typed array Node can allocate (${bufferConstants.MAX_LENGTH} bytes)`);
+  const maxArray = maxArrayBytesOf(backend);
+  if (maxArray !== undefined && maxLayer * 4 > maxArray) {
+    throw new Error(`a ${maxLayer}-element weight matrix exceeds the largest typed array Node can allocate (${maxArray} bytes)`);
   }
 }
 
@@ -478,12 +469,12 @@ export function largestTensors(spec: MlpSpec, batch: number): { name: string; sh
 }
 
 /**
- * WebGPU binds each tensor as one storage buffer: a tensor past the device's
- * maxStorageBufferBindingSize cannot be used. Fails before training, naming the tensor.
+ * A device may limit a single tensor (WebGPU binds each tensor as one storage buffer: a tensor
+ * past the device's maxStorageBufferBindingSize cannot be used). Fails before training, naming the tensor.
  */
 export function assertTensorsFit(spec: MlpSpec, batch: number, backend: string = tf.getBackend()): void {
-  const dev = activeDeviceLimits();
-  if (backend !== 'webgpu' || !dev?.maxTensorBytes) return;
+  const dev = deviceLimitsOf(backend);
+  if (!dev?.maxTensorBytes) return;
   const big = largestTensors(spec, batch)[0];
   if (big.bytes > dev.maxTensorBytes) {
     const size = (b: number): string => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GiB` : `${(b / 1024 ** 2).toFixed(1)} MiB`);

@@ -1,10 +1,11 @@
 // The parts of the environment that can change a model stage's numbers, and backend setup in
 // the worker that runs it. The parent resolves `auto` without loading tfjs and puts the result
 // in the cache key; the worker then loads exactly that backend (a mismatch fails loudly).
-import type { JsonObject, RuntimeTarget } from '../../pipeline/engine/types.ts';
+import type { Json, JsonObject, RuntimeTarget, StageResources } from '../../pipeline/engine/types.ts';
 // backend-choice.ts has no tfjs import; backend.ts (which loads tfjs) is imported lazily.
-import { describeBackendChoice, PACKAGE, packageVersion, parseBackendKind, type BackendChoice, type ConcreteBackend } from './backend-choice.ts';
-import { nvidiaGpus } from './backends/cuda-libs.ts';
+import { describeBackendChoice, packageVersion, parseBackendKind, type BackendChoice, type ConcreteBackend } from './backend-choice.ts';
+import { backendOf, isBackendName } from './backends/index.ts';
+import { CPU_RESOURCES } from './backends/common.ts';
 import type { BackendInfo } from './backend.ts';
 
 /**
@@ -13,23 +14,22 @@ import type { BackendInfo } from './backend.ts';
  * share cache entries. CPU backends: none (the backend name says it).
  */
 export function deviceKey(c: BackendChoice): JsonObject {
-  if (c.backend === 'gpu') {
-    const g = nvidiaGpus()[0];
-    return { device: g ? `${g.name}, ${(g.memoryMiB / 1024).toFixed(1)} GiB` : 'unknown CUDA GPU' };
-  }
-  if (c.backend === 'webgpu' && c.adapter?.ok) {
-    return { adapter: { vendor: c.adapter.vendor ?? '', architecture: c.adapter.architecture ?? '', device: c.adapter.device ?? '' } };
-  }
-  return {};
+  return backendOf(c.backend).deviceKey(c);
 }
 
 /** One line for records and reports, derived from the key only (artifacts stay deterministic). */
 export function deviceLabel(c: BackendChoice): string {
-  const k = deviceKey(c);
-  if (typeof k.device === 'string') return `CUDA ${k.device}`;
-  const a = k.adapter as { vendor: string; architecture: string; device: string } | undefined;
-  if (a) return `WebGPU ${a.vendor} ${a.architecture}${a.device ? ` (${a.device})` : ''}${c.adapter?.software ? ', software adapter' : ''}`;
-  return c.backend === 'node' ? 'CPU (libtensorflow)' : `CPU (tfjs ${c.backend})`;
+  return backendOf(c.backend).deviceLabel(deviceKey(c), c);
+}
+
+/** The runtime part of a model task's key for a resolved choice: backend, versions, device, precision settings (gpu: TF32). */
+export function runtimeOf(c: BackendChoice, env: NodeJS.ProcessEnv = process.env): JsonObject {
+  return { backend: c.backend, tfjsVersion: c.tfjsVersion, backendVersion: c.backendVersion, ...deviceKey(c), ...backendOf(c.backend).precisionKey(env) };
+}
+
+/** What a model task on the runtime's backend asks the batch scheduler for (a GPU backend: one GPU). */
+export function backendResources(backend: Json | undefined): StageResources {
+  return { ...(isBackendName(backend) ? backendOf(backend).resources : CPU_RESOURCES) };
 }
 
 let choice: BackendChoice | undefined;
@@ -37,8 +37,7 @@ const resolved = (): BackendChoice => (choice ??= describeBackendChoice());
 
 export function modelRuntime(where: RuntimeTarget = 'local'): JsonObject {
   if (where === 'remote') return requestedRuntime();
-  const c = resolved();
-  return { backend: c.backend, tfjsVersion: c.tfjsVersion, backendVersion: c.backendVersion, ...deviceKey(c) };
+  return runtimeOf(resolved());
 }
 
 /**
@@ -50,25 +49,22 @@ export function modelRuntime(where: RuntimeTarget = 'local'): JsonObject {
 export function requestedRuntime(env: NodeJS.ProcessEnv = process.env): JsonObject {
   const kind = parseBackendKind(env.WEAKCORR_BACKEND);
   if (kind === 'auto') return modelRuntime('local');
-  const backendVersion = packageVersion(PACKAGE[kind]);
-  if (!backendVersion) throw new Error(`WEAKCORR_BACKEND=${kind}: ${PACKAGE[kind]} is not installed (the compute nodes run this checkout's node_modules)`);
-  return { backend: kind, tfjsVersion: packageVersion('@tensorflow/tfjs') ?? 'unknown', backendVersion, ...requestedDevice(kind, env) };
+  const b = backendOf(kind);
+  const backendVersion = packageVersion(b.package);
+  if (!backendVersion) throw new Error(`WEAKCORR_BACKEND=${kind}: ${b.package} is not installed (the compute nodes run this checkout's node_modules)`);
+  return { backend: kind, tfjsVersion: packageVersion('@tensorflow/tfjs') ?? 'unknown', backendVersion, ...requestedDevice(kind, env), ...b.precisionKey(env) };
 }
 
 /** The device part of the key for nodes of a requested GPU backend: $WEAKCORR_DEVICE, else this host's own. */
 function requestedDevice(kind: ConcreteBackend, env: NodeJS.ProcessEnv): JsonObject {
-  if (kind !== 'gpu' && kind !== 'webgpu') return {};
+  const declares = backendOf(kind).declaredDevice;
+  if (!declares) return {};
   const declared = env.WEAKCORR_DEVICE?.trim();
-  if (declared && kind === 'gpu') return { device: declared };
-  if (declared) {
-    const [vendor = '', architecture = '', ...device] = declared.split('/');
-    return { adapter: { vendor, architecture, device: device.join('/') } };
-  }
+  if (declared) return declares.parse(declared);
   try {
     return deviceKey(describeBackendChoice(kind));
   } catch (e) {
-    const example = kind === 'gpu' ? "'NVIDIA A100-SXM4-80GB, 79.2 GiB' (nvidia-smi's name and memory)" : "'nvidia/ampere/NVIDIA A100-SXM4-80GB' (vendor/architecture/device of the adapter)";
-    throw new Error(`WEAKCORR_BACKEND=${kind} for batch jobs: this host cannot name the compute nodes' device, which is part of every model task's key (${(e as Error).message}); set WEAKCORR_DEVICE to it, e.g. ${example}. A job whose node has another device fails and names the one it has`);
+    throw new Error(`WEAKCORR_BACKEND=${kind} for batch jobs: this host cannot name the compute nodes' device, which is part of every model task's key (${(e as Error).message}); set WEAKCORR_DEVICE to it, e.g. ${declares.example}. A job whose node has another device fails and names the one it has`);
   }
 }
 
@@ -78,10 +74,8 @@ export function ensureBackend(log: (line: string) => void): Promise<BackendInfo 
   ready ??= import('./backend.ts').then(async ({ selectBackend }) => {
     const c = resolved();
     const info = await selectBackend(c.backend, { log });
-    // The key names an adapter; the worker must have got that very adapter.
-    if (c.backend === 'webgpu' && (info.adapter?.vendor !== c.adapter?.vendor || info.adapter?.architecture !== c.adapter?.architecture)) {
-      throw new Error(`webgpu adapter changed between planning (${c.adapter?.vendor} ${c.adapter?.architecture}) and running (${info.adapter?.vendor} ${info.adapter?.architecture})`);
-    }
+    // The key names a device (webgpu: an adapter); the worker must have got that very one.
+    backendOf(c.backend).assertSameDevice?.(c, info);
     return { ...info, deviceLabel: deviceLabel(c) };
   });
   return ready;

@@ -283,9 +283,10 @@ function* correlationsCore(spec: MlpSpec, params: Params, x: tf.Tensor2D, opts: 
   const B = x.shape[0];
   const K = outputs.length;
   let chunk = Math.max(1, Math.min(B, opts.chunk ?? Math.floor((256 * 1024 ** 2) / (K * taylorBytesPerRow(r)))));
-  // WebGPU: every [chunk * outputs, width] temporary must fit one storage-buffer binding.
+  // A device that limits single tensors (WebGPU: one storage-buffer binding each): every
+  // [chunk * outputs, width] temporary must fit.
   const dev = activeDeviceLimits();
-  if (tf.getBackend() === 'webgpu' && dev?.maxTensorBytes) {
+  if (dev?.maxTensorBytes) {
     assertTensorsFit(r, 1);
     chunk = Math.max(1, Math.min(chunk, Math.floor(dev.maxTensorBytes / (4 * K * Math.max(...r.sizes)))));
   }

@@ -10,7 +10,7 @@ import { fetchStage } from '../fetch/index.ts';
 import { TRAIN_RESULT_ID, TrainResultSchema, type TrainResult } from '../contracts/train-result.ts';
 import { paramsToBytes } from '../model/param-bytes.ts';
 import { paramCounts, resolveSpec } from '../model/spec.ts';
-import { ensureBackend, modelRuntime } from '../model/runtime.ts';
+import { backendResources, ensureBackend, modelRuntime } from '../model/runtime.ts';
 import type { TrainJob, TrainOutcome } from './loop.ts';
 import { stepFlops } from './metrics.ts';
 
@@ -79,7 +79,7 @@ const trainMetrics: TypedMetrics<TrainOutputs> = {
 
 /** A train task on a GPU backend asks the batch scheduler for one GPU; on a CPU backend, one core. */
 const trainResources = (runtime: JsonObject): StageResources =>
-  ['gpu', 'webgpu'].includes(String(runtime.backend)) ? { gpus: 1, cpus: 2, memMB: 16_000 } : { cpus: 1, memMB: 4_000 };
+  backendResources(runtime.backend);
 
 const DEFAULT_GPU_TFLOPS = 20;
 

@@ -1,7 +1,7 @@
 // Where the dynamic loader would find the CUDA 11.2 / cuDNN 8.1 libraries that tfjs-node-gpu
 // 4.22 (libtensorflow 2.9.1) opens at run time. TensorFlow only warns in its log when they are
 // missing and then computes on the CPU, so weakcorr looks for them itself to name what is absent.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -96,4 +96,13 @@ export function nvidiaGpus(): NvidiaGpu[] {
 
 export function describeNvidiaGpu(g: NvidiaGpu): string {
   return `${g.name}, ${(g.memoryMiB / 1024).toFixed(1)} GiB (driver ${g.driver})`;
+}
+
+/** True if a CUDA GPU seems present: a /dev/nvidia0 node, or `nvidia-smi -L` listing a GPU. */
+export function cudaGpuPresent(): { present: boolean; reason: string } {
+  if (existsSync('/dev/nvidia0')) return { present: true, reason: '/dev/nvidia0 exists' };
+  const r = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000 });
+  if (r.error) return { present: false, reason: 'no /dev/nvidia0 and nvidia-smi not runnable' };
+  if (r.status === 0 && /GPU \d/.test(r.stdout)) return { present: true, reason: 'nvidia-smi lists a GPU' };
+  return { present: false, reason: `no /dev/nvidia0 and nvidia-smi lists no GPU (exit ${r.status})` };
 }

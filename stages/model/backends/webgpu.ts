@@ -1,152 +1,102 @@
-// WebGPU through Dawn (npm `webgpu`, an optional dependency): runs on any Vulkan driver, with
-// no CUDA version pinning. This module sets Dawn up for tfjs and describes the adapter; it has no
-// tfjs import, so a parent process can probe the adapter (in a child process) for cache keys.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+// `webgpu`: @tensorflow/tfjs-backend-webgpu on Dawn (dawn.ts), any Vulkan driver. Computes in
+// plain float32 (WGSL f32 arithmetic in its shaders; no TF32 or other reduced-precision matmul).
+// `auto` takes it on a hardware adapter only; asked for by name it accepts a software one (CI).
+import { GPU_RESOURCES, cpuLabel, gpuMemory, noKnownLimit } from './common.ts';
+import { nvidiaGpus } from './cuda-libs.ts';
+import { dawnEntry, describeAdapter, probeAdapter, probeAdapterSync } from './dawn.ts';
+import { packageVersion } from './packages.ts';
+import type { JsonObject } from '../../../pipeline/engine/types.ts';
+import type { Backend } from './types.ts';
 
-export interface AdapterProbe {
-  ok: boolean;
-  /** why there is no usable adapter (ok = false) */
-  reason?: string;
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-  /** a CPU implementation (lavapipe, SwiftShader): fine for CI, never picked by `auto` */
-  software?: boolean;
-  maxStorageBufferBindingSize?: number;
-  maxBufferSize?: number;
-}
+// The Dawn setup is imported from here by tests and tools: one place for everything webgpu.
+export * from './dawn.ts';
 
-const require = createRequire(import.meta.url);
+const PKG = '@tensorflow/tfjs-backend-webgpu';
+const INSTALL_FIX = 'npm install (optional dependencies included: @tensorflow/tfjs-backend-webgpu and webgpu)';
 
-/** Path of Dawn's JS entry, or undefined when the optional `webgpu` package is not installed. */
-export function dawnEntry(): string | undefined {
-  try {
-    return require.resolve('webgpu');
-  } catch {
-    return undefined;
-  }
-}
+export const VULKAN_FIX = 'install a Vulkan driver: on NVIDIA the proprietary driver\'s Vulkan ICD (libGLX_nvidia.so.0, nvidia_icd.json; in containers ' +
+  'NVIDIA_DRIVER_CAPABILITIES must include graphics), on AMD/Intel Mesa >= 24 (Debian 12: apt-get install -t bookworm-backports mesa-vulkan-drivers), ' +
+  'plus libvulkan1; check with `vulkaninfo --summary`';
 
-/** Dawn instance toggles, e.g. WEAKCORR_DAWN_FLAGS=backend=vulkan (comma separated). */
-export function dawnFlags(): string[] {
-  return (process.env.WEAKCORR_DAWN_FLAGS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-}
+export const WEBGPU_PRECISION = 'plain float32 (WGSL f32 arithmetic in the shaders; no TF32)';
 
-interface AdapterInfoLike {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-  isFallbackAdapter?: boolean;
-}
+const softwareOnly = (a: Parameters<typeof describeAdapter>[0]): string =>
+  `only a software adapter: ${describeAdapter(a)} (auto uses webgpu on a hardware GPU only; WEAKCORR_BACKEND=webgpu forces it)`;
 
-export function isSoftwareAdapter(i: AdapterInfoLike): boolean {
-  return i.isFallbackAdapter === true || i.architecture === 'software' ||
-    /llvmpipe|lavapipe|swiftshader|software rasterizer/i.test(`${i.device ?? ''} ${i.description ?? ''}`);
-}
+export const webgpu: Backend<'webgpu'> = {
+  name: 'webgpu',
+  tfName: 'webgpu',
+  package: PKG,
+  onGpu: true,
+  resources: GPU_RESOURCES,
+  installFix: INSTALL_FIX,
 
-/** One line naming the adapter, e.g. "nvidia ampere (NVIDIA A100-SXM4-80GB)". */
-export function describeAdapter(a: AdapterProbe): string {
-  if (!a.ok) return `no adapter (${a.reason})`;
-  return `${a.vendor || '?'} ${a.architecture || '?'} (${a.description || a.device || 'unnamed'})${a.software ? ', software' : ''}`;
-}
+  probe(named) {
+    const adapter = probeAdapterSync();
+    if (!adapter.ok) return { ok: false, reason: adapter.reason!, adapter };
+    if (adapter.software && !named) return { ok: false, reason: softwareOnly(adapter), adapter };
+    return { ok: true, reason: `${PKG} ${packageVersion(PKG) ?? '?'} on ${describeAdapter(adapter)}`, adapter };
+  },
 
-let installed: Promise<void> | undefined;
+  async register(ctx) {
+    const adapter = await probeAdapter();
+    if (!adapter.ok) throw new Error(adapter.reason);
+    if (adapter.software && !ctx.named) throw new Error(softwareOnly(adapter));
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (ctx.tf.findBackendFactory('webgpu') == null) throw new Error("@tensorflow/tfjs-backend-webgpu loaded but registered no 'webgpu' backend (navigator.gpu missing at import?)");
+    // Small tensors would otherwise be computed on the CPU, silently.
+    ctx.tf.env().set('WEBGPU_CPU_FORWARD', false);
+    return { adapter };
+  },
 
-/**
- * Makes `navigator.gpu` a Dawn instance. Must run BEFORE @tensorflow/tfjs-backend-webgpu is
- * imported: that module registers its backend only if navigator.gpu exists at import time.
- */
-export function installNavigatorGpu(): Promise<void> {
-  installed ??= (async () => {
-    const entry = dawnEntry();
-    if (!entry) throw new Error("the optional package 'webgpu' (Dawn) is not installed: run npm install (optional dependencies included)");
-    const { create, globals } = (await import(pathToFileURL(entry).href)) as { create: (flags: string[]) => unknown; globals: object };
-    Object.assign(globalThis, globals);
-    const gpu = create(dawnFlags()) as GpuLike;
-    // One adapter object per process, shared by our probe and tfjs's backend factory: adapters
-    // that become garbage while a device works were seen to abort the process once (Dawn on lavapipe).
-    const request = gpu.requestAdapter.bind(gpu);
-    const adapters = new Map<string, ReturnType<GpuLike['requestAdapter']>>();
-    gpu.requestAdapter = (o?: object) => {
-      const k = JSON.stringify(o ?? {});
-      if (!adapters.has(k)) adapters.set(k, request(o));
-      return adapters.get(k)!;
+  verify(ctx, { adapter }) {
+    // The tfjs backend requests the adapter's own limits for its device; read what it got.
+    const dev = (ctx.tf.backend() as unknown as { device?: { limits?: Record<string, number> } }).device;
+    const binding = dev?.limits?.maxStorageBufferBindingSize ?? adapter!.maxStorageBufferBindingSize;
+    const gpus = adapter!.vendor === 'nvidia' ? nvidiaGpus() : [];
+    return {
+      device: `WebGPU ${describeAdapter(adapter!)}`, adapter,
+      ...(gpus[0] ? { memoryBytes: gpus[0].memoryMiB * 1024 ** 2 } : {}),
+      ...(binding ? { maxTensorBytes: binding, maxTensorWhy: "the WebGPU device's maxStorageBufferBindingSize" } : {}),
     };
-    const nav = (globalThis as { navigator?: object }).navigator;
-    if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  })();
-  return installed;
-}
+  },
 
-interface GpuLike {
-  requestAdapter(o?: object): Promise<{ info?: AdapterInfoLike; limits: Record<string, number> } | null>;
-}
+  memoryLimit: (dev) => (dev ? gpuMemory(dev) : noKnownLimit('webgpu')),
 
-let probed: Promise<AdapterProbe> | undefined;
+  deviceKey(c): JsonObject {
+    if (!c.adapter?.ok) return {};
+    return { adapter: { vendor: c.adapter.vendor ?? '', architecture: c.adapter.architecture ?? '', device: c.adapter.device ?? '' } };
+  },
+  deviceLabel(k, c) {
+    const a = k.adapter as { vendor: string; architecture: string; device: string } | undefined;
+    if (!a) return cpuLabel('webgpu');
+    return `WebGPU ${a.vendor} ${a.architecture}${a.device ? ` (${a.device})` : ''}${c.adapter?.software ? ', software adapter' : ''}`;
+  },
+  declaredDevice: {
+    parse(declared) {
+      const [vendor = '', architecture = '', ...device] = declared.split('/');
+      return { adapter: { vendor, architecture, device: device.join('/') } };
+    },
+    example: "'nvidia/ampere/NVIDIA A100-SXM4-80GB' (vendor/architecture/device of the adapter)",
+  },
+  precisionKey: () => ({}),
+  // The key names an adapter; the worker must have got that very adapter.
+  assertSameDevice(planned, loaded) {
+    if (loaded.adapter?.vendor !== planned.adapter?.vendor || loaded.adapter?.architecture !== planned.adapter?.architecture) {
+      throw new Error(`webgpu adapter changed between planning (${planned.adapter?.vendor} ${planned.adapter?.architecture}) and running (${loaded.adapter?.vendor} ${loaded.adapter?.architecture})`);
+    }
+  },
 
-/**
- * Probes the adapter tfjs would get (high-performance preference), in this process; once per
- * process (each probe creates a Dawn adapter object).
- */
-export function probeAdapter(): Promise<AdapterProbe> {
-  probed ??= probeOnce();
-  return probed;
-}
-
-async function probeOnce(): Promise<AdapterProbe> {
-  try {
-    await installNavigatorGpu();
-  } catch (e) {
-    return { ok: false, reason: (e as Error).message };
-  }
-  const gpu = (globalThis as unknown as { navigator: { gpu: GpuLike } }).navigator.gpu;
-  const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!a) {
-    return { ok: false, reason: 'Dawn found no WebGPU adapter: no Vulkan driver (libvulkan1 plus a vendor ICD such as the NVIDIA driver or Mesa >= 24) is installed or usable' };
-  }
-  const i = a.info ?? {};
-  return {
-    ok: true, vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '',
-    software: isSoftwareAdapter(i),
-    maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize, maxBufferSize: a.limits.maxBufferSize,
-  };
-}
-
-let cached: AdapterProbe | undefined;
-
-/**
- * The same probe in a short-lived child process, synchronously: the planning parent gets the
- * adapter for its cache keys without loading Dawn (or tfjs) itself. Cached per process.
- */
-export function probeAdapterSync(): AdapterProbe {
-  if (cached) return cached;
-  const entry = dawnEntry();
-  if (!entry) return (cached = { ok: false, reason: "the optional package 'webgpu' (Dawn) is not installed" });
-  const code = `
-    const { create, globals } = await import(${JSON.stringify(pathToFileURL(entry).href)});
-    Object.assign(globalThis, globals);
-    const a = await create(${JSON.stringify(dawnFlags())}).requestAdapter({ powerPreference: 'high-performance' });
-    const i = a ? a.info : undefined;
-    const out = a ? { found: true, vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
-      isFallbackAdapter: i.isFallbackAdapter, maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize, maxBufferSize: a.limits.maxBufferSize } : { found: false };
-    process.stdout.write('\\nWEAKCORR_ADAPTER ' + JSON.stringify(out) + '\\n');`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
-  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('WEAKCORR_ADAPTER '));
-  if (!line) {
-    const err = (r.error?.message ?? r.stderr ?? '').trim().split('\n').filter((l) => !/artificially reduced/.test(l)).at(-1);
-    return (cached = { ok: false, reason: `Dawn failed to start (exit ${r.status ?? r.signal}): ${err || 'no output'}` });
-  }
-  const o = JSON.parse(line.slice('WEAKCORR_ADAPTER '.length)) as AdapterInfoLike & { found: boolean; maxStorageBufferBindingSize?: number; maxBufferSize?: number };
-  if (!o.found) {
-    return (cached = { ok: false, reason: 'Dawn found no WebGPU adapter: no Vulkan driver (libvulkan1 plus a vendor ICD such as the NVIDIA driver or Mesa >= 24) is installed or usable' });
-  }
-  return (cached = {
-    ok: true, vendor: o.vendor ?? '', architecture: o.architecture ?? '', device: o.device ?? '', description: o.description ?? '',
-    software: isSoftwareAdapter(o), maxStorageBufferBindingSize: o.maxStorageBufferBindingSize, maxBufferSize: o.maxBufferSize,
-  });
-}
+  doctor(r, deps) {
+    const dawn = dawnEntry();
+    if (!dawn) r.problems.push({ problem: "the optional package 'webgpu' (Dawn) is not installed", fix: INSTALL_FIX });
+    const a = (deps.adapter ?? probeAdapterSync)();
+    r.adapter = a;
+    r.native = dawn ? (a.ok || !/failed to start/.test(a.reason ?? '') ? { ok: true, detail: 'dawn.node loads' } : { ok: false, detail: a.reason! }) : { ok: false, detail: 'webgpu not installed' };
+    if (dawn && !r.native.ok) r.problems.push({ problem: `dawn.node does not load: ${r.native.detail}`, fix: 'reinstall the webgpu package; Dawn needs glibc >= 2.31 and libvulkan.so.1 at run time' });
+    r.device = { present: a.ok, detail: describeAdapter(a) };
+    if (dawn && !a.ok) r.problems.push({ problem: a.reason!, fix: VULKAN_FIX });
+    if (a.ok && a.software) r.problems.push({ problem: `the only adapter is a software one (${describeAdapter(a)}): auto will not use it`, fix: `${VULKAN_FIX}; or WEAKCORR_BACKEND=webgpu to use the software adapter anyway (CI)` });
+    r.precision = WEBGPU_PRECISION;
+  },
+};
