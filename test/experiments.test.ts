@@ -1,0 +1,33 @@
+// Every shipped experiment file validates against the experiment schema and plans (a dry run):
+// the README's worked examples name them, so none may be broken.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dir = path.join(root, 'pipeline/experiments');
+const names = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+
+describe('shipped experiments: each validates and plans', function () {
+  this.timeout(120_000);
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-exp-'));
+  after(() => fs.rmSync(cache, { recursive: true, force: true }));
+
+  it('ships the four documented experiments', () => {
+    for (const n of ['ci', 'quick', 'paper-a1', 'paper-a2']) assert.ok(names.includes(n), `pipeline/experiments/${n}.json missing`);
+  });
+
+  for (const name of names) {
+    it(`${name}: run -n plans every stage and exits 0`, () => {
+      const r = spawnSync(process.execPath, ['bin/weakcorr.js', 'run', '--experiment', name, '-n'], {
+        cwd: root, encoding: 'utf8', env: { ...process.env, WEAKCORR_CACHE: cache, CI: '1' },
+      });
+      assert.equal(r.status, 0, `${name}: exit ${r.status}\n${r.stderr}\n${r.stdout}`);
+      assert.match(r.stdout, /\d+ to run/, r.stdout);
+      assert.match(r.stdout, /^report\s+1\s/m, `${name}: no report task planned\n${r.stdout}`);
+    });
+  }
+});
