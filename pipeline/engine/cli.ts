@@ -431,7 +431,7 @@ export function buildCli(project: Project): Command {
           ...(record.executor ? [`job      ${record.executor.kind} ${record.executor.jobId}, log ${record.executor.log}`] : []),
           `params   ${JSON.stringify(record.params)}`,
           `runtime  ${JSON.stringify(record.runtime)}`,
-          ...(record.logs.length ? ['log', ...record.logs.slice(-20).map((l) => `  ${l}`)] : [])].join('\n'));
+          ...(record.logs?.length ? ['log', ...record.logs.slice(-20).map((l) => `  ${l}`)] : [])].join('\n'));
     });
 
   commonOptions(program.command('dag'), project)
