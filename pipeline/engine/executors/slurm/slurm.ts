@@ -11,11 +11,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BatchElement, JobProgress } from './batch-job.ts';
-import { fromWire, InterruptedError } from './errors.ts';
-import type { Executor, ExecJob, ExecResult } from './executor.ts';
-import type { TaskEvents } from './pool.ts';
-import type { Store } from './store.ts';
-import type { StageResources } from './types.ts';
+import { fromWire, InterruptedError } from '../../errors.ts';
+import type { Executor, ExecJob, ExecResult } from '../../executor.ts';
+import type { TaskEvents } from '../../pool.ts';
+import type { Store } from '../../store.ts';
+import type { StageResources } from '../../types.ts';
 
 const exec = promisify(execFile);
 const MAX_ARRAY = 1000;

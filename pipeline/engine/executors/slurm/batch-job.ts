@@ -5,14 +5,14 @@
 import { writeFileSync, renameSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toWire, type WireError } from './errors.ts';
-import { canonicalJson, codeFingerprint } from './fingerprint.ts';
-import { completeRecord, type RecordTemplate } from './planner.ts';
-import type { TaskAssignment } from './protocol.ts';
-import { RunLease } from './gc-lease.ts';
-import { loadProject, runTask, stageOf } from './run-task.ts';
-import { Store } from './store.ts';
-import type { JsonObject, StageDecl } from './types.ts';
+import { toWire, type WireError } from '../../errors.ts';
+import { canonicalJson, codeFingerprint } from '../../fingerprint.ts';
+import { completeRecord, type RecordTemplate } from '../../planner.ts';
+import type { TaskAssignment } from '../../protocol.ts';
+import { RunLease } from '../../gc-lease.ts';
+import { loadProject, runTask, stageOf } from '../../run-task.ts';
+import { Store } from '../../store.ts';
+import type { JsonObject, StageDecl } from '../../types.ts';
 
 export interface BatchElement {
   projectModule: string;
