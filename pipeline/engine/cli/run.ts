@@ -1,7 +1,7 @@
 // `run`: build what the named stages need on the chosen executor; `--dry-run` prints the plan.
 import os from 'node:os';
 import { Option, type Command } from 'commander';
-import { UsageError } from '../errors.ts';
+import { EXIT_CODE, UsageError } from '../errors.ts';
 import { EXECUTORS, executorNames, executorNamed } from '../executors/registry.ts';
 import type { ConfiguredExecutor, Flags } from '../executors/kind.ts';
 import { collect, positiveInt } from '../flags.ts';
@@ -107,6 +107,6 @@ export function runCommand(program: Command, project: Project): void {
     process.off('SIGINT', onSigint);
     if (o.json) print(true, summary, () => '');
     process.stderr.write(`${summaryText(summary)}\n`);
-    process.exitCode = summary.interrupted ? 130 : summary.failed ? 1 : 0;
+    process.exitCode = summary.interrupted ? EXIT_CODE.interrupted : summary.failed ? 1 : 0;
   });
 }
