@@ -3,12 +3,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import { ConfigError } from './errors.ts';
 import { didYouMean } from './suggest.ts';
 import type { Json, JsonObject } from './types.ts';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './errors.ts';
 
 export interface LoadedExperiment {
   name: string;

@@ -4,9 +4,32 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { liveLeases, processAlive, withGcLock, type LeaseInfo } from './gc-lease.ts';
-import { sweepSlurm } from './gc-slurm.ts';
-import { queuedJobIds } from './slurm.ts';
 import type { Store, TaskRecord } from './store.ts';
+
+/**
+ * An executor's part of gc: its own files in the store (e.g. batch jobs' manifests and logs),
+ * swept after the leases were found, under gc's lock. It adds its counts to the report.
+ */
+export interface GcHook {
+  sweep(ctx: {
+    store: Store;
+    /** Records this gc removes (their jobs' logs can go with them). */
+    dropped: readonly TaskRecord[];
+    /** false: report only (a dry run, or live runs hold leases). */
+    act: boolean;
+  }): Promise<GcContribution>;
+}
+
+export interface GcContribution {
+  /** Paths removed (or that would be). */
+  removed: string[];
+  /** Fields of the report (JSON), e.g. a count of the executor's files removed. */
+  fields: Record<string, number | string>;
+  /** After the blob counts on the summary line, e.g. ', 3 job file(s)'. */
+  summary?: string;
+  /** Lines of their own after the summary (why nothing of the executor's was touched). */
+  notes?: string[];
+}
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -16,10 +39,8 @@ export interface GcOptions {
    * finish a record between the choice and the removal.
    */
   keep?: () => Promise<(record: TaskRecord) => boolean>;
-  /** Logs of finished SLURM jobs older than this many days are removed (default 14). */
-  slurmLogDays?: number;
-  /** The SLURM jobs still queued or running (default: ask squeue; undefined: none answers). */
-  queuedJobs?: () => Promise<Set<string> | undefined>;
+  /** The executors' sweeps of their own files. */
+  hooks?: readonly GcHook[];
 }
 
 export interface GcReport {
@@ -31,14 +52,14 @@ export interface GcReport {
   keptBlobs: number;
   removedTmp: number;
   removedRecords: number;
-  /** Files and folders of `slurm/` removed (manifests, progress, batches, logs of jobs that are over). */
-  removedSlurm: number;
-  /** Why `slurm/` was left alone, when it was. */
-  slurmSkipped?: string;
   /** Records that failed validation (set aside in quarantine/ unless dryRun). */
   badRecords: string[];
   /** Paths removed (or, with dryRun, that would be). */
   removed: string[];
+  /** The executors' summaries and notes (text output only). */
+  extra: { summary: string[]; notes: string[] };
+  /** The executors' own fields (e.g. how many of their files were removed). */
+  [field: string]: unknown;
 }
 
 export async function collectGarbage(store: Store, opts: GcOptions = {}): Promise<GcReport> {
@@ -46,12 +67,12 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
   // A dry run changes nothing, so it needs no lock: it is a preview of what gc would do now.
   const sweep = async (): Promise<GcReport> => {
     const blockedBy = await liveLeases(store, dryRun);
-    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, removedSlurm: 0, badRecords: [], removed: [] };
+    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, badRecords: [], removed: [], extra: { summary: [], notes: [] } };
     const act = !dryRun && blockedBy.length === 0;
     const keepRecord = opts.keep ? await opts.keep() : undefined;
 
     const referenced = new Set<string>();
-    const droppedLogs = new Set<string>();
+    const dropped: TaskRecord[] = [];
     for (const key of await store.records.list()) {
       const r = store.records.load(key);
       if (r.state === 'bad') {
@@ -63,7 +84,7 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
       if (keepRecord && !keepRecord(r.record)) {
         report.removedRecords++;
         report.removed.push(store.records.where(key));
-        if (r.record.executor?.log) droppedLogs.add(r.record.executor.log);
+        dropped.push(r.record);
         if (act) await store.records.delete(key);
         continue;
       }
@@ -83,10 +104,13 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
     }
 
     // After the leases: a live run's jobs are in the queue or hold a lease of their own.
-    const slurm = await sweepSlurm(store, opts.queuedJobs ?? queuedJobIds, droppedLogs, opts.slurmLogDays ?? 14, act);
-    report.removedSlurm = slurm.removed.length;
-    report.removed.push(...slurm.removed);
-    if (slurm.skipped) report.slurmSkipped = slurm.skipped;
+    for (const hook of opts.hooks ?? []) {
+      const c = await hook.sweep({ store, dropped, act });
+      Object.assign(report, c.fields);
+      report.removed.push(...c.removed);
+      if (c.summary) report.extra.summary.push(c.summary);
+      report.extra.notes.push(...(c.notes ?? []));
+    }
 
     for (const p of await store.scratchEntries()) {
       // A temp file of a live process on this host (one without a lease, say) is left alone.

@@ -1,13 +1,12 @@
 // Stage declarations + an experiment config -> the task graph: matrix fan-out, readable ids,
 // upstream matching, topological order, cycle detection.
+import { GraphError } from './errors.ts';
 import { didYouMean } from './suggest.ts';
 import { canonicalJson } from './fingerprint.ts';
 import { getPath } from './config.ts';
 import type { AxisSpec, Json, JsonObject, NeedSpec, StageDecl } from './types.ts';
 
-export class GraphError extends Error {
-  override name = 'GraphError';
-}
+export { GraphError } from './errors.ts';
 
 export interface TaskNode {
   id: string;

@@ -1,7 +1,7 @@
 // `status` and `run --dry-run`: what each task's state is now, and why, without running anything.
 import type { TaskNode } from './graph.ts';
 import type { KeyComponents } from './fingerprint.ts';
-import { staleReasons, type Planner } from './planner.ts';
+import { missReason, staleReasons, type Planner } from './planner.ts';
 import type { OutputEntry } from './store.ts';
 
 export interface TaskStatus {
@@ -43,22 +43,22 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
         }
         const r = await planner.resolve(task, (d) => known.get(d)!);
         const keyed = { ...base, key: r.key, components: r.components };
-        const record = await planner.cached(r.key, task.id, task.stage);
-        if (record && !force.has(task.stage.name)) {
-          known.set(task, record.outputs);
+        const found = await planner.lookup(r.key, task.id, task.stage);
+        if (found.hit && !force.has(task.stage.name)) {
+          known.set(task, found.record.outputs);
           statuses.set(task, { ...keyed, state: 'cached', reasons: [] });
           return;
         }
-        if (record) {
+        if (found.hit) {
           statuses.set(task, { ...keyed, state: 'stale', reasons: [`--force ${task.stage.name}`] });
           return;
         }
-        const unusable = planner.unusable.get(r.key);
+        const unusable = missReason(found.miss);
         if (unusable) {
           statuses.set(task, { ...keyed, state: 'missing', reasons: [`cached result unusable: ${unusable} (see warning)`] });
           return;
         }
-        const prev = prevKey ? await planner.store.records.read(prevKey) : undefined;
+        const prev = prevKey ? planner.record(prevKey) : undefined;
         if (prev) statuses.set(task, { ...keyed, state: 'stale', reasons: staleReasons(prev, r.components) });
         else statuses.set(task, { ...keyed, state: 'missing', reasons: ['never computed'] });
       }),

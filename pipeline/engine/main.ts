@@ -1,7 +1,7 @@
 // Process entry: loads the Project module ($projectEnvVar when set, else the default) and runs the CLI.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runCli } from './cli.ts';
+import { runCli } from './cli/index.ts';
 import type { Project } from './types.ts';
 
 /** `projectEnvVar`: the variable that names another Project module (tests run toy projects). */

@@ -3,8 +3,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { canonicalJson, codeFingerprint, taskKey, type CodeFingerprint, type KeyComponents } from './fingerprint.ts';
-import { outputsProblem } from './record-schema.ts';
-import { CorruptBlobError, type OutputEntry, type Store, type TaskRecord } from './store.ts';
+import type { OutputEntry, TaskRecord } from './record.ts';
+import type { Lookup, Miss, Store } from './store.ts';
 import type { TaskNode } from './graph.ts';
 import type { JsonObject, Project, RuntimeTarget, StageDecl, TaskKey } from './types.ts';
 import type { Variant } from './variant.ts';
@@ -12,6 +12,44 @@ import type { Variant } from './variant.ts';
 export interface Resolved {
   key: TaskKey;
   components: KeyComponents;
+}
+
+/**
+ * Problems found while planning (bad records, missing or corrupt blobs), each told once by its
+ * subject (a path): the command prints them, a run hands them to its reporter as they come.
+ */
+export class Diagnostics {
+  readonly list: string[] = [];
+  private readonly seen = new Set<string>();
+  private readonly listeners = new Set<(message: string) => void>();
+
+  warn(subject: string, message: string): void {
+    if (this.seen.has(subject)) return;
+    this.seen.add(subject);
+    this.list.push(message);
+    for (const l of this.listeners) l(message);
+  }
+
+  /** `fn` gets every warning so far, then each new one, until the returned function is called. */
+  subscribe(fn: (message: string) => void): () => void {
+    for (const m of this.list) fn(m);
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+}
+
+/** Why a cached result cannot be used, for `status` reasons; undefined for a record never made. */
+export function missReason(miss: Miss): string | undefined {
+  switch (miss.why) {
+    case 'absent':
+      return undefined;
+    case 'bad-record':
+      return 'its record is invalid';
+    case 'missing-blob':
+      return `its output '${miss.output}' is missing`;
+    case 'corrupt-blob':
+      return `its output '${miss.output}' is corrupt`;
+  }
 }
 
 export class Planner {
@@ -26,12 +64,11 @@ export class Planner {
     readonly runtimeTarget: RuntimeTarget = 'local',
   ) {}
 
-  /** Keys whose record exists but was rejected by `cached`, with why (for `status` reasons). */
-  readonly unusable = new Map<TaskKey, string>();
+  readonly diagnostics = new Diagnostics();
 
   /** Problems found while checking the cache (bad records, corrupt blobs), reported by the caller. */
   get warnings(): string[] {
-    return this.store.warnings;
+    return this.diagnostics.list;
   }
 
   /** The name the store's index, published paths and per-experiment keys use (a variant's own name). */
@@ -78,40 +115,36 @@ export class Planner {
   }
 
   /**
-   * A record whose blobs all exist and verify, and whose outputs are those `stage` declares.
-   * Problems are reported once by path and the task counts as not cached. With `repair` (a run,
-   * holding the task's lock) a bad record or corrupt blob is also set aside in quarantine/ so
-   * the recomputation can replace it; without it nothing on disk changes.
+   * The store's lookup of `key` for a task of `stage` (see Store.lookup; `repair`: a run holding
+   * the task's lock sets bad records and corrupt blobs aside); a miss other than 'absent' is
+   * told once as a diagnostic.
    */
-  async cached(key: TaskKey, taskId: string, stage?: StageDecl, repair = false): Promise<TaskRecord | undefined> {
-    this.unusable.delete(key);
-    const read = this.store.records.load(key);
-    if (read.state === 'absent') return undefined;
-    if (read.state === 'bad') return this.badRecord(key, read.path, read.problem, repair);
-    const record = read.record;
-    const problem = stage && outputsProblem(record, stage);
-    if (problem) return this.badRecord(key, this.store.records.where(key), problem, repair);
-    for (const [name, out] of Object.entries(record.outputs)) {
-      const v = await this.store.blobs.verify(out.hash);
-      if (v === 'ok') continue;
-      if (v instanceof CorruptBlobError) {
-        this.store.warnOnce(v.blobPath, `${taskId}: output '${name}': ${v.message}; recomputing`);
-        if (repair) await this.store.blobs.quarantine(out.hash);
-      } else {
-        const p = this.store.blobs.path(out.hash);
-        this.store.warnOnce(p, `${taskId}: output '${name}': blob ${p} is missing; recomputing`);
-      }
-      this.unusable.set(key, `its output '${name}' is ${v === 'missing' ? 'missing' : 'corrupt'}`);
-      return undefined;
-    }
-    return record;
+  async lookup(key: TaskKey, taskId: string, stage?: StageDecl, repair = false): Promise<Lookup> {
+    const found = await this.store.lookup(key, { repair, ...(stage ? { stage } : {}) });
+    if (!found.hit) this.tell(found.miss, taskId);
+    return found;
   }
 
-  private async badRecord(key: TaskKey, file: string, problem: string, repair: boolean): Promise<undefined> {
-    this.store.records.warnBad(file, problem);
-    this.unusable.set(key, 'its record is invalid');
-    if (repair) await this.store.records.quarantine(key);
-    return undefined;
+  /** A record as it is, outputs unchecked (a task's previous one, for stale reasons); a bad one is told. */
+  record(key: TaskKey): TaskRecord | undefined {
+    const r = this.store.records.load(key);
+    if (r.state === 'bad') this.tell({ why: 'bad-record', path: r.path, problem: r.problem }, '');
+    return r.state === 'ok' ? r.record : undefined;
+  }
+
+  private tell(miss: Miss, taskId: string): void {
+    switch (miss.why) {
+      case 'absent':
+        return;
+      case 'bad-record': {
+        const fate = this.store.readOnly ? `\`${this.project.name} run\` will set it aside and recompute its task` : `set aside in ${this.store.area('quarantine')}/ and recomputed`;
+        return this.diagnostics.warn(miss.path, `invalid task record ${miss.path}: ${miss.problem}; ${fate}`);
+      }
+      case 'missing-blob':
+        return this.diagnostics.warn(miss.path, `${taskId}: output '${miss.output}': blob ${miss.path} is missing; recomputing`);
+      case 'corrupt-blob':
+        return this.diagnostics.warn(miss.error.blobPath, `${taskId}: output '${miss.output}': ${miss.error.message}; recomputing`);
+    }
   }
 
   /** Everything a task's record holds that is known before it runs. */

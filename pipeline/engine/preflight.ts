@@ -2,7 +2,7 @@
 // named by an environment variable) resolves. A bad one is one line and exit 2, not one failure
 // per task after the upstream stages already ran.
 import type { TaskNode } from './graph.ts';
-import { SetupError } from './store-check.ts';
+import { SetupError } from './errors.ts';
 import type { RuntimeTarget } from './types.ts';
 
 // Runtimes are cheap by contract (they are resolved in the parent for every key), so asking once

@@ -68,21 +68,19 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   const published = new Set<string>();
   let active = 0;
   let interrupted = false;
-  let reportedWarnings = 0;
 
   await planner.store.init();
   // Held until the run ends: gc sweeps nothing while it exists (gc-lease.ts says why).
   const lease = await RunLease.take(planner.store);
   reporter.start(tasks.map((t) => t.id), opts.jobs);
-
-  const flushWarnings = (): void => {
-    while (reportedWarnings < planner.warnings.length) reporter.warn(planner.warnings[reportedWarnings++]!);
-  };
+  // Diagnostics (bad records, corrupt blobs) reach the display as they are found.
+  const unsubscribe = planner.diagnostics.subscribe((m) => reporter.warn(m));
 
   const summary = await new Promise<RunSummary>((resolveRun) => {
     const finishIfDone = (): void => {
       if (results.size < tasks.length) return;
       pool.close();
+      unsubscribe();
       reporter.stop();
       const list = tasks.map((t) => results.get(t)!);
       const count = (s: FinalState): number => list.filter((r) => r.state === s).length;
@@ -94,7 +92,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         skipped: count('skipped'),
         interrupted: count('interrupted'),
         durationMs: Date.now() - began,
-        warnings: planner.warnings,
+        warnings: [...planner.warnings],
         published: [...published].sort(),
         tasks: list,
       });
@@ -131,9 +129,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         const resolved = await planner.resolve(task, (dep) => outputs.get(dep)!);
         if (interrupted) return;
         if (!opts.force.has(task.stage.name)) {
-          const record = await planner.cached(resolved.key, task.id, task.stage);
-          flushWarnings();
-          if (record) return await reuse(task, record);
+          const found = await planner.lookup(resolved.key, task.id, task.stage);
+          if (found.hit) return await reuse(task, found.record);
         }
         // Keep the queue in topological order so runs are reproducible and logs read top-down.
         const at = queue.findIndex((q) => order.get(q.task)! > order.get(task)!);
@@ -183,9 +180,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (interrupted) throw new InterruptedError();
         if (!opts.force.has(task.stage.name)) {
           // Another run may have computed it while we waited for the lock.
-          const record = await planner.cached(key, task.id, task.stage, true);
-          flushWarnings();
-          if (record) return await reuse(task, record);
+          const found = await planner.lookup(key, task.id, task.stage, true);
+          if (found.hit) return await reuse(task, found.record);
         }
         const started = Date.now();
         const logs: string[] = [];

@@ -5,12 +5,10 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { SetupError } from './errors.ts';
 import { gcHint, Store, storeFolders } from './store.ts';
 
-/** A problem with the environment (store, backend) found before anything ran: exit 2. */
-export class SetupError extends Error {
-  override name = 'SetupError';
-}
+export { SetupError } from './errors.ts';
 
 /** Below this much free space a run would only fail task after task. */
 const MIN_FREE_BYTES = 1 << 20;

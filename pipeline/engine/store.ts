@@ -6,10 +6,10 @@
 //   leases/               one file per live run (gc-lease.ts)
 //   quarantine/           bad records and corrupt blobs, set aside for a person to look at
 //   tmp/                  partial writes; renamed into place only when complete
-//   slurm/                batch jobs' manifests, logs and progress (slurm.ts)
+//   <area>/               an executor's own files (its jobs' manifests, logs), by its name
 // Callers use the interfaces below (blobs, records, index) and never join paths into the store.
 // Only `objects/<64 hex>` and `tasks/<64 hex>.json` are ever addressed by a hash: a hash read
-// from disk is checked (record-schema.ts) before it becomes a path, and the path helpers refuse
+// from disk is checked (record.ts) before it becomes a path, and the path helpers refuse
 // anything else, so a hostile record can never name a file outside the store.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,48 +18,12 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { canonicalJson, hashBytes } from './fingerprint.ts';
-import { HASH_RE, isHash, parseRecord } from './record-schema.ts';
-import type { ContentHash, Json, JsonObject, TaskKey } from './types.ts';
+import { CorruptBlobError, StoreError } from './errors.ts';
+import { HASH_RE, isHash, outputsProblem, parseRecord, type OutputEntry, type TaskRecord } from './record.ts';
+import type { ContentHash, Json, JsonObject, StageDecl, TaskKey } from './types.ts';
 
-export interface OutputEntry {
-  hash: ContentHash;
-  size: number;
-}
-
-export interface TaskRecord {
-  key: TaskKey;
-  id: string;
-  stage: string;
-  experiment: string;
-  axes: JsonObject;
-  params: JsonObject;
-  inputs: Record<string, Record<string, string>>;
-  code: string;
-  /** data files the stage's code read (relative path -> content hash); absent in records before key v2 */
-  files?: Record<string, string>;
-  runtime: JsonObject;
-  outputs: Record<string, OutputEntry>;
-  startedAt: string;
-  endedAt: string;
-  durationMs: number;
-  host: string;
-  versions: Record<string, string>;
-  logs: string[];
-  status: 'ok';
-  /** Where a batch executor ran the task (absent for local workers). */
-  executor?: { kind: string; jobId: string; log: string; node?: string };
-}
-
-export class CorruptBlobError extends Error {
-  override name = 'CorruptBlobError';
-  constructor(
-    readonly blobPath: string,
-    readonly expected: string,
-    readonly actual: string,
-  ) {
-    super(`blob ${blobPath} is corrupt: expected sha256 ${expected}, found ${actual}`);
-  }
-}
+export type { OutputEntry, TaskRecord } from './record.ts';
+export { CorruptBlobError, StoreError } from './errors.ts';
 
 const SMALL_BLOB = 1 << 20;
 const DIRS = ['objects', 'tasks', 'index', 'locks', 'leases', 'quarantine', 'tmp'];
@@ -68,11 +32,6 @@ const DIRS = ['objects', 'tasks', 'index', 'locks', 'leases', 'quarantine', 'tmp
 export function storeFolders(dir: string, mode: 'read' | 'write'): string[] {
   const subs = mode === 'read' ? ['tasks', 'objects', 'index'] : DIRS.filter((d) => d !== 'quarantine');
   return [dir, ...subs.map((d) => path.join(dir, d))];
-}
-
-/** A problem with the store itself (full disk, unwritable): the same for every task, so said once. */
-export class StoreError extends Error {
-  override name = 'StoreError';
 }
 
 /** What reading one task record found. */
@@ -84,8 +43,28 @@ export type RecordRead =
 export interface StoreOptions {
   /** A read-only store (status, show, why, dag): every method that would change a file throws. */
   readOnly?: boolean;
-  /** The command that owns the store, named in messages (`<command> gc`). */
+  /** The project's command, named in the cure of a full disk (`<command> gc`). */
   command?: string;
+}
+
+/** Why a lookup found no usable record; anything but 'absent' is a diagnostic for the user. */
+export type Miss =
+  | { why: 'absent' }
+  | { why: 'bad-record'; path: string; problem: string; setAside?: string }
+  | { why: 'missing-blob'; output: string; path: string }
+  | { why: 'corrupt-blob'; output: string; error: CorruptBlobError; setAside?: string };
+
+/** One cache lookup: a record whose outputs all exist and verify, or why there is none. */
+export type Lookup = { hit: true; record: TaskRecord } | { hit: false; miss: Miss };
+
+export interface LookupOptions {
+  /** The stage the record must belong to, with the outputs it declares. */
+  stage?: Pick<StageDecl, 'name' | 'outputs'>;
+  /**
+   * Set a bad record or corrupt blob aside in quarantine/ so the recomputation can replace it
+   * (a run, holding the task's lock); without it nothing on disk changes.
+   */
+  repair?: boolean;
 }
 
 /** The cure for a full disk besides freeing space, naming the project's gc command. */
@@ -118,7 +97,7 @@ export interface BlobStore {
 export interface RecordStore {
   /** The record of `key`, checked against the record schema; nothing is changed on disk. */
   load(key: string): RecordRead;
-  /** A valid record of `key`, or undefined; a bad one is reported once (by path) and treated as absent. */
+  /** A valid record of `key`, or undefined (a bad one is treated as absent; `load` says why). */
   read(key: string): Promise<TaskRecord | undefined>;
   write(record: TaskRecord): Promise<void>;
   /** Every key with a record file. */
@@ -128,8 +107,6 @@ export interface RecordStore {
   quarantine(key: string): Promise<string>;
   /** The record's file, for messages. */
   where(key: string): string;
-  /** Reports a bad record once, with what becomes of it. */
-  warnBad(file: string, problem: string): void;
 }
 
 /** Per experiment (or variant): the key each task id last had, and what a variant name stands for. */
@@ -140,7 +117,7 @@ export interface RunIndex {
   setVariant(variant: VariantInfo): Promise<void>;
   /** Names of the variants this store has records for. */
   variants(): string[];
-  /** The executor ('local', 'slurm') the experiment's last run used: read commands key as it did. */
+  /** The executor the experiment's last run used: read commands key as it did. */
   executor(experiment: string): string | undefined;
   setExecutor(experiment: string, kind: string): Promise<void>;
 }
@@ -148,18 +125,15 @@ export interface RunIndex {
 // A type, not an interface: it must stay assignable to Json.
 export type VariantInfo = { name: string; base: string; overrides: JsonObject };
 
-/** Folders of the store that other engine modules keep their own files in. */
-export type StoreArea = 'leases' | 'locks' | 'quarantine' | 'slurm';
+/** The store's own folders; any other lower-case name is an area an executor keeps its files in. */
+const OWN = new Set(DIRS);
 
 export class Store {
   readonly dir: string;
   readonly readOnly: boolean;
-  /** Problems found while reading (bad records, corrupt blobs), each reported once by path. */
-  readonly warnings: string[] = [];
   readonly blobs: BlobStore;
   readonly records: RecordStore;
   readonly index: RunIndex;
-  private readonly warned = new Set<string>();
   private readonly files: Files;
 
   constructor(dir: string, opts: StoreOptions = {}) {
@@ -167,15 +141,32 @@ export class Store {
     this.readOnly = opts.readOnly ?? false;
     const files = (this.files = new Files(this.dir, this.readOnly, opts.command));
     this.blobs = new Blobs(files);
-    this.records = new Records(files, (subject, message) => this.warnOnce(subject, message));
+    this.records = new Records(files);
     this.index = new Index(files);
   }
 
-  /** Records a warning about `subject` (a path) unless one was already recorded for it. */
-  warnOnce(subject: string, message: string): void {
-    if (this.warned.has(subject)) return;
-    this.warned.add(subject);
-    this.warnings.push(message);
+  /**
+   * The usable record of `key`: schema-valid, of `opts.stage` with its declared outputs, every
+   * output's blob present and hash-verified. Otherwise the miss and why; with `repair` a bad
+   * record or a corrupt blob is set aside first.
+   */
+  async lookup(key: string, opts: LookupOptions = {}): Promise<Lookup> {
+    const read = this.records.load(key);
+    if (read.state === 'absent') return { hit: false, miss: { why: 'absent' } };
+    const problem = read.state === 'bad' ? read.problem : opts.stage && outputsProblem(read.record, opts.stage);
+    if (read.state === 'bad' || problem) {
+      const setAside = opts.repair ? await this.records.quarantine(key) : undefined;
+      return { hit: false, miss: { why: 'bad-record', path: this.records.where(key), problem: problem!, ...(setAside ? { setAside } : {}) } };
+    }
+    const { record } = read;
+    for (const [output, out] of Object.entries(record.outputs)) {
+      const v = await this.blobs.verify(out.hash);
+      if (v === 'ok') continue;
+      if (v === 'missing') return { hit: false, miss: { why: 'missing-blob', output, path: this.blobs.path(out.hash) } };
+      const setAside = opts.repair ? await this.blobs.quarantine(out.hash) : undefined;
+      return { hit: false, miss: { why: 'corrupt-blob', output, error: v, ...(setAside ? { setAside } : {}) } };
+    }
+    return { hit: true, record };
   }
 
   async init(): Promise<void> {
@@ -193,7 +184,10 @@ export class Store {
     return (await listDir(path.join(this.dir, 'tmp'))).map((n) => path.join(this.dir, 'tmp', n));
   }
 
-  area(name: StoreArea): string {
+  /** 'leases', 'locks', 'quarantine', or an executor's own folder (its name). */
+  area(name: string): string {
+    if (!/^[a-z][a-z0-9-]*$/.test(name) || (OWN.has(name) && !['leases', 'locks', 'quarantine'].includes(name)))
+      throw new Error(`internal: '${name}' is not an area of the store`);
     return path.join(this.dir, name);
   }
 
@@ -356,10 +350,7 @@ class Blobs implements BlobStore {
 }
 
 class Records implements RecordStore {
-  constructor(
-    private readonly f: Files,
-    private readonly warnOnce: (subject: string, message: string) => void,
-  ) {}
+  constructor(private readonly f: Files) {}
 
   where(key: string): string {
     if (!isHash(key)) throw new Error(`internal: refusing record path for '${key}' (not a sha256 hex digest)`);
@@ -382,14 +373,7 @@ class Records implements RecordStore {
 
   async read(key: string): Promise<TaskRecord | undefined> {
     const r = this.load(key);
-    if (r.state === 'ok') return r.record;
-    if (r.state === 'bad') this.warnBad(r.path, r.problem);
-    return undefined;
-  }
-
-  warnBad(file: string, problem: string): void {
-    const fate = this.f.readOnly ? `\`${this.f.command ?? '<command>'} run\` will set it aside and recompute its task` : `set aside in ${path.join(this.f.dir, 'quarantine')}/ and recomputed`;
-    this.warnOnce(file, `invalid task record ${file}: ${problem}; ${fate}`);
+    return r.state === 'ok' ? r.record : undefined;
   }
 
   async write(record: TaskRecord): Promise<void> {

@@ -78,13 +78,13 @@ export interface StageDecl {
    */
   runtime?: (where?: RuntimeTarget) => JsonObject | Promise<JsonObject>;
   /**
-   * What one task asks of a batch scheduler (SLURM), given the stage's resolved runtime (e.g. one
+   * What one task asks of a batch scheduler (a cluster executor), given the stage's resolved runtime (e.g. one
    * GPU when the model backend is a GPU). Local runs ignore it.
    */
   resources?: (runtime: JsonObject) => StageResources;
   /**
-   * Estimated compute seconds of these tasks on the device their resources ask for (for
-   * `run --executor slurm --dry-run`), and what the estimate rests on.
+   * Estimated compute seconds of these tasks on the device their resources ask for (for a batch
+   * executor's `run --dry-run` plan), and what the estimate rests on.
    */
   estimateSeconds?: (tasks: { params: JsonObject; axes: JsonObject }[]) => { seconds: number; basis: string };
   /** What `results` and `diff` read from this stage's JSON outputs. */

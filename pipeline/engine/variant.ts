@@ -3,7 +3,8 @@
 // never writes the canonical experiment's published files or index, and `status` compares a
 // task with the record of the same variant.
 import { canonicalJson, sha256 } from './fingerprint.ts';
-import { ConfigError, parseSetFlag } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { parseSetFlag } from './config.ts';
 import type { JsonObject } from './types.ts';
 
 export interface Variant {

@@ -11,12 +11,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BatchElement, JobProgress } from './batch-job.ts';
-import { fromWire, InterruptedError } from './errors.ts';
-import type { Executor, ExecJob, ExecResult } from './executor.ts';
-import type { TaskEvents } from './pool.ts';
-import type { Store } from './store.ts';
-import type { StageResources } from './types.ts';
-import { usableRecord } from './usable-record.ts';
+import { fromWire, InterruptedError } from '../../errors.ts';
+import type { Executor, ExecJob, ExecResult } from '../../executor.ts';
+import type { TaskEvents } from '../../pool.ts';
+import type { Store } from '../../store.ts';
+import type { StageResources } from '../../types.ts';
 
 const exec = promisify(execFile);
 const MAX_ARRAY = 1000;
@@ -222,7 +221,8 @@ export class SlurmExecutor implements Executor {
   private async takeRecord(key: string, ownOnly = false): Promise<boolean> {
     const f = this.inFlight.get(key);
     if (!f) return false;
-    const record = await usableRecord(this.store, key);
+    const found = await this.store.lookup(key);
+    const record = found.hit ? found.record : undefined;
     const own = record?.executor?.jobId === f.jobId;
     if (!record || ((ownOnly || f.job.force) && !own) || this.inFlight.get(key) !== f) return false;
     this.inFlight.delete(key);

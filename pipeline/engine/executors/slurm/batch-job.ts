@@ -5,15 +5,14 @@
 import { writeFileSync, renameSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toWire, type WireError } from './errors.ts';
-import { canonicalJson, codeFingerprint } from './fingerprint.ts';
-import { completeRecord, type RecordTemplate } from './planner.ts';
-import type { TaskAssignment } from './protocol.ts';
-import { RunLease } from './gc-lease.ts';
-import { loadProject, runTask, stageOf } from './run-task.ts';
-import { Store } from './store.ts';
-import type { JsonObject, StageDecl } from './types.ts';
-import { usableRecord } from './usable-record.ts';
+import { toWire, type WireError } from '../../errors.ts';
+import { canonicalJson, codeFingerprint } from '../../fingerprint.ts';
+import { completeRecord, type RecordTemplate } from '../../planner.ts';
+import type { TaskAssignment } from '../../protocol.ts';
+import { RunLease } from '../../gc-lease.ts';
+import { loadProject, runTask, stageOf } from '../../run-task.ts';
+import { Store } from '../../store.ts';
+import type { JsonObject, StageDecl } from '../../types.ts';
 
 export interface BatchElement {
   projectModule: string;
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
   const lease = await RunLease.take(store);
   const release = await store.lock(key);
   try {
-    if (!el.force && (await usableRecord(store, key))) {
+    if (!el.force && (await store.lookup(key)).hit) {
       console.log(`${id}: another run computed it already; nothing to do`);
       return;
     }

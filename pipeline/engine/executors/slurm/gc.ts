@@ -5,7 +5,9 @@
 // log itself); logs go after `logDays` days, or at once when gc removes the record naming them.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Store } from './store.ts';
+import type { GcHook } from '../../gc.ts';
+import type { Store } from '../../store.ts';
+import { queuedJobIds } from './slurm.ts';
 
 export interface SlurmSweep {
   removed: string[];
@@ -74,4 +76,21 @@ export async function sweepSlurm(store: Store, queuedJobs: () => Promise<Set<str
 async function olderThan(p: string, days: number): Promise<boolean> {
   const st = await fs.stat(p).catch(() => undefined);
   return st !== undefined && Date.now() - st.mtimeMs > days * 86_400_000;
+}
+
+/** gc's hook for `slurm/`: logs of jobs that are over go after `logDays` days. */
+export function slurmGcHook(logDays: number, queuedJobs: () => Promise<Set<string> | undefined> = queuedJobIds): GcHook {
+  return {
+    async sweep({ store, dropped, act }) {
+      const droppedLogs = new Set(dropped.flatMap((r) => (r.executor?.log ? [r.executor.log] : [])));
+      const r = await sweepSlurm(store, queuedJobs, droppedLogs, logDays, act);
+      return {
+        removed: r.removed,
+        // Files and folders of `slurm/` removed; why `slurm/` was left alone, when it was.
+        fields: { removedSlurm: r.removed.length, ...(r.skipped ? { slurmSkipped: r.skipped } : {}) },
+        ...(r.removed.length ? { summary: `, ${r.removed.length} SLURM job file(s)` } : {}),
+        notes: r.skipped ? [r.skipped] : [],
+      };
+    },
+  };
 }

@@ -1,0 +1,169 @@
+// What the commands share: the common flags, loading an experiment (or a variant the store has
+// run), the store and planner a command works with, and printing.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { loadExperiment, type LoadedExperiment } from '../config.ts';
+import { UsageError } from '../errors.ts';
+import { executorNames, runtimeOf } from '../executors/registry.ts';
+import { collect } from '../flags.ts';
+import { buildGraph, taskClosure, type TaskGraph, type TaskNode } from '../graph.ts';
+import { inspectTasks } from '../inspect.ts';
+import { Planner } from '../planner.ts';
+import { checkRuntimes } from '../preflight.ts';
+import { envName, envValue } from '../project-env.ts';
+import { openStore } from '../store-check.ts';
+import type { Store } from '../store.ts';
+import { didYouMean } from '../suggest.ts';
+import type { Project, RuntimeTarget } from '../types.ts';
+import { variantOf, type Variant } from '../variant.ts';
+
+export interface CommonOpts {
+  experiment: string;
+  set: string[];
+  name?: string;
+  json?: boolean;
+}
+
+/**
+ * The store, checked up front; 'read' (status, show, why, results, diff) never creates or changes
+ * anything. The default is relative to the project root, never to the working directory.
+ */
+export function storeFor(project: Project, mode: 'read' | 'write'): Promise<Store> {
+  return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode, project.name);
+}
+
+/** The project's declared version, else its package.json's, else 'unknown'. */
+export function projectVersion(project: Project): string {
+  if (project.version) return project.version;
+  try {
+    return (JSON.parse(readFileSync(path.join(project.root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function experimentNames(project: Project): string[] {
+  try {
+    return readdirSync(project.experimentsDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  } catch {
+    return [];
+  }
+}
+
+export interface Loaded {
+  exp: LoadedExperiment;
+  variant: Variant;
+  graph: TaskGraph;
+}
+
+function loadVariant(project: Project, experiment: string, sets: string[], name?: string): Loaded {
+  const exp = loadExperiment(experiment, project.experimentsDir, project.experimentSchema, sets);
+  const variant = variantOf(exp.name, sets, name, experimentNames(project));
+  return { exp, variant, graph: buildGraph(project.stages, exp.config) };
+}
+
+export function load(project: Project, o: CommonOpts): Loaded {
+  return loadVariant(project, o.experiment, o.set, o.name);
+}
+
+/**
+ * After the environment checks that belong before anything runs (stage runtimes, the store).
+ * `where` given (run): checked before the store is opened. Omitted (read commands): the
+ * executor is the one readExecutor picks, which may come from the store.
+ */
+export async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store, where?: RuntimeTarget, executor?: string): Promise<Planner> {
+  if (where) await checkRuntimes(tasks, where);
+  const s = store ?? (await storeFor(project, mode));
+  const w = where ?? runtimeOf(readExecutor(project, s, variant.name, executor));
+  if (!where) await checkRuntimes(tasks, w);
+  return new Planner(project, s, variant, w);
+}
+
+/** A planner keying as the experiment's last run did, without the up-front checks (experiments, diff). */
+export function readPlanner(project: Project, store: Store, variant: Variant): Planner {
+  return new Planner(project, store, variant, runtimeOf(readExecutor(project, store, variant.name)));
+}
+
+/**
+ * The executor whose keys a read command (status, why, show, results, experiments) computes:
+ * --executor, else the environment's, else the one the experiment's last run used, else local.
+ * So `status` after a run on another executor finds what that run built.
+ */
+function readExecutor(project: Project, store: Store, experiment: string, flag?: string): string {
+  return flag ?? envValue(project, 'EXECUTOR') ?? store.index.executor(experiment) ?? 'local';
+}
+
+/** --executor on a read command. */
+export function executorOption(cmd: Command, project: Project): Command {
+  return cmd.addOption(new Option('--executor <kind>', `compute the keys a run with this executor would (default: $${envName(project, 'EXECUTOR')}, else the executor of the experiment's last run)`).choices(executorNames()));
+}
+
+/** An experiment name or file, or a variant this store has run (`quick+1a2b3c4d`). */
+export function loadNamed(project: Project, store: Store, name: string, extraSets: string[] = []): Loaded {
+  const v = store.index.variant(name);
+  if (v && !experimentNames(project).includes(name)) {
+    const sets = [...Object.entries(v.overrides).map(([k, val]) => `${k}=${JSON.stringify(val)}`), ...extraSets];
+    return loadVariant(project, v.base, sets, extraSets.length || name.includes('+') ? undefined : name);
+  }
+  return loadVariant(project, name, extraSets);
+}
+
+/** The planner's diagnostics (bad records, corrupt blobs), one line each on stderr. */
+export function warn(planner: Planner): void {
+  for (const w of planner.warnings) process.stderr.write(`warning: ${w}\n`);
+}
+
+function findTask(graph: TaskGraph, id: string): TaskNode {
+  const t = graph.byId.get(id);
+  if (t) return t;
+  throw new UsageError(`no task '${id}' in this experiment${didYouMean(id, [...graph.byId.keys()])}`);
+}
+
+/** One task with everything upstream of it, inspected (why, show); `mine` is the task's own status. */
+export async function inspectOne(project: Project, o: CommonOpts & { executor?: string }, id: string) {
+  const { graph, variant } = load(project, o);
+  const task = findTask(graph, id);
+  const closure = taskClosure(graph, task);
+  const planner = await plannerFor(project, variant, closure, 'read', undefined, undefined, o.executor);
+  const st = await inspectTasks(planner, closure);
+  warn(planner);
+  return { task, planner, st, mine: st.at(-1)! };
+}
+
+export function print(json: boolean | undefined, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+export const rel = (p: string): string => {
+  const r = path.relative(process.cwd(), p);
+  return r.startsWith('..') ? p : r || '.';
+};
+
+export type Counted = { stage: string; tasks: number } & Record<string, number | string>;
+
+/** Per stage, in DAG order: how many tasks are in each state. */
+export function perStage(graph: TaskGraph, rows: readonly { stage: string; state: string }[], states: readonly string[]): Counted[] {
+  return graph.stages
+    .map((s) => {
+      const mine = rows.filter((r) => r.stage === s.name);
+      const c: Counted = { stage: s.name, tasks: mine.length };
+      for (const st of states) c[st] = mine.filter((r) => r.state === st).length;
+      return c;
+    })
+    .filter((c) => c.tasks > 0);
+}
+
+export function stageTable(counts: readonly Counted[], states: readonly string[]): string {
+  const w = Math.max(5, ...counts.map((c) => c.stage.length));
+  const head = `${'stage'.padEnd(w)}  ${'tasks'.padStart(6)}${states.map((s) => `  ${s.padStart(8)}`).join('')}`;
+  return [head, ...counts.map((c) => `${c.stage.padEnd(w)}  ${String(c.tasks).padStart(6)}${states.map((s) => `  ${String(c[s]).padStart(8)}`).join('')}`)].join('\n');
+}
+
+export function commonOptions(cmd: Command, project: Project): Command {
+  return cmd
+    .option('-e, --experiment <name|file>', 'experiment config name or JSON file', project.defaultExperiment)
+    .option('--set <key=value>', 'override a config value (repeatable); the run becomes a variant with its own name', collect, [])
+    .option('--name <variant>', 'name the variant made by --set (default: <experiment>+<hash of the overrides>)')
+    .option('--json', 'machine-readable output on stdout');
+}

@@ -1,0 +1,11 @@
+// Parsers of command-line flag values, shared by the commands and the executors' own flags.
+import { InvalidArgumentError } from 'commander';
+
+/** A repeatable flag's values, in order. */
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
+  return n;
+};

@@ -1,0 +1,75 @@
+// Store.lookup: one call gives a usable record or the reason there is none; the store verifies
+// blobs and, when asked to repair, sets bad records and corrupt blobs aside itself.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Planner } from '../../pipeline/engine/planner.ts';
+import { Store, type TaskRecord } from '../../pipeline/engine/store.ts';
+import type { Project, TaskKey } from '../../pipeline/engine/types.ts';
+
+describe('store: lookup is a hit or a miss with its reason', () => {
+  let dir: string;
+  let store: Store;
+  const key = 'a'.repeat(64) as TaskKey;
+  const stage = { name: 's', outputs: { v: { kind: 'json' as const } } };
+
+  async function recordWith(value: unknown): Promise<TaskRecord> {
+    const out = await store.blobs.putJson(value as never);
+    const record: TaskRecord = {
+      key, id: 's', stage: 's', experiment: 'e', axes: {}, params: {}, inputs: {}, code: 'c', runtime: {},
+      outputs: { v: out }, startedAt: '', endedAt: '', durationMs: 0, host: 'h', versions: {}, logs: [], status: 'ok',
+    };
+    await store.records.write(record);
+    return record;
+  }
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-lookup-'));
+    store = new Store(dir);
+    await store.init();
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('absent, hit, missing blob, corrupt blob (set aside on repair), bad record (set aside on repair)', async () => {
+    assert.deepEqual(await store.lookup(key), { hit: false, miss: { why: 'absent' } });
+    const record = await recordWith({ x: 1 });
+    const hit = await store.lookup(key, { stage });
+    assert.ok(hit.hit && hit.record.key === key);
+
+    const other = await store.lookup(key, { stage: { name: 't', outputs: stage.outputs } });
+    assert.ok(!other.hit && other.miss.why === 'bad-record' && /record of stage 's'/.test(other.miss.problem));
+
+    const blob = store.blobs.path(record.outputs.v!.hash);
+    fs.writeFileSync(blob, 'flipped');
+    const fresh = new Store(dir); // a new process: nothing verified yet
+    const corrupt = await fresh.lookup(key, { stage });
+    assert.ok(!corrupt.hit && corrupt.miss.why === 'corrupt-blob' && !corrupt.miss.setAside);
+    assert.ok(fs.existsSync(blob), 'nothing changes without repair');
+    const repaired = await fresh.lookup(key, { stage, repair: true });
+    assert.ok(!repaired.hit && repaired.miss.why === 'corrupt-blob' && repaired.miss.setAside);
+    assert.ok(!fs.existsSync(blob) && fs.existsSync(repaired.miss.setAside));
+    const missing = await fresh.lookup(key, { stage });
+    assert.ok(!missing.hit && missing.miss.why === 'missing-blob' && missing.miss.output === 'v');
+
+    fs.writeFileSync(store.records.where(key), '{"key":"oops"}\n');
+    const bad = await store.lookup(key, { repair: true });
+    assert.ok(!bad.hit && bad.miss.why === 'bad-record' && bad.miss.setAside && fs.existsSync(bad.miss.setAside));
+    assert.deepEqual(await store.lookup(key), { hit: false, miss: { why: 'absent' } });
+  });
+
+  it('the planner tells each miss once as a diagnostic; the store keeps none', async () => {
+    await recordWith({ x: 2 });
+    fs.writeFileSync(store.records.where(key), 'not json');
+    const project: Project = { name: 'toy', module: '', root: dir, stages: [], experimentsDir: dir, defaultExperiment: 'e', experimentSchema: {}, cacheEnvVar: 'TOY_CACHE', defaultCacheDir: '.cache' };
+    const planner = new Planner(project, store, { name: 'e', base: 'e', overrides: {} });
+    const heard: string[] = [];
+    planner.diagnostics.subscribe((m) => heard.push(m));
+    await planner.lookup(key, 's');
+    await planner.lookup(key, 's');
+    assert.equal(heard.length, 1);
+    assert.match(heard[0]!, /invalid task record .*: not valid JSON .*; set aside in .*quarantine\/ and recomputed/);
+    assert.deepEqual(planner.warnings, heard);
+    assert.ok(!('warnings' in store));
+  });
+});
