@@ -1,6 +1,6 @@
 // `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick|slurm|slurm-overhead]...`
 import { benchEngine } from './engine.ts';
-import { benchTrain } from './train.ts';
+import { benchStorage, benchTrain } from './train.ts';
 import { benchCorrelate } from './correlate.ts';
 import { benchQuick } from './quick.ts';
 import { benchSlurm, benchSlurmOverhead } from './slurm.ts';
@@ -17,6 +17,8 @@ if (want('engine')) {
 if (want('train')) {
   console.log('\n## training step, net + linearization (goal: within 1.5x of PyTorch CPU at the same thread count)');
   for (const line of await benchTrain()) console.log(line);
+  console.log('\n## parameter storage (issue 19): theta0 + displacement vs the old absolute storage (goal: at most 10% more per step)');
+  for (const line of await benchStorage()) console.log(line);
 }
 
 if (want('correlate')) {

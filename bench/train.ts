@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { selectBackend, tf, type BackendKind } from '../stages/model/backend.ts';
 import { PairTrainer, disposeParams, hostToParams, initHostParams, type MlpSpec } from '../stages/model/mlp.ts';
 import { median } from './timing.ts';
+import { AbsoluteStorageTrainer } from '../test/train/absolute-trainer.ts';
 
 const SCRIPT = fileURLToPath(new URL('./torch/step_bench.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -94,6 +95,45 @@ export async function benchTrain(widths = [256, 1024, 2048], rounds = 9): Promis
     'width | ours pair ms | PyTorch pair ms | ratio of medians ours/PyTorch',
   ];
   for (const r of res.rows) lines.push([r.width, spread(r.ours), spread(r.torch), (median(r.ours) / median(r.torch)).toFixed(2)].join(' | '));
+  return lines;
+}
+
+/**
+ * Issue 19's cost: a pair step with the net stored as theta0 + displacement (PairTrainer) against
+ * the old absolute storage (the test fixture), interleaved step by step on the same data.
+ */
+export async function benchStorage(widths = [256, 1024, 2048], rounds = 9, backend: BackendKind = 'wasm'): Promise<string[]> {
+  const info = await selectBackend(backend, { log: () => {} });
+  const spread = (v: number[]): string => `${median(v).toFixed(1)} [${Math.min(...v).toFixed(1)}-${Math.max(...v).toFixed(1)}]`;
+  const lines = [
+    `${info.name} on ${info.device}, batch 128, 784-n-n-10 GELU, net + linearized step; ${rounds} rounds interleaved (old, new, old, ...); median [min-max] ms`,
+    'width | old (absolute storage) ms | new (theta0 + displacement) ms | new/old (medians)',
+  ];
+  for (const n of widths) {
+    const spec: MlpSpec = { dIn: 784, width: n, depth: 2, activation: 'gelu', parameterization: 'standard' };
+    const p0 = hostToParams(initHostParams(spec, 0));
+    const old = new AbsoluteStorageTrainer(spec, p0, { lr: 1e-4, batch: 128 });
+    const neu = new PairTrainer(spec, p0, { lr: 1e-4, batch: 128 });
+    disposeParams(p0);
+    const x = tf.randomUniform([128, 784]) as tf.Tensor2D;
+    const y = tf.randomUniform([128, 10]) as tf.Tensor2D;
+    await old.stepAsync(x, y); // warm-up
+    await neu.stepAsync(x, y);
+    const o: number[] = [];
+    const w: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      let t0 = performance.now();
+      await old.stepAsync(x, y);
+      o.push(performance.now() - t0);
+      t0 = performance.now();
+      await neu.stepAsync(x, y);
+      w.push(performance.now() - t0);
+    }
+    lines.push([n, spread(o), spread(w), (median(w) / median(o)).toFixed(3)].join(' | '));
+    old.dispose();
+    neu.dispose();
+    tf.dispose([x, y]);
+  }
   return lines;
 }
 

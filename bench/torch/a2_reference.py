@@ -6,8 +6,11 @@ first-order linearization side by side with plain SGD and prints the final metri
 The linearization's forward is f(x; theta0) + J(theta0) delta (torch.autograd.functional.jvp),
 and its gradient J(theta0)^T dL/df_lin (a VJP at theta0), exactly as science.md states.
 
-usage: a2_reference.py DIR   (DIR holds spec.json, theta0.f32, train_rows.u8, train_onehot.f32,
-                              test_images.u8, test_onehot.f32)
+With --float64 everything (theta0 read as float32 and widened, the images, the SGD updates, the
+evaluation) is float64: the reference the float32 implementations are compared with (issue 19).
+
+usage: a2_reference.py DIR [--float64]   (DIR holds spec.json, theta0.f32, train_rows.u8,
+                              train_onehot.f32, test_images.u8, test_onehot.f32)
 """
 import json
 import os
@@ -20,6 +23,9 @@ import torch.nn.functional as F
 torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
 
 
+DTYPE = torch.float64 if "--float64" in sys.argv[2:] else torch.float32
+
+
 def load(d):
     spec = json.load(open(os.path.join(d, "spec.json")))
     flat = np.fromfile(os.path.join(d, "theta0.f32"), dtype=np.float32)
@@ -29,15 +35,15 @@ def load(d):
         W = flat[at:at + fan_in * fan_out].reshape(fan_in, fan_out); at += fan_in * fan_out
         b = flat[at:at + fan_out]; at += fan_out
         # nn.Linear keeps weight as [out, in]: weight = W^T.
-        params += [torch.tensor(W.T.copy()), torch.tensor(b.copy())]
+        params += [torch.tensor(W.T.copy()).to(DTYPE), torch.tensor(b.copy()).to(DTYPE)]
     assert at == flat.size, "theta0 size does not match the layer sizes"
     d_in = sizes[0]
     rows = np.fromfile(os.path.join(d, "train_rows.u8"), dtype=np.uint8).reshape(-1, d_in)
     y = np.fromfile(os.path.join(d, "train_onehot.f32"), dtype=np.float32).reshape(-1, 10)
     tx = np.fromfile(os.path.join(d, "test_images.u8"), dtype=np.uint8).reshape(-1, d_in)
     ty = np.fromfile(os.path.join(d, "test_onehot.f32"), dtype=np.float32).reshape(-1, 10)
-    to_x = lambda a: torch.tensor(a).to(torch.float32) / 255.0
-    return spec, params, to_x(rows), torch.tensor(y), to_x(tx), torch.tensor(ty)
+    to_x = lambda a: torch.tensor(a).to(DTYPE) / 255.0
+    return spec, params, to_x(rows), torch.tensor(y).to(DTYPE), to_x(tx), torch.tensor(ty).to(DTYPE)
 
 
 def forward(params, x, act):
@@ -82,7 +88,7 @@ def main():
     mse_test = ((f_test - fl_test) ** 2).sum(dim=1).mean().item()
     test_loss_net = (scale * F.mse_loss(f_test, TY)).item()
     test_loss_lin = (scale * F.mse_loss(fl_test, TY)).item()
-    print(json.dumps({"mseTest": mse_test, "testLossNet": test_loss_net, "testLossLin": test_loss_lin, "torch": torch.__version__}))
+    print(json.dumps({"mseTest": mse_test, "testLossNet": test_loss_net, "testLossLin": test_loss_lin, "torch": torch.__version__, "dtype": str(DTYPE)}))
 
 
 if __name__ == "__main__":

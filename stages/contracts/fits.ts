@@ -5,7 +5,8 @@ import { artifactOptions } from './common.ts';
 
 // The fitter's result types (stages/stats/powerlaw.ts produces them; the contract owns them).
 /** Why points were left out of a fit. */
-export type ExclusionReason = 'nonFiniteY' | 'nonPositiveY' | 'invalidX' | `status:${string}`;
+/** nearFloor: the value is within FLOOR_MARGIN (10x) of the rounding floor measured on its run. */
+export type ExclusionReason = 'nonFiniteY' | 'nonPositiveY' | 'invalidX' | 'nearFloor' | `status:${string}`;
 
 export interface ExclusionSummary {
   /** Points handed in. */

@@ -13,6 +13,10 @@ const Final = Type.Object({
   mseTest: Type.Number(), testCount: Type.Integer(),
   testAccNet: Type.Optional(Type.Number({ description: 'argmax-vs-label accuracy of f on the final test set' })),
   testAccLin: Type.Optional(Type.Number({ description: 'the same for f_lin' })),
+  mseTestFloor: Type.Number({ description: "rounding floor of mseTest on this run, measured: half the mean squared change of f - f_lin when every sum is taken in another order (stages/train/metrics.ts floorOf)" }),
+  eq24TestFloor: Type.Number({ description: 'the same for eq24Test' }),
+  eq24TrainFloor: Type.Number({ description: 'the same for eq24Train' }),
+  lossGapFloor: Type.Number({ description: 'the same for lossGap: |lossGap - lossGap in the other order| / sqrt 2' }),
 }, { additionalProperties: false });
 
 export const TrainLogRow = Type.Object({
@@ -49,3 +53,14 @@ export const TrainResultSchema = Type.Object({
 
 export type TrainResult = Static<typeof TrainResultSchema>;
 export type TrainFinal = Static<typeof Final>;
+
+/**
+ * A result's measured rounding floors as row columns named `${value}Floor`, which fit groups
+ * (stages/fit/groups.ts) read to leave out points within 10x of their floor. Null when diverged.
+ */
+export function floorColumns(final: TrainFinal | null | undefined): Record<'mseTestFloor' | 'eq24TestFloor' | 'eq24TrainFloor' | 'lossGapFloor' | 'lossGapRelFloor', number | null> {
+  return {
+    mseTestFloor: final?.mseTestFloor ?? null, eq24TestFloor: final?.eq24TestFloor ?? null, eq24TrainFloor: final?.eq24TrainFloor ?? null,
+    lossGapFloor: final?.lossGapFloor ?? null, lossGapRelFloor: final ? final.lossGapFloor / final.trainLossNet : null,
+  };
+}

@@ -3,8 +3,10 @@ import type { FitGroupResult, Row } from '../contracts/fits.ts';
 import type { FitSpec, GroupKey } from '../protocols/protocol.ts';
 import { fitGroups, type BootstrapOptions, type FitPoint } from '../stats/powerlaw.ts';
 
+// A row's `${value}Floor` column, where its table has one, is the value's measured rounding floor.
 const toPoint = (value: string) => (r: Row): FitPoint => ({
   x: r.width as number, y: r[value] as number, seed: r.seed as number, status: typeof r.status === 'string' ? r.status : 'ok',
+  ...(typeof r[`${value}Floor`] === 'number' ? { floor: r[`${value}Floor`] as number } : {}),
 });
 
 export function fitSpecGroups(spec: FitSpec<string>, rows: Row[], opts: BootstrapOptions): FitGroupResult[] {

@@ -232,6 +232,23 @@ export function linearizedForward(spec: MlpSpec, theta0: Params, delta: Params, 
   });
 }
 
+/**
+ * The same function with its sums taken in another order: hidden units (and input features)
+ * renumbered by `perms` (perms[l] for l = 0..L permutes layer l's inputs; the outputs keep their
+ * order). Rows of W_l follow perms[l], columns and b_l follow perms[l + 1]; feed the input with
+ * its columns gathered by perms[0]. f is unchanged in exact arithmetic; in float32 every matmul
+ * sums in another order, which is what the rounding-floor measurement needs. (No tidy.)
+ */
+export function permuteParams(params: Params, perms: readonly Int32Array[]): Params {
+  return params.map((p, l) => {
+    const rows = tf.gather(p.W, tf.tensor1d(perms[l]!, 'int32'), 0);
+    const out = perms[l + 1];
+    return out
+      ? { W: tf.gather(rows, tf.tensor1d(out, 'int32'), 1) as tf.Tensor2D, b: tf.gather(p.b, tf.tensor1d(out, 'int32')) as tf.Tensor1D }
+      : { W: rows as tf.Tensor2D, b: p.b.clone() };
+  });
+}
+
 // ---------------------------------------------------------------- loss and training
 
 export interface LossOptions {
@@ -271,15 +288,26 @@ export interface StepResult {
 
 /**
  * The net and its linearization trained side by side with plain SGD from the same theta0.
- * The linearized model stores delta = theta_lin - theta0 (not theta_lin) so that f_lin does
- * not lose precision to float32 cancellation in theta - theta0. Owns all its tensors.
+ * Both models store their displacement from theta0, never absolute parameters: the net as
+ * netDelta = theta - theta0, the linearized model as delta = theta_lin - theta0. SGD adds its
+ * update to the displacement, whose float32 ulp is that of the (small) displacement, so updates
+ * far below ulp(theta0) (eta = 0.1 n^alpha at small alpha) are kept instead of being rounded
+ * away step after step (issue 19). The net is evaluated at fl(theta0 + netDelta), recomputed
+ * from the exact parts after every update (`net`, a cache): its error is one rounding of each
+ * weight (<= ulp(W)/2, relative 2^-24), fresh each step and never accumulated, the same size as
+ * the rounding of float32 W itself and of the float32 matmul that reads it; split evaluation
+ * (W0 a + dW a) would cost one more matmul per layer in both forward and backprop for no gain
+ * over that matmul rounding (bench/precision.ts compares both with float64). Owns its tensors.
  */
 export class PairTrainer {
   readonly spec: ResolvedSpec;
   readonly lr: number;
   readonly lossScale: number;
   private theta0: Params;
+  /** theta0 + netDelta, rounded once; recomputed after every net update (never updated in place) */
   private net: Params;
+  /** theta - theta0: what SGD updates for the net */
+  private netDelta: Params;
   private delta: Params;
   private checkedBatch: number;
   private readonly skipCheck: boolean;
@@ -294,12 +322,17 @@ export class PairTrainer {
     if (!this.skipCheck) assertFitsBackend(this.spec, this.checkedBatch, 'pair');
     this.theta0 = cloneParams(theta0);
     this.net = cloneParams(theta0);
+    this.netDelta = zerosLikeParams(theta0);
     this.delta = zerosLikeParams(theta0);
   }
 
   /** Current net parameters (owned by the trainer; valid until the next step). */
   netParams(): Params {
     return this.net;
+  }
+  /** theta - theta0 of the net (owned by the trainer; valid until the next step). */
+  netDisplacement(): Params {
+    return this.netDelta;
   }
   /** theta_lin - theta0 (owned by the trainer; valid until the next step). */
   linDelta(): Params {
@@ -315,8 +348,11 @@ export class PairTrainer {
     this.checkedBatch = batch;
   }
 
-  /** Backprop `cot` through `trace` (taken at `at`) and add -lr * gradient to `target` in place. */
-  private descend(at: Params, trace: Trace, cot: tf.Tensor2D, target: Params): void {
+  /**
+   * Backprop `cot` through `trace` (taken at `at`) and add -lr * gradient to `target` in place;
+   * `after(l)` runs once layer l of `target` is replaced (W_l of `at` is no longer read then).
+   */
+  protected descend(at: Params, trace: Trace, cot: tf.Tensor2D, target: Params, after?: (l: number) => void): void {
     backpropFromTrace(this.spec, at, trace, cot, -this.lr, (l, gW, gb) => {
       const old = target[l];
       target[l] = { W: tf.keep(old.W.add(gW)), b: tf.keep(old.b.add(gb)) };
@@ -324,6 +360,7 @@ export class PairTrainer {
       gW.dispose();
       old.W.dispose();
       old.b.dispose();
+      after?.(l);
     });
   }
 
@@ -372,8 +409,27 @@ export class PairTrainer {
     const trace = forwardTrace(r, this.net, x, 1);
     const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale);
     // W_l is read before layer l is replaced, so the net can be updated while it is backpropagated.
-    this.descend(this.net, trace, cot, this.net);
+    this.updateNet(trace, cot);
     return loss;
+  }
+
+  /**
+   * The net's SGD update: netDelta += -lr g, then net = theta0 + netDelta (one rounding, not
+   * accumulated). Protected so a test fixture can restore the old absolute storage
+   * (test/train/absolute-trainer.ts); nothing else overrides it.
+   */
+  protected updateNet(trace: Trace, cot: tf.Tensor2D): void {
+    this.descend(this.net, trace, cot, this.netDelta, (l) => {
+      const old = this.net[l];
+      this.net[l] = { W: tf.keep(this.theta0[l].W.add(this.netDelta[l].W)), b: tf.keep(this.theta0[l].b.add(this.netDelta[l].b)) };
+      old.W.dispose();
+      old.b.dispose();
+    });
+  }
+
+  /** For test fixtures: the net's evaluation parameters and displacement, replaceable per layer. */
+  protected netLayers(): { theta0: Params; net: Params; netDelta: Params } {
+    return { theta0: this.theta0, net: this.net, netDelta: this.netDelta };
   }
 
   /** The linearized model's loss: one JVP along delta and one VJP, both at theta0; updates delta. */
@@ -398,6 +454,7 @@ export class PairTrainer {
   dispose(): void {
     disposeParams(this.theta0);
     disposeParams(this.net);
+    disposeParams(this.netDelta);
     disposeParams(this.delta);
   }
 }
@@ -410,7 +467,9 @@ export type MemoryMode = 'forward' | 'net' | 'pair';
  * Estimated peak bytes of live float32 tensor data for `mode` at this batch size:
  *   forward: params + the forward trace;
  *   net:     params + trace with phi' + backprop temporaries + one layer's gradient and update;
- *   pair:    theta0 + net + delta (the PairTrainer: 3 parameter copies) + the same step temporaries.
+ *   pair:    theta0 + netDelta + net + delta (the PairTrainer: 4 parameter copies) + the larger of the
+ *            step's temporaries (one layer's gradient and update, <= 2 P) and the rounding-floor pass's
+ *            two permuted parameter copies (2 P, stages/train/loop.ts) + the batch terms.
  * It counts tfjs tensor storage only (not host Float32Arrays used for initialization).
  */
 export function estimatePeakBytes(spec: MlpSpec, batch: number, mode: MemoryMode = 'pair'): number {
@@ -426,7 +485,7 @@ export function estimatePeakBytes(spec: MlpSpec, batch: number, mode: MemoryMode
   if (mode === 'forward') {
     floats = P + B * (r.dIn + 8 * acts);
   } else {
-    floats = (mode === 'net' ? P : 3 * P) + 2 * maxLayer + B * (2 * r.dIn + 20 * acts);
+    floats = (mode === 'net' ? P + 2 * maxLayer : 6 * P) + B * (2 * r.dIn + 20 * acts);
   }
   return 4 * floats;
 }

@@ -67,7 +67,11 @@ export function scalingFigure(f: ScalingFigure): FigureInput {
   const rows = f.rows as DataRow[];
   return {
     id: f.id, title: f.title, caption: f.caption, ...(f.paperFigure ? { paperFigure: f.paperFigure } : {}),
-    spec: scalingChart({ rows, x: 'width', y: f.y, seed: 'seed', panelBy: f.panelBy, fits: fitLines(f.groups), references: references(f.groups), xTitle: 'width n', yTitle: f.yTitle, columns: 3, independentY: true }),
+    spec: scalingChart({
+      rows, x: 'width', y: f.y, seed: 'seed', panelBy: f.panelBy, fits: fitLines(f.groups), references: references(f.groups), xTitle: 'width n', yTitle: f.yTitle, columns: 3, independentY: true,
+      // The measured rounding floor of y, where the rows carry it (stages/fit/groups.ts reads the same column).
+      ...(rows.some((r) => typeof r[`${f.y}Floor`] === 'number') ? { floor: `${f.y}Floor` } : {}),
+    }),
     data: rows,
   };
 }

@@ -39,6 +39,20 @@ function sharedPaperSlope(groups: readonly FitGroupResult[]): number | null {
   return values.length === 1 ? values[0]! : null;
 }
 
+/**
+ * What the fits left out, in words: points within 10x of their measured rounding floor, and
+ * diverged or non-finite runs (powerlaw.ts partitionPoints). Empty when nothing was left out.
+ */
+export function exclusionNote(groups: readonly FitGroupResult[]): string {
+  const total = groups.reduce((s, g) => s + g.fit.excluded.total, 0);
+  const by = new Map<string, number>();
+  for (const g of groups) for (const [k, v] of Object.entries(g.fit.excluded.byReason)) by.set(k, (by.get(k) ?? 0) + (v ?? 0));
+  const why = (k: string): string => k === 'nearFloor' ? 'within 10× of the rounding floor measured on their run (float32 noise, not signal)'
+    : k.startsWith('status:') ? k.slice(7) : k === 'nonPositiveY' ? 'value ≤ 0' : k === 'nonFiniteY' ? 'value not finite' : 'invalid width';
+  const parts = [...by].filter(([, v]) => v > 0).map(([k, v]) => `${v} ${why(k)}`);
+  return parts.length ? `${parts.reduce((s, p) => s + Number(p.split(' ')[0]), 0)} of ${total} points excluded from the fit: ${parts.join('; ')}` : '';
+}
+
 export function claimFrom(c: ClaimSpec): Claim {
   const paperWidths: [number, number] = [c.paperWidths[0], c.paperWidths[1]];
   const per = c.groups.map((g) => verdict({
@@ -53,7 +67,7 @@ export function claimFrom(c: ClaimSpec): Claim {
     measured: measuredOf(c.groups),
     widths: { here: fittedWidths(c.groups), paper: widthText(paperWidths) },
     verdict: v.verdict,
-    why: c.note ? `${v.why}. ${c.note}` : v.why,
+    why: [v.why, c.note, exclusionNote(c.groups)].filter(Boolean).join('. '),
   };
 }
 

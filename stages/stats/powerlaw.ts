@@ -21,7 +21,15 @@ export interface FitPoint {
    * excludes the point and is counted under that status in `excluded.byReason`.
    */
   status?: string;
+  /**
+   * Optional rounding floor of `y` measured on the same run (train-result's *Floor fields): a
+   * point with y < FLOOR_MARGIN * floor is rounding noise, not signal, and is excluded as 'nearFloor'.
+   */
+  floor?: number | null;
 }
+
+/** A point within this factor of its measured rounding floor is left out of the fit. */
+export const FLOOR_MARGIN = 10;
 
 
 export interface OlsResult {
@@ -50,6 +58,11 @@ export interface BootstrapOptions {
 // ---------------------------------------------------------------------------------------------
 // Exclusions
 
+/** y within FLOOR_MARGIN of the point's measured rounding floor (false where none is known). */
+export function nearFloor(p: { y: number; floor?: number | null }): boolean {
+  return typeof p.floor === 'number' && Number.isFinite(p.floor) && p.y < FLOOR_MARGIN * p.floor;
+}
+
 /** Split points into those a log-log fit can use and a count of the rest, by reason. */
 export function partitionPoints<P extends FitPoint>(
   points: readonly P[],
@@ -64,6 +77,7 @@ export function partitionPoints<P extends FitPoint>(
     else if (!Number.isFinite(p.x) || p.x <= 0) bump('invalidX');
     else if (!Number.isFinite(p.y)) bump('nonFiniteY');
     else if (p.y <= 0) bump('nonPositiveY');
+    else if (nearFloor(p)) bump('nearFloor');
     else kept.push(p);
   }
   return {

@@ -39,6 +39,7 @@ export const VERDICT_RULE =
   `"steeper/flatter than the paper" if the interval excludes the paper's measured slope; ` +
   `"consistent with the bound" if the interval's upper end is at most the bound + ${BOUND_TOLERANCE}; ` +
   `"above the bound" if its lower end exceeds the bound + ${BOUND_TOLERANCE}; otherwise "inconclusive". ` +
+  `Points within 10× of the rounding floor measured on their run are left out of the fits, and a claim says how many. ` +
   `A claim over several groups takes the least favourable group verdict (order: not comparable, above the bound, inconclusive, steeper/flatter, consistent) and says how many groups gave each.`;
 
 export interface VerdictInput {

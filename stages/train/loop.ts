@@ -2,8 +2,10 @@
 import { InterruptedError } from '../../pipeline/engine/errors.ts';
 import { tf } from '../model/backend.ts';
 import { yieldToEventLoop } from '../model/yield.ts';
-import { PairTrainer, initParams, disposeParams, resolveSpec, type MlpSpec } from '../model/mlp.ts';
-import { accuracy, eq24, mseBetween, mseLossValue, stepFlops } from './metrics.ts';
+import { PairTrainer, disposeParams, forward, initParams, linearizedForward, permuteParams, resolveSpec, type MlpSpec, type Params } from '../model/mlp.ts';
+import { hashKey } from '../model/prng.ts';
+import { permutation } from './data.ts';
+import { accuracy, eq24, floorOf, mseBetween, mseLossValue, stepFlops } from './metrics.ts';
 
 export interface EvalSet {
   x: Float32Array;
@@ -40,6 +42,11 @@ export interface TrainOutcome {
     /** argmax-vs-label accuracy on the final test set (NTK inferiority, section 3.3.3) */
     testAccNet: number;
     testAccLin: number;
+    /** The rounding floors of mseTest, eq24Test, eq24Train and lossGap on this run (floorOf in metrics.ts) */
+    mseTestFloor: number;
+    eq24TestFloor: number;
+    eq24TrainFloor: number;
+    lossGapFloor: number;
   } | null;
   flops: number;
   wallMs: number;
@@ -85,6 +92,42 @@ async function predictBoth(trainer: PairTrainer, set: EvalSet, dIn: number): Pro
     tf.dispose([pn, pl]);
   }
   return { f, flin };
+}
+
+/**
+ * f and f_lin on `set` with every sum taken in another order: the hidden units and input features
+ * renumbered by a fixed random permutation (permuteParams). Same parameters, same function; only
+ * float32 rounding differs. The permuted net and then the permuted theta0 and delta are built one
+ * after the other (at most 2 extra parameter copies live; estimatePeakBytes counts them).
+ */
+async function predictBothPermuted(trainer: PairTrainer, set: EvalSet, r: ReturnType<typeof resolveSpec>): Promise<{ f: Float32Array; flin: Float32Array }> {
+  const perms = r.sizes.slice(0, -1).map((n, l) => Int32Array.from(permutation(n, hashKey([0xf1003, l, n]))));
+  const idx0 = tf.tensor1d(perms[0]!, 'int32');
+  const run = async (params: () => Params, predict: (p: Params, x: tf.Tensor2D) => tf.Tensor2D): Promise<Float32Array> => {
+    const p = tf.tidy(params);
+    const out = new Float32Array(set.count * 10);
+    try {
+      for (let start = 0; start < set.count; start += EVAL_CHUNK) {
+        const rows = Math.min(EVAL_CHUNK, set.count - start);
+        const y = tf.tidy(() => predict(p, tf.gather(tf.tensor2d(set.x.subarray(start * r.dIn, (start + rows) * r.dIn), [rows, r.dIn]), idx0, 1) as tf.Tensor2D));
+        out.set((await y.data()) as Float32Array, start * 10);
+        y.dispose();
+      }
+    } finally {
+      disposeParams(p);
+    }
+    return out;
+  };
+  try {
+    const f = await run(() => permuteParams(trainer.netParams(), perms), (p, x) => forward(r, p, x));
+    // theta0 and delta permuted together, as one list (the tidy keeps what it returns).
+    const L = r.depth + 1;
+    const flin = await run(() => [...permuteParams(trainer.initialParams(), perms), ...permuteParams(trainer.linDelta(), perms)],
+      (p, x) => linearizedForward(r, p.slice(0, L), p.slice(L), x));
+    return { f, flin };
+  } finally {
+    idx0.dispose();
+  }
 }
 
 async function batchDiscrepancy(trainer: PairTrainer, x: tf.Tensor2D): Promise<number> {
@@ -138,6 +181,14 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
       const trainLossNet = mseLossValue(tr.f, job.finalTrain.y, job.lossScale);
       const trainLossLin = mseLossValue(tr.flin, job.finalTrain.y, job.lossScale);
       const lossGap = Math.abs(trainLossNet - trainLossLin);
+      // The rounding floor, measured on this run: the same quantities with every sum in another
+      // order (predictBothPermuted). Parameter updates are stored exactly (PairTrainer), so what is
+      // left of float32 is the evaluation's rounding, and its size is what two orders differ by.
+      // (f - f_lin with both at theta0 would read 0: the two evaluations are then bit-identical.)
+      const trP = await predictBothPermuted(trainer, job.finalTrain, r);
+      const teP = await predictBothPermuted(trainer, job.finalTest, r);
+      const lossGapP = Math.abs(mseLossValue(trP.f, job.finalTrain.y, job.lossScale) - mseLossValue(trP.flin, job.finalTrain.y, job.lossScale));
+      const fl = { test: floorOf(te, teP), train: floorOf(tr, trP) };
       final = {
         trainLossNet,
         trainLossLin,
@@ -151,6 +202,10 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
         testCount: job.finalTest.count,
         testAccNet: accuracy(te.f, job.finalTest.y),
         testAccLin: accuracy(te.flin, job.finalTest.y),
+        mseTestFloor: fl.test.mse,
+        eq24TestFloor: fl.test.eq24,
+        eq24TrainFloor: fl.train.eq24,
+        lossGapFloor: Math.abs(lossGap - lossGapP) / Math.SQRT2,
       };
       if (!Object.values(final).every(Number.isFinite)) {
         status = 'diverged';

@@ -11,6 +11,22 @@ export function mseBetween(f: Float32Array, flin: Float32Array, outputs = 10): n
   return sumSq(f, flin) / (f.length / outputs);
 }
 
+/**
+ * The rounding floor of mseBetween and eq24 from two evaluations of the same f and f_lin that
+ * differ only in summation order (a, b). With d = f - f_lin and independent evaluation errors e_a,
+ * e_b of equal size, mean ||d_a - d_b||^2 = 2 E||e||^2, and E||e||^2 is what rounding adds to
+ * MSE_test; so floor(MSE) = mean ||d_a - d_b||^2 / 2 and floor(Eq. 24) = Eq. 24 of (d_a - d_b) / sqrt 2.
+ */
+export function floorOf(a: { f: Float32Array; flin: Float32Array }, b: { f: Float32Array; flin: Float32Array }, outputs = 10): { mse: number; eq24: number } {
+  const n = a.f.length / outputs;
+  let s = 0;
+  for (let i = 0; i < a.f.length; i++) {
+    const dd = (a.f[i]! - a.flin[i]!) - (b.f[i]! - b.flin[i]!);
+    s += dd * dd;
+  }
+  return { mse: s / n / 2, eq24: Math.sqrt(s / 2) / (outputs * n) };
+}
+
 /** Fraction of samples whose largest output is the label's (y one-hot; ties go to the first index). */
 export function accuracy(f: Float32Array, y: Float32Array, outputs = 10): number {
   if (f.length !== y.length) throw new Error(`length mismatch ${f.length} vs ${y.length}`);

@@ -2,6 +2,7 @@
 
 import { F, fmtScalar, matches, signed, num, positive, type DataRow, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
 import { facet, type PanelOptions } from './facet.ts';
+import { nearFloor } from '../../stats/powerlaw.ts';
 import { logScale, logAxis, ofKind, pow2Ticks, sciAxis, sciMantissas, seriesColor, zoomParam } from './style.ts';
 
 /** A fitted line y = exp(intercept) * x^slope, drawn from xMin to xMax. */
@@ -51,6 +52,9 @@ export interface ScalingChartOptions extends PanelOptions {
   yTitle?: string;
   /** Log base of the x axis (default 2: widths are powers of two). */
   xBase?: number;
+  /** Field holding each row's measured rounding floor of y: points within 10x of it (left out of
+   *  the fits, stats/powerlaw.ts nearFloor) are drawn hollow and grey. */
+  floor?: string;
 }
 
 
@@ -69,7 +73,9 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     const x = num(r[xf]);
     const y = num(r[yf]);
     if (!positive(x) || !positive(y)) return null;
-    return { [F.kind]: 'point', [F.panel]: p, [F.series]: seriesOf(r), [F.x]: x, [F.y]: y, [F.seed]: r[sf] ?? null };
+    const floor = o.floor ? r[o.floor] : null;
+    const kind = nearFloor({ y, floor: typeof floor === 'number' ? floor : null }) ? 'floored' : 'point';
+    return { [F.kind]: kind, [F.panel]: p, [F.series]: seriesOf(r), [F.x]: x, [F.y]: y, [F.seed]: r[sf] ?? null };
   });
   const { values, panels } = chart;
   const points = values.slice();
@@ -196,8 +202,24 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
       },
     },
   ];
+  if (points.some((v) => v[F.kind] === 'floored')) {
+    layers.push({
+      name: 'floored',
+      transform: ofKind('floored'),
+      mark: { type: 'point', filled: false, size: 28, color: '#999', strokeWidth: 1 },
+      encoding: {
+        x: xEnc,
+        y: yEnc,
+        tooltip: [
+          { field: F.seed, type: 'nominal', title: 'seed (within 10× of its rounding floor: left out of the fit)' },
+          { field: F.x, type: 'quantitative', title: xf },
+          { field: F.y, type: 'quantitative', title: yf, format: '.4~g' },
+        ],
+      },
+    });
+  }
   return chart.spec(
     layers,
-    'Log-log scatter: points are measurements (one per seed and width); solid lines are fits; dashed grey lines are reference slopes, named in the legend below the panels.',
+    'Log-log scatter: points are measurements (one per seed and width; hollow grey: within 10× of the rounding floor measured on that run, left out of the fit); solid lines are fits; dashed grey lines are reference slopes, named in the legend below the panels.',
   );
 }

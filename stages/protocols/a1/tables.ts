@@ -2,7 +2,7 @@
 // for the training curves).
 import type { CorrelationResult } from '../../contracts/correlation-result.ts';
 import type { Row } from '../../contracts/fits.ts';
-import type { TrainResult } from '../../contracts/train-result.ts';
+import { floorColumns, type TrainResult } from '../../contracts/train-result.ts';
 
 type Num = number | null;
 interface NetKey { dataset: string; activation: string; depth: number; width: number; seed: number }
@@ -20,6 +20,7 @@ export function a1Rows(results: TrainResult[]): A1Row[] {
     eq24Train: r.final?.eq24Train ?? null, eq24Test: r.final?.eq24Test ?? null,
     lossGap: r.final?.lossGap ?? null, lossGapRel: r.final?.lossGapRel ?? null, mseTest: r.final?.mseTest ?? null,
     trainLoss: r.final?.trainLossNet ?? null,
+    ...floorColumns(r.final),
   }));
 }
 

@@ -4,7 +4,7 @@
 // the correlations or f - f_lin there.
 import type { CorrelationResult } from '../../contracts/correlation-result.ts';
 import type { Expectation, FitGroupResult, Row } from '../../contracts/fits.ts';
-import type { TrainResult } from '../../contracts/train-result.ts';
+import { floorColumns, type TrainResult } from '../../contracts/train-result.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
 import type { FigureInput } from '../../page/html.ts';
 import { interval, num, slopeText, where } from '../claim-helpers.ts';
@@ -27,6 +27,7 @@ export function mfTrainRows(results: TrainResult[]): Row[] {
   return results.map((r) => ({
     ...netKey(r.model, r.point), status: r.status, lr: r.lr,
     eq24Test: r.final?.eq24Test ?? null, mseTest: r.final?.mseTest ?? null, lossGap: r.final?.lossGap ?? null,
+    ...floorColumns(r.final),
   }));
 }
 

@@ -26,7 +26,7 @@ const trainToy = defineStage({
       point: { dataset: 'none', activation: 'relu', depth: 1, width, seed, alpha: null },
       model: { dIn: 1, sizes: [1, width, 1], parameterization: 'ntk', sigmaW: 1, sigmaB: 0, parameters: 3 * width },
       lr: 1, lossScale: 1, steps: 0, stepsDone: 0, batch: 1, status: 'ok',
-      final: { trainLossNet: 0, trainLossLin: 0, testLossNet: 0, testLossLin: 0, lossGap: err, lossGapRel: 0, eq24Train: 0, eq24Test: 0, mseTest: err, testCount: 1 },
+      final: { trainLossNet: 0, trainLossLin: 0, testLossNet: 0, testLossLin: 0, lossGap: err, lossGapRel: 0, eq24Train: 0, eq24Test: 0, mseTest: err, testCount: 1, mseTestFloor: 0, eq24TestFloor: 0, eq24TrainFloor: 0, lossGapFloor: 0 },
       log: [], flops: 1e9, backend: { name: 'toy', tfjsVersion: 'none' },
     };
     await ctx.write('result', result);
