@@ -20,6 +20,7 @@ function runs(sign: number): TrainResult[] {
       final: {
         trainLossNet: 0.1, trainLossLin: 0.1, testLossNet: 0.1, testLossLin: lin, lossGap: 0, lossGapRel: 0,
         eq24Train: 0, eq24Test: 0, mseTest: 0, testCount: 1, testAccNet: 0.9, testAccLin: 0.88,
+        mseTestFloor: 0, eq24TestFloor: 0, eq24TrainFloor: 0, lossGapFloor: 0,
       },
       log: [], flops: 1e9, backend: { name: 'cpu', tfjsVersion: 'x' },
     };
