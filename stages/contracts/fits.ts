@@ -60,6 +60,13 @@ export interface SeedSlope {
   nWidths: number;
 }
 
+/** Slopes between neighbouring widths (mean of ln y over seeds per width), smallest widths first. */
+export interface LocalSlopes {
+  first: number | null;
+  last: number | null;
+  all: number[];
+}
+
 export interface PowerLawFit {
   /** Fitted exponent (d log y / d log x); null when fewer than 2 points or 1 distinct width. */
   slope: number | null;
@@ -84,6 +91,8 @@ export interface PowerLawFit {
   /** Secondary: percentile bootstrap over seeds (undercovers at 3-5 seeds); null when it cannot be formed. */
   bootstrap: SlopeCI | null;
   excluded: ExclusionSummary;
+  /** Local slopes between neighbouring widths: how much the fitted range still bends. */
+  local: LocalSlopes;
 }
 
 export const FITS_ID = 'weakcorr/fits@1';
@@ -118,6 +127,9 @@ const FitSchema = Type.Unsafe<PowerLawFit>(Type.Object({
   ciNote: Type.Union([Type.String(), Type.Null()]),
   bootstrap: Type.Union([Type.Object({ lo: Type.Number(), hi: Type.Number() }, { description: 'secondary: percentile bootstrap over seeds' }), Type.Null()]),
   excluded: Type.Object({}),
+  local: Type.Object({
+    first: Type.Union([Type.Number(), Type.Null()]), last: Type.Union([Type.Number(), Type.Null()]), all: Type.Array(Type.Number()),
+  }, { description: 'slopes between neighbouring widths (mean of ln y over seeds), smallest widths first' }),
 }));
 
 export const FitGroupSchema = Type.Object({

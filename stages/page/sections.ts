@@ -190,13 +190,22 @@ ${table(['Package', 'Version'], pkgs)}
 
 /** A verdict's CSS class: the kind of answer, not its wording (every verdict must have one). */
 export const VERDICT_CLASS: Record<Verdict, string> = {
-  'consistent with the bound': 'v-ok',
+  holds: 'v-ok',
+  'agrees with the paper': 'v-ok',
+  violated: 'v-off',
   'steeper than the paper': 'v-off',
   'flatter than the paper': 'v-off',
-  'above the bound': 'v-off',
   'contradicts the prediction': 'v-off',
   inconclusive: 'v-unsure',
+  'pre-asymptotic': 'v-unsure',
+  'out of scope': 'v-na',
   'not comparable': 'v-na',
+  exploratory: 'v-na',
+};
+
+/** What a claim rests on, as the table's tag. */
+const KIND_TEXT: Record<Claim['kind'], string> = {
+  theorem: 'theorem', heuristic: 'heuristic (no theorem)', ours: 'our reconstruction', exploratory: 'exploratory', control: 'negative control',
 };
 
 const widthsText = (w: Claim['widths']): string =>
@@ -230,6 +239,11 @@ export function claimData(claims: readonly Claim[]): DataRow[] {
       widths_paper: c.widths.paper,
       verdict: c.verdict,
       why: c.why,
+      paper_verdict: c.paperVerdict?.verdict ?? null,
+      paper_why: c.paperVerdict?.why ?? null,
+      source: c.source,
+      kind: c.kind,
+      regime: c.regime,
     }));
   });
 }
@@ -249,19 +263,26 @@ export function slopeRows(claims: readonly Claim[]): SlopeRow[] {
   );
 }
 
+const verdictCell = (j: { verdict: Verdict; why: string }): string =>
+  `<span class="verdict ${VERDICT_CLASS[j.verdict]}">${text(j.verdict)}</span>${j.why ? `<br><span class="why">${text(j.why)}</span>` : ''}`;
+
 export function verdictsHtml(claims: readonly Claim[]): string {
-  const headers = ['Claim', 'Paper', 'Bound', 'Measured slope [95% CI]', 'Widths here (paper’s)', 'Verdict'];
+  const headers = ['Claim', 'Bound tested', 'Measured slope [95% CI]', 'Widths here (paper’s)', 'Against the bound', 'Against the paper'];
   const cls = ['', 'num', '', 'num', 'num', ''];
   const head = headers.map((h, i) => `<th scope="col"${cls[i] ? ` class="${cls[i]}"` : ''}>${text(h)}</th>`).join('');
   const trs = claims
     .map((c) => {
+      const about = [`${text(c.source)} · ${text(KIND_TEXT[c.kind])}`, c.regime ? text(c.regime) : ''].filter(Boolean).join('<br>');
+      const paperOnly = c.boundSlope === null && c.paperVerdict === null && c.paperSlope !== null;
+      const paper = c.paperVerdict ? `${c.paper ? `${text(c.paper)}<br>` : ''}${verdictCell(c.paperVerdict)}` : c.paper ? text(c.paper) : '—';
       const cells = [
-        text(c.claim),
-        c.paper ? text(c.paper) : '—',
+        `${text(c.claim)}<br><span class="why">${about}</span>`,
         c.bound ? text(c.bound) : '—',
         measuredText(c.measured),
         widthsText(c.widths),
-        `<span class="verdict ${VERDICT_CLASS[c.verdict]}">${text(c.verdict)}</span>${c.why ? `<br><span class="why">${text(c.why)}</span>` : ''}`,
+        // A claim with no bound but a paper slope is judged against the paper alone.
+        paperOnly ? '—' : verdictCell(c),
+        paperOnly ? `${c.paper ? `${text(c.paper)}<br>` : ''}${verdictCell(c)}` : paper,
       ];
       return `<tr>${cells.map((x, i) => `<td${cls[i] ? ` class="${cls[i]}"` : ''}>${x}</td>`).join('')}</tr>`;
     })

@@ -1,8 +1,8 @@
 // Building a verdict-table row (protocol.ts Claim) from fitted groups: the measured range with
 // each group's t-interval, the widths fitted next to the paper's, and the rule's verdict
 // (stats/verdict.ts).
-import type { FitGroupResult } from '../contracts/fits.ts';
-import { combineVerdicts, verdict } from '../stats/verdict.ts';
+import type { FitGroupResult, Row } from '../contracts/fits.ts';
+import { judgeBound, judgePaper, type ClaimKind, type GroupSlope, type Scope } from '../stats/verdict.ts';
 import type { Claim } from './protocol.ts';
 
 /** Widths the paper fitted on. */
@@ -19,25 +19,49 @@ export function fittedWidths(groups: readonly FitGroupResult[]): [number, number
 
 export interface ClaimSpec {
   claim: string;
+  /** Where the paper states it: theorem, equation, figure or section. */
+  source: string;
+  kind: ClaimKind;
   paper: string | null;
   bound: string | null;
   /** The slope bound the verdict tests (the tightest that applies); null: none. */
   boundSlope: number | null;
   paperWidths: readonly [number, number];
   groups: readonly FitGroupResult[];
-  /** What the interval covers, and anything the verdict leaves out; appended to `why`. */
+  /** The slope the paper (or its heuristic) gives per group, where not the fit spec's `paper`. */
+  paperOf?: (g: FitGroupResult) => number | null;
+  /** Whether the theorem's premises hold for a group (default: everywhere). */
+  scope?: (g: FitGroupResult) => Scope;
+  /** Anything the verdict leaves out; appended to `why`. */
   note?: string;
+  /** The regime: training status and the like (the claim adds the points left at the float32 floor). */
+  regime?: string | null;
+}
+
+/** A fitted group as the verdict rules see it. */
+export function groupSlope(g: FitGroupResult): GroupSlope {
+  return {
+    id: g.id,
+    mean: g.fit.ci?.mean ?? null, sd: g.fit.ci?.sd ?? null, k: g.fit.ci?.seeds ?? g.fit.perSeed.length,
+    lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null,
+    localFirst: g.fit.local.first, localLast: g.fit.local.last,
+    widths: g.fit.xMin !== null && g.fit.xMax !== null ? [g.fit.xMin, g.fit.xMax] : null,
+    paper: g.paper,
+  };
 }
 
 /** Each group's slope with its t-interval. */
 export const measuredOf = (groups: readonly FitGroupResult[]): Claim['measured'] =>
   groups.map((g) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null }));
 
+/** The one value a list holds, else null. */
+const sharedValue = (values: readonly (number | null)[]): number | null => {
+  const set = [...new Set(values)];
+  return set.length === 1 ? set[0]! : null;
+};
+
 /** The one paper slope its groups share (Figure 4 claims are per α), else null. */
-function sharedPaperSlope(groups: readonly FitGroupResult[]): number | null {
-  const values = [...new Set(groups.map((g) => g.paper))];
-  return values.length === 1 ? values[0]! : null;
-}
+const sharedPaperSlope = (groups: readonly FitGroupResult[]): number | null => sharedValue(groups.map((g) => g.paper));
 
 /**
  * What the fits left out, in words: points within 10x of their measured rounding floor, and
@@ -55,20 +79,38 @@ export function exclusionNote(groups: readonly FitGroupResult[]): string {
 
 export function claimFrom(c: ClaimSpec): Claim {
   const paperWidths: [number, number] = [c.paperWidths[0], c.paperWidths[1]];
-  const per = c.groups.map((g) => verdict({
-    slope: g.fit.slope, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null, r2: g.fit.r2,
-    widths: g.fit.xMin !== null && g.fit.xMax !== null ? [g.fit.xMin, g.fit.xMax] : null,
-    paperWidths, bound: c.boundSlope, paper: g.paper,
-  }));
-  const v = combineVerdicts(per);
+  const byId = new Map(c.groups.map((g) => [g.id, g]));
+  const slopes = c.groups.map((g) => ({ ...groupSlope(g), ...(c.paperOf ? { paper: c.paperOf(g) } : {}) }));
+  const bound = c.boundSlope === null ? null
+    : judgeBound(slopes, c.boundSlope, c.scope ? (s) => c.scope!(byId.get(s.id)!) : undefined);
+  const paper = judgePaper(slopes, paperWidths);
+  const main = bound ?? paper ?? { verdict: 'exploratory' as const, why: 'no bound or paper slope to test' };
+  const excluded = exclusionNote(c.groups);
   return {
-    claim: c.claim, paper: c.paper, bound: c.bound, paperSlope: sharedPaperSlope(c.groups), boundSlope: c.boundSlope,
+    claim: c.claim, source: c.source, kind: c.kind, paper: c.paper, bound: c.bound,
+    paperSlope: c.paperOf ? sharedValue(c.groups.map(c.paperOf)) : sharedPaperSlope(c.groups), boundSlope: c.boundSlope,
     groups: c.groups.map((g) => g.id),
     measured: measuredOf(c.groups),
     widths: { here: fittedWidths(c.groups), paper: widthText(paperWidths) },
-    verdict: v.verdict,
-    why: [v.why, c.note, exclusionNote(c.groups)].filter(Boolean).join('. '),
+    verdict: main.verdict,
+    why: [main.why, c.note].filter(Boolean).join('. '),
+    paperVerdict: bound ? paper : null,
+    regime: [c.regime, excluded].filter(Boolean).join('. ') || null,
   };
+}
+
+/**
+ * Training status of the runs behind a claim: test accuracy against chance (10 classes). A claim
+ * about linearization means little where the nets barely train.
+ */
+export function trainingStatus(rows: readonly Row[]): string | null {
+  const acc = rows.filter((r) => r.status === 'ok').map((r) => r.testAcc).filter((a): a is number => typeof a === 'number');
+  if (!acc.length) return null;
+  const lo = Math.min(...acc);
+  const hi = Math.max(...acc);
+  const pct = (v: number): string => `${Math.round(100 * v)}%`;
+  const state = hi < 0.3 ? 'barely trained' : lo < 0.3 ? 'partly trained' : 'trained';
+  return `${state}: test accuracy ${pct(lo)}–${pct(hi)} (chance 10%)`;
 }
 
 /** What every interval in the claims covers. */

@@ -8,8 +8,8 @@
 // Logs are natural logs: the fitted law is y = exp(intercept) * x^slope.
 import { mulberry32 } from '../model/prng.ts';
 import { studentTQuantile } from './t-quantile.ts';
-import type { ExclusionReason, ExclusionSummary, PowerLawFit, SeedSlope, SlopeCI, SlopeInterval } from '../contracts/fits.ts';
-export type { ExclusionReason, ExclusionSummary, PowerLawFit, SeedSlope, SlopeCI, SlopeInterval } from '../contracts/fits.ts';
+import type { ExclusionReason, ExclusionSummary, LocalSlopes, PowerLawFit, SeedSlope, SlopeCI, SlopeInterval } from '../contracts/fits.ts';
+export type { ExclusionReason, ExclusionSummary, LocalSlopes, PowerLawFit, SeedSlope, SlopeCI, SlopeInterval } from '../contracts/fits.ts';
 
 /** One measurement: `x` is the width, `y` the measured value, `seed` the run's seed. */
 export interface FitPoint {
@@ -313,6 +313,21 @@ export function tInterval(slopes: readonly number[], level = 0.95): { ci: SlopeI
   return { ci: { level, lo: mean - half, hi: mean + half, mean, sd, seeds: k, t, method: 't over per-seed slopes' }, note: null };
 }
 
+/**
+ * Local slopes: d ln y / d ln x between neighbouring widths, on the mean of ln y over the seeds at
+ * each width. The first and last show whether the fitted range is one power law (they agree) or
+ * still bending (science.md, "Verdicts": pre-asymptotic).
+ */
+export function localSlopes(points: readonly FitPoint[]): LocalSlopes {
+  const byX = new Map<number, number[]>();
+  for (const p of points) byX.set(p.x, [...(byX.get(p.x) ?? []), Math.log(p.y)]);
+  const xs = [...byX.keys()].sort((a, b) => a - b);
+  const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const slopes: number[] = [];
+  for (let i = 1; i < xs.length; i++) slopes.push((mean(byX.get(xs[i])!) - mean(byX.get(xs[i - 1])!)) / Math.log(xs[i] / xs[i - 1]));
+  return { first: slopes[0] ?? null, last: slopes.at(-1) ?? null, all: slopes };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The fit
 
@@ -357,6 +372,7 @@ export function fitPowerLaw(points: readonly FitPoint[], opts: BootstrapOptions)
     ciNote,
     bootstrap,
     excluded,
+    local: localSlopes(kept),
   };
 }
 

@@ -27,7 +27,7 @@ describe('protocol: Corollary 4.0.1', () => {
 
   it('a deviation flat in s is bounded; one that grows with s is not; too few steps is inconclusive', () => {
     const flat = meanCurves(corollaryRows(grid((w, _s, seed) => (1 + seed / 10) / w)));
-    assert.equal(boundedInStep(flat).verdict, 'consistent with the bound');
+    assert.equal(boundedInStep(flat).verdict, 'holds');
     const growing = meanCurves(corollaryRows(grid((w, s) => s / w)));
     const g = boundedInStep(growing);
     assert.equal(g.verdict, 'inconclusive');
@@ -42,7 +42,7 @@ describe('protocol: Corollary 4.0.1', () => {
     for (const g of groups) assert.ok(Math.abs(g.fit.slope! + 1) < 1e-9, `${g.id}: ${g.fit.slope}`);
     const view = { rows: () => rows, groups: () => groups };
     const [claim] = corollaryProtocol.claims!(view);
-    assert.equal(claim!.verdict, 'consistent with the bound');
+    assert.equal(claim!.verdict, 'holds');
     assert.equal(claim!.measured.length, 10);
     assert.deepEqual(corollaryProtocol.figures(view).map((f) => f.id), ['cor-steps', 'cor-collapse', 'cor-slope-vs-step']);
   });

@@ -129,19 +129,22 @@ describe('report/html', function () {
     assert.ok(body.indexOf('<section id="verdicts">') < body.indexOf('<section', body.indexOf('<section') + 1));
     const t = html.match(/<table class="verdicts">([\s\S]*?)<\/table>/)![1];
     assert.equal((t.match(/<tr>/g) ?? []).length, 1 + input.claims!.length);
-    for (const h of ['Claim', 'Paper', 'Bound', 'Measured slope [95% CI]', 'Widths here (paper’s)', 'Verdict']) assert.ok(t.includes(escapeHtml(h)), h);
-    assert.ok(t.includes('<span class="verdict v-ok">consistent with the bound</span>'));
+    for (const h of ['Claim', 'Bound tested', 'Measured slope [95% CI]', 'Widths here (paper’s)', 'Against the bound', 'Against the paper']) assert.ok(t.includes(escapeHtml(h)), h);
+    assert.ok(t.includes('<span class="verdict v-ok">holds</span>'));
+    assert.ok(t.includes('barely trained: test accuracy 9%–21% (chance 10%)'), 'the regime under the claim');
     assert.ok(t.includes('<span class="verdict v-off">steeper than the paper</span>'));
     assert.ok(t.includes('<span class="verdict v-unsure">inconclusive</span>'));
     assert.ok(t.includes('<span class="verdict v-na">not comparable</span>'));
     // Several groups: the range over them, each end with its interval; TeX names as text.
-    assert.match(t, /<td>C⁰² decays with width<\/td>/);
+    assert.match(t, /<td>C⁰² decays with width<br><span class="why">Theorem 3\.1 · theorem<\/span><\/td>/);
     assert.match(t, /<strong>−0\.\d\d … −0\.\d\d<\/strong><br><span class="muted">6 groups; ends \[/);
     assert.ok(t.includes('CI wider than 1 &lt;x&gt; &amp; &quot;y&quot;'));
     assert.ok(!markupOnly(html).includes('C^{0,'), 'no raw C^{0,d} in the markup (static SVGs included)');
     assert.match(html, /<p class="rule"><span class="mark">Rule\.<\/span> FAKE rule for tests: [^<]*R² &lt; 0\.9/);
     assert.equal(VERDICT_CLASS['flatter than the paper'], 'v-off');
-    assert.equal(VERDICT_CLASS['above the bound'], 'v-off');
+    assert.equal(VERDICT_CLASS.violated, 'v-off');
+    assert.equal(VERDICT_CLASS['pre-asymptotic'], 'v-unsure');
+    assert.equal(VERDICT_CLASS['out of scope'], 'v-na');
     assert.equal(VERDICT_CLASS['contradicts the prediction'], 'v-off');
   });
 

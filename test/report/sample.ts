@@ -133,11 +133,13 @@ const interval = (g: GroupFit) => ({ slope: g.fit.slope, lo: g.fit.ci?.lo ?? nul
 /** Claims as a protocol's claims() gives them: FAKE verdicts, every verdict kind at least once. */
 export function sampleClaims(fitsA1: GroupFit[], fitsA2: GroupFit[]): Claim[] {
   const paperNum: Record<string, number> = { '0': -1.14, '-0.25': -1.14, '-0.5': -1.3, '-0.75': -1.73, '-1': -2.72 };
-  const verdicts: Claim['verdict'][] = ['not comparable', 'consistent with the bound', 'steeper than the paper', 'flatter than the paper', 'inconclusive'];
+  const verdicts: Claim['verdict'][] = ['not comparable', 'holds', 'steeper than the paper', 'flatter than the paper', 'inconclusive'];
   const a2 = fitsA2.map((g, i): Claim => {
     const a = g.key.alpha as number;
     return {
       claim: `Figure 4, α = ${minus(a)}`,
+      source: 'Theorem 3.2, Fig. 4', kind: 'theorem', regime: i === 1 ? 'barely trained: test accuracy 9%–21% (chance 10%)' : null,
+      paperVerdict: i === 1 ? { verdict: 'not comparable', why: 'widths 64–1024 here, 2048–19484 in the paper' } : null,
       paper: minus(paperNum[String(a)]!),
       bound: `bound: slope ≤ ${minus(2 * a + 1)}`,
       paperSlope: paperNum[String(a)]!,
@@ -154,6 +156,7 @@ export function sampleClaims(fitsA1: GroupFit[], fitsA2: GroupFit[]): Claim[] {
     ...a2,
     {
       claim: 'C^{0,2} decays with width',
+      source: 'Theorem 3.1', kind: 'theorem', paperVerdict: null, regime: null,
       paper: null,
       bound: 'bound: slope ≤ −0.5',
       paperSlope: null,
@@ -161,11 +164,12 @@ export function sampleClaims(fitsA1: GroupFit[], fitsA2: GroupFit[]): Claim[] {
       groups: byDepth(2).map((g) => g.id),
       measured: byDepth(2).map(interval),
       widths: { here: [8, 1024], paper: '2^3-2^10' },
-      verdict: 'consistent with the bound',
+      verdict: 'holds',
       why: 'every interval below −0.5 + 0.1',
     },
     {
       claim: 'C^{0,3} decays with width (ReLU, L = 1: exactly zero)',
+      source: 'Appendix G.4', kind: 'heuristic', paperVerdict: null, regime: null,
       paper: null,
       bound: 'bound: slope ≤ −0.75',
       paperSlope: null,
@@ -178,6 +182,7 @@ export function sampleClaims(fitsA1: GroupFit[], fitsA2: GroupFit[]): Claim[] {
     },
     {
       claim: 'Corollary 4.0.1: deviation bounded in s',
+      source: 'Corollary 4.0.1', kind: 'theorem', paperVerdict: null, regime: null,
       paper: 'stated, not measured',
       bound: null,
       paperSlope: null,

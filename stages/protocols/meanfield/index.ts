@@ -56,7 +56,7 @@ export function controlVerdict(mf: FitGroupResult[], ntk: FitGroupResult[]): { v
   const ntkI = ntk.map(interval);
   const ntkDecays = ntkI.filter((i) => i !== null && i[1] < NO_DECAY_SLOPE).length;
   return {
-    verdict: 'consistent with the bound',
+    verdict: 'holds',
     why: `no mean-field group decays (every interval reaches above ${NO_DECAY_SLOPE}); ${ntkDecays} of ${ntk.length} NTK group(s) of the same nets do`,
   };
 }
@@ -103,6 +103,7 @@ export const meanFieldProtocol = defineProtocol<Table>()({
     const { verdict, why } = controlVerdict(mf, ntk);
     const claims: Claim[] = [{
       claim: 'Negative control (mean-field): C^{0,2} and f − f_lin do not decay',
+      source: 'Theorem 3.1 (equivalence), read as a control', kind: 'control',
       paper: 'equivalence: no weak correlations ⇔ no linearization',
       bound: `no decay: slope > ${num(NO_DECAY_SLOPE)} (NTK here: ${ntk.map(slopeText).join(', ') || 'n/a'})`,
       // A lower limit, not an upper bound: the slope chart draws no bound tick for it.
@@ -110,7 +111,7 @@ export const meanFieldProtocol = defineProtocol<Table>()({
       groups: mf.map((g) => g.id),
       measured: measuredOf(mf),
       widths: { here: fittedWidths(mf), paper: null },
-      verdict, why,
+      verdict, why, paperVerdict: null, regime: null,
     }];
     return claims;
   },
