@@ -1,5 +1,5 @@
 // The fit stage over a set of protocols: one task reads every protocol's results, builds its row
-// tables and fits each FitSpec (science.md, "Fits").
+// tables and fits each FitSpec (docs/science.md, "Fits").
 import { defineStage, guardOf, jsonOutput, type Need, type Stage } from '../../pipeline/engine/define-stage.ts';
 import type { StageDecl } from '../../pipeline/engine/types.ts';
 import { FITS_ID, FitsSchema, type Fits, type Row } from '../contracts/fits.ts';

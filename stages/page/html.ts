@@ -83,7 +83,8 @@ ${input.generatedAt ? `<p class="muted">Generated ${escapeHtml(input.generatedAt
 <h2>Does each claim hold here?</h2>
 ${
   claims.length
-    ? `${verdictsHtml(claims)}
+    ? `${input.verdictIntro ? `<p class="lead">${text(input.verdictIntro)} Rules, premises and deviations from the paper: <a href="../../docs/science.md">docs/science.md</a> in the repository.</p>` : ''}
+${verdictsHtml(claims)}
 ${input.verdictRule ? `<p class="rule"><span class="mark">Rule.</span> ${text(input.verdictRule)}</p>` : ''}
 <p class="downloads">${csvLink(claimData(claims), 'verdicts.csv', 'Download the verdicts')}</p>
 ${slopes ? figureHtml(slopes, 'Slope comparison: ', interactive, 'Data: the verdicts CSV above.') : ''}`

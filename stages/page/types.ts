@@ -95,6 +95,8 @@ export interface ReportInput {
   generatedAt?: string;
   /** One row per claim of the paper, shown first (the protocols' claims(), in registry order). */
   claims?: readonly Claim[];
+  /** A short introduction above the verdict table: what a row is and what its intervals cover. */
+  verdictIntro?: string;
   /** The rule that turns a claim's measurement into its verdict word, as one plain-text sentence. */
   verdictRule?: string;
   headline: readonly HeadlineRow[];

@@ -1,5 +1,5 @@
 // Power-law fits: ordinary least squares of log y on log x over every (seed, width) point.
-// The primary 95% interval is the t-interval over per-seed slopes (science.md, "Intervals": a
+// The primary 95% interval is the t-interval over per-seed slopes (docs/science.md, "Intervals": a
 // percentile bootstrap over 3-5 seeds undercovers); the seed bootstrap is kept as a secondary
 // interval. Seeds are the unit because a seed's points share an init (and, in A.1, a sample draw).
 //
@@ -316,7 +316,7 @@ export function tInterval(slopes: readonly number[], level = 0.95): { ci: SlopeI
 /**
  * Local slopes: d ln y / d ln x between neighbouring widths, on the mean of ln y over the seeds at
  * each width. The first and last show whether the fitted range is one power law (they agree) or
- * still bending (science.md, "Verdicts": pre-asymptotic).
+ * still bending (docs/science.md, "Verdicts": pre-asymptotic).
  */
 export function localSlopes(points: readonly FitPoint[]): LocalSlopes {
   const byX = new Map<number, number[]>();

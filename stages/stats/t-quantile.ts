@@ -1,4 +1,4 @@
-// Student t quantiles for the per-seed slope interval (science.md, "Intervals"). The CDF comes
+// Student t quantiles for the per-seed slope interval (docs/science.md, "Intervals"). The CDF comes
 // from the regularized incomplete beta function (continued fraction, Numerical Recipes 6.4);
 // the quantile inverts it by bisection, which is plenty fast for one call per fit group.
 

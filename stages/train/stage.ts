@@ -1,5 +1,5 @@
 // A training stage: one task per grid point of a protocol trains an MLP and its first-order
-// linearization around theta0 side by side (science.md, "Net and linearization") and writes a
+// linearization around theta0 side by side (docs/science.md, "Net and linearization") and writes a
 // train-result. A protocol supplies the grid, the params and the job; this file does the rest.
 import type { JsonObject, MatrixSpec, StageResources } from '../../pipeline/engine/types.ts';
 import {

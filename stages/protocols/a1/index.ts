@@ -73,7 +73,7 @@ export const a1Protocol = defineProtocol<Table>()({
   fits: [
     fit('fig1-c02', 'correlations', 'c02', corrExp(2)),
     fit('fig3-c03', 'correlations', 'c03', corrExp(3)),
-    // The Eq. 25 estimator has its own width dependence: no theorem line (science.md, "Fits").
+    // The Eq. 25 estimator has its own width dependence: no theorem line (docs/science.md, "Fits").
     fit('c02-sampled', 'correlations', 'c02Sampled', () => []),
     fit('c03-sampled', 'correlations', 'c03Sampled', () => []),
     fit('fig2-lossgap', 'a1', 'lossGap', () => errorBound('absolute loss gap ~ f − f_lin', THEORY_ERROR_SLOPE)),

@@ -1,4 +1,4 @@
-// A.1's grid and training job (science.md, "Protocols"): a draw of train-split images (per seed,
+// A.1's grid and training job (docs/science.md, "Protocols"): a draw of train-split images (per seed,
 // or one shared draw), full-batch gradient descent.
 import type { Static } from '@sinclair/typebox';
 import type { MatrixSpec } from '../../../pipeline/engine/types.ts';

@@ -1,4 +1,4 @@
-// A.2's training job (science.md, "Protocols"): MNIST standard split, standard parameterization,
+// A.2's training job (docs/science.md, "Protocols"): MNIST standard split, standard parameterization,
 // SGD with seeded shuffling and drop_last, eta = lr0 * n^alpha.
 import type { Static } from '@sinclair/typebox';
 import type { MlpSpec } from '../../model/mlp.ts';

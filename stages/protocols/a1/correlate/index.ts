@@ -1,6 +1,6 @@
 // Stage 'correlate': derivative correlations C^{0,1..3} of every A.1 net at theta0 (and,
 // with correlate.atEnd, at the end of training), exact by Taylor mode and by the paper's
-// sampled estimator (Eq. 25), per (sample, output) and aggregated (science.md, "Derivative
+// sampled estimator (Eq. 25), per (sample, output) and aggregated (docs/science.md, "Derivative
 // correlations"). tfjs is loaded only inside run(), in the worker.
 import { Type } from '@sinclair/typebox';
 import { defineStage, jsonOutput, need, type TypedContext } from '../../../../pipeline/engine/define-stage.ts';
