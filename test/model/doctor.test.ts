@@ -97,3 +97,24 @@ describe('weakcorr doctor: an inert tfjs-node (its install script never ran)', (
     assert.deepEqual(pj.allowScripts, { '@tensorflow/tfjs-node': true, '@tensorflow/tfjs-node-gpu': true, esbuild: false, 'core-js': false, koffi: false, webgpu: false });
   });
 });
+
+describe('weakcorr doctor: Hopper', () => {
+  const H100 = { name: 'NVIDIA H100 80GB HBM3', memoryMiB: 81559, driver: '550.54.15' };
+  it('notes the JIT compilation of libtensorflow 2.9 (no sm_90 kernels) and asks for a large CUDA_CACHE_MAXSIZE; the CUDA fix names 11.8 / cuDNN 8.9', () => {
+    const machine = fakeCudaMachine();
+    try {
+      const base = { libs: machine.env, gpus: () => [H100], cudaPresent: present, adapter: () => HW };
+      const r = doctor({ ...base, env: { ...process.env, CUDA_CACHE_MAXSIZE: '' } });
+      const gpu = r.backends.find((b) => b.name === 'gpu')!;
+      assert.match(gpu.notes!.join('\n'), /no sm_90 kernels: on Hopper the driver JIT-compiles its compute_80 PTX .*many minutes.*export CUDA_CACHE_MAXSIZE=4294967296/);
+      assert.match(formatDoctor(r), /note: libtensorflow 2\.9 has no sm_90 kernels/);
+      assert.match(gpu.problems.find((p) => /missing CUDA/.test(p.problem))!.fix, /on Hopper \(H100, H200\) use CUDA 11\.8 and cuDNN 8\.9 for CUDA 11 .*same sonames as 11\.2/);
+      const kept = doctor({ ...base, env: { ...process.env, CUDA_CACHE_MAXSIZE: '4294967296' } }).backends.find((b) => b.name === 'gpu')!;
+      assert.doesNotMatch(kept.notes!.join('\n'), /export CUDA_CACHE_MAXSIZE/);
+      const a100 = doctor({ ...base, gpus: () => [A100] }).backends.find((b) => b.name === 'gpu')!;
+      assert.equal(a100.notes, undefined);
+    } finally {
+      fs.rmSync(machine.dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -63,6 +63,8 @@ export type BackendFindings = {
   /** the arithmetic it computes in (float32; TF32 on or off), where that needs saying */
   precision?: string;
   problems: Problem[];
+  /** facts worth knowing that do not stop the backend (Hopper's JIT start), with their advice */
+  notes?: string[];
 };
 
 export interface DoctorDeps {
