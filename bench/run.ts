@@ -15,7 +15,7 @@ if (want('engine')) {
 }
 
 if (want('train')) {
-  console.log('\n## training step, net + linearization (goal: within 1.5x of PyTorch CPU at the same thread count)');
+  console.log('\n## training step, net + linearization (goal: within 1.5x of PyTorch CPU at the same thread count and OpenBLAS core)');
   for (const line of await benchTrain()) console.log(line);
   console.log('\n## parameter storage (issue 19): theta0 + displacement vs the old absolute storage (goal: at most 10% more per step)');
   for (const line of await benchStorage()) console.log(line);

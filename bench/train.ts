@@ -1,5 +1,6 @@
-// Training-step speed: weakcorr (tfjs, best CPU backend) against the same explicit algorithm in
-// PyTorch CPU with the same thread count (bench/torch/step_bench.py). Goal: within 1.5x.
+// Training-step speed: weakcorr (tfjs: the blas backend where OpenBLAS loads, and wasm) against the
+// same explicit algorithm in PyTorch CPU with the same thread count (bench/torch/step_bench.py), on
+// the same OpenBLAS core (the best this CPU supports; both sides print theirs). Goal: within 1.5x.
 // Fair baseline (docs: measured.md): the PyTorch side updates in place like torch.optim.SGD and
 // reuses its gradient buffers; the two sides run interleaved, step by step, so machine noise hits
 // both alike; medians are printed with their spread (min-max) and the BLAS settings used.
@@ -9,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, tf, type BackendKind } from '../stages/model/backend.ts';
 import { PairTrainer, disposeParams, hostToParams, initHostParams, type MlpSpec } from '../stages/model/mlp.ts';
+import { CORE_ENV, probeOpenblas } from '../stages/model/backends/openblas.ts';
 import { median } from './timing.ts';
 import { AbsoluteStorageTrainer } from '../test/train/absolute-trainer.ts';
 
@@ -18,11 +20,12 @@ const PYTHON = '/usr/bin/python3';
 export interface Sample { width: number; ours: number[]; torch: number[] }
 
 /** A step_bench.py --serve process, driven one command at a time. */
-async function torchServer(threads: number): Promise<{ ask: (cmd: string) => Promise<Record<string, unknown>>; settings: Record<string, unknown>; close: () => void }> {
-  // OPENBLAS_CORETYPE=Haswell (set on some of these machines) caps OpenBLAS well below this CPU's
-  // AVX-512 kernels: the baseline runs with OpenBLAS's own detection.
+async function torchServer(threads: number, core?: string): Promise<{ ask: (cmd: string) => Promise<Record<string, unknown>>; settings: Record<string, unknown>; close: () => void }> {
+  // The best core this CPU supports: OpenBLAS's own detection, or the core our blas backend selects
+  // where that detection is generic (openblas.ts); never an inherited OPENBLAS_CORETYPE (benchTrain).
   const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
-  delete env.OPENBLAS_CORETYPE;
+  delete env[CORE_ENV];
+  if (core) env[CORE_ENV] = core;
   const p = spawn(PYTHON, [SCRIPT, '--serve', String(threads)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -46,9 +49,9 @@ async function torchServer(threads: number): Promise<{ ask: (cmd: string) => Pro
 }
 
 /** Interleaved: one timed pair step of ours, then one of PyTorch, `rounds` times per width. */
-export async function interleavedSteps(widths: number[], rounds: number, backend: BackendKind = 'wasm'): Promise<{ backend: string; settings: Record<string, unknown>; rows: Sample[] }> {
+export async function interleavedSteps(widths: number[], rounds: number, backend: BackendKind = 'wasm', torchCore?: string): Promise<{ backend: string; settings: Record<string, unknown>; rows: Sample[] }> {
   const info = await selectBackend(backend, { log: () => {} });
-  const torch = await torchServer(1);
+  const torch = await torchServer(1, torchCore);
   const rows: Sample[] = [];
   try {
     for (const n of widths) {
@@ -78,23 +81,44 @@ export async function interleavedSteps(widths: number[], rounds: number, backend
   return { backend: `${info.name} on ${info.device} (tfjs ${info.tfjsVersion})`, settings: torch.settings, rows };
 }
 
-export async function benchTrain(widths = [256, 1024, 2048], rounds = 9): Promise<string[]> {
+export async function benchTrain(widths = [256, 1024, 2048], rounds = Number(process.env.BENCH_ROUNDS ?? 9)): Promise<string[]> {
   if (!existsSync(PYTHON)) return [`PyTorch comparison skipped: ${PYTHON} not found`];
-  let res: Awaited<ReturnType<typeof interleavedSteps>>;
-  try {
-    res = await interleavedSteps(widths, rounds);
-  } catch (e) {
-    return [`PyTorch comparison skipped: ${(e as Error).message}`];
+  const lines: string[] = [];
+  // Both sides on the best core: an inherited OPENBLAS_CORETYPE (some machines set Haswell, below
+  // this CPU's AVX-512 kernels) is set aside for the bench, before OpenBLAS loads in this process.
+  const inherited = process.env[CORE_ENV];
+  if (inherited) {
+    delete process.env[CORE_ENV];
+    lines.push(`${CORE_ENV}=${inherited} from the environment set aside: both sides run the best core this CPU supports`);
   }
-  const st = res.settings;
+  const blas = probeOpenblas();
+  const torchCore = blas.ok ? blas.env[CORE_ENV] : undefined;
+  const backends: BackendKind[] = blas.ok ? ['blas', 'wasm'] : ['wasm'];
+  if (!blas.ok) lines.push(`blas backend not benchmarked: ${blas.reason}`);
   const spread = (v: number[]): string => `${median(v).toFixed(1)} [${Math.min(...v).toFixed(1)}-${Math.max(...v).toFixed(1)}]`;
-  const lines = [
-    `ours: ${res.backend}, 1 thread. PyTorch ${st.torch}: ${st.torch_threads} thread, BLAS ${(st.blas_loaded as string[]).filter((l) => /openblas|blas/i.test(l)).pop() ?? st.blas}, ` +
-      `OPENBLAS_NUM_THREADS=${st.OPENBLAS_NUM_THREADS}, OPENBLAS_CORETYPE ${st.OPENBLAS_CORETYPE ?? 'unset'}; in-place SGD updates, reused gradient buffers`,
-    `batch 128, 784-n-n-10 GELU, net + linearized step; ${rounds} rounds interleaved (ours, PyTorch, ours, ...); median [min-max] ms`,
-    'width | ours pair ms | PyTorch pair ms | ratio of medians ours/PyTorch',
-  ];
-  for (const r of res.rows) lines.push([r.width, spread(r.ours), spread(r.torch), (median(r.ours) / median(r.torch)).toFixed(2)].join(' | '));
+  for (const backend of backends) {
+    let res: Awaited<ReturnType<typeof interleavedSteps>>;
+    try {
+      res = await interleavedSteps(widths, rounds, backend, torchCore);
+    } catch (e) {
+      return [...lines, `PyTorch comparison skipped: ${(e as Error).message}`];
+    }
+    const st = res.settings;
+    lines.push(
+      '',
+      `ours: ${res.backend}, 1 thread. PyTorch ${st.torch}: ${st.torch_threads} thread, BLAS ${(st.blas_loaded as string[]).filter((l) => /openblas|blas/i.test(l)).pop() ?? st.blas}, ` +
+        `core ${st.core ?? 'unknown'} (${st.config ?? ''}; ${st.via}), BLAS threads ${st.blas_threads}, ` +
+        `OPENBLAS_NUM_THREADS=${st.OPENBLAS_NUM_THREADS}, ${CORE_ENV} ${st.OPENBLAS_CORETYPE ?? 'unset'}; in-place SGD updates, reused gradient buffers`,
+    );
+    if (backend === 'blas' && blas.core && st.core && String(st.core).toLowerCase() !== blas.core.toLowerCase()) {
+      lines.push(`WARNING: different OpenBLAS cores: ours ${blas.core}, PyTorch ${String(st.core)}`);
+    }
+    lines.push(
+      `batch 128, 784-n-n-10 GELU, net + linearized step; ${rounds} rounds interleaved (ours, PyTorch, ours, ...); median [min-max] ms`,
+      'width | ours pair ms | PyTorch pair ms | ratio of medians ours/PyTorch',
+    );
+    for (const r of res.rows) lines.push([r.width, spread(r.ours), spread(r.torch), (median(r.ours) / median(r.torch)).toFixed(2)].join(' | '));
+  }
   return lines;
 }
 

@@ -13,7 +13,7 @@ PyTorch.
 usage: step_bench.py THREADS WIDTH [WIDTH...]   one JSON line per width (median of 7 + spread)
        step_bench.py --serve THREADS            line protocol for interleaved runs (bench/train.ts):
            'init N' -> {"width": N}; 'step' -> {"net_ms": .., "lin_ms": ..}; 'quit'
-The first line printed is the settings: threads, BLAS, OpenBLAS env.
+The first line printed is the settings: threads, BLAS, its core (openblas_get_corename), OpenBLAS env.
 """
 import json
 import math
@@ -36,12 +36,36 @@ def loaded_blas():
     return [os.path.realpath(p) for p in libs]
 
 
+def blas_core():
+    """The BLAS core this process computes with: threadpoolctl when installed, else OpenBLAS's own
+    openblas_get_corename() / openblas_get_config() through ctypes on the mapped library."""
+    try:
+        import threadpoolctl
+        info = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+        if info:
+            return {"core": info[0].get("architecture"), "config": f"{info[0].get('internal_api')} {info[0].get('version')}",
+                    "blas_threads": info[0].get("num_threads"), "via": "threadpoolctl"}
+    except ImportError:
+        pass
+    import ctypes
+    for path in loaded_blas():
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            return {"core": lib.openblas_get_corename().decode(), "config": lib.openblas_get_config().decode(),
+                    "blas_threads": lib.openblas_get_num_threads(), "via": f"ctypes on {path}"}
+        except (OSError, AttributeError):
+            continue
+    return {"core": None, "config": None, "blas_threads": None, "via": "no OpenBLAS mapped (torch.__config__: " + torch.__config__.show().split("BLAS_INFO=")[-1].split(",")[0] + ")"}
+
+
 def settings(threads):
     cfg = torch.__config__.show()
     blas = next((l.split("=", 1)[1].strip().rstrip(",") for l in cfg.replace(",", "\n").splitlines() if "BLAS_INFO" in l), "unknown")
     return {"blas_loaded": loaded_blas(), "settings": True, "torch": torch.__version__, "threads": threads, "torch_threads": torch.get_num_threads(),
             "blas": blas, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), **blas_core()}
 
 
 def gelu(z):

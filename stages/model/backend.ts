@@ -86,7 +86,7 @@ async function load(name: ConcreteBackend, ctx: LoadContext): Promise<DeviceLimi
 }
 
 /**
- * Load and activate a tfjs backend. 'auto' tries gpu (only with a CUDA GPU), node, wasm, cpu
+ * Load and activate a tfjs backend. 'auto' tries gpu (only with a CUDA GPU), webgpu, node, blas, wasm, cpu
  * in that order; a named backend that cannot load throws an Error naming it and the cause.
  */
 export async function selectBackend(

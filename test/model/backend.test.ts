@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describeBackendChoice, parseBackendKind, selectBackend, tf } from '../../stages/model/backend.ts';
+import { probeOpenblas } from '../../stages/model/backends/openblas.ts';
+
+// auto's CPU pick: blas where OpenBLAS and koffi load (CI installs libopenblas0-pthread), else wasm.
+const CPU_AUTO = probeOpenblas().ok ? 'blas' : 'wasm';
+const CPU_TRIED = CPU_AUTO === 'blas' ? [['blas', true]] : [['blas', false], ['wasm', true]];
 
 const quiet = { log: (): void => {} };
 
@@ -10,20 +15,21 @@ describe('model/backend', () => {
     await selectBackend('cpu', quiet);
   });
 
-  it('auto falls back to wasm on this machine (no GPU, no hardware WebGPU adapter, no tfjs-node) and records why', async () => {
+  it('auto falls back to blas (OpenBLAS present) or wasm on this machine (no GPU, no hardware WebGPU adapter, no tfjs-node) and records why', async () => {
     const lines: string[] = [];
     const info = await selectBackend('auto', { log: (l) => lines.push(l) });
-    assert.equal(info.name, 'wasm');
-    assert.equal(info.tfBackend, 'wasm');
-    assert.equal(tf.getBackend(), 'wasm');
+    assert.equal(info.name, CPU_AUTO);
+    assert.equal(info.tfBackend, CPU_AUTO);
+    assert.equal(tf.getBackend(), CPU_AUTO);
     assert.equal(info.tfjsVersion, '4.22.0');
-    assert.deepEqual(info.tried.map((t) => [t.name, t.ok]), [['gpu', false], ['webgpu', false], ['node', false], ['wasm', true]]);
+    assert.deepEqual(info.tried.map((t) => [t.name, t.ok]), [['gpu', false], ['webgpu', false], ['node', false], ...CPU_TRIED]);
     assert.match(info.tried[0].reason, /no CUDA GPU/);
     // CI installs lavapipe (a software adapter, which auto never picks); elsewhere there may be no adapter.
     assert.match(info.tried[1].reason, /only a software adapter: mesa software|no WebGPU adapter|'webgpu' \(Dawn\) is not installed/);
     assert.match(info.tried[2].reason, /tfjs-node/);
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /backend wasm on CPU \(tfjs wasm\) .*skipped gpu: .*webgpu: .*node: /);
+    assert.match(lines[0], new RegExp(`backend ${CPU_AUTO} on CPU \\(tfjs ${CPU_AUTO}\\).*skipped gpu: .*webgpu: .*node: `));
+    if (CPU_AUTO === 'blas') assert.match(lines[0], /OpenBLAS [\d.]+ core \w+ \((detected|selected|OPENBLAS_CORETYPE set by you)/);
     // The backend actually computes.
     assert.deepEqual(Array.from(tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()), [11]);
   });
@@ -48,11 +54,11 @@ describe('model/backend', () => {
 
   it('describeBackendChoice resolves without loading tfjs and agrees with selectBackend', () => {
     const c = describeBackendChoice('auto');
-    assert.equal(c.backend, 'wasm');
+    assert.equal(c.backend, CPU_AUTO);
     assert.equal(c.tfjsVersion, '4.22.0');
     assert.equal(c.backendPackage, '@tensorflow/tfjs-backend-wasm');
     assert.equal(c.backendVersion, '4.22.0');
-    assert.deepEqual(c.tried.map((t) => t.name), ['gpu', 'webgpu', 'node', 'wasm']);
+    assert.deepEqual(c.tried.map((t) => t.name), ['gpu', 'webgpu', 'node', ...CPU_TRIED.map(([n]) => n)]);
     assert.equal(describeBackendChoice('cpu').backend, 'cpu');
     assert.throws(() => describeBackendChoice('node'), /backend 'node' is not available: node: @tensorflow\/tfjs-node is not installed/);
     assert.throws(() => describeBackendChoice('gpu'), /no CUDA GPU/);
@@ -68,7 +74,7 @@ describe('model/backend', () => {
       `console.log(JSON.stringify({ backend: c.backend, tfjsVersion: c.tfjsVersion, loaded: '_tfengine' in globalThis }));`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { backend: 'wasm', tfjsVersion: '4.22.0', loaded: false });
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { backend: CPU_AUTO, tfjsVersion: '4.22.0', loaded: false });
   });
 
   it("runtime for batch jobs ('remote') comes from WEAKCORR_BACKEND and WEAKCORR_DEVICE, not from this host, and loads no tfjs", () => {
@@ -86,7 +92,9 @@ describe('model/backend', () => {
     const cpu = remote({ WEAKCORR_BACKEND: 'cpu' });
     assert.deepEqual(JSON.parse(cpu.out).rt, { backend: 'cpu', tfjsVersion: '4.22.0', backendVersion: '4.22.0' });
     // Nothing asked for: the same as a local run's key.
-    assert.deepEqual(JSON.parse(remote({}).out).rt, { backend: 'wasm', tfjsVersion: '4.22.0', backendVersion: '4.22.0' });
+    const local = JSON.parse(remote({}).out).rt as Record<string, unknown>;
+    assert.deepEqual({ ...local, openblas: undefined, blasCore: undefined }, { backend: CPU_AUTO, tfjsVersion: '4.22.0', backendVersion: '4.22.0', openblas: undefined, blasCore: undefined });
+    if (CPU_AUTO === 'blas') assert.match(`${local.openblas} ${local.blasCore}`, /^[\d.]+ \w+$/);
     // gpu needs its package in node_modules (the nodes run this checkout).
     const gpu = remote({ WEAKCORR_BACKEND: 'gpu', WEAKCORR_DEVICE: 'NVIDIA A100-SXM4-80GB, 79.2 GiB' });
     assert.notEqual(gpu.status, 0);

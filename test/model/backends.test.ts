@@ -13,8 +13,8 @@ const quiet = { log: (): void => {} };
 
 describe('model/backends: one object per backend', () => {
   it('the registry: every backend brings its name, tfjs name, package, resources, fixes and hooks; auto order unchanged', () => {
-    assert.deepEqual(AUTO_ORDER, ['gpu', 'webgpu', 'node', 'wasm', 'cpu']);
-    assert.deepEqual(KINDS, ['auto', 'gpu', 'webgpu', 'node', 'wasm', 'cpu']);
+    assert.deepEqual(AUTO_ORDER, ['gpu', 'webgpu', 'node', 'blas', 'wasm', 'cpu']);
+    assert.deepEqual(KINDS, ['auto', 'gpu', 'webgpu', 'node', 'blas', 'wasm', 'cpu']);
     assert.equal(new Set(BACKENDS.map((b) => b.name)).size, BACKENDS.length);
     for (const b of BACKENDS) {
       assert.equal(backendOf(b.name), b);
@@ -32,13 +32,14 @@ describe('model/backends: one object per backend', () => {
       ['gpu', 'tensorflow', '@tensorflow/tfjs-node-gpu'],
       ['webgpu', 'webgpu', '@tensorflow/tfjs-backend-webgpu'],
       ['node', 'tensorflow', '@tensorflow/tfjs-node'],
+      ['blas', 'blas', '@tensorflow/tfjs-backend-wasm'],
       ['wasm', 'wasm', '@tensorflow/tfjs-backend-wasm'],
       ['cpu', 'cpu', '@tensorflow/tfjs'],
     ]);
     assert.equal(backendOfTf('tensorflow')?.name, 'gpu');
     assert.equal(backendOfTf('nope'), undefined);
     assert.equal(isBackendName('auto'), false);
-    assert.equal(listBackends(), 'gpu, webgpu, node, wasm or cpu');
+    assert.equal(listBackends(), 'gpu, webgpu, node, blas, wasm or cpu');
   });
 
   it('limits and resources come from the object: wasm 4 GiB heap, cpu typed-array cap, one GPU for GPU backends', () => {

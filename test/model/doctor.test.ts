@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { doctor, formatDoctor } from '../../stages/model/backends/doctor.ts';
+import { probeOpenblas } from '../../stages/model/backends/openblas.ts';
+import { inertTfjsNode } from '../../stages/model/backends/tfjs-node.ts';
 import { A100, fakeCudaMachine } from './fixtures/cuda.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,9 +39,13 @@ describe('weakcorr doctor', function () {
   });
 
   it('only a software adapter, or none: auto skips webgpu with the reason; the fix names a Vulkan driver', () => {
-    const sw = doctor({ libs: machine.env, gpus: () => [], cudaPresent: () => ({ present: false, reason: 'no /dev/nvidia0' }), adapter: () => SW });
+    // No OpenBLAS either (WEAKCORR_OPENBLAS pointing nowhere): auto goes on to wasm.
+    const noBlas = { ...process.env, WEAKCORR_OPENBLAS: '/nonexistent/libopenblas.so.0' };
+    const sw = doctor({ libs: machine.env, gpus: () => [], cudaPresent: () => ({ present: false, reason: 'no /dev/nvidia0' }), adapter: () => SW, env: noBlas });
     assert.equal(sw.auto.backend, 'wasm');
-    assert.deepEqual(sw.auto.skipped.map((s) => s.name), ['gpu', 'webgpu', 'node']);
+    assert.deepEqual(sw.auto.skipped.map((s) => s.name), ['gpu', 'webgpu', 'node', 'blas']);
+    assert.match(sw.auto.skipped[3].reason, /WEAKCORR_OPENBLAS=\/nonexistent\/libopenblas\.so\.0 does not exist/);
+    assert.match(formatDoctor(sw), /fix: apt-get install libopenblas0-pthread/);
     assert.match(sw.auto.skipped[1].reason, /only adapter is a software one/);
     const none = doctor({ libs: machine.env, gpus: () => [], cudaPresent: () => ({ present: false, reason: 'no /dev/nvidia0' }), adapter: () => ({ ok: false, reason: 'Dawn found no WebGPU adapter' }) });
     const w = none.backends.find((b) => b.name === 'webgpu')!;
@@ -55,14 +62,59 @@ describe('weakcorr doctor', function () {
     });
     assert.equal(r.status, 0, r.stderr);
     const rep = JSON.parse(r.stdout) as ReturnType<typeof doctor>;
-    assert.deepEqual(rep.backends.map((b) => b.name), ['gpu', 'webgpu', 'node', 'wasm', 'cpu']);
+    assert.deepEqual(rep.backends.map((b) => b.name), ['gpu', 'webgpu', 'node', 'blas', 'wasm', 'cpu']);
     const gpu = rep.backends.find((b) => b.name === 'gpu')!;
     assert.ok('libcudart.so.11.0' in gpu.libraries!.found && 'libcublas.so.11' in gpu.libraries!.found);
     assert.ok(gpu.libraries!.missing.includes('libcudnn.so.8'));
-    // This CPU machine: auto gets wasm, as selectBackend does (test/model/backend.test.ts).
-    assert.equal(rep.auto.backend, 'wasm');
+    // This CPU machine: auto gets blas (OpenBLAS present) or wasm, as selectBackend does (test/model/backend.test.ts).
+    const cpuAuto = probeOpenblas().ok ? 'blas' : 'wasm';
+    assert.equal(rep.auto.backend, cpuAuto);
+    if (cpuAuto === 'blas') assert.match(rep.backends.find((b) => b.name === 'blas')!.precision!, /^float32; OpenBLAS [\d.]+ core \w+/);
     const text = spawnSync(process.execPath, [path.join(REPO, 'bin/weakcorr.js'), 'doctor'], { encoding: 'utf8' });
     assert.equal(text.status, 0);
-    assert.match(text.stdout, /auto picks: wasm/);
+    assert.match(text.stdout, new RegExp(`auto picks: ${cpuAuto}`));
+  });
+});
+
+describe('weakcorr doctor: an inert tfjs-node (its install script never ran)', () => {
+  it('no libtensorflow under deps/: says why (npm >= 11 allowScripts) and prints the exact fix; a full install is not inert', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-node-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node', version: '4.22.0' }));
+      const inert = inertTfjsNode('@tensorflow/tfjs-node', dir)!;
+      assert.match(inert.problem, /@tensorflow\/tfjs-node .*is inert: no libtensorflow under its deps\/ .*allowScripts/);
+      assert.match(inert.fix, /npm rebuild @tensorflow\/tfjs-node \(this project's package\.json approves its script: "allowScripts": \{ "@tensorflow\/tfjs-node": true \}/);
+      fs.mkdirSync(path.join(dir, 'deps', 'lib'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'deps', 'lib', 'libtensorflow.so.2'), '');
+      assert.equal(inertTfjsNode('@tensorflow/tfjs-node', dir), undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("package.json decides every install script: tfjs-node(-gpu) approved (they fetch libtensorflow), the rest denied (they work without)", () => {
+    const pj = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> };
+    assert.deepEqual(pj.allowScripts, { '@tensorflow/tfjs-node': true, '@tensorflow/tfjs-node-gpu': true, esbuild: false, 'core-js': false, koffi: false, webgpu: false });
+  });
+});
+
+describe('weakcorr doctor: Hopper', () => {
+  const H100 = { name: 'NVIDIA H100 80GB HBM3', memoryMiB: 81559, driver: '550.54.15' };
+  it('notes the JIT compilation of libtensorflow 2.9 (no sm_90 kernels) and asks for a large CUDA_CACHE_MAXSIZE; the CUDA fix names 11.8 / cuDNN 8.9', () => {
+    const machine = fakeCudaMachine();
+    try {
+      const base = { libs: machine.env, gpus: () => [H100], cudaPresent: present, adapter: () => HW };
+      const r = doctor({ ...base, env: { ...process.env, CUDA_CACHE_MAXSIZE: '' } });
+      const gpu = r.backends.find((b) => b.name === 'gpu')!;
+      assert.match(gpu.notes!.join('\n'), /no sm_90 kernels: on Hopper the driver JIT-compiles its compute_80 PTX .*many minutes.*export CUDA_CACHE_MAXSIZE=4294967296/);
+      assert.match(formatDoctor(r), /note: libtensorflow 2\.9 has no sm_90 kernels/);
+      assert.match(gpu.problems.find((p) => /missing CUDA/.test(p.problem))!.fix, /on Hopper \(H100, H200\) use CUDA 11\.8 and cuDNN 8\.9 for CUDA 11 .*same sonames as 11\.2/);
+      const kept = doctor({ ...base, env: { ...process.env, CUDA_CACHE_MAXSIZE: '4294967296' } }).backends.find((b) => b.name === 'gpu')!;
+      assert.doesNotMatch(kept.notes!.join('\n'), /export CUDA_CACHE_MAXSIZE/);
+      const a100 = doctor({ ...base, gpus: () => [A100] }).backends.find((b) => b.name === 'gpu')!;
+      assert.equal(a100.notes, undefined);
+    } finally {
+      fs.rmSync(machine.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,6 +9,10 @@ import {
 import {
   assertCloseNorm, flatFromHost, forward64, grad64, jvp64, makeRef, out64, testValues, vjp64, type Ref64,
 } from './ref64.ts';
+import { probeOpenblas } from '../../stages/model/backends/openblas.ts';
+
+// blas (OpenBLAS's sgemm as the wasm matmul) where the library and koffi load.
+const CPU_BACKENDS = ['cpu', 'wasm', ...(probeOpenblas().ok ? ['blas'] as const : [])] as const;
 
 const quiet = { log: (): void => {} };
 const PARAMS: Parameterization[] = ['ntk', 'standard', 'meanfield'];
@@ -113,7 +117,7 @@ describe('model/mlp: initialization', () => {
     for (const x of std[0].b) assert.ok(Math.abs(x) <= bound);
   });
 
-  for (const backend of ['cpu', 'wasm'] as const) {
+  for (const backend of CPU_BACKENDS) {
     it(`tensors hold exactly the host bits on ${backend}`, async () => {
       await selectBackend(backend, quiet);
       const host = initHostParams({ dIn: 6, width: 5, depth: 2, activation: 'erf', parameterization: 'ntk' }, 7);
@@ -165,7 +169,7 @@ describe('model/mlp: float64 reference vs central finite differences', () => {
   }
 });
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of CPU_BACKENDS) {
   describe(`model/mlp: tfjs (${backend}) vs float64 reference`, () => {
     before(async () => {
       await selectBackend(backend, quiet);
@@ -226,7 +230,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
 }
 
 describe('model/mlp: training the net and its linearization', () => {
-  for (const backend of ['cpu', 'wasm'] as const) {
+  for (const backend of CPU_BACKENDS) {
     describe(backend, () => {
       before(async () => {
         await selectBackend(backend, quiet);

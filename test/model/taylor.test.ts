@@ -5,6 +5,10 @@ import { disposeParams, forward, hostToParams, initHostParams, paramCounts, type
 import { derivativeCorrelations, sampleParameterSet } from '../../stages/model/taylor.ts';
 import { assertCloseNorm, contract2, contract3, flatFromHost, grad64, hessianFd, makeRef, testValues, thirdFd } from './ref64.ts';
 import { jets64 } from './taylor64.ts';
+import { probeOpenblas } from '../../stages/model/backends/openblas.ts';
+
+// blas (OpenBLAS's sgemm as the wasm matmul) where the library and koffi load.
+const CPU_BACKENDS = ['cpu', 'wasm', ...(probeOpenblas().ok ? ['blas'] as const : [])] as const;
 
 const quiet = { log: (): void => {} };
 const PARAMS: Parameterization[] = ['ntk', 'standard', 'meanfield'];
@@ -79,7 +83,7 @@ function refRows(spec: MlpSpec, theta: Float64Array, x: Float64Array, batch: num
   return rows;
 }
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of CPU_BACKENDS) {
   describe(`model/taylor: tfjs (${backend}) vs float64 Taylor mode`, () => {
     before(async () => {
       await selectBackend(backend, quiet);

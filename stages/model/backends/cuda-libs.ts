@@ -15,7 +15,31 @@ export const CUDA_LIBS: readonly string[] = [
 export const CUDA_FIX =
   'install CUDA 11.2 and cuDNN 8.1 (e.g. `conda install -c conda-forge cudatoolkit=11.2 cudnn=8.1`, or NVIDIA\'s ' +
   'cuda-toolkit-11-2 and libcudnn8=8.1.*) and put their lib folders on LD_LIBRARY_PATH; ' +
+  'on Hopper (H100, H200) use CUDA 11.8 and cuDNN 8.9 for CUDA 11 instead (NVIDIA\'s cuda-libraries-11-8 and libcudnn8=8.9.*+cuda11.8): ' +
+  'the same sonames as 11.2, and the first CUDA 11 libraries with Hopper support; ' +
   'or use WEAKCORR_BACKEND=webgpu, which needs only a Vulkan driver';
+
+/** Hopper (compute capability 9.0) by the name nvidia-smi reports. */
+export function isHopper(name: string): boolean {
+  return /\b(GH200|H100|H200|H800|H20)\b/i.test(name);
+}
+
+/** The JIT cache size we recommend on Hopper: libtensorflow's PTX compiled once, kept (4 GiB). */
+export const CUDA_CACHE_BYTES = 4 * 1024 ** 3;
+
+/**
+ * libtensorflow 2.9.1 ships sm_35..sm_80 kernels and compute_80 PTX, none for sm_90: on Hopper the
+ * driver JIT-compiles the PTX when TensorFlow first starts (many minutes) and caches it in
+ * CUDA_CACHE_PATH (default ~/.nv/ComputeCache), whose default cap is too small to keep it (4 GiB is the maximum).
+ */
+export function hopperJitNote(env: NodeJS.ProcessEnv): { note: string; fix?: string } {
+  const max = Number(env.CUDA_CACHE_MAXSIZE ?? 0);
+  const where = env.CUDA_CACHE_PATH ? `CUDA_CACHE_PATH=${env.CUDA_CACHE_PATH}` : 'CUDA_CACHE_PATH unset: ~/.nv/ComputeCache';
+  const note = 'libtensorflow 2.9 has no sm_90 kernels: on Hopper the driver JIT-compiles its compute_80 PTX at the first start ' +
+    `(can take many minutes) and caches the result (${where}; CUDA_CACHE_MAXSIZE ${env.CUDA_CACHE_MAXSIZE || "unset: the driver's default, too small to keep it"})`;
+  if (max >= CUDA_CACHE_BYTES) return { note };
+  return { note, fix: `export CUDA_CACHE_MAXSIZE=${CUDA_CACHE_BYTES} (and keep the cache folder between runs and jobs: CUDA_CACHE_PATH on a persistent disk) so the compilation happens once` };
+}
 
 export interface LibSearchEnv {
   /** LD_LIBRARY_PATH as the loader sees it */

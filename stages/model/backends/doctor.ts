@@ -73,6 +73,7 @@ export function formatDoctor(r: DoctorReport): string {
       out.push(`      adapter: ${describeAdapter(b.adapter)}; maxStorageBufferBindingSize ${((b.adapter.maxStorageBufferBindingSize ?? 0) / 1024 ** 2).toFixed(0)} MiB`);
     }
     if (b.precision) out.push(`      precision: ${b.precision}`);
+    for (const n of b.notes ?? []) out.push(`  note: ${n}`);
     for (const p of b.problems) out.push(`  problem: ${p.problem}`, `      fix: ${p.fix}`);
     out.push('');
   }

@@ -3,7 +3,7 @@
 // before TensorFlow loads: on Ampere and newer GPUs TensorFlow otherwise rounds matmul inputs to
 // TF32's 10-bit mantissa, far coarser than the f - f_lin differences the protocols measure.
 import { GPU_RESOURCES, gpuMemory, systemMemory, tryLoad } from './common.ts';
-import { CUDA_FIX, cudaGpuPresent, describeNvidiaGpu, nvidiaGpus, scanCudaLibs } from './cuda-libs.ts';
+import { CUDA_FIX, cudaGpuPresent, describeNvidiaGpu, hopperJitNote, isHopper, nvidiaGpus, scanCudaLibs } from './cuda-libs.ts';
 import { verifyTfjsNodeGpu, type TfNodeBackendLike } from './gpu-verify.ts';
 import { packageVersion } from './packages.ts';
 import { doctorTfjsNode, probeTfjsNode, registerTfjsNode, tfjsNodeInstallFix } from './tfjs-node.ts';
@@ -99,6 +99,10 @@ export const gpu: Backend<'gpu'> = {
     }
     doctorTfjsNode(r, tfjsNodeInstallFix(PKG));
     const env = deps.env ?? process.env;
+    if (gpus.some((g) => isHopper(g.name))) {
+      const jit = hopperJitNote(env);
+      r.notes = [...(r.notes ?? []), jit.fix ? `${jit.note}; ${jit.fix}` : jit.note];
+    }
     if (r.native.ok && r.device.present) {
       // The honest check itself: does TensorFlow register a GPU device? (With TF32 as a run has it.)
       const v = tryLoad(`const tf = await import('@tensorflow/tfjs'); await import(${JSON.stringify(PKG)}); await tf.setBackend('tensorflow'); console.log('isUsingGpuDevice=' + tf.backend().isUsingGpuDevice);`,

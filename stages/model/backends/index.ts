@@ -1,5 +1,6 @@
 // The backends, in `auto`'s order: the first that loads wins. A new backend is one file here
 // (a Backend object, types.ts) and one entry in this list; nothing outside this folder names it.
+import { blas } from './blas.ts';
 import { cpu } from './cpu.ts';
 import { gpu } from './gpu.ts';
 import { node } from './node.ts';
@@ -7,7 +8,7 @@ import type { Backend } from './types.ts';
 import { wasm } from './wasm.ts';
 import { webgpu } from './webgpu.ts';
 
-export const BACKENDS = [gpu, webgpu, node, wasm, cpu] as const;
+export const BACKENDS = [gpu, webgpu, node, blas, wasm, cpu] as const;
 
 export type ConcreteBackend = (typeof BACKENDS)[number]['name'];
 export type BackendKind = 'auto' | ConcreteBackend;
@@ -30,7 +31,7 @@ export function backendOfTf(tfName: string): Backend<ConcreteBackend> | undefine
   return BACKENDS.find((b) => b.tfName === tfName);
 }
 
-/** "gpu, webgpu, node, wasm or cpu" */
+/** "gpu, webgpu, node, blas, wasm or cpu" */
 export function listBackends(): string {
   return `${AUTO_ORDER.slice(0, -1).join(', ')} or ${AUTO_ORDER.at(-1)}`;
 }

@@ -1,4 +1,4 @@
-// What a backend is: one object per backend (gpu.ts, webgpu.ts, node.ts, wasm.ts, cpu.ts), listed
+// What a backend is: one object per backend (gpu.ts, webgpu.ts, node.ts, blas.ts, wasm.ts, cpu.ts), listed
 // in index.ts. Everything that differs between backends lives in its object: how it is probed
 // without tfjs (cache keys), how it loads and is verified, what device it names, its limits, its
 // part of the cache key, the resources its tasks ask for and its doctor checks. Callers ask the
@@ -63,6 +63,8 @@ export type BackendFindings = {
   /** the arithmetic it computes in (float32; TF32 on or off), where that needs saying */
   precision?: string;
   problems: Problem[];
+  /** facts worth knowing that do not stop the backend (Hopper's JIT start), with their advice */
+  notes?: string[];
 };
 
 export interface DoctorDeps {

@@ -1,0 +1,76 @@
+// The `blas` backend's matmul: tfjs's BatchMatMul kernel for the wasm backend's instance, computed by
+// OpenBLAS's cblas_sgemm (through koffi) directly on the operands' Float32Array views of the wasm
+// heap (no copies), with CblasTrans for transposed operands. Everything else is the wasm backend's.
+// Loaded only inside register() (it needs tfjs and koffi); types only at the top.
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { TfModule } from './types.ts';
+
+/** cblas_sgemm(order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) */
+export type Sgemm = (
+  order: number, transA: number, transB: number, m: number, n: number, k: number,
+  alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
+) => void;
+
+export const CBLAS_ROW_MAJOR = 101;
+export const CBLAS_NO_TRANS = 111;
+export const CBLAS_TRANS = 112;
+
+type MatMulAttrs = { transposeA: boolean; transposeB: boolean };
+
+/**
+ * C[i] = op(A[i]) op(B[i]) for every batch i (a batch of 1 broadcasts, as the wasm kernel does),
+ * in row-major order: A is [..., M, K] ([..., K, M] when transposed), B [..., K, N] ([..., N, K]).
+ */
+export function batchMatMulOnHeap(tf: TfModule, sgemm: Sgemm, backend: BackendWasm, a: TensorInfo, b: TensorInfo, attrs: MatMulAttrs): TensorInfo {
+  const { transposeA, transposeB } = attrs;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error('BatchMatMul (blas) supports float32 only');
+  const ra = a.shape.length, rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (k !== kb) {
+    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  }
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = Math.max(batchA, batchB);
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
+    throw new Error(`BatchMatMul (blas): batch sizes ${batchA} and ${batchB} of shapes ${a.shape} and ${b.shape} do not broadcast`);
+  }
+  const out = backend.makeOutput([...outer, m, n], 'float32');
+  // Views after makeOutput: an allocation may grow the heap and detach older views.
+  const av = backend.typedArrayFromHeap(a) as Float32Array;
+  const bv = backend.typedArrayFromHeap(b) as Float32Array;
+  const cv = backend.typedArrayFromHeap(out) as Float32Array;
+  if (m === 0 || n === 0) return out;
+  if (k === 0) {
+    cv.fill(0);
+    return out;
+  }
+  const ta = transposeA ? CBLAS_TRANS : CBLAS_NO_TRANS;
+  const tb = transposeB ? CBLAS_TRANS : CBLAS_NO_TRANS;
+  const lda = transposeA ? m : k, ldb = transposeB ? k : n;
+  const sa = m * k, sb = k * n, sc = m * n;
+  for (let i = 0; i < batch; i++) {
+    const A = batch === 1 ? av : av.subarray((batchA === 1 ? 0 : i) * sa, (batchA === 1 ? 1 : i + 1) * sa);
+    const B = batch === 1 ? bv : bv.subarray((batchB === 1 ? 0 : i) * sb, (batchB === 1 ? 1 : i + 1) * sb);
+    const C = batch === 1 ? cv : cv.subarray(i * sc, (i + 1) * sc);
+    sgemm(CBLAS_ROW_MAJOR, ta, tb, m, n, k, 1, A, lda, B, ldb, 0, C, n);
+  }
+  return out;
+}
+
+/** The kernel config: BatchMatMul for backend `backendName` on sgemm. */
+export function blasMatMulKernel(tf: TfModule, sgemm: Sgemm, backendName: string): KernelConfig {
+  return {
+    kernelName: tf.BatchMatMul,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+      return batchMatMulOnHeap(tf, sgemm, backend as BackendWasm, a, b, attrs as unknown as MatMulAttrs);
+    },
+  };
+}
