@@ -11,7 +11,7 @@
 import { clientScript, loadBrowserBundles, reportCss } from './assets.ts';
 import { slopesChart } from './charts/index.ts';
 import { escapeHtml } from './encode.ts';
-import { claimData, csvLink, figureHtml, figureMapHtml, headlineData, headlineHtml, provenanceHtml, renderFigure, slopeRows, text, verdictsHtml } from './sections.ts';
+import { claimData, csvLink, figureHtml, figureNumbers, headlineData, headlineHtml, provenanceHtml, renderFigure, slopeRows, text, verdictsHtml } from './sections.ts';
 import { texInput } from './tex.ts';
 import type { ReportInput } from './types.ts';
 
@@ -52,12 +52,13 @@ export async function renderReportHtml(raw: ReportInput): Promise<string> {
     : null;
   const figures = await Promise.all(input.figures.map((f) => renderFigure(f, anchorFor(f.id))));
 
+  const numbers = figureNumbers(input.figures);
   const bundles = interactive ? loadBrowserBundles() : null;
   const toc = [
     '<a href="#verdicts">Verdicts</a>',
     '<a href="#headline">Per-group fits</a>',
     '<a href="#figures">Figures</a>',
-    ...figures.map((f, i) => `<a href="#${escapeHtml(f.anchor)}">Fig. ${i + 1}</a>`),
+    ...figures.map((f, i) => `<a href="#${escapeHtml(f.anchor)}">Fig. ${numbers[i]}</a>`),
     '<a href="#provenance">Provenance</a>',
   ].join('\n');
 
@@ -104,8 +105,8 @@ ${input.headlineNote ? `<p class="muted">${text(input.headlineNote)}</p>` : ''}
 </section>
 <section id="figures">
 <h2>Figures</h2>
-${figureMapHtml(input.figures)}
-${figures.map((f, i) => figureHtml(f, i + 1, interactive)).join('\n')}
+<p class="figmap muted">A figure that reproduces one of the paper's carries the paper's number (its title and caption say how it differs); S1, S2, … are supplementary.</p>
+${figures.map((f, i) => figureHtml(f, numbers[i]!, interactive)).join('\n')}
 </section>
 ${provenanceHtml(input.provenance)}
 <footer>

@@ -66,11 +66,12 @@ export async function renderFigure(f: FigureInput, anchor: string): Promise<Rend
  * said instead of the figure's own CSV link, where that data is offered elsewhere on the page.
  */
 export function figureHtml(f: RenderedFigure, label: number | string, interactive: boolean, dataNote?: string): string {
+  const name = typeof label === 'number' || /^S?\d+$/.test(label) ? `Figure ${label}. ` : text(label);
   const hint = interactive
     ? '<span class="hint"> · hover for values; drag to pan, scroll to zoom, double-click to reset</span>'
     : '';
   return `<section class="figure" id="${escapeHtml(f.anchor)}">
-<h3>${typeof label === 'number' ? `Figure ${label}. ` : text(label)}${text(f.title)}</h3>
+<h3>${name}${text(f.title)}</h3>
 <figure>
 <div class="chart"${interactive ? ` data-spec="${escapeHtml(f.specId)}"` : ''}><div class="static">${f.svg}</div></div>
 <figcaption>${text(f.caption)}</figcaption>
@@ -80,10 +81,22 @@ ${interactive ? `<script type="application/json" id="${escapeHtml(f.specId)}">${
 </section>`;
 }
 
-/** Our figure numbers against the paper's, so "Figure 1" here is never read as the paper's Figure 1. */
-export function figureMapHtml(figures: readonly { paperFigure?: string }[]): string {
-  const items = figures.map((f, i) => `${i + 1} → ${f.paperFigure ? `paper ${text(f.paperFigure)}` : 'not in the paper'}`);
-  return `<p class="figmap"><b>Figure numbers, ours → the paper's:</b> ${items.join('; ')}.</p>`;
+/**
+ * Figure numbers: a figure that reproduces one of the paper's ("Fig. 4", "Fig. 1 (…)") takes the
+ * paper's number; every other figure is supplementary, S1, S2, … in page order. So "Figure 1"
+ * here is the paper's Figure 1, and no mapping is needed.
+ */
+export function figureNumbers(figures: readonly { paperFigure?: string }[]): string[] {
+  const taken = new Set<string>();
+  let s = 0;
+  return figures.map((f) => {
+    const n = /^Fig\. (\d+)\b/.exec(f.paperFigure ?? '')?.[1];
+    if (n && !taken.has(n)) {
+      taken.add(n);
+      return n;
+    }
+    return `S${++s}`;
+  });
 }
 
 /** The per-group table as CSV rows (the table's columns, numbers unrounded). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { renumberSvgIds } from '../../stages/page/charts/index.ts';
 import { escapeHtml, toCsv } from '../../stages/page/encode.ts';
 import { renderReportHtml } from '../../stages/page/html.ts';
-import { claimData, figureMapHtml, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/page/sections.ts';
+import { claimData, figureNumbers, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/page/sections.ts';
 import { texInput, texSpec, texToText } from '../../stages/page/tex.ts';
 import { parseCsv } from './parse-csv.ts';
 import { sampleReportInput } from './sample.ts';
@@ -148,12 +148,13 @@ describe('report/html', function () {
     assert.equal(VERDICT_CLASS['contradicts the prediction'], 'v-off');
   });
 
-  it('lists our figure numbers against the paper\'s, under the Figures heading', () => {
-    assert.equal(
-      figureMapHtml([{ paperFigure: 'Fig. 4' }, {}, { paperFigure: 'Fig. 1 (it plots <Eq. 25>)' }]),
-      '<p class="figmap"><b>Figure numbers, ours → the paper\'s:</b> 1 → paper Fig. 4; 2 → not in the paper; 3 → paper Fig. 1 (it plots &lt;Eq. 25&gt;).</p>',
+  it('numbers figures as the paper does where they reproduce one, S1, S2, … otherwise', () => {
+    assert.deepEqual(
+      figureNumbers([{ paperFigure: 'Fig. 4' }, {}, { paperFigure: 'Fig. 1 (it plots <Eq. 25>)' }, { paperFigure: 'Figs. 1 and 3 plot …' }, { paperFigure: 'Fig. 4' }]),
+      ['4', 'S1', '1', 'S2', 'S3'],
     );
-    const at = html.indexOf('<p class="figmap">');
+    assert.match(html, /<h3>Figure (\d|S\d+)\. /);
+    const at = html.indexOf('<p class="figmap muted">');
     const heading = html.indexOf('<h2>Figures</h2>');
     assert.ok(heading >= 0 && at > heading && at < html.indexOf('<section class="figure"', heading));
   });
