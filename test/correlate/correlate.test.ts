@@ -223,8 +223,11 @@ describe('correlate', () => {
 
   it('errors are clear: too many samples, atEnd without trained parameters', async () => {
     await assert.rejects(correlateStage.run(fakeCtx(split, { samples: 17 }).ctx),
-      /correlate.samples is 17, but the A.1 sample has only a1.trainSamples \+ a1.testSamples = 10 \+ 6 = 16 images/);
+      /correlate.samples is 17, but the sample has only a1.trainSamples \+ a1.testSamples = 10 \+ 6 = 16 images/);
     assert.throws(() => correlationSamples(split, A1, 'fake', 1, 0), /correlate.samples must be a positive integer/);
+    // The mean-field control's stage names its own section, not a1's.
+    assert.throws(() => correlationSamples(split, A1, 'fake', 1, 17, { samples: 'meanfield.samples', section: 'meanfield' }),
+      (e: Error) => /^meanfield\.samples is 17, but the sample has only meanfield\.trainSamples \+ meanfield\.testSamples/.test(e.message) && !/a1\./.test(e.message));
     await assert.rejects(correlateStage.run(fakeCtx(split, { atEnd: true }).ctx),
       /correlate.atEnd is true, but no train-a1 task reached this task/);
   });

@@ -1,6 +1,7 @@
 // A.1's grid and training job (docs/science.md, "Protocols"): a draw of train-split images (per seed,
 // or one shared draw), full-batch gradient descent.
 import type { Static } from '@sinclair/typebox';
+import { InputError } from '../../../pipeline/engine/errors.ts';
 import type { MatrixSpec } from '../../../pipeline/engine/types.ts';
 import type { ActivationName } from '../../model/activations.ts';
 import { hashKey } from '../../model/prng.ts';
@@ -56,10 +57,11 @@ export function a1DrawKey(p: Pick<A1Params, 'permutationSeed' | 'drawPerSeed'>, 
  * training and the next `testSamples` for testing (the same for every width); full-batch
  * gradient descent. train-a1 and correlate both call this, so they see the same images.
  */
-export function a1Samples(train: Split, p: A1DrawParams, dataset: string, netSeed: number): { train: EvalSet; test: EvalSet } {
+export function a1Samples(train: Split, p: A1DrawParams, dataset: string, netSeed: number, section = 'a1'): { train: EvalSet; test: EvalSet } {
   const need = p.trainSamples + p.testSamples;
   if (need > train.count)
-    throw new Error(`a1.trainSamples + a1.testSamples = ${need}, but ${dataset}'s train split has only ${train.count} images`);
+    throw new InputError('CONFIG_EXCEEDS_DATA', `${section}.trainSamples + ${section}.testSamples = ${need}, but ${dataset}'s train split has only ${train.count} images`,
+      { hint: `lower ${section}.trainSamples or ${section}.testSamples` });
   const perm = permutation(train.count, a1DrawKey(p, netSeed));
   const make = (idx: Uint32Array): EvalSet => {
     const x = gatherScaled(train, idx);

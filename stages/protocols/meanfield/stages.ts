@@ -43,7 +43,7 @@ export const correlateMeanFieldStage = defineStage({
     const m = ctx.params.meanfield;
     const pt = mfPoint(ctx.axes);
     const train = await readSplit(ctx, 'train');
-    const X = correlationSamples(train, m, pt.dataset, pt.seed, m.samples);
+    const X = correlationSamples(train, m, pt.dataset, pt.seed, m.samples, { samples: 'meanfield.samples', section: 'meanfield' });
     const spec = mfSpec(train.dim, pt, m);
     const info = await ensureBackend((line) => ctx.log(line));
     // Loaded here, in the worker: the parent process that plans the run never loads tfjs.

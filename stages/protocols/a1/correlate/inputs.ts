@@ -2,6 +2,7 @@
 // nets see it) and the parameters (theta0 from the seed, or the trained ones from train-a1).
 // The stage declaration imports this module: keep tfjs out of it.
 import type { Split } from '../../../train/data.ts';
+import { InputError } from '../../../../pipeline/engine/errors.ts';
 import { a1Samples, type A1DrawParams } from '../job.ts';
 
 // The parameters come from train-a1's 'params' artifact (layout: model/param-bytes.ts).
@@ -14,14 +15,18 @@ export type A1SampleParams = A1DrawParams;
  * with its own statistics exactly as train-a1 sees it (a1Samples, the same net seed's draw).
  * Row-major [samples, dim].
  */
-export function correlationSamples(train: Split, a1: A1SampleParams, dataset: string, netSeed: number, samples: number): { x: Float32Array; count: number; dim: number } {
+export function correlationSamples(
+  train: Split, a1: A1SampleParams, dataset: string, netSeed: number, samples: number,
+  names: { samples: string; section: string } = { samples: 'correlate.samples', section: 'a1' },
+): { x: Float32Array; count: number; dim: number } {
   const available = a1.trainSamples + a1.testSamples;
+  const s = names.section;
   if (!Number.isInteger(samples) || samples < 1)
-    throw new Error(`correlate.samples must be a positive integer, got ${samples}`);
+    throw new InputError('BAD_CONFIG', `${names.samples} must be a positive integer, got ${samples}`);
   if (samples > available)
-    throw new Error(`correlate.samples is ${samples}, but the A.1 sample has only a1.trainSamples + a1.testSamples = ` +
-      `${a1.trainSamples} + ${a1.testSamples} = ${available} images: lower correlate.samples or raise a1.trainSamples/a1.testSamples`);
-  const { train: tr, test: te } = a1Samples(train, a1, dataset, netSeed);
+    throw new InputError('CONFIG_EXCEEDS_DATA', `${names.samples} is ${samples}, but the sample has only ${s}.trainSamples + ${s}.testSamples = ` +
+      `${a1.trainSamples} + ${a1.testSamples} = ${available} images`, { hint: `lower ${names.samples} or raise ${s}.trainSamples/${s}.testSamples` });
+  const { train: tr, test: te } = a1Samples(train, a1, dataset, netSeed, s);
   const dim = train.dim;
   const x = new Float32Array(samples * dim);
   const fromTrain = Math.min(samples, tr.count);
