@@ -281,20 +281,21 @@ const verdictCell = (j: { verdict: Verdict; why: string }): string =>
 
 export function verdictsHtml(claims: readonly Claim[]): string {
   const headers = ['Claim', 'Bound tested', 'Measured slope [95% CI]', 'Widths here (paper’s)', 'Against the bound', 'Against the paper'];
-  const cls = ['', 'num', '', 'num', 'num', ''];
+  const cls = ['', '', 'num', 'num', '', ''];
   const head = headers.map((h, i) => `<th scope="col"${cls[i] ? ` class="${cls[i]}"` : ''}>${text(h)}</th>`).join('');
   const trs = claims
     .map((c) => {
-      const about = [`${text(c.source)} · ${text(KIND_TEXT[c.kind])}`, c.regime ? text(c.regime) : ''].filter(Boolean).join('<br>');
+      const about = `${text(c.source)} · ${text(KIND_TEXT[c.kind])}`;
+      const regime = c.regime ? `<br><span class="regime">Regime: ${text(c.regime)}</span>` : '';
       const paperOnly = c.boundSlope === null && c.paperVerdict === null && c.paperSlope !== null;
       const paper = c.paperVerdict ? `${c.paper ? `${text(c.paper)}<br>` : ''}${verdictCell(c.paperVerdict)}` : c.paper ? text(c.paper) : '—';
       const cells = [
-        `${text(c.claim)}<br><span class="why">${about}</span>`,
+        `<span class="claim">${text(c.claim)}</span><br><span class="why">${about}</span>`,
         c.bound ? text(c.bound) : '—',
         measuredText(c.measured),
         widthsText(c.widths),
         // A claim with no bound but a paper slope is judged against the paper alone.
-        paperOnly ? '—' : verdictCell(c),
+        paperOnly ? `—${regime}` : `${verdictCell(c)}${regime}`,
         paperOnly ? `${c.paper ? `${text(c.paper)}<br>` : ''}${verdictCell(c)}` : paper,
       ];
       return `<tr>${cells.map((x, i) => `<td${cls[i] ? ` class="${cls[i]}"` : ''}>${x}</td>`).join('')}</tr>`;

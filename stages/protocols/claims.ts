@@ -39,9 +39,15 @@ export interface ClaimSpec {
 }
 
 /** A fitted group as the verdict rules see it. */
+/** A group's key as the verdicts name it: 'mnist / erf / L2', 'α = −1'. */
+export function groupLabel(key: FitGroupResult['key']): string {
+  const part = ([k, v]: [string, unknown]): string => (k === 'depth' ? `L${v}` : k === 'alpha' ? `α = ${v}` : k === 'step' ? `s = ${v}` : String(v));
+  return Object.entries(key).map(part).join(' / ') || 'all';
+}
+
 export function groupSlope(g: FitGroupResult): GroupSlope {
   return {
-    id: g.id,
+    id: groupLabel(g.key),
     mean: g.fit.ci?.mean ?? null, sd: g.fit.ci?.sd ?? null, k: g.fit.ci?.seeds ?? g.fit.perSeed.length,
     lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null,
     localFirst: g.fit.local.first, localLast: g.fit.local.last,
@@ -79,7 +85,7 @@ export function exclusionNote(groups: readonly FitGroupResult[]): string {
 
 export function claimFrom(c: ClaimSpec): Claim {
   const paperWidths: [number, number] = [c.paperWidths[0], c.paperWidths[1]];
-  const byId = new Map(c.groups.map((g) => [g.id, g]));
+  const byId = new Map(c.groups.map((g) => [groupLabel(g.key), g]));
   const slopes = c.groups.map((g) => ({ ...groupSlope(g), ...(c.paperOf ? { paper: c.paperOf(g) } : {}) }));
   const bound = c.boundSlope === null ? null
     : judgeBound(slopes, c.boundSlope, c.scope ? (s) => c.scope!(byId.get(s.id)!) : undefined);

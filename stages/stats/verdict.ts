@@ -164,7 +164,8 @@ export function judgeBound(groups: readonly GroupSlope[], bound: number, scope: 
   }
   if (nBelow === n) {
     const worst = Math.max(...ok.map((t) => t.upper));
-    return { verdict: 'holds', why: `all ${n} upper 95% limits ≤ ${f2(bound)} (largest ${f2(worst)})${tail}${edgeText}` };
+    const limits = n === 1 ? `the upper 95% limit ${f2(worst)} is ≤ ${f2(bound)}` : `all ${n} upper 95% limits are ≤ ${f2(bound)} (largest ${f2(worst)})`;
+    return { verdict: 'holds', why: `${limits}${tail}${edgeText}` };
   }
   const i = ok.findIndex((t) => t.upper > bound);
   return { verdict: 'inconclusive', why: `${nBelow} of ${n} below ${f2(bound)}, none above after Holm (${judged[i]!.id}: upper limit ${f2(ok[i]!.upper)})${tail}${edgeText}` };

@@ -18,7 +18,7 @@ describe('stats/verdict: two judgments per claim', () => {
     assert.ok(Math.abs(g.lo! - -2.70) < 0.01 && Math.abs(g.hi! - -1.61) < 0.01, `${g.lo} ${g.hi}`);
     const j = judgeBound([g], -0.75);
     assert.equal(j.verdict, 'holds');
-    assert.match(j.why, /upper 95% limits ≤ −0\.75/);
+    assert.match(j.why, /the upper 95% limit −\d\.\d\d is ≤ −0\.75/);
     // The upper one-sided limit is mean + t_{0.95, k-1} sd / sqrt(k), tighter than the two-sided hi.
     const t = oneSided(g, -0.75)!;
     assert.ok(Math.abs(t.upper - (g.mean! + (studentTQuantile(0.95, 2) * g.sd!) / Math.sqrt(3))) < 1e-12);

@@ -136,7 +136,7 @@ describe('report/html', function () {
     assert.ok(t.includes('<span class="verdict v-unsure">inconclusive</span>'));
     assert.ok(t.includes('<span class="verdict v-na">not comparable</span>'));
     // Several groups: the range over them, each end with its interval; TeX names as text.
-    assert.match(t, /<td>C⁰² decays with width<br><span class="why">Theorem 3\.1 · theorem<\/span><\/td>/);
+    assert.match(t, /<td><span class="claim">C⁰² decays with width<\/span><br><span class="why">Theorem 3\.1 · theorem<\/span><\/td>/);
     assert.match(t, /<strong>−0\.\d\d … −0\.\d\d<\/strong><br><span class="muted">6 groups; ends \[/);
     assert.ok(t.includes('CI wider than 1 &lt;x&gt; &amp; &quot;y&quot;'));
     assert.ok(!markupOnly(html).includes('C^{0,'), 'no raw C^{0,d} in the markup (static SVGs included)');
