@@ -143,11 +143,11 @@ async function main(): Promise<void> {
       for (const o of Object.values(outputs))
         if ((await store.blobs.verify(o.hash, true)) !== 'ok') throw new Error(`gc removed this task's output blob ${o.hash} while the job had lost its gc lease; rerun to recompute it`);
     };
-    await intact();
+    await intact().catch(failed);
     await store.records.write(completeRecord(el.template, outputs, started, logs, { kind: 'slurm', jobId, log, node: os.hostname() }));
     await intact().catch(async (e: unknown) => {
       await store.records.delete(key);
-      throw e;
+      failed(e);
     });
     console.log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   } finally {
