@@ -293,3 +293,47 @@ describe('faults: a mixed run counts only what it computed', function () {
     assert.deepEqual({ executed: summary.executed, cached: summary.cached, failed: summary.failed }, { executed: 0, cached: 7, failed: 0 });
   });
 });
+
+describe('faults: .ci/slurm.sh starts a clean cluster whatever an earlier one left', function () {
+  this.timeout(180_000);
+  const script = path.join(REPO, '.ci/slurm.sh');
+  const sh = (cmd: string): { code: number | null; out: string } => {
+    const r = spawnSync('bash', [script, cmd], { encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  };
+  const oldState = '/var/spool/slurmctld/clustername';
+  let saved: string | undefined;
+  before(function () {
+    // Root, Debian's slurm daemons, and no cluster up now (CI's, which this must not tear down).
+    const up = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
+    if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v slurmctld && command -v munged']).status !== 0 || (up.status === 0 && up.stdout.trim())) {
+      console.log('    (skipped: needs root, slurmctld and munged, and no SLURM cluster up)');
+      this.skip();
+    }
+    saved = fs.existsSync(oldState) ? fs.readFileSync(oldState, 'utf8') : undefined;
+  });
+  after(() => {
+    if (saved === undefined) return;
+    fs.writeFileSync(oldState, saved);
+  });
+
+  it('another cluster\'s saved state in the usual directories does not stop `up`; `down` leaves nothing behind', () => {
+    // An earlier cluster of another name saved its state where Debian's slurmctld keeps it, and
+    // one of ours left its state behind (a machine image taken while it was up).
+    fs.mkdirSync(path.dirname(oldState), { recursive: true });
+    fs.writeFileSync(oldState, 'another-cluster');
+    fs.mkdirSync('/var/spool/weakcorr-slurm/ctld', { recursive: true });
+    fs.writeFileSync('/var/spool/weakcorr-slurm/ctld/clustername', 'another-cluster');
+    const up = sh('up');
+    try {
+      assert.equal(up.code, 0, up.out);
+      const sinfo = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
+      assert.match(sinfo.stdout, /idle/);
+    } finally {
+      const down = sh('down');
+      assert.equal(down.code, 0, down.out);
+    }
+    for (const p of ['/run/weakcorr-slurm', '/var/spool/weakcorr-slurm', '/var/log/weakcorr-slurm']) assert.equal(fs.existsSync(p), false, `${p} left behind`);
+    assert.notEqual(spawnSync('sinfo', ['-h']).status, 0, 'no controller answers after down');
+  });
+});
