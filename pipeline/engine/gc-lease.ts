@@ -146,7 +146,9 @@ export async function liveLeases(store: Store, dryRun = false): Promise<LeaseInf
     else {
       const seenFile = `${file}.seen`;
       const seen = await readSeen(seenFile);
-      const seq = Number(body.seq ?? 0);
+      // A lease of an older engine has no counter: its heartbeat moves the file's mtime, which
+      // then serves as the counter (only whether it changed matters, never its value as a time).
+      const seq = typeof body.seq === 'number' ? body.seq : ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? 0);
       const token = String(body.token ?? '');
       const t = now();
       const same = seen && seen.by === me && seen.seq === seq && seen.token === token;

@@ -230,7 +230,12 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const drain = (): void => {
       if (lease.lost && queue.length) {
         // gc judged our lease stale (this run was stopped, say): take a new one before starting anything.
-        void lease.ensure().then(drain, (e: unknown) => reporter.warn(`cannot take the store's gc lease again: ${describeError(e)}`));
+        void lease.ensure().then(drain, (e: unknown) => {
+          // Go on as before leases could be lost: finished tasks are still re-verified before their records.
+          reporter.warn(`cannot take the store's gc lease again: ${describeError(e)}`);
+          lease.lost = false;
+          drain();
+        });
         return;
       }
       while (!interrupted && !storeFull && active < opts.jobs && queue.length) {
