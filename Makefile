@@ -42,7 +42,7 @@ test: node_modules/.package-lock.json
 
 # The fault campaign: stopped and lagging lease holders beside gc, hostile input, signals on a
 # 100,000-task grid, a full disk, hostile records, gc beside runs, unusable stores (also in `make test`).
-# FAULTS_SLURM=1 adds .ci/slurm.sh's fresh-cluster check (root, Debian's slurm packages).
+# With root, Debian's slurm packages and no cluster up, it also checks `.ci/slurm.sh up` on stale state.
 faults: node_modules/.package-lock.json
 	npx mocha test/engine/faults.test.ts test/engine/store-safety.test.ts
 
