@@ -17,7 +17,7 @@ ifeq ($(WEAKCORR_DATA_MIRROR),)
   endif
 endif
 
-.PHONY: report stage test bench dag status clean distclean gpu-check gpu-pack schemas layers
+.PHONY: report stage test faults bench dag status clean distclean gpu-check gpu-pack schemas layers
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -39,6 +39,12 @@ test: node_modules/.package-lock.json
 	npx tsc -p . --noEmit
 	npx tsc -p stages/page/client
 	npx mocha 'test/**/*.test.ts'
+
+# The fault campaign: stopped and lagging lease holders beside gc, hostile input, signals on a
+# 100,000-task grid, a full disk, hostile records, gc beside runs, unusable stores (also in `make test`).
+# With root, Debian's slurm packages and no cluster up, it also checks `.ci/slurm.sh up` on stale state.
+faults: node_modules/.package-lock.json
+	npx mocha test/engine/faults.test.ts test/engine/store-safety.test.ts
 
 bench: node_modules/.package-lock.json
 	node --import tsx bench/run.ts

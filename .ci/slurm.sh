@@ -5,11 +5,36 @@
 # Recipe and pitfalls: ../shared/docs/slurm.md. What `up` started or replaced is recorded in
 # $state, so `down` undoes exactly that: munged only if `up` started it, and a slurm.conf that
 # `up` did not write is backed up there and put back.
+# The cluster has its own name, state directory, spool, logs and pid files (below $spool, $logs
+# and $state): `up` starts from empty ones whatever an earlier cluster left (another cluster's
+# saved state makes slurmctld refuse to start: "CLUSTER NAME MISMATCH"), and daemons an earlier
+# `up` left running are stopped first; `down` removes all of it.
 set -euo pipefail
 cmd=${1:?usage: slurm.sh up|down|status}
 conf=/etc/slurm/slurm.conf
 state=/run/weakcorr-slurm
+spool=/var/spool/weakcorr-slurm
+logs=/var/log/weakcorr-slurm
+cluster=weakcorr-test
 marker='# written by weakcorr .ci/slurm.sh'
+
+# Stops the daemons an earlier `up` started (their pid files are ours), waiting until they are gone.
+stop_daemons() {
+  local pids=() files=("$state/slurmd.pid" "$state/slurmctld.pid")
+  # An older version of this script kept them in /run/slurm (only when it was ours that ran).
+  [ -f "$state/started" ] && files+=(/run/slurm/slurmd.pid /run/slurm/slurmctld.pid)
+  for pid in "${files[@]}"; do
+    if [ -f "$pid" ]; then
+      p=$(cat "$pid")
+      if [ -n "$p" ] && kill "$p" 2>/dev/null; then pids+=("$p"); fi
+      rm -f "$pid"
+    fi
+  done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+}
 
 up() {
   if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
@@ -18,7 +43,11 @@ up() {
     apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null
   fi
   if sinfo -h -o %T 2>/dev/null | grep -Eqx 'idle|mixed|allocated'; then echo "slurm: already up"; return 0; fi
-  mkdir -p "$state" /run/munge /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/slurm /etc/slurm
+  mkdir -p "$state"
+  # Whatever an earlier cluster of ours left: its daemons, saved state, spool and logs.
+  stop_daemons
+  rm -rf "$spool" "$logs"
+  mkdir -p /run/munge "$spool/ctld" "$spool/d" "$logs" /etc/slurm
   chown munge:munge /run/munge
   [ -f /etc/munge/munge.key ] || { dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null; chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key; }
   if ! pgrep -x munged >/dev/null; then
@@ -42,7 +71,7 @@ up() {
   # would run one at a time on a node with CPUs to spare.
   cat > "$conf" <<CONF
 $marker
-ClusterName=weakcorr-test
+ClusterName=$cluster
 SlurmctldHost=${host}(127.0.0.1)
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
@@ -57,12 +86,12 @@ SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 MinJobAge=600
 DefMemPerCPU=$((mem / cpus))
 ReturnToService=2
-SlurmctldPidFile=/run/slurm/slurmctld.pid
-SlurmdPidFile=/run/slurm/slurmd.pid
-SlurmdSpoolDir=/var/spool/slurmd
-StateSaveLocation=/var/spool/slurmctld
-SlurmctldLogFile=/var/log/slurm/slurmctld.log
-SlurmdLogFile=/var/log/slurm/slurmd.log
+SlurmctldPidFile=$state/slurmctld.pid
+SlurmdPidFile=$state/slurmd.pid
+SlurmdSpoolDir=$spool/d
+StateSaveLocation=$spool/ctld
+SlurmctldLogFile=$logs/slurmctld.log
+SlurmdLogFile=$logs/slurmd.log
 NodeName=${host} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem} State=UNKNOWN
 PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 CONF
@@ -76,7 +105,8 @@ CONF
     if sinfo -h -o %T 2>/dev/null | grep -qx idle; then echo "slurm: up (node ${host}, ${cpus} CPUs, ${mem} MB)"; return 0; fi
     sleep 0.2
   done
-  echo "slurm: the node never became idle; see /var/log/slurm/" >&2
+  echo "slurm: the node never became idle; see $logs/" >&2
+  tail -n 20 "$logs/slurmctld.log" >&2 || true
   sinfo >&2 || true
   return 1
 }
@@ -91,9 +121,8 @@ down() {
       for id in $(squeue -h -o %i); do scancel "$id" 2>/dev/null || true; done
       for _ in $(seq 1 100); do [ -z "$(squeue -h -o %i)" ] && break; sleep 0.2; done
     fi
-    for pid in /run/slurm/slurmd.pid /run/slurm/slurmctld.pid; do
-      [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true
-    done
+    stop_daemons
+    rm -rf "$spool" "$logs"
   fi
   if [ -f "$state/munged" ]; then
     [ -f /run/munge/munged.pid ] && kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
@@ -104,6 +133,7 @@ down() {
     echo "slurm: restored the original $conf"
   fi
   rm -f "$state/started"
+  rmdir "$state" 2>/dev/null || true
   echo "slurm: down"
 }
 

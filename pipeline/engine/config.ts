@@ -29,6 +29,31 @@ export function resolveExperimentFile(nameOrFile: string, experimentsDir: string
   return { name: path.basename(file, '.json'), file };
 }
 
+/** Keys that would reach an object's prototype: never a config key. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The first problem of a parsed config value: a key that reaches a prototype, or a number that
+ * is not finite (JSON's 1e400 parses as Infinity), with its dot path; undefined when clean.
+ */
+function valueProblem(v: Json, at: string[]): string | undefined {
+  if (typeof v === 'number' && !Number.isFinite(v)) return `'${at.join('.')}' is ${v}, not a finite number`;
+  if (v === null || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) {
+      const p = valueProblem(x, [...at, String(i)]);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  for (const [k, x] of Object.entries(v)) {
+    if (FORBIDDEN_KEYS.has(k)) return `key '${[...at, k].join('.')}' is not allowed ('__proto__', 'constructor' and 'prototype' are never config keys)`;
+    const p = valueProblem(x, [...at, k]);
+    if (p) return p;
+  }
+  return undefined;
+}
+
 /** `key=value`: value parsed as JSON when it parses, otherwise taken as a string. */
 export function parseSetFlag(flag: string): { path: string[]; value: Json } {
   const eq = flag.indexOf('=');
@@ -41,7 +66,12 @@ export function parseSetFlag(flag: string): { path: string[]; value: Json } {
   } catch {
     value = raw;
   }
-  return { path: key.split('.'), value };
+  const keys = key.split('.');
+  const bad = keys.find((k) => FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined) throw new ConfigError(`--set ${flag}: key '${bad}' is not allowed ('__proto__', 'constructor' and 'prototype' are never config keys)`);
+  const problem = valueProblem(value, keys);
+  if (problem) throw new ConfigError(`--set ${flag}: ${problem}`);
+  return { path: keys, value };
 }
 
 export function getPath(config: Json, dotted: string): Json | undefined {
@@ -60,7 +90,8 @@ function setPath(config: JsonObject, keys: string[], value: Json, flag: string):
       node[part] = value;
       return;
     }
-    const next = node[part];
+    // Own keys only: an inherited one (toString, say) is not part of the config.
+    const next = Object.hasOwn(node, part) ? node[part] : undefined;
     if (next === undefined) node[part] = {};
     else if (next === null || typeof next !== 'object' || Array.isArray(next))
       throw new ConfigError(`--set ${flag}: '${keys.slice(0, i + 1).join('.')}' is not an object`);
@@ -113,11 +144,15 @@ export function loadExperiment(
 }
 
 function readJsonFile(file: string): Json {
+  let parsed: Json;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Json;
   } catch (e) {
     throw new ConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
+  const problem = valueProblem(parsed, []);
+  if (problem) throw new ConfigError(`${file}: ${problem}`);
+  return parsed;
 }
 
 /** Objects merge key by key; anything else (lists included) in `over` replaces `base`. */

@@ -71,6 +71,16 @@ export class StoreError extends EngineError {
   override name = 'StoreError';
 }
 
+/** The store's disk (or quota) is full: no task can keep its outputs until space is freed. */
+export class StoreFullError extends StoreError {
+  override name = 'StoreFullError';
+}
+
+/** A full store, here or in a worker (the class name crosses the process boundary). */
+export function isStoreFull(e: unknown): e is StoreError {
+  return e instanceof StoreError && e.name === 'StoreFullError';
+}
+
 /** A blob whose bytes no longer hash to its name. */
 export class CorruptBlobError extends StoreError {
   override name = 'CorruptBlobError';

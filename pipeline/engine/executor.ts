@@ -17,7 +17,11 @@ export interface ExecJob {
   force: boolean;
 }
 
-export type ExecResult = { kind: 'outputs'; outputs: Record<string, OutputEntry> } | { kind: 'record'; record: TaskRecord };
+/**
+ * What a job left: outputs (the scheduler records them), or the record it wrote; `reused`: the
+ * record was there already (another run computed the task meanwhile), so this run computed nothing.
+ */
+export type ExecResult = { kind: 'outputs'; outputs: Record<string, OutputEntry> } | { kind: 'record'; record: TaskRecord; reused?: boolean };
 
 export interface Executor {
   /** true: the job locks the key and writes the record; the scheduler must not hold the lock meanwhile. */

@@ -173,6 +173,32 @@ export function matrixAxisNames(stage: StageDecl): string[] {
 }
 
 export function buildGraph(stages: StageDecl[], config: JsonObject): TaskGraph {
+  const steps = graphSteps(stages, config);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * buildGraph in slices, yielding to the event loop between them (every ~20 ms), so a run over a
+ * 100,000-task grid still answers Ctrl-C and SIGTERM while it builds the graph.
+ */
+export async function buildGraphInterruptibly(stages: StageDecl[], config: JsonObject, sliceMs = 20): Promise<TaskGraph> {
+  const steps = graphSteps(stages, config);
+  let sliceStart = Date.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (Date.now() - sliceStart >= sliceMs) {
+      await new Promise((res) => setImmediate(res));
+      sliceStart = Date.now();
+    }
+  }
+}
+
+/** The graph, built stage by stage; yields every few hundred tasks (a point to pause at). */
+function* graphSteps(stages: StageDecl[], config: JsonObject): Generator<void, TaskGraph> {
   const ordered = orderStages(stages);
   const byStage = new Map<string, TaskNode[]>();
   const indexes = new Map<string, UpstreamIndex>();
@@ -181,14 +207,18 @@ export function buildGraph(stages: StageDecl[], config: JsonObject): TaskGraph {
   for (const stage of ordered) {
     const params = readParams(stage, config);
     const nodes: TaskNode[] = [];
+    // What each need matches on is the same for every task of the stage.
+    const needs = (stage.needs ?? []).filter((need) => need.when === undefined || getPath(config, need.when) === true).map((need) => {
+      const upstream = ordered.find((s) => s.name === need.stage)!;
+      return { need, upstream, on: matchingAxes(stage, need, upstream) };
+    });
     for (const { axes, id } of expandMatrix(stage, config)) {
+      if (tasks.length % 256 === 0) yield;
       const node: TaskNode = { id, stage, axes, params, deps: [], dependents: [], reads: new Map() };
-      for (const need of stage.needs ?? []) {
-        if (need.when !== undefined && getPath(config, need.when) !== true) continue;
-        const upstream = ordered.find((s) => s.name === need.stage)!;
+      for (const { need, upstream, on } of needs) {
         let index = indexes.get(need.stage);
         if (!index) indexes.set(need.stage, (index = new UpstreamIndex(byStage.get(need.stage) ?? [])));
-        const deps = index.match(axes, matchingAxes(stage, need, upstream));
+        const deps = index.match(axes, on);
         // An upstream stage with no tasks at all (an empty grid in this experiment) is fine;
         // tasks that exist but match nothing are a wiring or config mistake.
         if (deps.length === 0 && (byStage.get(need.stage)?.length ?? 0) > 0)

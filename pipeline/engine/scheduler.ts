@@ -1,6 +1,9 @@
 // Runs the stale tasks of a selection: keys resolved as inputs become known (early cutoff),
 // cache hits taken, the rest executed in worker processes under per-key locks. A failing task
 // fails only its dependents; Ctrl-C stops the workers and keeps every finished record.
+// Ready tasks are considered (keyed, looked up) a slice at a time, yielding to the event loop
+// between slices, so Ctrl-C and SIGTERM act within a second however large the grid; a full
+// store stops new tasks at once; a lost gc lease is re-taken before anything is recorded.
 import { withUpstream, type TaskNode } from './graph.ts';
 import { readOutputs, type Planner, type Resolved } from './planner.ts';
 import { LocalExecutor, type Executor } from './executor.ts';
@@ -9,7 +12,15 @@ import type { OutputEntry, TaskRecord } from './store.ts';
 import type { InputTask, LineageEntry } from './types.ts';
 import { publishOutputs } from './publish.ts';
 import { RunLease } from './gc-lease.ts';
-import { describeError, InputError, InterruptedError, isInterrupted } from './errors.ts';
+import { describeError, InputError, InterruptedError, isInterrupted, isStoreFull } from './errors.ts';
+import { ReadyQueue } from './ready-queue.ts';
+
+/** How long the scheduler works between yields to the event loop (signals, heartbeats, display). */
+const SLICE_MS = 20;
+/** Ready tasks keyed and looked up at once. */
+const CONSIDER_AT_ONCE = 16;
+/** Yields to the event loop: pending signals, timers and I/O run before the next slice. */
+export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export type FinalState = 'executed' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
@@ -35,6 +46,8 @@ export interface RunSummary {
   warnings: string[];
   /** Absolute paths of the artifacts this run published (built or reused), e.g. the report. */
   published: string[];
+  /** Set when the store ran out of space: the first such error, told once (no task started after it). */
+  storeFull?: string;
   tasks: TaskResult[];
 }
 
@@ -59,7 +72,12 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   const outputs = new Map<TaskNode, Record<string, OutputEntry>>();
   const results = new Map<TaskNode, TaskResult>();
   const waiting = new Map<TaskNode, number>();
-  const queue: { task: TaskNode; resolved: Resolved }[] = [];
+  const queue = new ReadyQueue<{ task: TaskNode; resolved: Resolved }>();
+  /** Tasks whose inputs are known, waiting to be keyed and looked up (FIFO, from `head`). */
+  const pending: TaskNode[] = [];
+  let head = 0;
+  let considering = 0;
+  let storeFull: string | undefined;
   const pool: Executor = opts.executor ?? new LocalExecutor(opts.jobs, planner.project.module, planner.store.dir);
   const { reporter } = opts;
   const executing = new Set<TaskNode>();
@@ -94,6 +112,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         durationMs: Date.now() - began,
         warnings: [...planner.warnings],
         published: [...published].sort(),
+        ...(storeFull ? { storeFull } : {}),
         tasks: list,
       });
     };
@@ -107,7 +126,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           if (!selected.has(d)) continue;
           const left = waiting.get(d)! - 1;
           waiting.set(d, left);
-          if (left === 0 && !interrupted) void consider(d);
+          if (left === 0 && !interrupted) ready(d);
         }
       } else {
         // Everything downstream of a failure cannot run; the rest of the graph goes on.
@@ -124,21 +143,61 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       finishIfDone();
     };
 
+    const ready = (task: TaskNode): void => {
+      pending.push(task);
+      if (considering < CONSIDER_AT_ONCE) void pump();
+    };
+
+    /**
+     * Considers pending tasks one after another (CONSIDER_AT_ONCE pumps at most), yielding to
+     * the event loop every SLICE_MS: 100,000 ready tasks never starve signals or heartbeats.
+     */
+    const pump = async (): Promise<void> => {
+      considering++;
+      try {
+        let sliceStart = Date.now();
+        while (!interrupted && head < pending.length) {
+          const task = pending[head++]!;
+          if (head > 4096 && head * 2 > pending.length) {
+            pending.splice(0, head);
+            head = 0;
+          }
+          await consider(task);
+          if (Date.now() - sliceStart >= SLICE_MS) {
+            await yieldToLoop();
+            sliceStart = Date.now();
+          }
+        }
+      } finally {
+        considering--;
+      }
+    };
+
     const consider = async (task: TaskNode): Promise<void> => {
       try {
+        if (results.has(task)) return;
         const resolved = await planner.resolve(task, (dep) => outputs.get(dep)!);
-        if (interrupted) return;
+        if (interrupted || results.has(task)) return;
         if (!opts.force.has(task.stage.name)) {
           const found = await planner.lookup(resolved.key, task.id, task.stage);
+          if (results.has(task)) return;
           if (found.hit) return await reuse(task, found.record);
         }
+        if (storeFull) return notStarted(task);
         // Keep the queue in topological order so runs are reproducible and logs read top-down.
-        const at = queue.findIndex((q) => order.get(q.task)! > order.get(task)!);
-        queue.splice(at < 0 ? queue.length : at, 0, { task, resolved });
+        queue.push(order.get(task)!, { task, resolved });
         drain();
       } catch (e) {
         fail(task, e);
       }
+    };
+
+    /** The store is full: a task that did not start is skipped (its dependents with it). */
+    const notStarted = (task: TaskNode): void => {
+      if (results.has(task)) return;
+      const why = 'not started: the store is full';
+      reporter.taskEnded(task.id, 'skipped', why);
+      settle(task, { id: task.id, stage: task.stage.name, state: 'skipped', error: why });
     };
 
     /** A valid record exists (found up front, or computed by another run while we waited). */
@@ -155,13 +214,31 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         settle(task, { id: task.id, stage: task.stage.name, state: 'interrupted', key });
         return;
       }
-      const message = describeError(e);
+      let message = describeError(e);
+      if (isStoreFull(e)) {
+        // Said once: the first task names the store and the cure; no task starts after it.
+        if (storeFull) message = 'no space left in the store (see above)';
+        else {
+          storeFull = `${task.id}: ${message}`;
+          while (queue.length) notStarted(queue.shift()!.task);
+        }
+      }
       reporter.taskEnded(task.id, 'failed', message);
       settle(task, { id: task.id, stage: task.stage.name, state: 'failed', key, error: message, ...(e instanceof InputError ? { code: e.code } : {}) });
     };
 
     const drain = (): void => {
-      while (!interrupted && active < opts.jobs && queue.length) {
+      if (lease.lost && queue.length) {
+        // gc judged our lease stale (this run was stopped, say): take a new one before starting anything.
+        void lease.ensure().then(drain, (e: unknown) => {
+          // Go on as before leases could be lost: finished tasks are still re-verified before their records.
+          reporter.warn(`cannot take the store's gc lease again: ${describeError(e)}`);
+          lease.lost = false;
+          drain();
+        });
+        return;
+      }
+      while (!interrupted && !storeFull && active < opts.jobs && queue.length) {
         const next = queue.shift()!;
         active++;
         void execute(next.task, next.resolved).finally(() => {
@@ -204,10 +281,28 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           await release();
           release = undefined;
         }
-        const result = await pool.run(job, events);
-        const record = result.kind === 'record' ? result.record : planner.newRecord(task, resolved, result.outputs, started, logs);
+        let result: Awaited<ReturnType<Executor['run']>>;
+        let written: TaskRecord | undefined;
+        for (let attempt = 1; ; attempt++) {
+          const epoch = await lease.ensure();
+          result = await pool.run(job, events);
+          if (result.kind !== 'outputs') break;
+          // Our lease was lost while the task ran (gc judged it stale): its outputs were
+          // unprotected, so they count only once found intact under a new lease.
+          if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) {
+            const record = planner.newRecord(task, resolved, result.outputs, started, logs);
+            await planner.store.records.write(record);
+            written = record;
+            // A lease lost between the check and the write: the record may name a swept blob.
+            if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) break;
+            await planner.store.records.delete(record.key);
+          }
+          if (attempt >= 3) throw new Error(`gc removed this task's outputs ${attempt} times while its run had lost its gc lease`);
+          reporter.warn(`${task.id}: gc removed its outputs while this run had lost its gc lease (stopped too long?); recomputing`);
+        }
+        if (result.kind === 'record' && result.reused && !opts.force.has(task.stage.name)) return await reuse(task, result.record);
+        const record = result.kind === 'record' ? result.record : written!;
         const outs = record.outputs;
-        if (result.kind === 'outputs') await planner.store.records.write(record);
         await planner.store.index.setKey(planner.experiment, task.id, key);
         timings.set(task, lineageOf(record, true));
         for (const p of await publishOutputs(planner, task, outs)) published.add(p);
@@ -219,6 +314,12 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         executing.delete(task);
         await release?.().catch(() => {});
       }
+    };
+
+    /** Every output's blob is on disk with its bytes (hashed again, not from memory). */
+    const outputsIntact = async (outs: Record<string, OutputEntry>): Promise<boolean> => {
+      for (const o of Object.values(outs)) if ((await planner.store.blobs.verify(o.hash, true)) !== 'ok') return false;
+      return true;
     };
 
     const lineageUpstreamOf = (task: TaskNode): LineageEntry[] => {
@@ -240,7 +341,9 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const onAbort = (): void => {
       interrupted = true;
       reporter.interrupted();
-      queue.length = 0;
+      queue.clear();
+      pending.length = 0;
+      head = 0;
       void pool.kill();
       // Running tasks settle as their workers die; everything not yet started is interrupted now.
       for (const t of tasks) if (!results.has(t) && !executing.has(t)) results.set(t, { id: t.id, stage: t.stage.name, state: 'interrupted' });
@@ -250,8 +353,18 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     else opts.signal?.addEventListener('abort', onAbort);
 
     if (tasks.length === 0) finishIfDone();
-    for (const t of tasks) waiting.set(t, t.deps.filter((d) => selected.has(d)).length);
-    for (const t of tasks) if (waiting.get(t) === 0) void consider(t);
+    void (async () => {
+      let sliceStart = Date.now();
+      for (const [i, t] of tasks.entries()) {
+        if (interrupted) return;
+        waiting.set(t, t.deps.filter((d) => selected.has(d)).length);
+        if (i % 1024 === 0 && Date.now() - sliceStart >= SLICE_MS) {
+          await yieldToLoop();
+          sliceStart = Date.now();
+        }
+      }
+      for (const t of tasks) if (waiting.get(t) === 0) ready(t);
+    })();
   });
   await lease.release();
   return summary;

@@ -18,7 +18,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { canonicalJson, hashBytes } from './fingerprint.ts';
-import { CorruptBlobError, StoreError } from './errors.ts';
+import { CorruptBlobError, StoreError, StoreFullError } from './errors.ts';
 import { HASH_RE, isHash, outputsProblem, parseRecord, type OutputEntry, type TaskRecord } from './record.ts';
 import type { ContentHash, Json, JsonObject, StageDecl, TaskKey } from './types.ts';
 
@@ -80,8 +80,11 @@ export interface BlobStore {
   putJson(value: unknown): Promise<OutputEntry>;
   /** The bytes, checked against their hash (CorruptBlobError when they differ). */
   read(hash: string): Promise<Buffer>;
-  /** 'ok', 'missing', or a CorruptBlobError; each blob is hashed at most once per process. */
-  verify(hash: string): Promise<'ok' | 'missing' | CorruptBlobError>;
+  /**
+   * 'ok', 'missing', or a CorruptBlobError; each blob is hashed at most once per process, unless
+   * `fresh` (a run that lost its gc lease checks its outputs are still there).
+   */
+  verify(hash: string, fresh?: boolean): Promise<'ok' | 'missing' | CorruptBlobError>;
   has(hash: string): Promise<boolean>;
   /** Where a blob lies, to hand to a reader (a task's input, `show`); never to write to. */
   path(hash: string): string;
@@ -245,7 +248,7 @@ class Files {
 function writeError(e: unknown, what: string, dir: string, command: string | undefined): Error {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT')
-    return new StoreError(`no space left for the store ${dir} while writing ${what}: free disk space, or ${gcHint(command)}`);
+    return new StoreFullError(`no space left for the store ${dir} while writing ${what}: free disk space, or ${gcHint(command)}`);
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
     return new StoreError(`cannot write ${what} into the store ${dir} (${code}): the store is not writable`);
   return e as Error;
@@ -304,7 +307,8 @@ class Blobs implements BlobStore {
     }
   }
 
-  async verify(hash: string): Promise<'ok' | 'missing' | CorruptBlobError> {
+  async verify(hash: string, fresh = false): Promise<'ok' | 'missing' | CorruptBlobError> {
+    if (fresh) this.f.verified.delete(hash);
     if (this.f.verified.has(hash)) return 'ok';
     const actual = await this.hashOf(hash);
     if (actual === undefined) return 'missing';

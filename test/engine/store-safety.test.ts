@@ -304,7 +304,7 @@ describe('store: unusable stores are one line and exit 2, up front', function ()
     const mid = inNs('"$NODE" "$CLI" run; echo "rc=$?"; echo "tmp=[$(ls -A "$STORE/tmp")]"');
     assert.match(mid.stdout, /rc=1/);
     assert.match(mid.stdout, /tmp=\[\]/, 'the half-written blob was removed at once');
-    assert.match(mid.stderr, new RegExp(`square@i1: no space left for the store ${toy.cache.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} .*run \`toy gc\``));
+    assert.match(mid.stderr, new RegExp(`square@i\\d+: no space left for the store ${toy.cache.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} .*run \`toy gc\``));
   });
 
   it('a lock on a store whose locks folder is unusable fails at once instead of retrying forever', async () => {

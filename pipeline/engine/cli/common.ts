@@ -7,7 +7,7 @@ import { loadExperiment, type LoadedExperiment } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { executorNames, runtimeOf } from '../executors/registry.ts';
 import { collect } from '../flags.ts';
-import { buildGraph, taskClosure, type TaskGraph, type TaskNode } from '../graph.ts';
+import { buildGraph, buildGraphInterruptibly, taskClosure, type TaskGraph, type TaskNode } from '../graph.ts';
 import { inspectTasks } from '../inspect.ts';
 import { Planner } from '../planner.ts';
 import { checkRuntimes } from '../preflight.ts';
@@ -65,6 +65,13 @@ function loadVariant(project: Project, experiment: string, sets: string[], name?
 
 export function load(project: Project, o: CommonOpts): Loaded {
   return loadVariant(project, o.experiment, o.set, o.name);
+}
+
+/** `load` for `run`: the graph is built in slices, so a huge grid can still be interrupted. */
+export async function loadInterruptibly(project: Project, o: CommonOpts): Promise<Loaded> {
+  const exp = loadExperiment(o.experiment, project.experimentsDir, project.experimentSchema, o.set);
+  const variant = variantOf(exp.name, o.set, o.name, experimentNames(project));
+  return { exp, variant, graph: await buildGraphInterruptibly(project.stages, exp.config) };
 }
 
 /**

@@ -13,7 +13,7 @@ import { runTasks, type RunSummary } from '../scheduler.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Project } from '../types.ts';
 import { describeOverrides, type Variant } from '../variant.ts';
-import { commonOptions, load, perStage, plannerFor, print, rel, stageTable, warn, type CommonOpts } from './common.ts';
+import { commonOptions, loadInterruptibly, perStage, plannerFor, print, rel, stageTable, warn, type CommonOpts } from './common.ts';
 
 interface RunFlags {
   force: string[];
@@ -37,6 +37,10 @@ function summaryText(s: RunSummary): string {
     const skipped = s.tasks.filter((t) => t.state === 'skipped').length;
     if (skipped) lines.push(`${skipped} task(s) downstream of a failure were skipped`);
   }
+  if (s.storeFull) {
+    const notStarted = s.tasks.filter((t) => t.state === 'skipped' && t.error?.startsWith('not started')).length;
+    lines.push(`stopped early: the store is full (${s.storeFull.split(':')[0]} above); ${notStarted} task(s) were not started, running ones finished`);
+  }
   for (const p of s.published) lines.push(`published: ${rel(p)}`);
   return lines.join('\n');
 }
@@ -56,7 +60,31 @@ export function runCommand(program: Command, project: Project): void {
     .addOption(new Option('--executor <kind>', `where tasks run (default: $${envName(project, 'EXECUTOR')} or local)`).choices(executorNames()));
   for (const e of EXECUTORS) cmd = e.runOptions?.(cmd, project) ?? cmd;
   cmd.action(async (stages: string[], o: CommonOpts & RunFlags & Flags, c: Command) => {
-    const { graph, variant } = load(project, o);
+    // Ctrl-C and SIGTERM alike. While planning (nothing started, nothing to keep) they end the
+    // command at once; then they stop starting tasks, stop the running ones, keep every record.
+    // Every phase yields to the event loop, so either acts within a second at any grid size.
+    const abort = new AbortController();
+    let interrupts = 0;
+    let planning = true;
+    const onSignal = (): void => {
+      if (planning || ++interrupts > 1) {
+        if (planning) process.stderr.write('interrupted while planning; nothing ran\n');
+        process.exit(EXIT_CODE.interrupted);
+      }
+      abort.abort(); // the reporter says so, inside its live display
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await runAction(stages, o, c, abort, () => (planning = false));
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
+
+  const runAction = async (stages: string[], o: CommonOpts & RunFlags & Flags, c: Command, abort: AbortController, planned: () => void): Promise<void> => {
+    const { graph, variant } = await loadInterruptibly(project, o);
     const executorName = o.executor ?? envValue(project, 'EXECUTOR') ?? 'local';
     const kind = executorNamed(executorName);
     if (!kind) throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorName}: expected ${orList(executorNames())}`);
@@ -87,13 +115,7 @@ export function runCommand(program: Command, project: Project): void {
     announceVariant(variant);
     if (Object.keys(variant.overrides).length) await planner.store.index.setVariant(variant);
     await planner.store.index.setExecutor(variant.name, executorName);
-    const abort = new AbortController();
-    let interrupts = 0;
-    const onSigint = (): void => {
-      if (++interrupts > 1) process.exit(130);
-      abort.abort(); // the reporter says so, inside its live display
-    };
-    process.on('SIGINT', onSigint);
+    planned();
     const unreachable = await executor.unreachable?.();
     if (unreachable) throw new UsageError(unreachable);
     const jobs = executor.defaultJobs !== undefined && c.getOptionValueSource('jobs') === 'default' ? executor.defaultJobs : o.jobs;
@@ -104,9 +126,8 @@ export function runCommand(program: Command, project: Project): void {
       reporter: makeReporter(project.name),
       signal: abort.signal,
     });
-    process.off('SIGINT', onSigint);
     if (o.json) print(true, summary, () => '');
     process.stderr.write(`${summaryText(summary)}\n`);
     process.exitCode = summary.interrupted ? EXIT_CODE.interrupted : summary.failed ? 1 : 0;
-  });
+  };
 }

@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       return;
     }
     const started = Date.now();
+    const epoch = await lease.ensure();
     const logs: string[] = [];
     let last = 0;
     const outputs = await runTask(
@@ -136,7 +137,18 @@ async function main(): Promise<void> {
       abort.signal,
     ).catch(failed);
     const log = path.join(store.area('slurm'), 'logs', `${jobId}.log`);
+    // A lease gc judged stale while this job was stopped: the outputs count only if still intact.
+    const intact = async (): Promise<void> => {
+      if ((await lease.ensure()) === epoch) return;
+      for (const o of Object.values(outputs))
+        if ((await store.blobs.verify(o.hash, true)) !== 'ok') throw new Error(`gc removed this task's output blob ${o.hash} while the job had lost its gc lease; rerun to recompute it`);
+    };
+    await intact().catch(failed);
     await store.records.write(completeRecord(el.template, outputs, started, logs, { kind: 'slurm', jobId, log, node: os.hostname() }));
+    await intact().catch(async (e: unknown) => {
+      await store.records.delete(key);
+      failed(e);
+    });
     console.log(`${id}: done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   } finally {
     await release();

@@ -226,7 +226,8 @@ export class SlurmExecutor implements Executor {
     const own = record?.executor?.jobId === f.jobId;
     if (!record || ((ownOnly || f.job.force) && !own) || this.inFlight.get(key) !== f) return false;
     this.inFlight.delete(key);
-    f.resolve({ kind: 'record', record });
+    // A record its job did not write: another run (local, say) computed the task; the job found it and did nothing.
+    f.resolve({ kind: 'record', record, ...(own ? {} : { reused: true }) });
     return true;
   }
 
