@@ -30,4 +30,15 @@ describe('shipped experiments: each validates and plans', function () {
       assert.match(r.stdout, /^report\s+1\s/m, `${name}: no report task planned\n${r.stdout}`);
     });
   }
+
+  it('a config that contradicts itself fails at plan time, exit 2, naming its own section\'s keys', () => {
+    for (const [set, names] of [['correlate.samples=1000', /correlate\.samples is 1000.*a1\.trainSamples \+ a1\.testSamples/], ['meanfield.samples=1000', /meanfield\.samples is 1000.*meanfield\.trainSamples \+ meanfield\.testSamples/]] as const) {
+      const r = spawnSync(process.execPath, ['bin/weakcorr.js', 'status', '--experiment', 'ci', '--set', set], {
+        cwd: root, encoding: 'utf8', env: { ...process.env, WEAKCORR_CACHE: cache, CI: '1' },
+      });
+      assert.equal(r.status, 2, `${set}: exit ${r.status}\n${r.stderr}`);
+      assert.match(r.stderr, names);
+      if (set.startsWith('meanfield')) assert.doesNotMatch(r.stderr, /a1\./);
+    }
+  });
 });

@@ -145,6 +145,8 @@ export interface TypedStageDecl<N extends string, P extends ParamDecl, T, B exte
   bytes?: Record<B, BytesOutputDecl>;
   needs?: readonly Need<NoInfer<ParamKey<P>>>[];
   metrics?: TypedMetrics<T>;
+  /** Plan-time checks of the params against each other (a message naming the keys, or null). */
+  check?: (params: ParamValues<P>) => string | null;
   run(ctx: TypedContext<ParamValues<P>, T, B>): Promise<void>;
 }
 
@@ -244,7 +246,7 @@ function metricsDecl<T>(json: JsonOutputs<T>, m: TypedMetrics<T>): MetricsDecl {
 export function defineStage<N extends string, P extends ParamDecl, T = Record<never, never>, B extends string = never>(
   decl: TypedStageDecl<N, P, T, B>,
 ): Stage<N, T, B> {
-  const { params, run, json, bytes, needs, metrics, ...rest } = decl;
+  const { params, run, json, bytes, needs, metrics, check, ...rest } = decl;
   // An empty declaration stands for "no outputs of that kind"; the engine sees one output map.
   const jsonOut: JsonOutputs<T> | Record<string, never> = json ?? {};
   const bytesOut: Record<B, BytesOutputDecl> | Record<string, never> = bytes ?? {};
@@ -257,6 +259,7 @@ export function defineStage<N extends string, P extends ParamDecl, T = Record<ne
     outputs: outputSpecs(jsonOut, bytesOut),
     ...(needs ? { needs: needs.map(needSpec) } : {}),
     ...(metrics && json ? { metrics: metricsDecl(json, metrics) } : {}),
+    ...(check ? { checkParams: (flat: JsonObject) => check(nestParams(params, flat)) } : {}),
     run: (ctx) => {
       const nested = nestParams(params, ctx.params, ctx.id);
       return run(typedContext<ParamValues<P>, T, B>(ctx, nested, nestJson(params, ctx.params)));

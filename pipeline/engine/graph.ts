@@ -1,6 +1,6 @@
 // Stage declarations + an experiment config -> the task graph: matrix fan-out, readable ids,
 // upstream matching, topological order, cycle detection.
-import { GraphError } from './errors.ts';
+import { ConfigError, GraphError } from './errors.ts';
 import { didYouMean } from './suggest.ts';
 import { canonicalJson } from './fingerprint.ts';
 import { getPath } from './config.ts';
@@ -235,6 +235,10 @@ function* graphSteps(stages: StageDecl[], config: JsonObject): Generator<void, T
       tasks.push(node);
       byId.set(id, node);
     }
+    // A stage's own checks of its params against each other (found here, at plan time, not by its
+    // first task); only for a stage this experiment runs.
+    const problem = nodes.length ? stage.checkParams?.(params) : null;
+    if (problem) throw new ConfigError(`stage '${stage.name}': ${problem}`);
     byStage.set(stage.name, nodes);
   }
   return { tasks, byId, stages: ordered };

@@ -89,6 +89,11 @@ export interface StageDecl {
   estimateSeconds?: (tasks: { params: JsonObject; axes: JsonObject }[]) => { seconds: number; basis: string };
   /** What `results` and `diff` read from this stage's JSON outputs. */
   metrics?: MetricsDecl;
+  /**
+   * Checks of the stage's params against each other, run when the graph is planned (so a config
+   * mistake fails every command at once, naming its keys, before any task runs): a message, or null.
+   */
+  checkParams?: (params: JsonObject) => string | null;
   /** A short human description for `dag` and docs. */
   description?: string;
   /** The experiment's name enters the key (the stage writes it into its output, e.g. a report title). */

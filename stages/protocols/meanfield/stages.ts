@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { defineStage, jsonOutput, need } from '../../../pipeline/engine/define-stage.ts';
 import { CorrelationResultSchema } from '../../contracts/correlation-result.ts';
 import { fetchStage } from '../../fetch/index.ts';
-import { correlationSamples } from '../a1/correlate/inputs.ts';
+import { correlationSamples, samplesProblem } from '../a1/correlate/inputs.ts';
 import { buildResult, sampledSetSeed } from '../a1/correlate/result.ts';
 import { ensureBackend, modelRuntime } from '../../model/runtime.ts';
 import { readSplit } from '../../train/inputs.ts';
@@ -39,6 +39,7 @@ export const correlateMeanFieldStage = defineStage({
   needs: [need(fetchStage, { outputs: ['train_images', 'train_labels'] })],
   json: { result: jsonOutput(CorrelationResultSchema) },
   runtime: modelRuntime,
+  check: (p) => samplesProblem(p.meanfield.samples, p.meanfield, { samples: 'meanfield.samples', section: 'meanfield' }),
   async run(ctx) {
     const m = ctx.params.meanfield;
     const pt = mfPoint(ctx.axes);

@@ -11,7 +11,7 @@ import { A1Config, CorrelateConfig } from '../config.ts';
 import { A1_GRID, a1Point, a1Spec } from '../job.ts';
 import { readSplit } from '../../../train/inputs.ts';
 import { trainA1Stage } from '../train.ts';
-import { correlationSamples, hostParamsFromBytes } from './inputs.ts';
+import { correlationSamples, hostParamsFromBytes, samplesProblem } from './inputs.ts';
 import { buildResult, sampledSetSeed } from './result.ts';
 
 async function readTrainedParams(ctx: Pick<TypedContext<unknown>, 'inputs' | 'id' | 'readBytes'>): Promise<{ bytes: Uint8Array; from: string }> {
@@ -50,6 +50,7 @@ export const correlateStage = defineStage({
     },
   },
   runtime: modelRuntime,
+  check: (p) => samplesProblem(p.correlate.samples, p.a1, { samples: 'correlate.samples', section: 'a1' }),
   async run(ctx) {
     const { a1, correlate: c } = ctx.params;
     const pt = a1Point(ctx.axes);

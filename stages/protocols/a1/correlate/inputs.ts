@@ -10,6 +10,14 @@ export { hostParamsFromBytes } from '../../../model/param-bytes.ts';
 
 export type A1SampleParams = A1DrawParams;
 
+/** The plan-time check: the correlation samples come from the A.1 sample, so they cannot outnumber it. */
+export function samplesProblem(samples: number, p: { trainSamples: number; testSamples: number }, names: { samples: string; section: string }): string | null {
+  const s = names.section;
+  return samples > p.trainSamples + p.testSamples
+    ? `${names.samples} is ${samples}, but the sample has only ${s}.trainSamples + ${s}.testSamples = ${p.trainSamples} + ${p.testSamples} = ${p.trainSamples + p.testSamples} images: lower ${names.samples} or raise ${s}.trainSamples/${s}.testSamples`
+    : null;
+}
+
 /**
  * X: the first `samples` rows of the A.1 sample, train part then test part, each part z-scored
  * with its own statistics exactly as train-a1 sees it (a1Samples, the same net seed's draw).
