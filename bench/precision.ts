@@ -1,7 +1,8 @@
-// Issue 19's precision table: MSE_test(f, f_lin) of one A.2 run three ways, on the same theta0,
+// Issues 19 and 26's precision tables: MSE_test(f, f_lin) of one A.2 run, on the same theta0,
 // batches and test images: the old float32 path (absolute parameter storage, a test fixture),
-// the new float32 path (trainSideBySide: theta0 + stored displacement) and PyTorch in float64
-// (bench/torch/a2_reference.py --float64).
+// the new float32 path (trainSideBySide: theta0 + stored displacement) evaluated plainly (f and
+// f_lin from two forward passes) and in difference form (what trainSideBySide reports), and
+// PyTorch in float64 (bench/torch/a2_reference.py --float64).
 //   node --import tsx bench/precision.ts --width 1024 --alpha -1 [--seed 0] [--steps 250]
 //        [--test 10000] [--backend wasm] [--skip old,new,f64]
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   t0 = t();
   if (!skip.includes('new')) {
     const n = await newA2(train, test, s);
-    console.log(`new float32 (theta0 + delta):   MSE_test ${n.mseTest.toExponential(4)}  measured floor ${n.floor.toExponential(2)}  (${((t() - t0) / 1000).toFixed(0)} s)`);
+    console.log(`new float32, plain evaluation:  MSE_test ${n.plain.toExponential(4)}`);
+    console.log(`new float32, difference form:   MSE_test ${n.mseTest.toExponential(4)}  measured floor ${n.floor.toExponential(2)}  (${((t() - t0) / 1000).toFixed(0)} s, both)`);
   }
   t0 = t();
   if (!skip.includes('f64')) console.log(`PyTorch float64:                MSE_test ${torchA2(train, test, s, true).mseTest.toExponential(4)}  (${((t() - t0) / 1000).toFixed(0)} s)`);

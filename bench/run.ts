@@ -1,6 +1,6 @@
 // `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick|slurm|slurm-overhead]...`
 import { benchEngine } from './engine.ts';
-import { benchStorage, benchTrain } from './train.ts';
+import { benchDifferenceForm, benchStorage, benchTrain } from './train.ts';
 import { benchCorrelate } from './correlate.ts';
 import { benchQuick } from './quick.ts';
 import { benchSlurm, benchSlurmOverhead } from './slurm.ts';
@@ -19,6 +19,8 @@ if (want('train')) {
   for (const line of await benchTrain()) console.log(line);
   console.log('\n## parameter storage (issue 19): theta0 + displacement vs the old absolute storage (goal: at most 10% more per step)');
   for (const line of await benchStorage()) console.log(line);
+  console.log('\n## difference-form evaluation (issue 26): f - f_lin from f - f0 and J delta vs two plain forward passes (training step unchanged; goal: under 20% per step)');
+  for (const line of await benchDifferenceForm()) console.log(line);
 }
 
 if (want('correlate')) {

@@ -161,6 +161,60 @@ export async function benchStorage(widths = [256, 1024, 2048], rounds = 9, backe
   return lines;
 }
 
+/**
+ * Issue 26's cost: evaluating f - f_lin on a batch in difference form (PairTrainer.predictDeviations:
+ * one theta0 trace with phi', phi'', phi''', the JVP and the difference propagation) against the
+ * plain evaluation (a net forward pass and f_lin's forward + JVP), interleaved, next to a training
+ * step (which is unchanged). A step that logs A.2's mseBatch costs step + one evaluation.
+ */
+export async function benchDifferenceForm(widths = [256, 1024, 2048], rounds = 9, backend: BackendKind = 'wasm'): Promise<string[]> {
+  const info = await selectBackend(backend, { log: () => {} });
+  const spread = (v: number[]): string => `${median(v).toFixed(1)} [${Math.min(...v).toFixed(1)}-${Math.max(...v).toFixed(1)}]`;
+  const lines = [
+    `${info.name} on ${info.device}, batch 128, 784-n-n-10 GELU; ${rounds} rounds interleaved (step, plain evaluation, difference form, ...); median [min-max] ms`,
+    'width | training step ms | plain evaluation ms | difference-form evaluation ms | evaluation diff/plain | logged step (step + evaluation) diff/plain',
+  ];
+  for (const n of widths) {
+    const spec: MlpSpec = { dIn: 784, width: n, depth: 2, activation: 'gelu', parameterization: 'standard' };
+    const p0 = hostToParams(initHostParams(spec, 0));
+    const tr = new PairTrainer(spec, p0, { lr: 1e-4, batch: 128 });
+    disposeParams(p0);
+    const x = tf.randomUniform([128, 784]) as tf.Tensor2D;
+    const y = tf.randomUniform([128, 10]) as tf.Tensor2D;
+    const plain = async (): Promise<void> => {
+      const out = tf.tidy(() => [tr.predictNet(x), tr.predictLin(x)]);
+      await Promise.all(out.map((t) => t.data()));
+      tf.dispose(out);
+    };
+    const diff = async (): Promise<void> => {
+      const d = tr.predictDeviations(x);
+      const out = [d.f0, d.df, d.dlin];
+      await Promise.all(out.map((t) => t.data()));
+      tf.dispose(out);
+    };
+    await tr.stepAsync(x, y); // warm-up, and a nonzero displacement
+    await plain();
+    await diff();
+    const [st, pl, df]: number[][] = [[], [], []];
+    for (let r = 0; r < rounds; r++) {
+      let t0 = performance.now();
+      await tr.stepAsync(x, y);
+      st.push(performance.now() - t0);
+      t0 = performance.now();
+      await plain();
+      pl.push(performance.now() - t0);
+      t0 = performance.now();
+      await diff();
+      df.push(performance.now() - t0);
+    }
+    const [ms, mp, md] = [median(st), median(pl), median(df)];
+    lines.push([n, spread(st), spread(pl), spread(df), (md / mp).toFixed(3), ((ms + md) / (ms + mp)).toFixed(3)].join(' | '));
+    tr.dispose();
+    tf.dispose([x, y]);
+  }
+  return lines;
+}
+
 if (process.argv[1] && import.meta.url.endsWith('/bench/train.ts') && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const line of await benchTrain()) console.log(line);
 }

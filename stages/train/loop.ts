@@ -2,10 +2,10 @@
 import { InterruptedError } from '../../pipeline/engine/errors.ts';
 import { tf } from '../model/backend.ts';
 import { yieldToEventLoop } from '../model/yield.ts';
-import { PairTrainer, disposeParams, forward, initParams, linearizedForward, permuteParams, resolveSpec, type MlpSpec, type Params } from '../model/mlp.ts';
+import { PairTrainer, deviations, disposeParams, initParams, permuteParams, resolveSpec, type Deviations, type MlpSpec, type Params } from '../model/mlp.ts';
 import { hashKey } from '../model/prng.ts';
 import { permutation } from './data.ts';
-import { accuracy, eq24, floorOf, mseBetween, mseLossValue, stepFlops } from './metrics.ts';
+import { accuracy, eq24, floorOf, lossDifference, mseBetween, mseLossValue, outputsOf, stepFlops, type DeviationArrays } from './metrics.ts';
 
 export interface EvalSet {
   x: Float32Array;
@@ -51,6 +51,8 @@ export interface TrainOutcome {
   flops: number;
   wallMs: number;
   finalParams?: Float32Array[];
+  /** Only with TrainJob.comparePlain: MSE_test from two plain float32 forward passes, f and f_lin (bench/precision.ts) */
+  plain?: { mseTest: number };
 }
 
 export interface TrainJob {
@@ -71,6 +73,8 @@ export interface TrainJob {
   /** the set the final train losses are measured on */
   finalTrain: EvalSet;
   keepParams?: boolean;
+  /** Also measure MSE_test the plain way (f and f_lin each a float32 forward pass), for comparisons */
+  comparePlain?: boolean;
   progress(step: number, total: number, message?: string): void;
   signal?: AbortSignal;
 }
@@ -78,63 +82,81 @@ export interface TrainJob {
 const EVAL_CHUNK = 1000;
 
 // Reads are asynchronous throughout: WebGPU in Node has no synchronous readback.
-async function predictBoth(trainer: PairTrainer, set: EvalSet, dIn: number): Promise<{ f: Float32Array; flin: Float32Array }> {
-  const f = new Float32Array(set.count * 10);
-  const flin = new Float32Array(set.count * 10);
+async function readDeviations(d: Deviations): Promise<DeviationArrays> {
+  try {
+    const [f0, df, dlin] = (await Promise.all([d.f0.data(), d.df.data(), d.dlin.data()])) as Float32Array[];
+    return { f0: f0!, df: df!, dlin: dlin! };
+  } finally {
+    tf.dispose([d.f0, d.df, d.dlin]);
+  }
+}
+
+/**
+ * f0, f - f0 and f_lin - f0 on `set` (difference form, issue 26), in chunks; `predict` gets each
+ * chunk's rows (the input features possibly reordered by `cols`).
+ */
+async function deviationsOn(set: EvalSet, dIn: number, predict: (x: tf.Tensor2D) => Deviations, cols?: tf.Tensor1D): Promise<DeviationArrays> {
+  const out: DeviationArrays = { f0: new Float32Array(set.count * 10), df: new Float32Array(set.count * 10), dlin: new Float32Array(set.count * 10) };
+  for (let start = 0; start < set.count; start += EVAL_CHUNK) {
+    const rows = Math.min(EVAL_CHUNK, set.count - start);
+    const d = tf.tidy(() => {
+      const x = tf.tensor2d(set.x.subarray(start * dIn, (start + rows) * dIn), [rows, dIn]);
+      return predict(cols ? (tf.gather(x, cols, 1) as tf.Tensor2D) : x);
+    });
+    const h = await readDeviations(d);
+    out.f0.set(h.f0, start * 10);
+    out.df.set(h.df, start * 10);
+    out.dlin.set(h.dlin, start * 10);
+  }
+  return out;
+}
+
+/** The difference-form pair (f - f0, f_lin - f0), whose difference is f - f_lin (metrics.ts). */
+function pair(d: DeviationArrays): { f: Float32Array; flin: Float32Array } {
+  return { f: d.df, flin: d.dlin };
+}
+
+/**
+ * The same deviations with every sum taken in another order: the hidden units and input features
+ * renumbered by a fixed random permutation (permuteParams) of theta0, the net's displacement and
+ * f_lin's delta together. Same parameters, same function; only float32 rounding differs. Three
+ * permuted parameter copies live at once (estimatePeakBytes counts them).
+ */
+async function deviationsPermuted(trainer: PairTrainer, set: EvalSet, r: ReturnType<typeof resolveSpec>): Promise<DeviationArrays> {
+  const perms = r.sizes.slice(0, -1).map((n, l) => Int32Array.from(permutation(n, hashKey([0xf1003, l, n]))));
+  const idx0 = tf.tensor1d(perms[0]!, 'int32');
+  const L = r.depth + 1;
+  const p: Params = tf.tidy(() => [
+    ...permuteParams(trainer.initialParams(), perms),
+    ...permuteParams(trainer.netDisplacement(), perms),
+    ...permuteParams(trainer.linDelta(), perms),
+  ]);
+  try {
+    return await deviationsOn(set, r.dIn, (x) => deviations(r, p.slice(0, L), p.slice(L, 2 * L), p.slice(2 * L), x), idx0);
+  } finally {
+    disposeParams(p);
+    idx0.dispose();
+  }
+}
+
+/** MSE_test the plain way: f and f_lin each from a float32 forward pass, then subtracted. */
+async function plainMse(trainer: PairTrainer, set: EvalSet, dIn: number): Promise<number> {
+  let sum = 0;
   for (let start = 0; start < set.count; start += EVAL_CHUNK) {
     const rows = Math.min(EVAL_CHUNK, set.count - start);
     const [pn, pl] = tf.tidy(() => {
       const x = tf.tensor2d(set.x.subarray(start * dIn, (start + rows) * dIn), [rows, dIn]);
       return [trainer.predictNet(x), trainer.predictLin(x)];
     });
-    f.set((await pn.data()) as Float32Array, start * 10);
-    flin.set((await pl.data()) as Float32Array, start * 10);
+    sum += mseBetween((await pn.data()) as Float32Array, (await pl.data()) as Float32Array) * rows;
     tf.dispose([pn, pl]);
   }
-  return { f, flin };
-}
-
-/**
- * f and f_lin on `set` with every sum taken in another order: the hidden units and input features
- * renumbered by a fixed random permutation (permuteParams). Same parameters, same function; only
- * float32 rounding differs. The permuted net and then the permuted theta0 and delta are built one
- * after the other (at most 2 extra parameter copies live; estimatePeakBytes counts them).
- */
-async function predictBothPermuted(trainer: PairTrainer, set: EvalSet, r: ReturnType<typeof resolveSpec>): Promise<{ f: Float32Array; flin: Float32Array }> {
-  const perms = r.sizes.slice(0, -1).map((n, l) => Int32Array.from(permutation(n, hashKey([0xf1003, l, n]))));
-  const idx0 = tf.tensor1d(perms[0]!, 'int32');
-  const run = async (params: () => Params, predict: (p: Params, x: tf.Tensor2D) => tf.Tensor2D): Promise<Float32Array> => {
-    const p = tf.tidy(params);
-    const out = new Float32Array(set.count * 10);
-    try {
-      for (let start = 0; start < set.count; start += EVAL_CHUNK) {
-        const rows = Math.min(EVAL_CHUNK, set.count - start);
-        const y = tf.tidy(() => predict(p, tf.gather(tf.tensor2d(set.x.subarray(start * r.dIn, (start + rows) * r.dIn), [rows, r.dIn]), idx0, 1) as tf.Tensor2D));
-        out.set((await y.data()) as Float32Array, start * 10);
-        y.dispose();
-      }
-    } finally {
-      disposeParams(p);
-    }
-    return out;
-  };
-  try {
-    const f = await run(() => permuteParams(trainer.netParams(), perms), (p, x) => forward(r, p, x));
-    // theta0 and delta permuted together, as one list (the tidy keeps what it returns).
-    const L = r.depth + 1;
-    const flin = await run(() => [...permuteParams(trainer.initialParams(), perms), ...permuteParams(trainer.linDelta(), perms)],
-      (p, x) => linearizedForward(r, p.slice(0, L), p.slice(L), x));
-    return { f, flin };
-  } finally {
-    idx0.dispose();
-  }
+  return sum / set.count;
 }
 
 async function batchDiscrepancy(trainer: PairTrainer, x: tf.Tensor2D): Promise<number> {
-  const [pn, pl] = tf.tidy(() => [trainer.predictNet(x), trainer.predictLin(x)]);
-  const [f, flin] = (await Promise.all([pn.data(), pl.data()])) as Float32Array[];
-  tf.dispose([pn, pl]);
-  return mseBetween(f, flin);
+  const d = await readDeviations(trainer.predictDeviations(x));
+  return mseBetween(d.df, d.dlin);
 }
 
 export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
@@ -149,9 +171,9 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
   let stepsDone = 0;
   try {
     const monitor = async (step: number, lossNet: number, lossLin: number, mseBatch: number): Promise<void> => {
-      const tr = await predictBoth(trainer, job.monitorTrain, r.dIn);
-      const te = await predictBoth(trainer, job.monitorTest, r.dIn);
-      log.push({ step, lossNet, lossLin, eq24Train: eq24(tr.f, tr.flin), eq24Test: eq24(te.f, te.flin), mseBatch });
+      const tr = await deviationsOn(job.monitorTrain, r.dIn, (x) => trainer.predictDeviations(x));
+      const te = await deviationsOn(job.monitorTest, r.dIn, (x) => trainer.predictDeviations(x));
+      log.push({ step, lossNet, lossLin, eq24Train: eq24(tr.df, tr.dlin), eq24Test: eq24(te.df, te.dlin), mseBatch });
     };
     for (let step = 0; step < job.steps; step++) {
       await yieldToEventLoop();
@@ -176,32 +198,37 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
     }
     let final: TrainOutcome['final'] = null;
     if (status === 'ok') {
-      const tr = await predictBoth(trainer, job.finalTrain, r.dIn);
-      const te = await predictBoth(trainer, job.finalTest, r.dIn);
-      const trainLossNet = mseLossValue(tr.f, job.finalTrain.y, job.lossScale);
-      const trainLossLin = mseLossValue(tr.flin, job.finalTrain.y, job.lossScale);
-      const lossGap = Math.abs(trainLossNet - trainLossLin);
+      // Every deviation in difference form (issue 26): f - f_lin = (f - f0) - (f_lin - f0), with
+      // f - f0 propagated as its own quantity and f_lin - f0 the JVP, so it keeps eps relative to
+      // |f - f0| instead of to |f|; the loss gap likewise (lossDifference). Losses and accuracies
+      // need only eps relative to |f|: they read f = f0 + (f - f0).
+      const tr = await deviationsOn(job.finalTrain, r.dIn, (x) => trainer.predictDeviations(x));
+      const te = await deviationsOn(job.finalTest, r.dIn, (x) => trainer.predictDeviations(x));
+      const [trF, trFlin, teF, teFlin] = [outputsOf(tr.f0, tr.df), outputsOf(tr.f0, tr.dlin), outputsOf(te.f0, te.df), outputsOf(te.f0, te.dlin)];
+      const trainLossNet = mseLossValue(trF, job.finalTrain.y, job.lossScale);
+      const trainLossLin = mseLossValue(trFlin, job.finalTrain.y, job.lossScale);
+      const lossGap = Math.abs(lossDifference(tr, job.finalTrain.y, job.lossScale));
       // The rounding floor, measured on this run: the same quantities with every sum in another
-      // order (predictBothPermuted). Parameter updates are stored exactly (PairTrainer), so what is
+      // order (deviationsPermuted). Parameter updates are stored exactly (PairTrainer), so what is
       // left of float32 is the evaluation's rounding, and its size is what two orders differ by.
       // (f - f_lin with both at theta0 would read 0: the two evaluations are then bit-identical.)
-      const trP = await predictBothPermuted(trainer, job.finalTrain, r);
-      const teP = await predictBothPermuted(trainer, job.finalTest, r);
-      const lossGapP = Math.abs(mseLossValue(trP.f, job.finalTrain.y, job.lossScale) - mseLossValue(trP.flin, job.finalTrain.y, job.lossScale));
-      const fl = { test: floorOf(te, teP), train: floorOf(tr, trP) };
+      const trP = await deviationsPermuted(trainer, job.finalTrain, r);
+      const teP = await deviationsPermuted(trainer, job.finalTest, r);
+      const lossGapP = Math.abs(lossDifference(trP, job.finalTrain.y, job.lossScale));
+      const fl = { test: floorOf(pair(te), pair(teP)), train: floorOf(pair(tr), pair(trP)) };
       final = {
         trainLossNet,
         trainLossLin,
-        testLossNet: mseLossValue(te.f, job.finalTest.y, job.lossScale),
-        testLossLin: mseLossValue(te.flin, job.finalTest.y, job.lossScale),
+        testLossNet: mseLossValue(teF, job.finalTest.y, job.lossScale),
+        testLossLin: mseLossValue(teFlin, job.finalTest.y, job.lossScale),
         lossGap,
         lossGapRel: lossGap / trainLossNet,
-        eq24Train: eq24(tr.f, tr.flin),
-        eq24Test: eq24(te.f, te.flin),
-        mseTest: mseBetween(te.f, te.flin),
+        eq24Train: eq24(tr.df, tr.dlin),
+        eq24Test: eq24(te.df, te.dlin),
+        mseTest: mseBetween(te.df, te.dlin),
         testCount: job.finalTest.count,
-        testAccNet: accuracy(te.f, job.finalTest.y),
-        testAccLin: accuracy(te.flin, job.finalTest.y),
+        testAccNet: accuracy(teF, job.finalTest.y),
+        testAccLin: accuracy(teFlin, job.finalTest.y),
         mseTestFloor: fl.test.mse,
         eq24TestFloor: fl.test.eq24,
         eq24TrainFloor: fl.train.eq24,
@@ -215,7 +242,8 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
     const finalParams = job.keepParams
       ? (await Promise.all(trainer.netParams().flatMap((l) => [l.W.data(), l.b.data()]))) as Float32Array[]
       : undefined;
-    return { status, stepsDone, log, final, flops: flopsPerStep * stepsDone, wallMs: Date.now() - started, finalParams };
+    const plain = job.comparePlain && status === 'ok' ? { mseTest: await plainMse(trainer, job.finalTest, r.dIn) } : undefined;
+    return { status, stepsDone, log, final, flops: flopsPerStep * stepsDone, wallMs: Date.now() - started, finalParams, plain };
   } finally {
     trainer.dispose();
   }

@@ -60,11 +60,14 @@ export function torchA2(train: Split, test: Split, s: PrecisionSetting, float64:
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
 
-/** New float32 MSE_test and its measured floor. */
-export async function newA2(train: Split, test: Split, s: PrecisionSetting): Promise<{ mseTest: number; floor: number }> {
-  const out = await trainSideBySide(a2Job(train, test, a2Params(s), s, { progress: () => {} }));
+/**
+ * The new float32 path (trainSideBySide): MSE_test in difference form and its measured floor, and
+ * MSE_test of the same trained models from two plain float32 forward passes (`plain`).
+ */
+export async function newA2(train: Split, test: Split, s: PrecisionSetting): Promise<{ mseTest: number; floor: number; plain: number }> {
+  const out = await trainSideBySide({ ...a2Job(train, test, a2Params(s), s, { progress: () => {} }), comparePlain: true });
   if (!out.final) throw new Error(`run ${out.status}`);
-  return { mseTest: out.final.mseTest, floor: out.final.mseTestFloor };
+  return { mseTest: out.final.mseTest, floor: out.final.mseTestFloor, plain: out.plain?.mseTest ?? NaN };
 }
 
 export async function oldA2(train: Split, test: Split, s: PrecisionSetting): Promise<number> {

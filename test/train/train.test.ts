@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { selectBackend, tf } from '../../stages/model/backend.ts';
-import { accuracy, eq24, mseBetween, stepFlops } from '../../stages/train/metrics.ts';
+import { accuracy, eq24, lossDifference, mseBetween, mseLossValue, outputsOf, stepFlops } from '../../stages/train/metrics.ts';
 import { oneHot, permutation, sgdBatches, splitFromBytes, zscoreInPlace } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
 import { a1Job, a1Samples } from '../../stages/protocols/a1/job.ts';
@@ -40,6 +40,21 @@ describe('train: data and metrics', () => {
     g[3] = 4; // one entry off by 3
     assert.equal(eq24(f, g), Math.sqrt(9) / (10 * 2));
     assert.equal(mseBetween(f, g), 9 / 2);
+  });
+
+  it('the loss gap from the difference-form pair equals L(f) - L(f_lin), without their cancellation', () => {
+    const n = 40;
+    const f0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1));
+    const y = Float32Array.from({ length: n }, (_, i) => (i % 10 === 3 ? 1 : 0));
+    const df = Float32Array.from({ length: n }, (_, i) => 1e-3 * Math.cos(3 * i));
+    const dlin = Float32Array.from(df, (v, i) => v + 1e-9 * Math.sin(7 * i));
+    const d = { f0, df, dlin };
+    const want = mseLossValue(outputsOf(f0, df), y, 0.5) - mseLossValue(outputsOf(f0, dlin), y, 0.5);
+    assert.ok(Math.abs(lossDifference(d, y, 0.5) - want) <= 1e-6 * Math.abs(want), `${lossDifference(d, y, 0.5)} vs ${want}`);
+    // float32 outputs subtracted as two losses cannot see a 1e-9 change: the loss gap would be rounding
+    const f32 = (a: Float64Array): Float32Array => Float32Array.from(a);
+    const plain = mseLossValue(f32(outputsOf(f0, df)), y, 0.5) - mseLossValue(f32(outputsOf(f0, dlin)), y, 0.5);
+    assert.ok(Math.abs(plain - want) > 0.1 * Math.abs(want), `plain ${plain} vs ${want}`);
   });
 
   it('test accuracy is argmax vs the one-hot label', () => {
