@@ -193,8 +193,11 @@ describe('faults: a 100,000-task grid is interruptible in every phase', function
       assert.equal(code, 130, `${signal}: ${c.err().slice(-500)}`);
       assert.match(c.err(), /interrupted/);
     }
-    // The ready queue starts the earliest ready tasks of the topological order first.
-    assert.deepEqual(firstTwo, ['gen@i1', 'gen@i2']);
+    // The ready queue starts the earliest ready tasks of the topological order first. Which of them
+    // logs first is a race between the two workers (gen@i1 may finish and gen@i3 start before gen@i2
+    // logs), so the first two logged must be among the first four of 100,001, not in exact order.
+    const earliest = ['gen@i1', 'gen@i2', 'gen@i3', 'gen@i4'];
+    assert.ok(firstTwo.length === 2 && firstTwo.every((id) => earliest.includes(id)), `first started: ${firstTwo.join(', ')}`);
   });
 });
 
