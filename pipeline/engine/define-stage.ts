@@ -63,12 +63,14 @@ export interface BytesOutputDecl {
 
 /** A JSON output whose values satisfy `contract`. */
 export function jsonOutput<S extends TSchema>(contract: S, opts: { optional?: boolean; publish?: string } = {}): JsonOutputDecl<Static<S>> {
+  let guard: ReturnType<typeof guardOf<S>> | undefined;
   return {
     kind: 'json',
     contract,
     ...opts,
     parse(value: unknown, where: string): Static<S> {
-      const guard = guardOf(contract);
+      // Compiled once per output, on first read (not per artifact: the fit stage reads hundreds).
+      guard ??= guardOf(contract);
       if (guard.is(value)) return value;
       throw new ContractViolation(`${where} does not match its contract${contract.$id ? ` ${contract.$id}` : ''}: ${guard.errors().join('; ')}`);
     },
@@ -173,8 +175,12 @@ function nestJson(decl: ParamDecl, flat: JsonObject): JsonObject {
 }
 
 /** The declaration as one TypeBox object schema (each section against its schema), as a guard. */
+const paramsValidators = new WeakMap<ParamDecl, ReturnType<typeof validatorFor>>();
+
 function paramsGuard<P extends ParamDecl>(decl: P): (v: unknown) => v is ParamValues<P> {
-  const validate = validatorFor(plainSchema(Type.Object(Object.fromEntries(Object.entries(decl).map(([name, section]) => [name, KindGuard.IsSchema(section) ? section : Type.Object(section)])))));
+  // One compiled validator per declaration: nestParams runs for every task and every plan-time check.
+  const validate = paramsValidators.get(decl) ?? validatorFor(plainSchema(Type.Object(Object.fromEntries(Object.entries(decl).map(([name, section]) => [name, KindGuard.IsSchema(section) ? section : Type.Object(section)])))));
+  paramsValidators.set(decl, validate);
   return (v: unknown): v is ParamValues<P> => validate(v);
 }
 

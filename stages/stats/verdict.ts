@@ -142,14 +142,12 @@ export function judgeBound(groups: readonly GroupSlope[], bound: number, scope: 
   const inside = scoped.filter((x) => x.s.inScope).map((x) => x.g);
   const bent = inside.filter(preAsymptotic);
   const judged = inside.filter((g) => !preAsymptotic(g));
-  const left = [
-    outside.length ? `${outside.length} out of scope (${outside[0]!.s.why ?? 'premise fails'})` : '',
-    bent.length ? `${bent.length} pre-asymptotic (${bent[0]!.id}: ${curveText(bent[0]!)})` : '',
-  ].filter(Boolean).join('; ');
-  const tail = left ? `; ${left}` : '';
+  const outsideText = outside.length ? `${outside.length} out of scope (${outside[0]!.s.why ?? 'premise fails'})` : '';
+  const bentText = bent.length ? `${bent.length} pre-asymptotic (${bent[0]!.id}: ${curveText(bent[0]!)})` : '';
+  const tail = [outsideText, bentText].filter(Boolean).map((t) => `; ${t}`).join('');
   const edge = scoped.find((x) => x.s.inScope && x.s.edge)?.s.edge;
   const edgeText = edge ? `; ${edge}` : '';
-  if (!judged.length) return { verdict: 'pre-asymptotic', why: `every judged group bends: ${curveText(bent[0]!)}, more than its interval${tail.replace(/; \d+ pre-asymptotic \([^)]*\)/, '')}` };
+  if (!judged.length) return { verdict: 'pre-asymptotic', why: `every judged group bends: ${curveText(bent[0]!)}, more than its interval${outsideText ? `; ${outsideText}` : ''}` };
   const tests = judged.map((g) => ({ g, t: oneSided(g, bound) }));
   const untestable = tests.filter((x) => x.t === null);
   if (untestable.length) return { verdict: 'inconclusive', why: `${untestable.length} of ${judged.length} group(s) have no interval (fewer than 2 seeds with 2 widths)${tail}` };
