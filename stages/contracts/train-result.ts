@@ -48,6 +48,9 @@ export const TrainResultSchema = Type.Object({
   }),
   log: Type.Array(TrainLogRow),
   flops: Type.Number({ description: 'matmul FLOPs done (see stages/train/metrics.ts stepFlops)' }),
+  kernelShare: Type.Optional(Type.Number({
+    description: "share of the empirical NTK's trace at theta0 (on up to 64 final test samples) from the weight matrices with fan-in n, the terms that grow like n in the standard parameterization (stages/model/kernel-share.ts)",
+  })),
   backend: BackendDesc,
 }, artifactOptions('train-result.schema.json', "Output 'result' of a training stage: one net and its linearization trained side by side"));
 
@@ -63,4 +66,16 @@ export function floorColumns(final: TrainFinal | null | undefined): Record<'mseT
     mseTestFloor: final?.mseTestFloor ?? null, eq24TestFloor: final?.eq24TestFloor ?? null, eq24TrainFloor: final?.eq24TrainFloor ?? null,
     lossGapFloor: final?.lossGapFloor ?? null, lossGapRelFloor: final ? final.lossGapFloor / final.trainLossNet : null,
   };
+}
+
+/**
+ * The training loss of f against the best constant predictor's on balanced one-hot targets: the
+ * constant 1/d in every output leaves (1 - 1/d)/d per entry (0.09 for 10 classes), times lossScale. Near 1 the
+ * net has learned nothing beyond the class frequencies.
+ */
+export function trainLossVsTrivial(r: Pick<TrainResult, 'final' | 'lossScale' | 'model'>): number | null {
+  if (!r.final) return null;
+  const dOut = r.model.sizes[r.model.sizes.length - 1];
+  const trivial = r.lossScale * (1 - 1 / dOut) / dOut;
+  return r.final.trainLossNet / trivial;
 }

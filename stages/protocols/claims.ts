@@ -106,17 +106,46 @@ export function claimFrom(c: ClaimSpec): Claim {
 }
 
 /**
- * Training status of the runs behind a claim: test accuracy against chance (10 classes). A claim
- * about linearization means little where the nets barely train.
+ * The regime of the runs behind a claim (docs/science.md, "Regime"): training status (test accuracy
+ * against chance, the train loss against the best constant predictor's) and the share of the
+ * kernel at theta0 from the fan-in-n layers at the smallest and largest width (the part that grows
+ * like n in the standard parameterization). A claim about linearization means little where the nets
+ * barely train, and a width slope is pre-asymptotic while that share is far from its limit.
  */
 export function trainingStatus(rows: readonly Row[]): string | null {
-  const acc = rows.filter((r) => r.status === 'ok').map((r) => r.testAcc).filter((a): a is number => typeof a === 'number');
-  if (!acc.length) return null;
-  const lo = Math.min(...acc);
-  const hi = Math.max(...acc);
+  const ok = rows.filter((r) => r.status === 'ok');
+  const nums = (k: string): number[] => ok.map((r) => r[k]).filter((a): a is number => typeof a === 'number' && Number.isFinite(a));
   const pct = (v: number): string => `${Math.round(100 * v)}%`;
-  const state = hi < 0.3 ? 'barely trained' : lo < 0.3 ? 'partly trained' : 'trained';
-  return `${state}: test accuracy ${pct(lo)}–${pct(hi)} (chance 10%)`;
+  const parts: string[] = [];
+  const acc = nums('testAcc');
+  if (acc.length) {
+    const lo = Math.min(...acc);
+    const hi = Math.max(...acc);
+    const state = hi < 0.3 ? 'barely trained' : lo < 0.3 ? 'partly trained' : 'trained';
+    parts.push(`${state}: test accuracy ${pct(lo)}–${pct(hi)} (chance 10%)`);
+  }
+  const rel = nums('trainLossVsTrivial');
+  if (rel.length) parts.push(`train loss ${Math.min(...rel).toFixed(2)}–${Math.max(...rel).toFixed(2)}× the best constant predictor's`);
+  const share = kernelShareRange(ok);
+  if (share) parts.push(share);
+  return parts.length ? parts.join('; ') : null;
+}
+
+/** "fan-in-n share of the kernel 8% (n = 64) → 49% (n = 1024)": the mean over runs at each end of the width range. */
+export function kernelShareRange(rows: readonly Row[]): string | null {
+  const at = rows.filter((r) => typeof r.kernelShare === 'number' && typeof r.width === 'number');
+  if (!at.length) return null;
+  const widths = at.map((r) => r.width as number);
+  const lo = Math.min(...widths);
+  const hi = Math.max(...widths);
+  const mean = (w: number): number => {
+    const v = at.filter((r) => r.width === w).map((r) => r.kernelShare as number);
+    return v.reduce((s, x) => s + x, 0) / v.length;
+  };
+  const pct = (v: number): string => `${Math.round(100 * v)}%`;
+  return lo === hi
+    ? `fan-in-n share of the kernel ${pct(mean(lo))} (n = ${lo})`
+    : `fan-in-n share of the kernel ${pct(mean(lo))} (n = ${lo}) → ${pct(mean(hi))} (n = ${hi})`;
 }
 
 /** What every interval in the claims covers. */

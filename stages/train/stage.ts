@@ -50,7 +50,7 @@ export function gridSizes(axes: JsonObject, depth = Number(axes.depth)): number[
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainOutcome, backend: TrainResult['backend']): TrainResult {
+function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainOutcome, backend: TrainResult['backend'], kernelShare: number): TrainResult {
   const r = resolveSpec(job.spec);
   return {
     schema: TRAIN_RESULT_ID,
@@ -65,6 +65,7 @@ function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainO
     final: out.final,
     log: out.log.map((row) => ({ step: row.step, lossNet: finite(row.lossNet), lossLin: finite(row.lossLin), eq24Train: finite(row.eq24Train), eq24Test: finite(row.eq24Test), mseBatch: finite(row.mseBatch) })),
     flops: out.flops,
+    kernelShare,
     backend,
   };
 }
@@ -102,12 +103,14 @@ async function runAndWrite(ctx: Pick<TypedContext<unknown, TrainOutputs, 'params
   const info = await ensureBackend((line) => ctx.log(line));
   // Loaded here, in the worker: the parent process that plans the run never loads tfjs.
   const { trainSideBySide } = await import('./loop.ts');
+  const { kernelShareAtInit } = await import('./kernel-share.ts');
+  const kernelShare = await kernelShareAtInit(job);
   const out = await trainSideBySide(job);
   // Wall time goes to the task record (through the log), never into the artifact: identical work
   // must write identical bytes, or early cutoff could never fire downstream.
   ctx.log(`trained ${out.stepsDone} step(s) in ${(out.wallMs / 1000).toFixed(1)}s`);
   if (out.status === 'diverged') ctx.log(`diverged after ${out.stepsDone} step(s) (lr ${job.lr}): recorded, not an error`);
-  const result = resultOf(protocol, ctx.axes, job, out, { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel });
+  const result = resultOf(protocol, ctx.axes, job, out, { name: info.name, tfjsVersion: info.tfjsVersion, device: info.deviceLabel }, kernelShare);
   await ctx.write('result', result);
   if (out.finalParams) await ctx.writeBytes('params', paramsToBytes(out.finalParams));
 }

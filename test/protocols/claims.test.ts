@@ -132,3 +132,18 @@ describe('protocols: claims and verdicts', () => {
     assert.equal(rel.verdict, 'holds');
   });
 });
+
+describe('claims: the regime beside every verdict (issue 21, item 4)', () => {
+  it('states training status, the train loss against the constant predictor and the fan-in-n kernel share at both ends', async () => {
+    const { trainingStatus } = await import('../../stages/protocols/claims.ts');
+    const rows: Row[] = [
+      { width: 64, seed: 0, status: 'ok', testAcc: 0.12, trainLossVsTrivial: 0.98, kernelShare: 0.08 },
+      { width: 64, seed: 1, status: 'ok', testAcc: 0.2, trainLossVsTrivial: 0.9, kernelShare: 0.1 },
+      { width: 1024, seed: 0, status: 'ok', testAcc: 0.85, trainLossVsTrivial: 0.31, kernelShare: 0.5 },
+      { width: 1024, seed: 1, status: 'diverged', testAcc: null, trainLossVsTrivial: null, kernelShare: 0.9 },
+    ];
+    assert.equal(trainingStatus(rows),
+      "partly trained: test accuracy 12%–85% (chance 10%); train loss 0.31–0.98× the best constant predictor's; fan-in-n share of the kernel 9% (n = 64) → 50% (n = 1024)");
+    assert.equal(trainingStatus([]), null);
+  });
+});

@@ -2,12 +2,12 @@
 // for the training curves).
 import type { CorrelationResult } from '../../contracts/correlation-result.ts';
 import type { Row } from '../../contracts/fits.ts';
-import { floorColumns, type TrainResult } from '../../contracts/train-result.ts';
+import { floorColumns, trainLossVsTrivial, type TrainResult } from '../../contracts/train-result.ts';
 
 type Num = number | null;
 interface NetKey { dataset: string; activation: string; depth: number; width: number; seed: number }
 
-export interface A1Row extends Row, NetKey { status: string; lr: number; eq24Train: Num; eq24Test: Num; lossGap: Num; lossGapRel: Num; mseTest: Num; trainLoss: Num; testAcc: Num }
+export interface A1Row extends Row, NetKey { status: string; lr: number; eq24Train: Num; eq24Test: Num; lossGap: Num; lossGapRel: Num; mseTest: Num; trainLoss: Num; testAcc: Num; trainLossVsTrivial: Num; kernelShare: Num }
 export interface CorrRow extends Row, NetKey { c01: Num; c02: Num; c03: Num; c02Sampled: Num; c03Sampled: Num; c02Eq25: Num; c03Eq25: Num }
 export interface DynRow extends Row, NetKey { step: number; model: string; split: string; loss: Num }
 
@@ -21,6 +21,7 @@ export function a1Rows(results: TrainResult[]): A1Row[] {
     lossGap: r.final?.lossGap ?? null, lossGapRel: r.final?.lossGapRel ?? null, mseTest: r.final?.mseTest ?? null,
     trainLoss: r.final?.trainLossNet ?? null,
     testAcc: r.final?.testAccNet ?? null,
+    trainLossVsTrivial: trainLossVsTrivial(r), kernelShare: r.kernelShare ?? null,
     ...floorColumns(r.final),
   }));
 }

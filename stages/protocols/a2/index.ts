@@ -1,7 +1,7 @@
 // Protocol A.2 (Figure 4): the linearization error after SGD as the learning rate scales with
 // width, eta = lr0 n^alpha.
 import type { Expectation, Row } from '../../contracts/fits.ts';
-import { floorColumns, type TrainResult } from '../../contracts/train-result.ts';
+import { floorColumns, trainLossVsTrivial, type TrainResult } from '../../contracts/train-result.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
 import { claimFrom, PAPER_WIDTHS, trainingStatus } from '../claims.ts';
 import type { Scope } from '../../stats/verdict.ts';
@@ -50,12 +50,13 @@ export function fig4Expectations(alpha: number): Expectation[] {
   ];
 }
 
-export interface A2Row extends Row { alpha: number; width: number; seed: number; status: string; lr: number; mseTest: number | null; testLoss: number | null; testAcc: number | null; mseTestFloor: number | null }
+export interface A2Row extends Row { alpha: number; width: number; seed: number; status: string; lr: number; mseTest: number | null; testLoss: number | null; testAcc: number | null; mseTestFloor: number | null; trainLossVsTrivial: number | null; kernelShare: number | null }
 
 export function a2Rows(results: TrainResult[]): A2Row[] {
   return results.map((r) => ({
     alpha: r.point.alpha ?? 0, width: r.point.width, seed: r.point.seed, status: r.status, lr: r.lr,
     mseTest: r.final?.mseTest ?? null, testLoss: r.final?.testLossNet ?? null, testAcc: r.final?.testAccNet ?? null, mseTestFloor: floorColumns(r.final).mseTestFloor,
+    trainLossVsTrivial: trainLossVsTrivial(r), kernelShare: r.kernelShare ?? null,
   }));
 }
 
