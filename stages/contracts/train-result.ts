@@ -13,7 +13,7 @@ const Final = Type.Object({
   mseTest: Type.Number(), testCount: Type.Integer(),
   testAccNet: Type.Optional(Type.Number({ description: 'argmax-vs-label accuracy of f on the final test set' })),
   testAccLin: Type.Optional(Type.Number({ description: 'the same for f_lin' })),
-  mseTestFloor: Type.Number({ description: "rounding floor of mseTest on this run, measured: half the mean squared change of f - f_lin when every sum is taken in another order (stages/train/metrics.ts floorOf)" }),
+  mseTestFloor: Type.Number({ description: "rounding floor of mseTest on this run, measured on the difference-form evaluation (f - f0 and f_lin - f0 propagated as quantities of their own): half the mean squared change of f - f_lin when every sum is taken in another order (stages/train/metrics.ts floorOf)" }),
   eq24TestFloor: Type.Number({ description: 'the same for eq24Test' }),
   eq24TrainFloor: Type.Number({ description: 'the same for eq24Train' }),
   lossGapFloor: Type.Number({ description: 'the same for lossGap: |lossGap - lossGap in the other order| / sqrt 2' }),
