@@ -4,6 +4,7 @@
 
 import { F, fmtScalar, pick, type DataRow, type Datum, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
 import { config } from './style.ts';
+import { ROW_FIELD } from '../figure-data.ts';
 
 /** How a chart splits its rows into panels and lays them out. */
 export interface PanelOptions {
@@ -54,10 +55,12 @@ export function facet(
   const panelOf = (key: Record<string, Scalar>) => label(pick(key, panelBy));
   const panels = new Map<string, Record<string, Scalar>>();
   const values: Datum[] = [];
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
     const p = panelOf(r);
     const d = toDatum(r, p);
     if (!d) continue;
+    // Which input row it came from: the page stores the row's values once (figure-data.ts).
+    d[ROW_FIELD] = i;
     if (!panels.has(p)) panels.set(p, pick(r, panelBy));
     values.push(d);
   }
