@@ -85,7 +85,8 @@ export function logTicks(lo: number, hi: number, max = 6): number[] {
     }
   }
   if (hi === lo) return [lo];
-  return [0, 0.5, 1].map((t) => lo * (hi / lo) ** t);
+  // Inside the range, so rounding a label cannot push its tick off the axis.
+  return [0.1, 0.5, 0.9].map((t) => lo * (hi / lo) ** t);
 }
 
 /** Significant digits that tell every tick apart (labels are never repeated). */
@@ -97,7 +98,9 @@ export function tickDigits(ticks: readonly number[]): number {
 /** A log axis over [lo, hi] with explicit ticks from logTicks, every one labelled, each label distinct. */
 export function logAxis(lo: number, hi: number) {
   const values = logTicks(lo, hi);
-  const d = tickDigits(values);
+  // Enough digits that labels differ and no rounded tick falls off the data's range.
+  let d = tickDigits(values);
+  while (d < 15 && values.some((v) => { const r = Number(v.toPrecision(d)); return r < lo || r > hi; })) d++;
   return {
     labelExpr: `replace(format(datum.value, '.${d - 1}e'), 'e+', 'e')`,
     labelOverlap: false as const,
