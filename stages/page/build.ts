@@ -71,7 +71,7 @@ export function scalingFigure(f: ScalingFigure): FigureInput {
   // seeds are aggregated (scalingChart's seedsShown, default 5).
   const note = [
     seeds > 5
-      ? 'Points: the median across seeds at each width, band: 25–75% of seeds (data); the per-seed points show with the checkbox above the figure.'
+      ? 'Points: the median across seeds at each width, band: 25–75% of seeds (data); the per-seed points show with the checkbox under the figure.'
       : 'Points: one per seed and width (data).',
     'Solid lines: least-squares fits of log y on log n (data).',
     ...(drawsReferences
