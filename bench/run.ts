@@ -1,9 +1,10 @@
-// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick|slurm|slurm-overhead]...`
+// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick|report|slurm|slurm-overhead]...`
 import { benchEngine } from './engine.ts';
 import { benchDifferenceForm, benchStorage, benchTrain } from './train.ts';
 import { benchCorrelate } from './correlate.ts';
 import { benchQuick } from './quick.ts';
 import { benchSlurm, benchSlurmOverhead } from './slurm.ts';
+import { benchReport } from './report.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
@@ -31,6 +32,11 @@ if (want('correlate')) {
 if (want('quick')) {
   console.log('\n## cold `make report` of the default experiment (goal: under 20 minutes with --jobs 2)');
   for (const line of benchQuick()) console.log(line);
+}
+
+if (want('report')) {
+  console.log('\n## report size and load time in headless Chromium (goals: 7,000 runs <= 3 MB and drawn < 2 s; quick-sized <= 1.5 MB and < 1 s; BENCH_REPORT_BASE=<checkout> for before/after, REPORT_HTML=<file> for a built report)');
+  for (const line of await benchReport()) console.log(line);
 }
 
 if (want('slurm')) {

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { transform } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const CSS_FILE = new URL('./client/report.css', import.meta.url);
 const CLIENT_FILE = new URL('./client/client.ts', import.meta.url);
@@ -26,7 +27,7 @@ export function reportCss(): string {
 
 let clientCache: Promise<string> | undefined;
 
-/** The client script, type-stripped to a self-running function (same input, same bytes). */
+/** The client script with what it imports (figure-data.ts), bundled into one self-running function (same input, same bytes). */
 export function clientScript(): Promise<string> {
   clientCache ??= compileClient();
   return clientCache;
@@ -34,8 +35,8 @@ export function clientScript(): Promise<string> {
 
 /** The client script compiled afresh (clientScript caches it per process). */
 export async function compileClient(): Promise<string> {
-  const r = await transform(readFileSync(CLIENT_FILE, 'utf8'), { loader: 'ts', format: 'iife', target: 'es2020', legalComments: 'none', sourcefile: 'client.ts' });
-  return inlineScript(r.code);
+  const r = await build({ entryPoints: [fileURLToPath(CLIENT_FILE)], bundle: true, write: false, absWorkingDir: fileURLToPath(new URL('./client/', import.meta.url)), format: 'iife', target: 'es2020', legalComments: 'none', logLevel: 'silent' });
+  return inlineScript(r.outputFiles[0]!.text);
 }
 
 export interface BrowserBundles {

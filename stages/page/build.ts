@@ -65,10 +65,24 @@ export interface ScalingFigure {
 /** Measured value vs width on log axes, one panel per group, with the fits and reference slopes. */
 export function scalingFigure(f: ScalingFigure): FigureInput {
   const rows = f.rows as DataRow[];
+  const drawsReferences = references(f.groups).length > 0;
+  const seeds = Math.max(0, ...f.groups.map((g) => g.fit.nSeeds ?? 0));
+  // The caption says what is drawn: reference lines only where there are some, medians where the
+  // seeds are aggregated (scalingChart's seedsShown, default 5).
+  const note = [
+    seeds > 5
+      ? 'Points: the median across seeds at each width, band: 25–75% of seeds (data); the per-seed points show with the checkbox under the figure.'
+      : 'Points: one per seed and width (data).',
+    'Solid lines: least-squares fits of log y on log n (data).',
+    ...(drawsReferences
+      ? ["Dashed grey lines: reference slopes, named in the legend below the panels for what each is (a theorem's bound, a finite-width expectation, or the paper's data), placed through the data's centre (not fits to this data); a line's tooltip gives its slope in that panel."]
+      : []),
+    'Intervals: 95% t-intervals over the per-seed slopes.',
+  ].join(' ');
   return {
-    id: f.id, title: f.title, caption: f.caption, ...(f.paperFigure ? { paperFigure: f.paperFigure } : {}),
+    id: f.id, title: f.title, caption: f.caption.replace(DATA_NOTE, note), ...(f.paperFigure ? { paperFigure: f.paperFigure } : {}),
     spec: scalingChart({
-      rows, x: 'width', y: f.y, seed: 'seed', panelBy: f.panelBy, fits: fitLines(f.groups), references: references(f.groups), xTitle: 'width n', yTitle: f.yTitle, columns: 3, independentY: true,
+      rows, x: 'width', y: f.y, seed: 'seed', panelBy: f.panelBy, fits: fitLines(f.groups), references: references(f.groups), xTitle: 'width n', yTitle: f.yTitle, columns: 3,
       // The measured rounding floor of y, where the rows carry it (stages/fit/groups.ts reads the same column).
       ...(rows.some((r) => typeof r[`${f.y}Floor`] === 'number') ? { floor: `${f.y}Floor` } : {}),
     }),

@@ -1,7 +1,8 @@
 // Text encodings the page needs: HTML escaping, JSON inside <script>, CSV, data: URIs and
 // readable JSON.
 
-import type { DataRow, Scalar } from './charts/index.ts';
+import type { DataRow } from './charts/index.ts';
+import { toCsv as csvOf } from './figure-data.ts';
 import type { JsonValue } from './types.ts';
 
 /** Escape text for HTML element content and (double- or single-quoted) attribute values. */
@@ -27,12 +28,6 @@ export function jsonForScript(value: JsonValue | object): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-function csvField(v: Scalar | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Columns in order of first appearance across rows. */
 export function csvColumns(rows: readonly DataRow[]): string[] {
   const cols: string[] = [];
@@ -46,15 +41,9 @@ export function csvColumns(rows: readonly DataRow[]): string[] {
   return cols;
 }
 
-/**
- * RFC 4180 CSV with a header line and '\n' line ends. Null/missing -> empty field; numbers at
- * full precision (JS shortest round-trip form; NaN and Infinity as written by JS).
- */
+/** RFC 4180 CSV of `rows` (figure-data.ts writes it, in Node and in the page alike). */
 export function toCsv(rows: readonly DataRow[], columns?: readonly string[]): string {
-  const cols = columns ?? csvColumns(rows);
-  const lines = [cols.map(csvField).join(',')];
-  for (const r of rows) lines.push(cols.map((c) => csvField(r[c])).join(','));
-  return lines.join('\n') + '\n';
+  return csvOf(rows, columns ?? csvColumns(rows));
 }
 
 /** A data: URI carrying text (CSV by default); works from file:// with no network. */

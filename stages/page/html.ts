@@ -1,10 +1,12 @@
 // Assemble one self-contained HTML report: it opens from disk (file://) with no network.
 //
-// - Every figure is rendered to a static SVG in Node and inlined, so the page reads fine with
-//   scripts off. When scripts run, the inlined vega + vega-lite + vega-embed browser bundles
-//   re-render each figure from its spec (tooltips; drag to pan, wheel to zoom, double-click to
-//   reset) and replace the static SVG once the interactive one is ready.
-// - Each figure's data is a CSV download through a data: URI (works offline, without scripts).
+// - One rendering per figure. Each figure's data is embedded once (figure-data.ts: its spec
+//   without values, the points it draws, the rows of its CSV); the inlined vega + vega-lite +
+//   vega-embed bundles draw it as SVG at load (tooltips; drag to pan, wheel to zoom, double-click
+//   to reset), and its CSV download is written from the same block on click (a blob: URL, offline).
+//   Printing shows the drawn SVG. A static SVG as well would double the page (the data drawn
+//   twice) for readers with scripts off only; `interactive: false` builds that page instead: SVG
+//   rendered here and CSV as data: URIs, with no script.
 // - Nothing time- or host-dependent is added here: the same input gives the same bytes (the
 //   caller passes `generatedAt` etc. if it wants them shown).
 
@@ -48,9 +50,10 @@ export async function renderReportHtml(raw: ReportInput): Promise<string> {
           data: claimData(claims),
         },
         anchorFor('slopes'),
+        interactive,
       )
     : null;
-  const figures = await Promise.all(input.figures.map((f) => renderFigure(f, anchorFor(f.id))));
+  const figures = await Promise.all(input.figures.map((f) => renderFigure(f, anchorFor(f.id), interactive)));
 
   const numbers = figureNumbers(input.figures);
   const bundles = interactive ? loadBrowserBundles() : null;
@@ -87,8 +90,8 @@ ${
     ? `${input.verdictIntro ? `<p class="lead">${text(input.verdictIntro)} Rules, premises and deviations from the paper: <a href="../../docs/science.md">docs/science.md</a> in the repository.</p>` : ''}
 ${verdictsHtml(claims)}
 ${input.verdictRule ? `<p class="rule"><span class="mark">Rule.</span> ${text(input.verdictRule)}</p>` : ''}
-<p class="downloads">${csvLink(claimData(claims), 'verdicts.csv', 'Download the verdicts')}</p>
-${slopes ? figureHtml(slopes, 'Slope comparison: ', interactive, 'Data: the verdicts CSV above.') : ''}`
+<p class="downloads">${slopes?.json ? `<a download="verdicts.csv" href="#" data-csv="${escapeHtml(slopes.dataId)}">Download the verdicts (CSV, ${slopes.nRows} rows)</a>` : csvLink(claimData(claims), 'verdicts.csv', 'Download the verdicts')}</p>
+${slopes ? figureHtml(slopes, 'Slope comparison: ', 'Data: the verdicts CSV above.') : ''}`
     : '<p class="muted">No protocol states claims yet: see the per-group fits below.</p>'
 }
 </section>
@@ -106,14 +109,14 @@ ${input.headlineNote ? `<p class="muted">${text(input.headlineNote)}</p>` : ''}
 <section id="figures">
 <h2>Figures</h2>
 <p class="figmap muted">A figure that reproduces one of the paper's carries the paper's number (its title and caption say how it differs); S1, S2, … are supplementary.</p>
-${figures.map((f, i) => figureHtml(f, numbers[i]!, interactive)).join('\n')}
+${figures.map((f, i) => figureHtml(f, numbers[i]!)).join('\n')}
 </section>
 ${provenanceHtml(input.provenance)}
 <footer>
-<p>Self-contained report: it opens from disk with no network. Figures are static SVG rendered at build time${
+<p>Self-contained report: it opens from disk with no network. ${
     bundles
-      ? `; with scripts on they are re-rendered interactively by the inlined vega ${escapeHtml(bundles.versions.vega)}, vega-lite ${escapeHtml(bundles.versions['vega-lite'])} and vega-embed ${escapeHtml(bundles.versions['vega-embed'])}`
-      : ''
+      ? `Each figure's data is embedded once; the inlined vega ${escapeHtml(bundles.versions.vega)}, vega-lite ${escapeHtml(bundles.versions['vega-lite'])} and vega-embed ${escapeHtml(bundles.versions['vega-embed'])} draw it as SVG when the page loads (so a print shows it too), and the CSV downloads are written from the same data`
+      : 'Figures are static SVG rendered at build time'
   }.</p>
 </footer>
 </main>

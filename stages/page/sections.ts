@@ -1,8 +1,9 @@
 // The page's parts as HTML fragments: figures, the headline table and the provenance section.
 // Every text from the input is escaped here.
 
-import { renderSvg, signed, type DataRow, type SlopeRow, type TopLevelSpec } from './charts/index.ts';
-import { escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from './encode.ts';
+import { renderSvg, signed, type DataRow, type SlopeRow } from './charts/index.ts';
+import { csvColumns, escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from './encode.ts';
+import { detachValues, encodePoints, encodeTable, type FigureData } from './figure-data.ts';
 import type { Claim, FigureInput, HeadlineRow, Provenance, Verdict } from './types.ts';
 
 function fmtNum(v: number | null | undefined, digits: number): string {
@@ -37,47 +38,61 @@ export interface RenderedFigure {
   anchor: string;
   title: string;
   caption: string;
-  svg: string;
-  specId: string;
-  spec: TopLevelSpec;
-  csv: string;
+  /** The id of the figure's JSON block (interactive pages: spec, points and rows, figure-data.ts). */
+  dataId: string;
+  /** That block's JSON; null on a static page. */
+  json: string | null;
+  /** The static rendering, on a static page only (an interactive page draws each figure once, in the browser). */
+  svg: string | null;
+  /** The CSV as a data: URI, on a static page only (an interactive page writes it from the JSON block). */
+  csvUri: string | null;
   csvName: string;
   nRows: number;
 }
 
-export async function renderFigure(f: FigureInput, anchor: string): Promise<RenderedFigure> {
+/** Everything a figure embeds, once: its spec without values, the points it draws, its CSV rows. */
+export function figureData(f: FigureInput): FigureData {
+  const columns = [...(f.columns ?? csvColumns(f.data))];
+  const { spec, values } = detachValues(f.spec);
+  return { spec, points: encodePoints(values, f.data, columns), rows: encodeTable(f.data, columns), csvColumns: columns };
+}
+
+/**
+ * One rendering per figure. Interactive (the default): the figure's JSON block only; the page's
+ * script draws it (SVG) at load, so screen and print show that one drawing. Static: an SVG
+ * rendered here and the CSV as a data: URI, with no script at all.
+ */
+export async function renderFigure(f: FigureInput, anchor: string, interactive = true): Promise<RenderedFigure> {
+  const base = { anchor, title: f.title, caption: f.caption, dataId: `data-${anchor}`, csvName: `${anchor}.csv`, nRows: f.data.length };
+  if (interactive) return { ...base, json: jsonForScript(figureData(f)), svg: null, csvUri: null };
   // Page-unique ids: several inlined SVGs must not share clip-path ids.
-  const svg = await renderSvg(f.spec, `${anchor}-`);
-  return {
-    anchor,
-    title: f.title,
-    caption: f.caption,
-    svg,
-    specId: `spec-${anchor}`,
-    spec: f.spec,
-    csv: toCsv(f.data, f.columns),
-    csvName: `${anchor}.csv`,
-    nRows: f.data.length,
-  };
+  return { ...base, json: null, svg: await renderSvg(f.spec, `${anchor}-`), csvUri: textDataUri(toCsv(f.data, f.columns)) };
 }
 
 /**
  * `label`: the figure's number (or a name, for figures outside the numbered list). `dataNote`:
  * said instead of the figure's own CSV link, where that data is offered elsewhere on the page.
  */
-export function figureHtml(f: RenderedFigure, label: number | string, interactive: boolean, dataNote?: string): string {
+export function figureHtml(f: RenderedFigure, label: number | string, dataNote?: string): string {
   const name = typeof label === 'number' || /^S?\d+$/.test(label) ? `Figure ${label}. ` : text(label);
+  const interactive = f.json !== null;
   const hint = interactive
     ? '<span class="hint"> · hover for values; drag to pan, scroll to zoom, double-click to reset</span>'
     : '';
+  const chart = interactive
+    ? `<div class="chart" data-figure="${escapeHtml(f.dataId)}"><noscript><p class="muted">This figure is drawn by the page's script; with scripts off, its data is in the JSON block below it in the page source.</p></noscript></div>`
+    : `<div class="chart"><div class="static">${f.svg}</div></div>`;
+  const link = interactive
+    ? `<a download="${escapeHtml(f.csvName)}" href="#" data-csv="${escapeHtml(f.dataId)}">Download data (CSV, ${f.nRows} rows)</a>`
+    : `<a download="${escapeHtml(f.csvName)}" href="${escapeHtml(f.csvUri ?? '')}">Download data (CSV, ${f.nRows} rows)</a>`;
   return `<section class="figure" id="${escapeHtml(f.anchor)}">
 <h3>${name}${text(f.title)}</h3>
 <figure>
-<div class="chart"${interactive ? ` data-spec="${escapeHtml(f.specId)}"` : ''}><div class="static">${f.svg}</div></div>
+${chart}
 <figcaption>${text(f.caption)}</figcaption>
 </figure>
-<p class="downloads">${dataNote ? text(dataNote) : `<a download="${escapeHtml(f.csvName)}" href="${escapeHtml(textDataUri(f.csv))}">Download data (CSV, ${f.nRows} rows)</a>`}${hint}</p>
-${interactive ? `<script type="application/json" id="${escapeHtml(f.specId)}">${jsonForScript(f.spec)}</script>` : ''}
+<p class="downloads">${dataNote ? text(dataNote) : link}${hint}</p>
+${interactive ? `<script type="application/json" id="${escapeHtml(f.dataId)}">${f.json}</script>` : ''}
 </section>`;
 }
 

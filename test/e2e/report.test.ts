@@ -165,7 +165,7 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
       await page.screenshot({ path: path.join(OUT, 'e2e-report.png'), fullPage: true });
       await page.close();
       // The real report's layout (not only the fixture's): at a desktop and a narrow width.
-      const charts = (fs.readFileSync(report, 'utf8').match(/<div class="chart" data-spec=/g) ?? []).length;
+      const charts = (fs.readFileSync(report, 'utf8').match(/<div class="chart" data-figure=/g) ?? []).length;
       for (const width of [1400, 800]) {
         const p = await browser.newPage({ viewport: { width, height: 900 } });
         await p.goto(`file://${report}`);

@@ -98,7 +98,7 @@ describe('report: in a browser (headless chromium, file://, offline)', function 
       }
       if (interactive) {
         // Tooltips: hovering a point of the first figure shows the vega-tooltip box.
-        const point = await page.$('#fig-fig1-c02 .live .role-mark.points_marks path, #fig-fig1-c02 .live .points_marks path');
+        const point = await page.$('#fig-fig1-c02 .points_marks path');
         assert.ok(point, 'no point mark in the interactive first figure');
         await point.hover({ force: true });
         await page.waitForSelector('#vg-tooltip-element.visible', { timeout: 5_000 });

@@ -5,6 +5,7 @@ import { renderReportHtml } from '../../stages/page/html.ts';
 import { claimData, figureNumbers, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/page/sections.ts';
 import { texInput, texSpec, texToText } from '../../stages/page/tex.ts';
 import { parseCsv } from './parse-csv.ts';
+import { attachValues, decodePoints, decodeTable, toCsv as csvFromRows, type FigureData } from '../../stages/page/figure-data.ts';
 import { sampleReportInput } from './sample.ts';
 
 /** The HTML with the contents of <script> and <style> elements removed. */
@@ -21,12 +22,21 @@ function attributes(html: string): { tag: string; name: string; value: string }[
   return out;
 }
 
+/** A figure's embedded data block (figure-data.ts). */
+const blockOf = (id: string): FigureData => JSON.parse(html.match(new RegExp(`<script type="application/json" id="data-fig-${id}">([\\s\\S]*?)</script>`))![1]!) as FigureData;
+const csvOfBlock = (id: string): string => {
+  const d = blockOf(id);
+  return csvFromRows(decodeTable(d.rows), d.csvColumns);
+};
+const withoutNulls = (v: unknown): unknown =>
+  Array.isArray(v) ? v.map(withoutNulls) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)])) : v;
+let html = '';
+
 const unescapeAttr = (s: string) =>
   s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 describe('report/html', function () {
   this.timeout(60_000);
-  let html = '';
   const input = sampleReportInput();
   // Figures on the page: the slope chart (in the verdicts) and the input's.
   const nFig = input.figures.length + 1;
@@ -54,40 +64,21 @@ describe('report/html', function () {
     assert.equal((html.match(/<script type="application\/json"/g) ?? []).length, nFig);
   });
 
-  it('offers each figure’s data as a CSV data: URI that matches the data', () => {
-    const links = attributes(html).filter((a) => a.tag === 'a' && a.name === 'href' && a.value.startsWith('data:text/csv'));
-    // Verdicts (the slope chart points to it, no copy), per-group fits, the figures.
-    assert.equal(links.length, input.figures.length + 2);
-    const csvOf = (i: number) => decodeURIComponent(unescapeAttr(links[i].value).slice('data:text/csv;charset=utf-8,'.length));
+  it('embeds each figure’s data once: its CSV rows and drawn points decode to the input, no data: URI copy', () => {
     const tex = texInput(input);
-    assert.equal(csvOf(0), toCsv(claimData(tex.claims!)));
-    assert.equal(csvOf(1), toCsv(headlineData(tex.headline)));
-    assert.equal(parseCsv(csvOf(1)).length - 1, input.headline.length);
+    // Only the per-group table (not a figure's) is a data: URI; figures and verdicts share their blocks.
+    const links = attributes(html).filter((a) => a.tag === 'a' && a.name === 'href' && a.value.startsWith('data:text/csv'));
+    assert.equal(links.length, 1);
+    assert.equal(decodeURIComponent(unescapeAttr(links[0]!.value).slice('data:text/csv;charset=utf-8,'.length)), toCsv(headlineData(tex.headline)));
+    assert.equal((html.match(/data-csv="data-fig-slopes"/g) ?? []).length, 1, 'the verdicts CSV is the slope chart’s block');
+    assert.equal(csvOfBlock('slopes'), toCsv(claimData(tex.claims!)));
     assert.ok(html.includes('Data: the verdicts CSV above.'));
-    // Every CSV shows names as the page does: C⁰², not C^{0,2}.
-    for (const l of links) assert.doesNotMatch(decodeURIComponent(unescapeAttr(l.value)), /\^\{/);
-    for (const [i, fig] of tex.figures.entries()) {
-      const uri = unescapeAttr(links[i + 2].value);
-      const prefix = 'data:text/csv;charset=utf-8,';
-      assert.ok(uri.startsWith(prefix));
-      const csv = decodeURIComponent(uri.slice(prefix.length));
-      assert.equal(csv, toCsv(fig.data));
-      const parsed = parseCsv(csv);
-      const cols = parsed[0];
-      assert.equal(parsed.length - 1, fig.data.length);
-      fig.data.forEach((row, r) => {
-        cols.forEach((c, j) => {
-          const v = row[c];
-          const cell = parsed[r + 1][j];
-          if (v === null || v === undefined) assert.equal(cell, '');
-          else if (typeof v === 'number') assert.equal(Number(cell), v, `${fig.id} row ${r} ${c}`);
-          else assert.equal(cell, String(v));
-        });
-      });
+    for (const fig of tex.figures) {
+      const csv = csvOfBlock(fig.id);
+      assert.equal(csv, toCsv(fig.data), fig.id);
+      assert.doesNotMatch(csv, /\^\{/);
+      assert.equal(parseCsv(csv).length - 1, fig.data.length);
     }
-    // Download names.
-    const names = attributes(html).filter((a) => a.tag === 'a' && a.name === 'download').map((a) => a.value);
-    assert.deepEqual(names, ['verdicts.csv', 'per-group-fits.csv', ...input.figures.map((f) => `fig-${f.id}.csv`)]);
   });
 
   it('escapes text everywhere, and the embedded specs parse back to the input specs', () => {
@@ -97,9 +88,11 @@ describe('report/html', function () {
     assert.ok(!html.includes('<script>alert(1)'));
     assert.match(html, /&lt;\/script&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
     for (const fig of input.figures) {
-      const m = html.match(new RegExp(`<script type="application/json" id="spec-fig-${fig.id}">([\\s\\S]*?)</script>`));
-      assert.ok(m, fig.id);
-      assert.deepEqual(JSON.parse(m[1]), JSON.parse(JSON.stringify(texSpec(fig.spec))));
+      const d = blockOf(fig.id);
+      const drawn = attachValues(d.spec, decodePoints(d.points, decodeTable(d.rows)));
+      // What vega sees: the same spec and points (a missing field reads as null; `_row` is the page's).
+      const expected = JSON.parse(JSON.stringify(texSpec(fig.spec))) as { data: { values: Record<string, unknown>[] } };
+      assert.deepEqual(withoutNulls(drawn), withoutNulls({ ...expected, data: { values: expected.data.values.map(({ _row, ...v }) => v) } }), fig.id);
     }
   });
 
@@ -113,7 +106,9 @@ describe('report/html', function () {
     const fmt = (v: number) => v.toFixed(2).replace('-', '\u2212');
     assert.ok(headline.includes(`<strong>${fmt(first.slope!)}</strong> [${fmt(first.ciLo!)}, ${fmt(first.ciHi!)}]`));
     assert.equal((html.match(/<figure>/g) ?? []).length, nFig);
-    assert.equal((html.match(/<div class="static"><svg /g) ?? []).length, nFig);
+    // One rendering per figure: the page draws it from its data block, no static copy.
+    assert.equal((html.slice(0, html.indexOf('</main>')).match(/<svg /g) ?? []).length, 0);
+    assert.equal((html.match(/<div class="chart" data-figure="data-fig-/g) ?? []).length, nFig);
     for (const f of input.figures) assert.ok(html.includes(escapeHtml(texToText(f.caption))), f.id);
     assert.match(html, /<code>0123456789abcdef0123456789abcdef01234567<\/code> on <code>main<\/code> <span class="dirty">/);
     for (const s of ['Executed', 'Cached (reused)', 'Failed', 'Diverged (excluded from fits)', 'vega-embed', '1 min 37 s'])
@@ -191,6 +186,6 @@ describe('report/html', function () {
     const stat = await renderReportHtml(sampleReportInput({ interactive: false }));
     assert.doesNotMatch(stat, /<script/i);
     assert.equal((stat.match(/<div class="static"><svg /g) ?? []).length, nFig);
-    assert.ok(stat.length < 0.6 * html.length);
+    for (const f of input.figures) assert.ok(stat.includes(`download="fig-${f.id}.csv" href="data:text/csv`), f.id);
   });
 });

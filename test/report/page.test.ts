@@ -59,9 +59,9 @@ describe('report/page assets', function () {
   it('the client script compiles to one self-running script, deterministically, and is inlined last', async () => {
     const js = await clientScript();
     new Script(js); // parses as a classic script: no import/export, no types left
-    assert.match(js, /^\(\(\) => \{/);
+    assert.match(js, /^"use strict";\n\(\(\) => \{/);
     assert.doesNotMatch(js, /^\s*(import|export)\b|: VisualizationSpec|declare /m);
-    assert.ok(js.includes('vegaEmbed') && js.includes('.chart[data-spec]'));
+    assert.ok(js.includes('vegaEmbed') && js.includes('.chart[data-figure]'));
     assert.equal(await compileClient(), js, 'a second compilation gives the same bytes');
     assert.ok(html.endsWith(`<script>${js}</script>\n</body>\n</html>\n`));
     assert.ok(!stat.includes(js));

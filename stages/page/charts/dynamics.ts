@@ -2,7 +2,7 @@
 
 import { F, firstAppearance, fmtScalar, num, type DataRow, type LayerItem, type TopLevelSpec } from './data.ts';
 import { facet, type PanelOptions } from './facet.ts';
-import { logScale, logAxis, sciAxis, seriesColor, zoomParam } from './style.ts';
+import { logScale, logAxis, pow2Ticks, seriesColor, zoomParam } from './style.ts';
 
 export interface DynamicsChartOptions extends PanelOptions {
   /** One row per (model, step[, split][, seed]). */
@@ -19,6 +19,8 @@ export interface DynamicsChartOptions extends PanelOptions {
   detail?: string;
   /** Log y axis (default true). */
   logY?: boolean;
+  /** Log x axis with power-of-two ticks (for widths; default false). */
+  logX?: boolean;
   xTitle?: string;
   yTitle?: string;
 }
@@ -45,21 +47,30 @@ export function dynamicsChart(o: DynamicsChartOptions): TopLevelSpec {
   });
   const { values } = chart;
   const ys = values.map((v) => v[F.y] as number);
+  const xs = values.map((v) => v[F.x] as number);
+  const yTitle = o.yTitle ?? (logY ? `${valF} (log scale)` : valF);
+  const models = firstAppearance(values.map((v) => v[F.series] as string));
   const layers: LayerItem[] = [
     {
       name: 'lines',
       params: [zoomParam],
-      mark: { type: 'line', strokeWidth: 1.5, opacity: o.detail ? 0.6 : 1, tooltip: true },
+      // Opaque lines, the first model widest: where two coincide the later one runs inside the
+      // earlier one (no blended colour that no legend names).
+      mark: { type: 'line', opacity: 1, tooltip: true },
       encoding: {
-        x: { field: F.x, type: 'quantitative', title: o.xTitle ?? stepF },
+        x: {
+          field: F.x, type: 'quantitative', title: o.xTitle ?? stepF,
+          ...(o.logX ? { scale: { ...logScale, base: 2 }, axis: { format: '~r', ...(xs.length ? { values: pow2Ticks(Math.min(...xs), Math.max(...xs), 6, xs) } : {}) } } : {}),
+        },
         y: {
           field: F.y,
           type: 'quantitative',
-          title: o.yTitle ?? (logY ? `${valF} (log scale)` : valF),
+          title: yTitle,
           scale: logY ? logScale : { zero: false },
-          ...(logY ? { axis: values.length ? logAxis(Math.min(...ys), Math.max(...ys)) : sciAxis() } : {}),
+          ...(logY && values.length ? { axis: logAxis(Math.min(...ys), Math.max(...ys)) } : {}),
         },
         color: seriesColor(modelF, values, 'set1'),
+        ...(models.length <= 2 ? { strokeWidth: { field: F.series, type: 'nominal' as const, title: modelF, sort: models, scale: { domain: models, range: [3.5, 1.5] } } } : { strokeWidth: { value: 1.5 } }),
         ...(o.split
           ? {
               strokeDash: {
@@ -81,5 +92,5 @@ export function dynamicsChart(o: DynamicsChartOptions): TopLevelSpec {
       },
     },
   ];
-  return chart.spec(layers);
+  return chart.spec(layers, undefined, { yTitle });
 }

@@ -4,6 +4,7 @@
 
 import { F, fmtScalar, pick, type DataRow, type Datum, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
 import { config } from './style.ts';
+import { ROW_FIELD } from '../figure-data.ts';
 
 /** How a chart splits its rows into panels and lays them out. */
 export interface PanelOptions {
@@ -27,6 +28,13 @@ export function defaultPanelLabel(key: Record<string, Scalar>): string {
   return parts.length ? parts.join(' · ') : 'all';
 }
 
+/** A layer with its y encoding's title replaced (null: no title). */
+function withYTitle(l: LayerItem, title: string | null): LayerItem {
+  const enc = (l as { encoding?: { y?: object } }).encoding;
+  if (!enc?.y) return l;
+  return { ...l, encoding: { ...enc, y: { ...enc.y, title } } } as LayerItem;
+}
+
 export interface Faceting {
   /** Panel title -> the panel's field values, in order of first appearance among kept rows. */
   readonly panels: ReadonlyMap<string, Record<string, Scalar>>;
@@ -34,8 +42,11 @@ export interface Faceting {
   readonly values: Datum[];
   /** The panel title a row or key belongs to (only the panelBy fields count). */
   panelOf(key: Record<string, Scalar>): string;
-  /** The spec over `values`: faceted by panel when there is more than one. */
-  spec(layers: LayerItem[], description?: string): TopLevelSpec;
+  /** The spec over `values`: faceted by panel when there is more than one. Layers whose `_kind`
+   *  filter selects no point are left out (an empty layer has no extent: vega warns). `extra.yTitle`:
+   *  the y axis title, once for the whole grid (left of it) when faceted; `extra.params`: top-level
+   *  parameters (e.g. a checkbox). */
+  spec(layers: LayerItem[], description?: string, extra?: { yTitle?: string; params?: unknown[] }): TopLevelSpec;
 }
 
 /**
@@ -54,16 +65,29 @@ export function facet(
   const panelOf = (key: Record<string, Scalar>) => label(pick(key, panelBy));
   const panels = new Map<string, Record<string, Scalar>>();
   const values: Datum[] = [];
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
     const p = panelOf(r);
     const d = toDatum(r, p);
     if (!d) continue;
+    // Which input row it came from: the page stores the row's values once (figure-data.ts).
+    d[ROW_FIELD] = i;
     if (!panels.has(p)) panels.set(p, pick(r, panelBy));
     values.push(d);
   }
-  const spec = (layers: LayerItem[], description?: string): TopLevelSpec => {
+  const spec = (all: LayerItem[], description?: string, extra: { yTitle?: string; params?: unknown[] } = {}): TopLevelSpec => {
+    const kinds = new Set(values.map((v) => v[F.kind]));
+    let layers = all.filter((l) => {
+      const f = (l as { transform?: { filter?: unknown }[] }).transform?.[0]?.filter;
+      const kind = typeof f === 'string' ? /datum\._kind === '([^']+)'/.exec(f)?.[1] : undefined;
+      return kind === undefined || kinds.has(kind);
+    });
+    // One y title per grid: the axes of a facet's rows would each repeat it.
+    const gridTitle = panels.size > 1 && extra.yTitle !== undefined && !o.title;
+    if (gridTitle) layers = layers.map((l) => withYTitle(l, null));
+    else if (extra.yTitle !== undefined) layers = layers.map((l) => withYTitle(l, extra.yTitle!));
     const base = {
-      ...(o.title ? { title: o.title } : {}),
+      ...(o.title ? { title: o.title } : gridTitle ? { title: { text: extra.yTitle!, orient: 'left' as const, anchor: 'middle' as const, fontSize: 12, fontWeight: 'normal' as const, offset: 4 } } : {}),
+      ...(extra.params?.length ? { params: extra.params as never[] } : {}),
       ...(description ? { description } : {}),
       data: { values },
       config,

@@ -3,7 +3,7 @@
 import { F, fmtScalar, matches, signed, num, positive, type DataRow, type LayerItem, type Scalar, type TopLevelSpec } from './data.ts';
 import { facet, type PanelOptions } from './facet.ts';
 import { nearFloor } from '../../stats/powerlaw.ts';
-import { logScale, logAxis, ofKind, pow2Ticks, sciAxis, sciMantissas, seriesColor, zoomParam } from './style.ts';
+import { logScale, logAxis, ofKind, pow2Ticks, seriesColor, zoomParam } from './style.ts';
 
 /** A fitted line y = exp(intercept) * x^slope, drawn from xMin to xMax. */
 export interface FitLine {
@@ -55,6 +55,9 @@ export interface ScalingChartOptions extends PanelOptions {
   /** Field holding each row's measured rounding floor of y: points within 10x of it (left out of
    *  the fits, stats/powerlaw.ts nearFloor) are drawn hollow and grey. */
   floor?: string;
+  /** Per-seed points are drawn while no (panel, series, width) holds more than this many (default
+   *  5); beyond, the median across seeds with a 25–75% band, and the points behind a checkbox. */
+  seedsShown?: number;
 }
 
 
@@ -79,6 +82,23 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
   });
   const { values, panels } = chart;
   const points = values.slice();
+
+  // Beyond a handful of seeds the per-seed points become a tangle: draw the median across seeds
+  // per width with a 25–75% band, and the per-seed points only when the reader asks (checkbox).
+  const cells = new Map<string, number[]>();
+  for (const v of points) {
+    const k = JSON.stringify([v[F.panel], v[F.series], v[F.x]]);
+    const ys = cells.get(k) ?? [];
+    ys.push(v[F.y] as number);
+    cells.set(k, ys);
+  }
+  const aggregated = Math.max(0, ...[...cells.values()].map((ys) => ys.length)) > (o.seedsShown ?? 5);
+  if (aggregated)
+    for (const [k, ys] of cells) {
+      const [panel, series, x] = JSON.parse(k) as [string, string, number];
+      const q = quantiles(ys);
+      values.push({ [F.kind]: 'median', [F.panel]: panel, [F.series]: series, [F.x]: x, [F.y]: q.median, _lo: q.lo, _hi: q.hi, _n: ys.length });
+    }
 
   // Fitted lines: two endpoints each (a straight line on log-log axes).
   let lineNo = 0;
@@ -134,29 +154,44 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     type: 'quantitative' as const,
     title: o.xTitle ?? `${xf} (log scale)`,
     scale: { ...logScale, base: o.xBase ?? 2 },
-    axis: { format: '~r', labelFlush: false, ...(xs.length ? { values: pow2Ticks(Math.min(...xs), Math.max(...xs)) } : {}) },
+    axis: { format: '~r', labelFlush: false, ...(xs.length ? { values: pow2Ticks(Math.min(...xs), Math.max(...xs), 6, xs) } : {}) },
   };
-  // A shared y scale gets explicit ticks; independent panels each get vega's, labelled sparsely.
-  const spans = [...panels.keys()].map((p) => {
-    const v = points.filter((d) => d[F.panel] === p).map((d) => Math.log10(d[F.y] as number));
-    return Math.max(...v) - Math.min(...v);
-  });
-  const yAxis = o.independentY || !ys.length ? sciAxis(sciMantissas(spans)) : logAxis(Math.min(...ys), Math.max(...ys));
-  const yEnc = { field: F.y, type: 'quantitative' as const, title: o.yTitle ?? `${yf} (log scale)`, scale: logScale, axis: yAxis };
-  const color = o.colorBy ? { color: seriesColor(o.colorBy, points, 'tableau10') } : {};
-  const solid = o.colorBy ? {} : { color: '#1f77b4' };
+  // One y scale for every panel (they are compared), with explicit ticks: at least three labels.
+  const yAxis = ys.length ? logAxis(Math.min(...ys), Math.max(...ys)) : {};
+  const yTitle = o.yTitle ?? `${yf} (log scale)`;
+  const yEnc = { field: F.y, type: 'quantitative' as const, title: yTitle, scale: logScale, axis: yAxis };
+  // Without a colour field every kind of mark is one legend entry (a colour each); with one, the
+  // colour names the series and the caption the marks.
+  const marks = {
+    point: aggregated ? 'one seed at one width (shown with the checkbox)' : 'measured: one seed at one width',
+    median: `median across seeds per width; band: 25–75% of seeds`,
+    fit: 'least-squares fit of log y on log width (data)',
+    floored: 'within 10× of its rounding floor (left out of the fit)',
+  } as const;
+  const kinds = new Set(values.map((v) => v[F.kind]));
+  const shown = (Object.keys(marks) as (keyof typeof marks)[]).filter((k) => kinds.has(k));
+  const markColors: Record<keyof typeof marks, string> = { point: aggregated ? '#9bbcd9' : '#1f77b4', median: '#1f77b4', fit: '#d62728', floored: '#999999' };
+  const markColor = (k: keyof typeof marks) =>
+    o.colorBy
+      ? k === 'floored' ? { color: { value: '#999' } } : { color: seriesColor(o.colorBy, points, 'tableau10') }
+      : { color: { datum: marks[k], title: 'Marks', scale: { domain: shown.map((m) => marks[m]), range: shown.map((m) => markColors[m]) }, legend: { orient: 'bottom' as const, direction: 'vertical' as const, labelLimit: 0 } } };
+  const color = markColor('point');
+  const solid = {};
+  const showSeeds = { name: 'seeds', value: false, bind: { input: 'checkbox', name: 'show per-seed points ' } };
+  // Hidden per-seed points stay in the data (and the scale's extent: the axes do not jump).
+  const pointOpacity = (shownAs: number) => (aggregated ? { opacity: { condition: { test: 'seeds', value: shownAs }, value: 0 } } : {});
 
   // Lines first, then points on top (so hovering a point shows the point), then labels.
   const layers: LayerItem[] = [
     {
       name: 'fits',
       transform: ofKind('fit'),
-      mark: { type: 'line', strokeWidth: 2, ...solid },
+      mark: { type: 'line', strokeWidth: 2 },
       encoding: {
         x: xEnc,
         y: yEnc,
         detail: { field: F.line, type: 'nominal' },
-        ...color,
+        ...markColor('fit'),
         tooltip: [{ field: F.label, type: 'nominal', title: 'fit (data)' }],
       },
     },
@@ -184,14 +219,40 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
       },
     },
     {
+      name: 'band',
+      transform: ofKind('median'),
+      mark: { type: 'area', opacity: 0.25 },
+      encoding: { x: xEnc, y: { ...yEnc, field: '_lo' }, y2: { field: '_hi' }, ...markColor('median') },
+    },
+    {
+      name: 'medians',
+      transform: ofKind('median'),
+      ...(aggregated ? { params: [zoomParam] } : {}),
+      mark: { type: 'line', point: { filled: true, size: 24 }, strokeWidth: 1.5, tooltip: true },
+      encoding: {
+        x: xEnc,
+        y: yEnc,
+        ...markColor('median'),
+        tooltip: [
+          { field: F.panel, type: 'nominal', title: 'panel' },
+          { field: F.x, type: 'quantitative', title: xf },
+          { field: F.y, type: 'quantitative', title: `median ${yf}`, format: '.4~g' },
+          { field: '_lo', type: 'quantitative', title: '25% of seeds', format: '.4~g' },
+          { field: '_hi', type: 'quantitative', title: '75% of seeds', format: '.4~g' },
+          { field: '_n', type: 'quantitative', title: 'seeds' },
+        ],
+      },
+    },
+    {
       name: 'points',
       transform: ofKind('point'),
-      params: [zoomParam],
+      ...(aggregated ? {} : { params: [zoomParam] }),
       mark: { type: 'point', filled: true, size: 28, opacity: 0.7, ...solid },
       encoding: {
         x: xEnc,
         y: yEnc,
         ...color,
+        ...pointOpacity(0.7),
         tooltip: [
           { field: F.panel, type: 'nominal', title: 'panel' },
           ...(o.colorBy ? [{ field: F.series, type: 'nominal' as const, title: o.colorBy }] : []),
@@ -206,10 +267,12 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     layers.push({
       name: 'floored',
       transform: ofKind('floored'),
-      mark: { type: 'point', filled: false, size: 28, color: '#999', strokeWidth: 1 },
+      mark: { type: 'point', filled: false, size: 28, strokeWidth: 1 },
       encoding: {
         x: xEnc,
         y: yEnc,
+        ...markColor('floored'),
+        ...pointOpacity(1),
         tooltip: [
           { field: F.seed, type: 'nominal', title: 'seed (within 10× of its rounding floor: left out of the fit)' },
           { field: F.x, type: 'quantitative', title: xf },
@@ -220,6 +283,18 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
   }
   return chart.spec(
     layers,
-    'Log-log scatter: points are measurements (one per seed and width; hollow grey: within 10× of the rounding floor measured on that run, left out of the fit); solid lines are fits; dashed grey lines are reference slopes, named in the legend below the panels.',
+    'Log-log scatter: points are measurements (one per seed and width, or their median across seeds with a 25–75% band beyond a handful of seeds; hollow grey: within 10× of the rounding floor measured on that run, left out of the fit); solid lines are fits; dashed grey lines are reference slopes, named in the legend below the panels.',
+    { yTitle, ...(aggregated ? { params: [showSeeds] } : {}) },
   );
+}
+
+/** Median and 25% / 75% quantiles (linear interpolation between order statistics). */
+export function quantiles(ys: readonly number[]): { median: number; lo: number; hi: number } {
+  const s = [...ys].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const h = (s.length - 1) * q;
+    const i = Math.floor(h);
+    return s[i]! + (h - i) * ((s[Math.min(i + 1, s.length - 1)] ?? s[i]!) - s[i]!);
+  };
+  return { median: at(0.5), lo: at(0.25), hi: at(0.75) };
 }

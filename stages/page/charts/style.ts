@@ -67,8 +67,9 @@ export function sciMantissas(spans: readonly number[]): string[] {
 }
 
 /**
- * At most `max` tick values on a log axis over [lo, hi]: powers of ten (every k-th decade when
- * there are many), or 1-2-5 multiples when the range holds fewer than two powers of ten.
+ * Tick values on a log axis over [lo, hi], at least three and at most `max`: powers of ten (every
+ * k-th decade when there are many), 1-2-5 or 1..9 multiples in a narrower range, and three points
+ * evenly spaced in log when even those give fewer than three (a range inside one mantissa step).
  */
 export function logTicks(lo: number, hi: number, max = 6): number[] {
   if (!(lo > 0) || !(hi >= lo)) return [];
@@ -78,27 +79,45 @@ export function logTicks(lo: number, hi: number, max = 6): number[] {
     const all: number[] = [];
     for (let k = a; k <= b; k++) for (const m of mantissas) all.push(Number(`${m}e${k}`));
     const inside = all.filter((v) => v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9));
-    // Three labels where the range allows (two read poorly), thinned to `max`.
-    if (inside.length >= 3 || (inside.length >= 2 && mantissas.length === 9)) {
+    if (inside.length >= 3) {
       const step = Math.ceil(inside.length / max);
       return inside.filter((_, i) => i % step === 0);
     }
   }
-  return [lo, hi].map((v) => Number(v.toPrecision(1)));
+  if (hi === lo) return [lo];
+  // Inside the range, so rounding a label cannot push its tick off the axis.
+  return [0.1, 0.5, 0.9].map((t) => lo * (hi / lo) ** t);
 }
 
-/** A log axis over [lo, hi] with explicit ticks from logTicks, every one labelled. */
+/** Significant digits that tell every tick apart (labels are never repeated). */
+export function tickDigits(ticks: readonly number[]): number {
+  for (let d = 1; d < 15; d++) if (new Set(ticks.map((v) => v.toExponential(d - 1))).size === ticks.length) return d;
+  return 15;
+}
+
+/** A log axis over [lo, hi] with explicit ticks from logTicks, every one labelled, each label distinct. */
 export function logAxis(lo: number, hi: number) {
-  return { ...sciAxis(['1', '2', '3', '4', '5', '6', '7', '8', '9']), values: logTicks(lo, hi) };
+  const values = logTicks(lo, hi);
+  // Enough digits that labels differ and no rounded tick falls off the data's range.
+  let d = tickDigits(values);
+  while (d < 15 && values.some((v) => { const r = Number(v.toPrecision(d)); return r < lo || r > hi; })) d++;
+  return {
+    labelExpr: `replace(format(datum.value, '.${d - 1}e'), 'e+', 'e')`,
+    labelOverlap: false as const,
+    values: values.map((v) => Number(v.toPrecision(d))),
+  };
 }
 
-/** At most `max` powers of two inside [lo, hi] (widths are powers of two), every k-th when there are more. */
-export function pow2Ticks(lo: number, hi: number, max = 6): number[] {
+/**
+ * Width ticks: powers of two inside [lo, hi] (widths are powers of two), every k-th when there are
+ * more than `max`; where fewer than three fit, up to `max` of the widths themselves (`xs`).
+ */
+export function pow2Ticks(lo: number, hi: number, max = 6, xs: readonly number[] = []): number[] {
   if (!(lo > 0) || !(hi >= lo)) return [];
   const all: number[] = [];
   for (let k = Math.ceil(Math.log2(lo) - 1e-9); 2 ** k <= hi * (1 + 1e-9); k++) all.push(2 ** k);
-  if (all.length < 2) return [lo, hi];
-  const step = Math.ceil(all.length / max);
+  const pick = all.length >= 3 ? all : [...new Set(xs.length ? xs : [lo, hi])].sort((p, q) => p - q);
+  const step = Math.ceil(pick.length / max);
   // Keep the largest width labelled: thin from the top.
-  return all.filter((_, i) => (all.length - 1 - i) % step === 0);
+  return pick.filter((_, i) => (pick.length - 1 - i) % step === 0);
 }

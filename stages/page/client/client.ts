@@ -1,47 +1,65 @@
-// Runs in the browser after the inlined vega bundles: re-renders each figure from its spec
-// (tooltips, pan and zoom) and swaps out the static SVG once the interactive one is ready.
-// Compiled to an inline script when the report is built (../assets.ts).
+// Runs in the browser after the inlined vega bundles: draws each figure once, as SVG, from its
+// JSON block (figure-data.ts: spec, points, CSV rows), with tooltips, pan and zoom; and writes a
+// figure's CSV download from the same block when its link is clicked. Bundled into an inline
+// script when the report is built (../assets.ts).
 
 import type embed from 'vega-embed';
 import type { VisualizationSpec } from 'vega-embed';
+import { attachValues, decodePoints, decodeTable, toCsv, type FigureData } from '../figure-data.ts';
 
 /** The global that the vega-embed bundle defines; absent if it failed to load. */
 declare const vegaEmbed: typeof embed | undefined;
 
-function upgrade(el: Element, render: typeof embed): void {
-  const id = el.getAttribute('data-spec') ?? '';
+const blocks = new Map<string, { data: FigureData; rows: ReturnType<typeof decodeTable> }>();
+
+function block(id: string): { data: FigureData; rows: ReturnType<typeof decodeTable> } {
+  let b = blocks.get(id);
+  if (!b) {
+    const data = JSON.parse(document.getElementById(id)?.textContent ?? '') as FigureData;
+    b = { data, rows: decodeTable(data.rows) };
+    blocks.set(id, b);
+  }
+  return b;
+}
+
+function draw(el: Element, render: typeof embed): void {
+  const id = el.getAttribute('data-figure') ?? '';
   let spec: VisualizationSpec;
   try {
-    spec = JSON.parse(document.getElementById(id)?.textContent ?? '') as VisualizationSpec;
+    const { data, rows } = block(id);
+    spec = attachValues(data.spec, decodePoints(data.points, rows)) as VisualizationSpec;
   } catch (e) {
-    console.error(`report: cannot read spec ${id}: ${String(e)}`);
+    console.error(`report: cannot read figure data ${id}: ${String(e)}`);
     return;
   }
-  const live = document.createElement('div');
-  live.className = 'live';
-  // Hidden until rendered, so a failure leaves the static figure as it was.
-  live.style.display = 'none';
-  el.appendChild(live);
-  render(live, spec, {
+  render(el as HTMLElement, spec, {
     mode: 'vega-lite',
     renderer: 'svg',
     actions: { export: true, source: false, compiled: false, editor: false },
     tooltip: true,
   })
-    .then(() => {
-      el.querySelector('.static')?.remove();
-      live.style.display = '';
-      el.classList.add('interactive');
-    })
+    .then(() => el.classList.add('interactive'))
     .catch((err: unknown) => {
-      live.remove();
       const p = document.createElement('p');
       p.className = 'error';
-      p.textContent = `Interactive rendering failed; the static figure is shown. ${String(err)}`;
+      p.textContent = `This figure could not be drawn: ${String(err)}. Its data is still in the CSV download.`;
       el.appendChild(p);
       console.error(`report: figure ${id}: ${String(err)}`);
     });
 }
+
+// A CSV download is written when its link is clicked (before the browser follows the link).
+document.addEventListener('click', (ev) => {
+  const a = (ev.target as Element | null)?.closest?.('a[data-csv]') as HTMLAnchorElement | null;
+  if (!a || a.getAttribute('href') !== '#') return;
+  try {
+    const { data, rows } = block(a.getAttribute('data-csv') ?? '');
+    a.href = URL.createObjectURL(new Blob([toCsv(rows, data.csvColumns)], { type: 'text/csv;charset=utf-8' }));
+  } catch (e) {
+    ev.preventDefault();
+    console.error(`report: cannot write CSV: ${String(e)}`);
+  }
+});
 
 // Printing shows the folded tables too (not vega-embed's actions menu, also a <details>).
 window.addEventListener('beforeprint', () =>
@@ -50,5 +68,5 @@ window.addEventListener('beforeprint', () =>
   }),
 );
 
-if (typeof vegaEmbed !== 'function') console.warn('report: vega-embed not available; static figures kept');
-else document.querySelectorAll('.chart[data-spec]').forEach((el) => upgrade(el, vegaEmbed));
+if (typeof vegaEmbed !== 'function') console.error('report: vega-embed not available; figures cannot be drawn');
+else document.querySelectorAll('.chart[data-figure]').forEach((el) => draw(el, vegaEmbed));

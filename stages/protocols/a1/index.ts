@@ -149,7 +149,7 @@ export const a1Protocol = defineProtocol<Table>()({
       out.push({
         id: 'dynamics', title: 'Training dynamics: the net and its linearization (A.1, train loss)',
         caption: `Train loss along full-batch GD of the net and of its linearization (colour) for the smallest and the largest width (dash), seed ${seed0}. Where the two colours overlap the linearization tracks the net. Data.`,
-        spec: dynamicsChart({ rows, step: 'step', value: 'loss', model: 'model', split: 'width', panelBy: BY_ARCH, columns: 3, independentY: true, yTitle: 'train loss' }),
+        spec: dynamicsChart({ rows, step: 'step', value: 'loss', model: 'model', split: 'width', panelBy: BY_ARCH, columns: 3, yTitle: 'train loss' }),
         data: rows,
       });
     }

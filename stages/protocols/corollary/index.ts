@@ -102,7 +102,7 @@ export const corollaryProtocol = defineProtocol<Table>()({
     out.push({
       id: 'cor-steps', title: 'Deviation between f and f_lin over SGD steps, per width (A.2; cf. Corollary 4.0.1)',
       caption: 'Mean over the mini-batch of ||f − f_lin||² before each logged step, averaged over seeds (data); one line per width, one panel per α. Corollary 4.0.1 says it stays O(s⁰/m(n)): flat in s, lower at larger width.',
-      spec: dynamicsChart({ rows: byWidth, step: 'step', value: 'mseBatch', model: 'series', panelBy: ['alpha'], columns: 3, independentY: true, yTitle: 'mini-batch ||f − f_lin||²' }),
+      spec: dynamicsChart({ rows: byWidth, step: 'step', value: 'mseBatch', model: 'series', panelBy: ['alpha'], columns: 3, yTitle: 'mini-batch ||f − f_lin||²' }),
       data: byWidth,
     });
     // Collapse: scaled by the width to the power of the last step's fitted slope, the curves of all widths should coincide.
@@ -116,7 +116,7 @@ export const corollaryProtocol = defineProtocol<Table>()({
     if (collapsed.length) out.push({
       id: 'cor-collapse', title: 'Width-rescaled deviation: collapse across widths',
       caption: 'The curves above multiplied by n^(−b), with b the width slope fitted at the last logged step (per α). Where the lines coincide, one power of the width describes the deviation at every step.',
-      spec: dynamicsChart({ rows: collapsed, step: 'step', value: 'scaled', model: 'series', panelBy: ['alpha'], columns: 3, independentY: true, yTitle: 'deviation × n^(−b)' }),
+      spec: dynamicsChart({ rows: collapsed, step: 'step', value: 'scaled', model: 'series', panelBy: ['alpha'], columns: 3, yTitle: 'deviation × n^(−b)' }),
       data: collapsed,
     });
     const slopes = groups.filter((g) => g.fit.slope !== null).map((g) => ({ alpha: g.key.alpha as number, step: g.key.step as number, slope: g.fit.slope as number, lo: g.fit.ci?.lo ?? null, hi: g.fit.ci?.hi ?? null, group: label(g) }));

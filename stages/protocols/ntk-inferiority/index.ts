@@ -97,7 +97,7 @@ export const ntkInferiorityProtocol = defineProtocol<Table>()({
       const line = (id: string, value: string, yTitle: string, logY: boolean, title: string) => out.push({
         id, title, data: both,
         caption: `Each line is one seed; colour: the net f and its linearization f_lin, trained side by side from the same θ0 (${label}). Section 3.3.3 of the paper: f_lin should trail f, by less as the width grows.`,
-        spec: dynamicsChart({ rows: both, step: 'width', value, model: 'model', detail: 'seed', panelBy: [...keys], columns: 3, independentY: true, logY, xTitle: 'width n', yTitle }),
+        spec: dynamicsChart({ rows: both, step: 'width', value, model: 'model', detail: 'seed', panelBy: [...keys], columns: 3, logY, logX: true, xTitle: 'width n', yTitle }),
       });
       line(`${table}-loss`, 'testLoss', 'test loss', true, `Test loss of f and f_lin vs width (${label})`);
       line(`${table}-acc`, 'testAcc', 'test accuracy', false, `Test accuracy of f and f_lin vs width (${label})`);
