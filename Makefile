@@ -71,7 +71,7 @@ dag: node_modules/.package-lock.json
 
 # Keeps downloaded datasets (data/raw); distclean removes them too.
 clean:
-	rm -rf .cache reports/*/ test-output dist
+	rm -rf .cache .build reports/*/ test-output dist
 
 distclean: clean
 	rm -rf data/raw node_modules
