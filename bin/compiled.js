@@ -66,8 +66,10 @@ export async function build() {
     external: EXTERNAL,
     sourcemap: 'linked',
     metafile: true,
-    // The bundled CommonJS packages call require().
-    banner: { js: "import { createRequire as __weakcorrRequire } from 'node:module'; const require = __weakcorrRequire(import.meta.url);" },
+    // What the bundled CommonJS packages expect of a module (write-file-atomic hashes __filename).
+    banner: {
+      js: "import { createRequire as __wcRequire } from 'node:module'; import { fileURLToPath as __wcPath } from 'node:url'; const require = __wcRequire(import.meta.url); const __filename = __wcPath(import.meta.url); const __dirname = __wcPath(new URL('.', import.meta.url));",
+    },
     logLevel: 'silent',
     // Tells the engine that it runs compiled, and where each entry's source went.
     define: { __WEAKCORR_BUILD__: JSON.stringify({ entries }) },

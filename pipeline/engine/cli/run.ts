@@ -55,7 +55,7 @@ export function runCommand(program: Command, project: Project): void {
     .description('build what the named stages need; cached tasks are not re-run')
     .option('--force <stage>', 're-run every task of a stage (repeatable)', collect, [])
     .option('-n, --dry-run', 'print the plan per stage, run nothing')
-    .option('-v, --verbose', 'with --dry-run: every task and why it runs')
+    .option('-v, --verbose', 'with --dry-run: every task and why it runs; when running: every log line of every task (else one per task)')
     .addOption(new Option('-j, --jobs <n>', `tasks at once (${EXECUTORS.map((e) => e.jobsHelp).join('; ')})`).argParser(positiveInt).default(os.availableParallelism(), 'the number of cores'))
     .addOption(new Option('--executor <kind>', `where tasks run (default: $${envName(project, 'EXECUTOR')} or local)`).choices(executorNames()));
   for (const e of EXECUTORS) cmd = e.runOptions?.(cmd, project) ?? cmd;
@@ -123,7 +123,7 @@ export function runCommand(program: Command, project: Project): void {
       jobs,
       executor: executor.create({ store: planner.store, project, jobs }),
       force: new Set(o.force),
-      reporter: makeReporter(project.name),
+      reporter: makeReporter(project.name, o.verbose),
       signal: abort.signal,
     });
     if (o.json) print(true, summary, () => '');
