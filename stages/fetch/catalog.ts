@@ -171,7 +171,7 @@ let validator: ValidateFunction | undefined;
 
 /** Validate a catalog object (schema + cross references); throws FetchError('BAD_CATALOG'). */
 export function validateCatalog(value: unknown, origin = 'catalog'): Catalog {
-  const validateCatalogSchema = (validator ??= new Ajv({ allErrors: true }).compile(CATALOG_SCHEMA));
+  const validateCatalogSchema = (validator ??= new Ajv({ allErrors: true, validateSchema: false }).compile(CATALOG_SCHEMA));
   if (!validateCatalogSchema(value)) {
     const errs = (validateCatalogSchema.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
     throw new FetchError('BAD_CATALOG', `${origin}: invalid dataset catalog: ${errs.join('; ')}`, { file: origin });
