@@ -1,7 +1,7 @@
 // fetchDataset: resolve every split of a dataset through the sources, verify, decode, and
 // describe the result (meta). Usable without the engine.
 
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { FetchError } from './errors.ts';
 import { catalogSha256, getDataset, getFile, loadCatalog, type Catalog, type CatalogDataset, type SplitVariant } from './catalog.ts';
@@ -177,7 +177,7 @@ export async function fetchDataset(name: string, opts: FetchOptions = {}): Promi
   }
   const meta = buildMeta(name, ds, splitMeta, provenance, opts.catalog ? sha256Json(catalog) : catalogSha256());
   // The one line a run shows per dataset (the lines above are for `run -v`).
-  const from = [...new Set(provenance.map((p) => `${p.source} ${p.location}`))].join(', ');
+  const from = [...new Set(provenance.map((p) => `${p.source} ${dirname(p.location)}`))].join(', ');
   log(`${name}: ${provenance.length} file(s) verified, from ${from}${partial.length ? `; ${partial.join('; ')}` : ''}`);
   return { splits, meta };
 }
