@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: no build step between an edit and a run.
-import { register } from 'tsx/esm/api';
-import { fileURLToPath } from 'node:url';
+// The CLI. Runs the compiled JavaScript (bin/compiled.js: built once, rebuilt when a source
+// changed); a project named by $WEAKCORR_PROJECT (tests' toy projects) or $WEAKCORR_NO_BUILD=1
+// runs the TypeScript sources through tsx instead.
+import { importEntry, PROJECT_SOURCE } from './compiled.js';
 
-register();
-const root = fileURLToPath(new URL('..', import.meta.url));
-const { main } = await import('../pipeline/engine/main.ts');
-await main(`${root}stages/wiring/project.ts`, 'WEAKCORR_PROJECT');
+if (process.env.WEAKCORR_PROJECT) process.env.WEAKCORR_NO_BUILD = '1';
+const { main } = await importEntry('main');
+await main(PROJECT_SOURCE, 'WEAKCORR_PROJECT');

@@ -117,7 +117,7 @@ function describe(err: ErrorObject, where: string): string {
 
 export function validateExperiment(config: Json, schema: JsonObject, where: string): asserts config is JsonObject {
   // useDefaults: a schema's defaults fill unset keys, so every declared param has a value.
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true, validateSchema: false });
   const validate = ajv.compile(schema);
   if (!validate(config)) {
     const lines = (validate.errors ?? []).map((e) => describe(e, where));

@@ -9,3 +9,6 @@ export const positiveInt = (v: string): number => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
   return n;
 };
+
+/** --jobs: a positive integer, or 'auto' (the executor's default: the number of cores for local). */
+export const jobsFlag = (v: string): number | 'auto' => (v === 'auto' ? 'auto' : positiveInt(v));

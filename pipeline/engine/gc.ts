@@ -56,6 +56,8 @@ export interface GcReport {
   badRecords: string[];
   /** Paths removed (or, with dryRun, that would be). */
   removed: string[];
+  /** Removed path -> what it was ('record of <task id> (<experiment>)', '<task id> output <name>'). */
+  what: Record<string, string>;
   /** The executors' summaries and notes (text output only). */
   extra: { summary: string[]; notes: string[] };
   /** The executors' own fields (e.g. how many of their files were removed). */
@@ -67,12 +69,13 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
   // A dry run changes nothing, so it needs no lock: it is a preview of what gc would do now.
   const sweep = async (): Promise<GcReport> => {
     const blockedBy = await liveLeases(store, dryRun);
-    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, badRecords: [], removed: [], extra: { summary: [], notes: [] } };
+    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, badRecords: [], removed: [], what: {}, extra: { summary: [], notes: [] } };
     const act = !dryRun && blockedBy.length === 0;
     const keepRecord = opts.keep ? await opts.keep() : undefined;
 
     const referenced = new Set<string>();
     const dropped: TaskRecord[] = [];
+    const outputOf = new Map<string, string>();
     for (const key of await store.records.list()) {
       const r = store.records.load(key);
       if (r.state === 'bad') {
@@ -84,6 +87,8 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
       if (keepRecord && !keepRecord(r.record)) {
         report.removedRecords++;
         report.removed.push(store.records.where(key));
+        report.what[store.records.where(key)] = `record of ${r.record.id} (${r.record.experiment})`;
+        for (const [name, o] of Object.entries(r.record.outputs)) outputOf.set(o.hash, `${r.record.id} output ${name}`);
         dropped.push(r.record);
         if (act) await store.records.delete(key);
         continue;
@@ -101,6 +106,8 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
       report.removedBlobs++;
       report.removedBytes += size;
       report.removed.push(store.blobs.path(hash));
+      const owner = outputOf.get(hash);
+      if (owner) report.what[store.blobs.path(hash)] = owner;
     }
 
     // After the leases: a live run's jobs are in the queue or hold a lease of their own.

@@ -1,7 +1,7 @@
 // Process entry: loads the Project module ($projectEnvVar when set, else the default) and runs the CLI.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { runCli } from './cli/index.ts';
+import { importSource } from './compiled.ts';
 import type { Project } from './types.ts';
 
 /** `projectEnvVar`: the variable that names another Project module (tests run toy projects). */
@@ -13,6 +13,6 @@ export async function main(defaultProjectModule: string, projectEnvVar?: string)
       throw e;
     });
   const mod = path.resolve((projectEnvVar && process.env[projectEnvVar]) || defaultProjectModule);
-  const { project } = (await import(pathToFileURL(mod).href)) as { project: Project };
+  const { project } = (await importSource(mod)) as { project: Project };
   process.exitCode = await runCli(project, process.argv.slice(2));
 }

@@ -2,6 +2,7 @@
 // long training task never blocks progress display, locks' heartbeats or Ctrl-C handling.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nodeEntry } from './compiled.ts';
 import { fromWire, InterruptedError } from './errors.ts';
 import type { OutputEntry } from './store.ts';
 import type { FromWorker, TaskAssignment, ToWorker } from './protocol.ts';
@@ -16,8 +17,8 @@ interface Slot {
   busy: boolean;
 }
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+// The compiled worker when this process runs compiled code, else the source through tsx.
+const WORKER = nodeEntry(fileURLToPath(new URL('./worker.ts', import.meta.url)));
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -30,8 +31,8 @@ export class WorkerPool {
   ) {}
 
   private spawn(): Slot {
-    const child = fork(WORKER, [], {
-      execArgv: ['--import', TSX],
+    const child = fork(WORKER.file, [], {
+      execArgv: WORKER.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const slot: Slot = { child, busy: false };

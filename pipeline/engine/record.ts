@@ -62,7 +62,7 @@ export function parseRecord(text: string, key: string): { record: TaskRecord } |
   } catch (e) {
     return { problem: `not valid JSON (${(e as Error).message})` };
   }
-  validator ??= new Ajv({ allErrors: true, strict: false }).compile(TaskRecordSchema);
+  validator ??= new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(TaskRecordSchema);
   if (!validator(value)) {
     const errs = (validator.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
     return { problem: `does not match the task record schema: ${errs.join('; ')}` };

@@ -30,7 +30,7 @@ const stageOf = (id: string): string => id.split('@')[0]!;
 
 /**
  * Shared counting and ETA: each unfinished task is expected to take its stage's mean executed
- * duration so far (the overall mean for stages with none yet), spread over the jobs.
+ * duration so far, spread over the jobs.
  */
 class Tally {
   total = 0;
@@ -59,21 +59,31 @@ class Tally {
     return this.executed + this.cached + this.failed + this.skipped;
   }
 
+  /**
+   * From measured task times only: each stage's mean executed duration so far. A stage with no
+   * task done yet is counted at the fastest measured stage's mean and the ETA is a lower bound
+   * ('>=40s'): a few slow fetch tasks must not project a three-minute run for a one-minute one.
+   */
   eta(): string {
     if (this.executed === 0) return '?';
-    const overall = this.execMs / this.executed;
+    const means = [...this.stageMs.values()].map((s) => s.ms / s.n);
+    const fastest = Math.min(...means);
+    let unmeasured = false;
     const mean = (stage: string): number => {
       const s = this.stageMs.get(stage);
-      return s ? s.ms / s.n : overall;
+      if (s) return s.ms / s.n;
+      unmeasured = true;
+      return fastest;
     };
     let ms = 0;
     let left = 0;
     for (const [stage, n] of this.pending) {
+      if (n === 0) continue;
       ms += n * mean(stage);
       left += n;
     }
     for (const [id, r] of this.running) if (r.total > 0) ms -= (mean(stageOf(id)) * r.done) / r.total;
-    return fmtDuration(Math.max(0, ms) / Math.max(1, Math.min(this.jobs, left)));
+    return `${unmeasured ? '>=' : ''}${fmtDuration(Math.max(0, ms) / Math.max(1, Math.min(this.jobs, left)))}`;
   }
 
   headline(): string {
@@ -118,8 +128,23 @@ abstract class CountingReporter implements Reporter {
     const r = this.t.running.get(id);
     if (r) Object.assign(r, { done, total, message });
   }
-  abstract taskLog(id: string, message: string): void;
+  /**
+   * `run -v`: every log line of a task as it comes. Otherwise a task's lines wait for its end,
+   * where only its last (its summary) is shown, or every one when it failed.
+   */
+  verbose = false;
+  private readonly held = new Map<string, string[]>();
+  protected abstract logLine(id: string, message: string): void;
+  taskLog(id: string, message: string): void {
+    if (this.verbose) return this.logLine(id, message);
+    const lines = this.held.get(id) ?? [];
+    lines.push(message);
+    this.held.set(id, lines);
+  }
   taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void {
+    const held = this.held.get(id) ?? [];
+    this.held.delete(id);
+    for (const line of state === 'failed' ? held : held.slice(-1)) this.logLine(id, line);
     this.t.ended(id, state, durationMs);
     if (state === 'cached') return; // thousands of these would drown the log; counted in the summary
     const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
@@ -168,7 +193,7 @@ export class PlainReporter extends CountingReporter {
     const pct = total > 0 ? ` ${((100 * done) / total).toFixed(0)}%` : '';
     this.emit(`        ${id}: ${done}/${total}${pct}${message ? ` ${message}` : ''} | ${this.t.headline()}`);
   }
-  taskLog(id: string, message: string): void {
+  protected logLine(id: string, message: string): void {
     this.emit(`        ${id}: ${message}`);
   }
   override taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void {
@@ -209,7 +234,7 @@ export class TtyReporter extends CountingReporter {
     this.out.write(`${s}\n`);
     this.draw();
   }
-  taskLog(id: string, message: string): void {
+  protected logLine(id: string, message: string): void {
     this.emit(`  ${id}: ${message}`);
   }
   stop(): void {
@@ -219,6 +244,8 @@ export class TtyReporter extends CountingReporter {
   }
 }
 
-export function makeReporter(name: string): Reporter {
-  return process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name);
+export function makeReporter(name: string, verbose = false): Reporter {
+  const r = process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name);
+  r.verbose = verbose;
+  return r;
 }

@@ -1,6 +1,6 @@
 // Runs one task of a project in this process: shared by the local worker processes and by batch
 // jobs (where the job itself is the isolation, so a second process would only cost a Node start).
-import { pathToFileURL } from 'node:url';
+import { importSource } from './compiled.ts';
 import { InterruptedError } from './errors.ts';
 import type { Store, OutputEntry } from './store.ts';
 import { checkAllOutputsWritten, createTaskContext, type ContextHooks } from './task-context.ts';
@@ -12,7 +12,7 @@ const projects = new Map<string, Promise<Project>>();
 export function loadProject(mod: string): Promise<Project> {
   let p = projects.get(mod);
   if (!p) {
-    p = import(pathToFileURL(mod).href).then((m: { project: Project }) => m.project);
+    p = importSource(mod).then((m) => (m as { project: Project }).project);
     projects.set(mod, p);
   }
   return p;

@@ -49,6 +49,8 @@ export async function openStore(envVar: string, defaultDir: string, mode: 'read'
   let st = await fs.stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : fail('cannot be opened', e)));
   if (st && !st.isDirectory()) fail('is not a directory');
   if (mode === 'read') {
+    // A mistyped path must not read as "nothing built": say which store was looked at.
+    if (!st) process.stderr.write(`note: ${describe(dir, envVar, fromEnv)} does not exist: nothing is built there\n`);
     if (st) {
       for (const p of storeFolders(dir, 'read')) {
         await fs.access(p, constants.R_OK | constants.X_OK).catch((e: NodeJS.ErrnoException) => {

@@ -20,7 +20,7 @@ export function validatorFor(schema: JsonObject): ValidateFunction {
   if (known) return known;
   const key = canonicalJson(schema);
   let v = validators.get(key);
-  if (!v) validators.set(key, (v = new Ajv({ allErrors: true, strict: false }).compile(schema)));
+  if (!v) validators.set(key, (v = new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(schema)));
   byObject.set(schema, v);
   return v;
 }

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { FetchError } from './errors.ts';
 import { CATALOG_PATH } from './paths.ts';
 
@@ -166,11 +166,12 @@ const CATALOG_SCHEMA = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true });
-const validateCatalogSchema = ajv.compile(CATALOG_SCHEMA);
+// Compiled on first use, not at import: every command imports the fetch stage.
+let validator: ValidateFunction | undefined;
 
 /** Validate a catalog object (schema + cross references); throws FetchError('BAD_CATALOG'). */
 export function validateCatalog(value: unknown, origin = 'catalog'): Catalog {
+  const validateCatalogSchema = (validator ??= new Ajv({ allErrors: true, validateSchema: false }).compile(CATALOG_SCHEMA));
   if (!validateCatalogSchema(value)) {
     const errs = (validateCatalogSchema.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
     throw new FetchError('BAD_CATALOG', `${origin}: invalid dataset catalog: ${errs.join('; ')}`, { file: origin });

@@ -1,7 +1,7 @@
 // fetchDataset: resolve every split of a dataset through the sources, verify, decode, and
 // describe the result (meta). Usable without the engine.
 
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { FetchError } from './errors.ts';
 import { catalogSha256, getDataset, getFile, loadCatalog, type Catalog, type CatalogDataset, type SplitVariant } from './catalog.ts';
@@ -140,6 +140,7 @@ export async function fetchDataset(name: string, opts: FetchOptions = {}): Promi
   const provenance: ProvenanceEntry[] = [];
   // Every split is tried even after one fails, so one error lists every bad file of the dataset.
   const failures: SplitFailure[] = [];
+  const partial: string[] = [];
   try {
     for (const [split, allVariants] of Object.entries(ds.splits)) {
       const variants = allVariants.filter((v) => allowPartial || !v.partial);
@@ -164,7 +165,10 @@ export async function fetchDataset(name: string, opts: FetchOptions = {}): Promi
       acquired.forEach((a, k) => provenance.push({ ...a.provenance, split, role: roles[k]! }));
       splits[split] = data;
       splitMeta[split] = describeSplit(split, variant, data, acquired);
-      if (variant.partial) log(`${name}: split '${split}' is partial: ${data.count} of ${variant.partial.of} images (${variant.partial.note})`);
+      if (variant.partial) {
+        partial.push(`${split} split partial: ${data.count} of ${variant.partial.of} images`);
+        log(`${name}: split '${split}' is partial: ${data.count} of ${variant.partial.of} images (${variant.partial.note})`);
+      }
     }
     if (failures.length) throw noSourceError(name, failures, sources, settings.dataDir);
   } catch (e) {
@@ -172,6 +176,9 @@ export async function fetchDataset(name: string, opts: FetchOptions = {}): Promi
     throw e;
   }
   const meta = buildMeta(name, ds, splitMeta, provenance, opts.catalog ? sha256Json(catalog) : catalogSha256());
+  // The one line a run shows per dataset (the lines above are for `run -v`).
+  const from = [...new Set(provenance.map((p) => `${p.source} ${dirname(p.location)}`))].join(', ');
+  log(`${name}: ${provenance.length} file(s) verified, from ${from}${partial.length ? `; ${partial.join('; ')}` : ''}`);
   return { splits, meta };
 }
 

@@ -4,7 +4,6 @@
 import { readFile, rename, rm, mkdir, stat, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { extract as untar } from 'tar';
 import { FetchError, errorMessage, isAbort } from './errors.ts';
 import type { CatalogDataset, CatalogFile } from './catalog.ts';
 import { checkDigests, checksPerformed, digestBytes, digestFile, htmlPage, verifyFile, type Digests } from './verify.ts';
@@ -252,6 +251,8 @@ export class SourceResolver {
       await mkdir(tmp, { recursive: true });
       const wanted = new Map(ds.files.filter((f) => f.member).map((f) => [f.member!, f] as const));
       this.ctx.log(`${this.ctx.dataset}: extracting ${wanted.size} members of ${archive.name} into ${cacheDir}`);
+      // tar loads here, not with the stage: planning never extracts.
+      const { extract: untar } = await import('tar');
       await untar({
         file: archivePath,
         cwd: tmp,

@@ -53,6 +53,9 @@ describe('weakcorr doctor', function () {
     assert.match(w.problems[0].fix, /Vulkan driver.*NVIDIA_DRIVER_CAPABILITIES must include graphics.*bookworm-backports mesa-vulkan-drivers/);
     const text = formatDoctor(none);
     assert.match(text, /NO  device: no adapter \(Dawn found no WebGPU adapter\)/);
+    // An absent device is stated as absent, not as problem/fix blocks (issue 23).
+    assert.match(text, /webgpu: [^\n]*\n(?:  [^\n]*\n)*  absent: this machine has no device for webgpu/);
+    assert.doesNotMatch(text.slice(text.indexOf('gpu:'), text.indexOf('\nnode:')), /problem:/);
     assert.match(text, /NO  CUDA\/cuDNN libraries: found libcudart\.so\.11\.0, libcublas\.so\.11, libcurand\.so\.10, libcusparse\.so\.11; missing libcublasLt\.so\.11/);
   });
 

@@ -111,10 +111,10 @@ describe('report/charts', () => {
     assert.match(a, /clip-path="url\(#id1\)"/);
   });
 
-  it('compiles to vega and rejects invalid specs', () => {
-    const vg = compileToVega(scalingChart({ rows: gridRows() }));
+  it('compiles to vega and rejects invalid specs', async () => {
+    const vg = await compileToVega(scalingChart({ rows: gridRows() }));
     assert.ok(Array.isArray(vg.data));
-    assert.throws(() => compileToVega({ mark: 'nonsense' } as never));
+    await assert.rejects(() => compileToVega({ mark: 'nonsense' } as never));
   });
 
   it('labels panels readably', () => {

@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { loadExperiment, type LoadedExperiment } from '../config.ts';
+import { loadExperiment, parseSetFlag, type LoadedExperiment } from '../config.ts';
+import { canonicalJson } from '../fingerprint.ts';
 import { UsageError } from '../errors.ts';
 import { executorNames, runtimeOf } from '../executors/registry.ts';
 import { collect } from '../flags.ts';
@@ -15,7 +16,7 @@ import { envName, envValue } from '../project-env.ts';
 import { openStore } from '../store-check.ts';
 import type { Store } from '../store.ts';
 import { didYouMean } from '../suggest.ts';
-import type { Project, RuntimeTarget } from '../types.ts';
+import type { Json, Project, RuntimeTarget } from '../types.ts';
 import { variantOf, type Variant } from '../variant.ts';
 
 export interface CommonOpts {
@@ -57,7 +58,29 @@ export interface Loaded {
   graph: TaskGraph;
 }
 
-function loadVariant(project: Project, experiment: string, sets: string[], name?: string): Loaded {
+/** The value at a dot path of a config, or undefined. */
+function valueAt(config: Json, keys: readonly string[]): Json | undefined {
+  let v: Json | undefined = config;
+  for (const k of keys) v = v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, k) ? v[k] : undefined;
+  return v;
+}
+
+/**
+ * The --set flags that change something: one whose value equals the experiment's own (or its
+ * default) makes no variant, so the run is the experiment itself and publishes as such.
+ */
+function effectiveSets(project: Project, experiment: string, sets: string[]): string[] {
+  if (!sets.length) return sets;
+  const base = loadExperiment(experiment, project.experimentsDir, project.experimentSchema, []).config;
+  return sets.filter((flag) => {
+    const { path: keys, value } = parseSetFlag(flag);
+    const now = valueAt(base, keys);
+    return now === undefined || canonicalJson(now) !== canonicalJson(value);
+  });
+}
+
+function loadVariant(project: Project, experiment: string, allSets: string[], name?: string): Loaded {
+  const sets = effectiveSets(project, experiment, allSets);
   const exp = loadExperiment(experiment, project.experimentsDir, project.experimentSchema, sets);
   const variant = variantOf(exp.name, sets, name, experimentNames(project));
   return { exp, variant, graph: buildGraph(project.stages, exp.config) };
@@ -69,8 +92,9 @@ export function load(project: Project, o: CommonOpts): Loaded {
 
 /** `load` for `run`: the graph is built in slices, so a huge grid can still be interrupted. */
 export async function loadInterruptibly(project: Project, o: CommonOpts): Promise<Loaded> {
-  const exp = loadExperiment(o.experiment, project.experimentsDir, project.experimentSchema, o.set);
-  const variant = variantOf(exp.name, o.set, o.name, experimentNames(project));
+  const sets = effectiveSets(project, o.experiment, o.set);
+  const exp = loadExperiment(o.experiment, project.experimentsDir, project.experimentSchema, sets);
+  const variant = variantOf(exp.name, sets, o.name, experimentNames(project));
   return { exp, variant, graph: await buildGraphInterruptibly(project.stages, exp.config) };
 }
 

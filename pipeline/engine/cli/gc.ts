@@ -25,7 +25,7 @@ function gcText(r: GcReport, dir: string, keeping: boolean): string {
   const records = keeping || r.removedRecords ? ` and ${r.removedRecords} record(s)` : '';
   const executors = r.extra.summary.join('');
   if (r.dryRun) {
-    lines.push(...r.removed.map((p) => `would remove ${p}`));
+    lines.push(...r.removed.map((p) => (r.what[p] ? `would remove ${r.what[p]}: ${p}` : `would remove ${p}`)));
     lines.push(`gc --dry-run: would remove ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}${executors}; would keep ${r.keptBlobs} blob(s) in ${dir}`);
   } else if (!r.blockedBy.length) {
     lines.push(`gc: removed ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}${executors}; kept ${r.keptBlobs} blob(s) in ${dir}`);

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { EXIT_CODE, UsageError } from '../errors.ts';
 import { EXECUTORS, executorNames, executorNamed } from '../executors/registry.ts';
 import type { ConfiguredExecutor, Flags } from '../executors/kind.ts';
-import { collect, positiveInt } from '../flags.ts';
+import { collect, jobsFlag } from '../flags.ts';
 import { selectClosure } from '../graph.ts';
 import { brief, inspectTasks } from '../inspect.ts';
 import { envName, envValue } from '../project-env.ts';
@@ -19,7 +19,7 @@ interface RunFlags {
   force: string[];
   dryRun?: boolean;
   verbose?: boolean;
-  jobs: number;
+  jobs: number | 'auto';
   executor?: string;
 }
 
@@ -55,8 +55,8 @@ export function runCommand(program: Command, project: Project): void {
     .description('build what the named stages need; cached tasks are not re-run')
     .option('--force <stage>', 're-run every task of a stage (repeatable)', collect, [])
     .option('-n, --dry-run', 'print the plan per stage, run nothing')
-    .option('-v, --verbose', 'with --dry-run: every task and why it runs')
-    .addOption(new Option('-j, --jobs <n>', `tasks at once (${EXECUTORS.map((e) => e.jobsHelp).join('; ')})`).argParser(positiveInt).default(os.availableParallelism(), 'the number of cores'))
+    .option('-v, --verbose', 'with --dry-run: every task and why it runs; when running: every log line of every task (else one per task)')
+    .addOption(new Option('-j, --jobs <n|auto>', `tasks at once (${EXECUTORS.map((e) => e.jobsHelp).join('; ')}); auto: the default`).argParser(jobsFlag).default(os.availableParallelism(), 'the number of cores'))
     .addOption(new Option('--executor <kind>', `where tasks run (default: $${envName(project, 'EXECUTOR')} or local)`).choices(executorNames()));
   for (const e of EXECUTORS) cmd = e.runOptions?.(cmd, project) ?? cmd;
   cmd.action(async (stages: string[], o: CommonOpts & RunFlags & Flags, c: Command) => {
@@ -118,12 +118,13 @@ export function runCommand(program: Command, project: Project): void {
     planned();
     const unreachable = await executor.unreachable?.();
     if (unreachable) throw new UsageError(unreachable);
-    const jobs = executor.defaultJobs !== undefined && c.getOptionValueSource('jobs') === 'default' ? executor.defaultJobs : o.jobs;
+    const auto = o.jobs === 'auto' || c.getOptionValueSource('jobs') === 'default';
+    const jobs = auto ? (executor.defaultJobs ?? os.availableParallelism()) : (o.jobs as number);
     const summary = await runTasks(planner, tasks, {
       jobs,
       executor: executor.create({ store: planner.store, project, jobs }),
       force: new Set(o.force),
-      reporter: makeReporter(project.name),
+      reporter: makeReporter(project.name, o.verbose),
       signal: abort.signal,
     });
     if (o.json) print(true, summary, () => '');

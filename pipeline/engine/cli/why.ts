@@ -4,7 +4,7 @@ import type { Project } from '../types.ts';
 import { commonOptions, executorOption, inspectOne, print, type CommonOpts } from './common.ts';
 
 export function whyCommand(program: Command, project: Project): void {
-  executorOption(commonOptions(program.command('why').argument('<task>', 'task id, e.g. train@mnist,relu,L2,w512,s3'), project), project)
+  executorOption(commonOptions(program.command('why').argument('<task>', 'task id, e.g. train-a1@mnist,relu,L1,w64,s2'), project), project)
     .description("the components of a task's cache key")
     .action(async (id: string, o: CommonOpts & { executor?: string }) => {
       const { task, planner, st, mine } = await inspectOne(project, o, id);

@@ -74,7 +74,9 @@ export function formatDoctor(r: DoctorReport): string {
     }
     if (b.precision) out.push(`      precision: ${b.precision}`);
     for (const n of b.notes ?? []) out.push(`  note: ${n}`);
-    for (const p of b.problems) out.push(`  problem: ${p.problem}`, `      fix: ${p.fix}`);
+    // No device (a CPU machine's GPU backends): a fact about the machine, not a problem to fix.
+    if (!b.device.present) out.push(`  absent: this machine has no device for ${b.name}; auto goes on to the next backend (--json: what it would need)`);
+    else for (const p of b.problems) out.push(`  problem: ${p.problem}`, `      fix: ${p.fix}`);
     out.push('');
   }
   out.push(`auto picks: ${r.auto.backend ?? 'nothing'}: ${r.auto.why}`);

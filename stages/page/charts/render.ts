@@ -1,12 +1,17 @@
 // Static SVG rendering in Node, without a browser or canvas: vega-lite compiles the spec to vega,
 // and a headless vega View with renderer 'none' serializes the scenegraph to SVG.
 
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as Vega from 'vega';
 import type { TopLevelSpec } from './data.ts';
 
-/** Compile a vega-lite spec to a vega spec (throws on an invalid spec). */
-export function compileToVega(spec: TopLevelSpec): vega.Spec {
+// vega and vega-lite load on first use: importing the chart builders (every protocol does, so
+// every command does) must not cost their start-up.
+let modules: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+const load = () => (modules ??= Promise.all([import('vega'), import('vega-lite')]));
+
+/** Compile a vega-lite spec to a vega spec (rejects an invalid spec). */
+export async function compileToVega(spec: TopLevelSpec): Promise<Vega.Spec> {
+  const [, vl] = await load();
   return vl.compile(spec).spec;
 }
 
@@ -17,7 +22,8 @@ export function compileToVega(spec: TopLevelSpec): vega.Spec {
  * same bytes. A page that inlines several SVGs gives each its own prefix.
  */
 export async function renderSvg(spec: TopLevelSpec, idPrefix = 'id'): Promise<string> {
-  const view = new vega.View(vega.parse(compileToVega(spec)), { renderer: 'none' });
+  const [vega] = await load();
+  const view = new vega.View(vega.parse(await compileToVega(spec)), { renderer: 'none' });
   try {
     return renumberSvgIds(await view.toSVG(), idPrefix);
   } finally {

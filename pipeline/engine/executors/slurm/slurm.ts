@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BatchElement, JobProgress } from './batch-job.ts';
+import { nodeEntry } from '../../compiled.ts';
 import { fromWire, InterruptedError } from '../../errors.ts';
 import type { Executor, ExecJob, ExecResult } from '../../executor.ts';
 import type { TaskEvents } from '../../pool.ts';
@@ -55,8 +56,8 @@ async function slurmCmd(cmd: string, args: string[], recover?: () => Promise<str
     }
   }
 }
-const BATCH_JOB = fileURLToPath(new URL('./batch-job.ts', import.meta.url));
-const TSX = fileURLToPath(import.meta.resolve('tsx'));
+// The compiled batch job when this process runs compiled code (the same build), else the source through tsx.
+const BATCH_JOB = nodeEntry(fileURLToPath(new URL('./batch-job.ts', import.meta.url)));
 
 export interface SlurmOptions {
   partition?: string;
@@ -254,7 +255,7 @@ export class SlurmExecutor implements Executor {
       writeFileSync(path.join(batchDir, `${i}.json`), JSON.stringify(el));
     });
     const script = path.join(batchDir, 'job.sh');
-    writeFileSync(script, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --import ${JSON.stringify(TSX)} ${JSON.stringify(BATCH_JOB)} ${JSON.stringify(batchDir)}\n`, { mode: 0o755 });
+    writeFileSync(script, `#!/bin/sh\nexec ${[process.execPath, ...BATCH_JOB.execArgv.map((a) => (a.startsWith('file:') ? fileURLToPath(a) : a)), BATCH_JOB.file, batchDir].map((a) => JSON.stringify(a)).join(' ')}\n`, { mode: 0o755 });
     // The tag finds the array again when sbatch's reply is lost (a timeout after the controller
     // accepted it), so a retry never submits it twice.
     const tag = `${this.opts.jobName}:${path.basename(batchDir)}`;
