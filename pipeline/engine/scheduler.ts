@@ -336,8 +336,9 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     };
 
     const lineageUpstreamOf = (task: TaskNode): LineageEntry[] => {
-      const upstream = withUpstream(task.deps);
-      return tasks.filter((t) => upstream.has(t)).map((t) => timings.get(t)!).filter(Boolean);
+      // In run order, sorting only the upstream tasks (not a scan of the whole run per task).
+      const upstream = [...withUpstream(task.deps)].filter((t) => order.has(t)).sort((a, b) => order.get(a)! - order.get(b)!);
+      return upstream.map((t) => timings.get(t)!).filter(Boolean);
     };
 
     const inputsOf = (task: TaskNode): Record<string, InputTask[]> => {
