@@ -250,13 +250,17 @@ export class Store {
   }
 }
 
-/** A file's size, inode, mtime and ctime (ns), or undefined when it is absent. */
+/**
+ * A file's size, inode, mtime and ctime, or undefined when it is absent. The times as float
+ * milliseconds (sub-microsecond digits): a bigint stat costs twice as much, per blob per no-op.
+ * ctime cannot be set back by a user, so a rewrite always changes the signature.
+ */
 function statSig(p: string): string | undefined {
-  const st = statSync(p, { bigint: true, throwIfNoEntry: false });
-  return st && st.isFile() ? `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
+  const st = statSync(p, { throwIfNoEntry: false });
+  return st && st.isFile() ? `${st.size}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}` : undefined;
 }
 
-const SIG_LINE = /^([0-9a-f]{64})\t(\d+:\d+:\d+:\d+)$/;
+const SIG_LINE = /^([0-9a-f]{64})\t(\d+:\d+:[\d.]+:[\d.]+)$/;
 
 /** What the three parts share: the folder, read-only-ness, and how a failed write is told. */
 class Files {
