@@ -3,6 +3,7 @@ import type { TaskNode } from './graph.ts';
 import type { KeyComponents } from './fingerprint.ts';
 import { missReason, staleReasons, type Planner } from './planner.ts';
 import type { OutputEntry } from './store.ts';
+import type { TaskKey } from './types.ts';
 
 export interface TaskStatus {
   id: string;
@@ -24,7 +25,12 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
   const statuses = new Map<TaskNode, TaskStatus>();
   // Resolve stage by stage so independent tasks' cache checks overlap.
   const levels = new Map<TaskNode, number>();
-  for (const t of tasks) levels.set(t, Math.max(-1, ...t.deps.map((d) => levels.get(d) ?? -1)) + 1);
+  for (const t of tasks) {
+    // A loop, not Math.max(...deps): a task over 100,000 inputs would overflow the call's arguments.
+    let level = 0;
+    for (const d of t.deps) level = Math.max(level, (levels.get(d) ?? -1) + 1);
+    levels.set(t, level);
+  }
   const byLevel: TaskNode[][] = [];
   for (const t of tasks) (byLevel[levels.get(t)!] ??= []).push(t);
 
@@ -33,12 +39,13 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
       level.map(async (task) => {
         const base = { id: task.id, stage: task.stage.name };
         const pendingDeps = task.deps.filter((d) => !known.has(d));
-        const prevKey = await planner.store.index.key(planner.experiment, task.id);
+        // Only a task that is not cached needs the key it had before.
+        const prevKey = (): Promise<string | undefined> => planner.store.index.key(planner.experiment, task.id);
         if (pendingDeps.length) {
           // Its key is unknown until those inputs are rebuilt (they may come out identical).
           const reasons = pendingDeps.slice(0, 3).map((d) => `input ${d.id} is ${statuses.get(d)?.state ?? 'unknown'}`);
           if (pendingDeps.length > 3) reasons.push(`and ${pendingDeps.length - 3} more inputs`);
-          statuses.set(task, { ...base, state: prevKey ? 'stale' : 'missing', reasons });
+          statuses.set(task, { ...base, state: (await prevKey()) ? 'stale' : 'missing', reasons });
           return;
         }
         const r = await planner.resolve(task, (d) => known.get(d)!);
@@ -58,7 +65,8 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
           statuses.set(task, { ...keyed, state: 'missing', reasons: [`cached result unusable: ${unusable} (see warning)`] });
           return;
         }
-        const prev = prevKey ? planner.record(prevKey) : undefined;
+        const prevK = await prevKey();
+        const prev = prevK ? planner.record(prevK as TaskKey) : undefined;
         if (prev) statuses.set(task, { ...keyed, state: 'stale', reasons: staleReasons(prev, r.components) });
         else statuses.set(task, { ...keyed, state: 'missing', reasons: ['never computed'] });
       }),

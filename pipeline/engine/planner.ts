@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { canonicalJson, codeFingerprint, taskKey, type CodeFingerprint, type KeyComponents } from './fingerprint.ts';
 import type { OutputEntry, TaskRecord } from './record.ts';
-import type { Lookup, Miss, Store } from './store.ts';
+import type { Lookup, Miss, RecordSummary, Store } from './store.ts';
 import type { TaskNode } from './graph.ts';
 import type { JsonObject, Project, RuntimeTarget, StageDecl, TaskKey } from './types.ts';
 import type { Variant } from './variant.ts';
@@ -119,8 +119,8 @@ export class Planner {
    * the task's lock sets bad records and corrupt blobs aside); a miss other than 'absent' is
    * told once as a diagnostic.
    */
-  async lookup(key: TaskKey, taskId: string, stage?: StageDecl, repair = false): Promise<Lookup> {
-    const found = await this.store.lookup(key, { repair, ...(stage ? { stage } : {}) });
+  async lookup(key: TaskKey, taskId: string, stage?: StageDecl, repair = false): Promise<Lookup<RecordSummary>> {
+    const found = await this.store.lookupIndexed(key, this.experiment, { repair, ...(stage ? { stage } : {}) });
     if (!found.hit) this.tell(found.miss, taskId);
     return found;
   }

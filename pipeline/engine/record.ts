@@ -49,6 +49,23 @@ export const TaskRecordSchema = Type.Object({
 });
 export type TaskRecord = Static<typeof TaskRecordSchema>;
 
+/** What a cache hit needs of a record; the rest is read in full where it is used (show, why). */
+export const RecordSummarySchema = Type.Pick(TaskRecordSchema, ['key', 'id', 'stage', 'outputs', 'startedAt', 'endedAt', 'durationMs', 'host']);
+export type RecordSummary = Static<typeof RecordSummarySchema>;
+
+/** The summary of a (valid) record. */
+export function summarize(r: TaskRecord): RecordSummary {
+  return { key: r.key, id: r.id, stage: r.stage, outputs: r.outputs, startedAt: r.startedAt, endedAt: r.endedAt, durationMs: r.durationMs, host: r.host };
+}
+
+let summaryValidator: ValidateFunction | undefined;
+
+/** `value` when it is a valid summary of the record of `key` (an index line is checked like a record). */
+export function checkSummary(value: unknown, key: string): RecordSummary | undefined {
+  summaryValidator ??= new Ajv({ strict: false }).compile(RecordSummarySchema);
+  return summaryValidator(value) && (value as RecordSummary).key === key ? (value as RecordSummary) : undefined;
+}
+
 let validator: ValidateFunction | undefined;
 
 /**
@@ -73,7 +90,7 @@ export function parseRecord(text: string, key: string): { record: TaskRecord } |
 }
 
 /** What is wrong with a (schema-valid) record as the record of a task of `stage`, or undefined. */
-export function outputsProblem(record: TaskRecord, stage: Pick<StageDecl, 'name' | 'outputs'>): string | undefined {
+export function outputsProblem(record: Pick<TaskRecord, 'stage' | 'outputs'>, stage: Pick<StageDecl, 'name' | 'outputs'>): string | undefined {
   if (record.stage !== stage.name) return `it is a record of stage '${record.stage}', not '${stage.name}'`;
   const undeclared = Object.keys(record.outputs).filter((n) => !Object.hasOwn(stage.outputs, n));
   const missing = Object.entries(stage.outputs).filter(([n, s]) => !s.optional && !Object.hasOwn(record.outputs, n)).map(([n]) => n);

@@ -8,7 +8,8 @@ import { withUpstream, type TaskNode } from './graph.ts';
 import { readOutputs, type Planner, type Resolved } from './planner.ts';
 import { LocalExecutor, type Executor } from './executor.ts';
 import type { Reporter } from './reporter.ts';
-import type { OutputEntry, TaskRecord } from './store.ts';
+import type { OutputEntry, RecordSummary, TaskRecord } from './store.ts';
+import { summarize } from './record.ts';
 import type { InputTask, LineageEntry } from './types.ts';
 import { publishOutputs } from './publish.ts';
 import { RunLease } from './gc-lease.ts';
@@ -62,7 +63,7 @@ export interface RunOptions {
   executor?: Executor;
 }
 
-function lineageOf(r: TaskRecord, ranThisRun: boolean): LineageEntry {
+function lineageOf(r: RecordSummary, ranThisRun: boolean): LineageEntry {
   return { id: r.id, stage: r.stage, startedAt: r.startedAt, endedAt: r.endedAt, durationMs: r.durationMs, host: r.host, ranThisRun };
 }
 
@@ -91,6 +92,16 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   // Held until the run ends: gc sweeps nothing while it exists (gc-lease.ts says why).
   const lease = await RunLease.take(planner.store);
   reporter.start(tasks.map((t) => t.id), opts.jobs);
+  // Index lines and verified blobs are written in batches: losing one costs a full read later, never a result.
+  const flush = (): void => {
+    try {
+      planner.store.flush();
+    } catch (e) {
+      reporter.warn(`cannot write the store's index: ${describeError(e)}`);
+    }
+  };
+  const flushTimer = setInterval(flush, 1000);
+  flushTimer.unref();
   // Diagnostics (bad records, corrupt blobs) reach the display as they are found.
   const unsubscribe = planner.diagnostics.subscribe((m) => reporter.warn(m));
 
@@ -201,7 +212,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     };
 
     /** A valid record exists (found up front, or computed by another run while we waited). */
-    const reuse = async (task: TaskNode, record: TaskRecord): Promise<void> => {
+    const reuse = async (task: TaskNode, record: RecordSummary): Promise<void> => {
       timings.set(task, lineageOf(record, false));
       for (const p of await publishOutputs(planner, task, record.outputs)) published.add(p);
       reporter.taskEnded(task.id, 'cached');
@@ -303,7 +314,9 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (result.kind === 'record' && result.reused && !opts.force.has(task.stage.name)) return await reuse(task, result.record);
         const record = result.kind === 'record' ? result.record : written!;
         const outs = record.outputs;
-        await planner.store.index.setKey(planner.experiment, task.id, key);
+        // The record's signature as this run wrote it (a batch job's record is read in full next time).
+        const sig = written ? planner.store.records.sig(key) : undefined;
+        await planner.store.index.setKey(planner.experiment, task.id, key, sig ? { sig, record: summarize(record) } : undefined);
         timings.set(task, lineageOf(record, true));
         for (const p of await publishOutputs(planner, task, outs)) published.add(p);
         reporter.taskEnded(task.id, 'executed', undefined, record.durationMs);
@@ -323,8 +336,9 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     };
 
     const lineageUpstreamOf = (task: TaskNode): LineageEntry[] => {
-      const upstream = withUpstream(task.deps);
-      return tasks.filter((t) => upstream.has(t)).map((t) => timings.get(t)!).filter(Boolean);
+      // In run order, sorting only the upstream tasks (not a scan of the whole run per task).
+      const upstream = [...withUpstream(task.deps)].filter((t) => order.has(t)).sort((a, b) => order.get(a)! - order.get(b)!);
+      return upstream.map((t) => timings.get(t)!).filter(Boolean);
     };
 
     const inputsOf = (task: TaskNode): Record<string, InputTask[]> => {
@@ -366,6 +380,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       for (const t of tasks) if (waiting.get(t) === 0) ready(t);
     })();
   });
+  clearInterval(flushTimer);
+  flush();
   await lease.release();
   return summary;
 }

@@ -1,7 +1,11 @@
 // Content-addressed artifact store and action cache.
 //   objects/<sha256>      immutable blobs
 //   tasks/<key>.json      one record per task key (written last, atomically: a record means complete)
-//   index/<exp>/<id>.json the key a task id last had in an experiment (for `status` reasons)
+//   index/<exp>/tasks.jsonl per experiment: the key each task id last had (for `status` reasons)
+//                         and a summary of its record with the record file's stat signature, so a
+//                         no-op reads one file per experiment instead of one record per task
+//   verified.tsv          blobs found intact, each with its file's stat signature: a blob is hashed
+//                         again only when its file changed (size, inode, mtime or ctime)
 //   locks/<key>.lock      per-key locks between concurrent runs; locks/gc.lock while gc sweeps
 //   leases/               one file per live run (gc-lease.ts)
 //   quarantine/           bad records and corrupt blobs, set aside for a person to look at
@@ -12,17 +16,17 @@
 // from disk is checked (record.ts) before it becomes a path, and the path helpers refuse
 // anything else, so a hostile record can never name a file outside the store.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { canonicalJson, hashBytes } from './fingerprint.ts';
 import { CorruptBlobError, StoreError, StoreFullError } from './errors.ts';
-import { HASH_RE, isHash, outputsProblem, parseRecord, type OutputEntry, type TaskRecord } from './record.ts';
+import { checkSummary, HASH_RE, isHash, outputsProblem, parseRecord, summarize, type OutputEntry, type RecordSummary, type TaskRecord } from './record.ts';
 import type { ContentHash, Json, JsonObject, StageDecl, TaskKey } from './types.ts';
 
-export type { OutputEntry, TaskRecord } from './record.ts';
+export type { OutputEntry, RecordSummary, TaskRecord } from './record.ts';
 export { CorruptBlobError, StoreError } from './errors.ts';
 
 const SMALL_BLOB = 1 << 20;
@@ -55,7 +59,7 @@ export type Miss =
   | { why: 'corrupt-blob'; output: string; error: CorruptBlobError; setAside?: string };
 
 /** One cache lookup: a record whose outputs all exist and verify, or why there is none. */
-export type Lookup = { hit: true; record: TaskRecord } | { hit: false; miss: Miss };
+export type Lookup<R extends RecordSummary = TaskRecord> = { hit: true; record: R } | { hit: false; miss: Miss };
 
 export interface LookupOptions {
   /** The stage the record must belong to, with the outputs it declares. */
@@ -105,6 +109,8 @@ export interface RecordStore {
   write(record: TaskRecord): Promise<void>;
   /** Every key with a record file. */
   list(): Promise<TaskKey[]>;
+  /** The record file's stat signature (size, inode, mtime, ctime), or undefined when it is absent. */
+  sig(key: string): string | undefined;
   delete(key: string): Promise<void>;
   /** Sets a bad record aside so its task is recomputed. */
   quarantine(key: string): Promise<string>;
@@ -115,7 +121,14 @@ export interface RecordStore {
 /** Per experiment (or variant): the key each task id last had, and what a variant name stands for. */
 export interface RunIndex {
   key(experiment: string, id: string): Promise<TaskKey | undefined>;
-  setKey(experiment: string, id: string, key: TaskKey): Promise<void>;
+  /**
+   * Notes that `id` now has `key`, and (with `sig`) the summary of its record as validated while
+   * its file had that stat signature. Kept in memory and appended to the experiment's index on
+   * `flush` (a lost line only costs a full read of the record next time).
+   */
+  setKey(experiment: string, id: string, key: TaskKey, known?: { sig: string; record: RecordSummary }): Promise<void>;
+  /** The summary of the record of `key` as indexed for `experiment`, with the signature its file had. */
+  known(experiment: string, key: string): { sig: string; record: RecordSummary } | undefined;
   variant(name: string): VariantInfo | undefined;
   setVariant(variant: VariantInfo): Promise<void>;
   /** Names of the variants this store has records for. */
@@ -149,6 +162,33 @@ export class Store {
   }
 
   /**
+   * `lookup` for a task of `experiment`, answered from the experiment's index while the record
+   * file's stat signature is the one it had when it was last validated in full (any change to the
+   * file, even a `touch`, means a full read and validation again). Blobs are verified as in
+   * `lookup`. A writable store indexes what it had to read in full.
+   */
+  async lookupIndexed(key: string, experiment: string, opts: LookupOptions = {}): Promise<Lookup<RecordSummary>> {
+    const sig = this.records.sig(key);
+    if (sig === undefined) return { hit: false, miss: { why: 'absent' } };
+    const known = this.index.known(experiment, key);
+    if (known && known.sig === sig) {
+      const problem = opts.stage && outputsProblem(known.record, opts.stage);
+      // A record of another stage or outputs: read in full, so the miss says what the file holds.
+      if (!problem) return this.verifyOutputs(known.record, opts);
+    }
+    const found = await this.lookup(key, opts);
+    if (found.hit && !this.readOnly) await this.index.setKey(experiment, found.record.id, found.record.key, { sig, record: summarize(found.record) });
+    return found;
+  }
+
+  /** Pending index lines and verified blobs, written out (a run calls it now and then and at its end). */
+  flush(): void {
+    if (this.readOnly) return;
+    (this.index as Index).flush();
+    this.files.flushVerified();
+  }
+
+  /**
    * The usable record of `key`: schema-valid, of `opts.stage` with its declared outputs, every
    * output's blob present and hash-verified. Otherwise the miss and why; with `repair` a bad
    * record or a corrupt blob is set aside first.
@@ -161,7 +201,10 @@ export class Store {
       const setAside = opts.repair ? await this.records.quarantine(key) : undefined;
       return { hit: false, miss: { why: 'bad-record', path: this.records.where(key), problem: problem!, ...(setAside ? { setAside } : {}) } };
     }
-    const { record } = read;
+    return this.verifyOutputs(read.record, opts);
+  }
+
+  private async verifyOutputs<R extends RecordSummary>(record: R, opts: LookupOptions): Promise<Lookup<R>> {
     for (const [output, out] of Object.entries(record.outputs)) {
       const v = await this.blobs.verify(out.hash);
       if (v === 'ok') continue;
@@ -207,15 +250,80 @@ export class Store {
   }
 }
 
+/**
+ * A file's size, inode, mtime and ctime, or undefined when it is absent. The times as float
+ * milliseconds (sub-microsecond digits): a bigint stat costs twice as much, per blob per no-op.
+ * ctime cannot be set back by a user, so a rewrite always changes the signature.
+ */
+function statSig(p: string): string | undefined {
+  const st = statSync(p, { throwIfNoEntry: false });
+  return st && st.isFile() ? `${st.size}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}` : undefined;
+}
+
+const SIG_LINE = /^([0-9a-f]{64})\t(\d+:\d+:[\d.]+:[\d.]+)$/;
+
 /** What the three parts share: the folder, read-only-ness, and how a failed write is told. */
 class Files {
-  /** Blobs hashed in this process, so each is read at most once. */
+  /** Blobs hashed (or found unchanged since they were) in this process, so each is read at most once. */
   readonly verified = new Set<string>();
+  /** verified.tsv: blob hash -> the stat signature its file had when it was found intact. */
+  private sigs: Map<string, string> | undefined;
+  private pendingSigs: string[] = [];
+  private compact = false;
   constructor(
     readonly dir: string,
     readonly readOnly: boolean,
     readonly command: string | undefined,
   ) {}
+
+  private get sigFile(): string {
+    return path.join(this.dir, 'verified.tsv');
+  }
+
+  /** The signature `hash`'s file had when last found intact (any process, any run). */
+  verifiedSig(hash: string): string | undefined {
+    if (!this.sigs) {
+      this.sigs = new Map();
+      let lines = 0;
+      let text = '';
+      try {
+        text = readFileSync(this.sigFile, 'utf8');
+      } catch {
+        // absent or unreadable: every blob is hashed, as without it
+      }
+      for (const line of text.split('\n')) {
+        const m = SIG_LINE.exec(line);
+        if (!m) continue;
+        lines++;
+        this.sigs.set(m[1]!, m[2]!);
+      }
+      // Repeated lines (blobs re-verified after a change): rewrite the file at the next flush.
+      this.compact = lines > 1000 && lines > 2 * this.sigs.size;
+    }
+    return this.sigs.get(hash);
+  }
+
+  /** Remembers that `hash`'s file, with signature `sig`, was found intact. */
+  noteVerified(hash: string, sig: string, now = false): void {
+    this.verified.add(hash);
+    if (this.readOnly || this.verifiedSig(hash) === sig) return;
+    this.sigs!.set(hash, sig);
+    this.pendingSigs.push(`${hash}\t${sig}\n`);
+    if (now || this.pendingSigs.length >= 4096) this.flushVerified();
+  }
+
+  flushVerified(): void {
+    if (this.readOnly || (!this.pendingSigs.length && !this.compact)) return;
+    try {
+      if (this.compact) {
+        writeFileAtomic.sync(this.sigFile, [...this.sigs!].map(([h, s]) => `${h}\t${s}\n`).join(''));
+        this.compact = false;
+      } else appendFileSync(this.sigFile, this.pendingSigs.join(''));
+    } catch {
+      // Only a cache of work done: a failed write costs hashing again next time.
+    }
+    this.pendingSigs = [];
+  }
 
   writable(what: string): void {
     if (this.readOnly) throw new Error(`internal: ${what} on a read-only store (${this.dir})`);
@@ -283,7 +391,9 @@ class Blobs implements BlobStore {
         throw this.f.writeError(e, `blob ${hash}`);
       }
     }
-    this.f.verified.add(hash);
+    const sig = statSig(dest);
+    if (sig) this.f.noteVerified(hash, sig, true);
+    else this.f.verified.add(hash);
     return { hash, size: bytes.byteLength };
   }
 
@@ -310,10 +420,17 @@ class Blobs implements BlobStore {
   async verify(hash: string, fresh = false): Promise<'ok' | 'missing' | CorruptBlobError> {
     if (fresh) this.f.verified.delete(hash);
     if (this.f.verified.has(hash)) return 'ok';
+    // The signature before the bytes: a change while they are read shows as a new signature.
+    const sig = statSig(this.path(hash));
+    if (sig === undefined) return 'missing';
+    if (!fresh && this.f.verifiedSig(hash) === sig) {
+      this.f.verified.add(hash);
+      return 'ok';
+    }
     const actual = await this.hashOf(hash);
     if (actual === undefined) return 'missing';
     if (actual !== hash) return new CorruptBlobError(this.path(hash), hash, actual);
-    this.f.verified.add(hash);
+    this.f.noteVerified(hash, sig);
     return 'ok';
   }
 
@@ -321,6 +438,7 @@ class Blobs implements BlobStore {
     return exists(this.path(hash));
   }
 
+  /** Always hashed, whatever verified.tsv says: bytes a task uses are checked as they are read. */
   async read(hash: string): Promise<Buffer> {
     const p = this.path(hash);
     const bytes = await fs.readFile(p);
@@ -389,6 +507,10 @@ class Records implements RecordStore {
     }
   }
 
+  sig(key: string): string | undefined {
+    return statSig(this.where(key));
+  }
+
   async list(): Promise<TaskKey[]> {
     // Anything else in tasks/ is not a record (e.g. a write's temp file).
     return (await listDir(path.join(this.f.dir, 'tasks'))).filter((n) => n.endsWith('.json') && HASH_RE.test(n.slice(0, -5))).map((n) => n.slice(0, -5) as TaskKey);
@@ -404,11 +526,87 @@ class Records implements RecordStore {
   }
 }
 
+/** One experiment's index (index/<exp>/tasks.jsonl), as read and as added to since. */
+interface ExperimentIndex {
+  byId: Map<string, TaskKey>;
+  byKey: Map<string, { sig: string; record: RecordSummary }>;
+  pending: string[];
+  /** Lines read: many more than ids means rewrite it whole at the next flush. */
+  lines: number;
+  compact: boolean;
+}
+
 class Index implements RunIndex {
+  private readonly experiments = new Map<string, ExperimentIndex>();
   constructor(private readonly f: Files) {}
 
+  /** Before the per-experiment index: one small file per task id (still read when an id is not in it). */
   private keyPath(experiment: string, id: string): string {
     return path.join(this.f.dir, 'index', encodeURIComponent(experiment), `${encodeURIComponent(id)}.json`);
+  }
+
+  private indexPath(experiment: string): string {
+    return path.join(this.f.dir, 'index', encodeURIComponent(experiment), 'tasks.jsonl');
+  }
+
+  /**
+   * Reads the experiment's index once. Every line is checked like a record (a hash before it
+   * names a file, the summary against its schema); a line that fails is skipped, which only
+   * means that record is read in full when it is looked up.
+   */
+  private load(experiment: string): ExperimentIndex {
+    let e = this.experiments.get(experiment);
+    if (e) return e;
+    e = { byId: new Map(), byKey: new Map(), pending: [], lines: 0, compact: false };
+    this.experiments.set(experiment, e);
+    let text = '';
+    try {
+      text = readFileSync(this.indexPath(experiment), 'utf8');
+    } catch {
+      return e;
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      let v: { id?: unknown; key?: unknown; sig?: unknown; record?: unknown };
+      try {
+        v = JSON.parse(line) as typeof v;
+      } catch {
+        continue;
+      }
+      if (typeof v !== 'object' || v === null || typeof v.id !== 'string' || !isHash(v.key)) continue;
+      e.lines++;
+      e.byId.set(v.id, v.key as TaskKey);
+      const record = typeof v.sig === 'string' ? checkSummary(v.record, v.key) : undefined;
+      if (record && record.id === v.id) e.byKey.set(v.key, { sig: v.sig as string, record });
+    }
+    e.compact = e.lines > 1000 && e.lines > 2 * e.byId.size;
+    return e;
+  }
+
+  known(experiment: string, key: string): { sig: string; record: RecordSummary } | undefined {
+    return this.load(experiment).byKey.get(key);
+  }
+
+  flush(): void {
+    for (const [experiment, e] of this.experiments) {
+      if (!e.pending.length && !e.compact) continue;
+      const p = this.indexPath(experiment);
+      try {
+        mkdirp(path.dirname(p));
+        if (e.compact) {
+          const lines = [...e.byId].map(([id, key]) => {
+            const k = e.byKey.get(key);
+            return `${JSON.stringify(k && k.record.id === id ? { id, key, sig: k.sig, record: k.record } : { id, key })}\n`;
+          });
+          writeFileAtomic.sync(p, lines.join(''));
+          e.compact = false;
+        } else appendFileSync(p, e.pending.join(''));
+      } catch (err) {
+        throw this.f.writeError(err, `index ${p}`);
+      } finally {
+        e.pending = [];
+      }
+    }
   }
 
   private variantPath(name: string): string {
@@ -416,6 +614,8 @@ class Index implements RunIndex {
   }
 
   async key(experiment: string, id: string): Promise<TaskKey | undefined> {
+    const indexed = this.load(experiment).byId.get(id);
+    if (indexed) return indexed;
     try {
       const parsed = JSON.parse(readFileSync(this.keyPath(experiment, id), 'utf8')) as { key?: unknown };
       return isHash(parsed.key) ? (parsed.key as TaskKey) : undefined;
@@ -424,15 +624,15 @@ class Index implements RunIndex {
     }
   }
 
-  async setKey(experiment: string, id: string, key: TaskKey): Promise<void> {
+  async setKey(experiment: string, id: string, key: TaskKey, known?: { sig: string; record: RecordSummary }): Promise<void> {
     this.f.writable('writeIndex');
-    const p = this.keyPath(experiment, id);
-    try {
-      await fs.mkdir(path.dirname(p), { recursive: true });
-      await writeFileAtomic(p, canonicalJson({ key }));
-    } catch (e) {
-      throw this.f.writeError(e, `index entry ${p}`);
-    }
+    const e = this.load(experiment);
+    const line = known ? { id, key, sig: known.sig, record: known.record } : { id, key };
+    if (e.byId.get(id) === key && (!known || e.byKey.get(key)?.sig === known.sig)) return;
+    e.byId.set(id, key);
+    if (known) e.byKey.set(key, known);
+    e.pending.push(`${JSON.stringify(line)}\n`);
+    if (e.pending.length >= 4096) this.flush();
   }
 
   async setVariant(variant: VariantInfo): Promise<void> {
@@ -482,6 +682,10 @@ class Index implements RunIndex {
       return [];
     }
   }
+}
+
+function mkdirp(dir: string): void {
+  mkdirSync(dir, { recursive: true });
 }
 
 async function listDir(dir: string): Promise<string[]> {

@@ -58,6 +58,32 @@ describe('store: lookup is a hit or a miss with its reason', () => {
     assert.deepEqual(await store.lookup(key), { hit: false, miss: { why: 'absent' } });
   });
 
+  it('indexed lookups and verified.tsv: a record or blob changed on disk after it was indexed or verified is still caught', async () => {
+    const record = await recordWith({ x: 1 });
+    const first = await store.lookupIndexed(key, 'e', { stage });
+    assert.ok(first.hit && first.record.outputs.v!.hash === record.outputs.v!.hash);
+    store.flush();
+    assert.match(fs.readFileSync(path.join(dir, 'index/e/tasks.jsonl'), 'utf8'), new RegExp(key));
+    assert.match(fs.readFileSync(path.join(dir, 'verified.tsv'), 'utf8'), new RegExp(record.outputs.v!.hash));
+    // A new process answers from the index and verified.tsv...
+    const again = await new Store(dir).lookupIndexed(key, 'e', { stage });
+    assert.ok(again.hit);
+    // ...until a blob's bytes change, even to the same size: its stat signature changed, so it is hashed.
+    const blob = store.blobs.path(record.outputs.v!.hash);
+    const size = fs.statSync(blob).size;
+    fs.writeFileSync(blob, 'z'.repeat(size));
+    const corrupt = await new Store(dir).lookupIndexed(key, 'e', { stage });
+    assert.ok(!corrupt.hit && corrupt.miss.why === 'corrupt-blob');
+    // A record edited after it was indexed is read and validated in full again.
+    fs.writeFileSync(blob, `${JSON.stringify({ x: 1 }, null, 1)}\n`);
+    fs.writeFileSync(store.records.where(key), '{"key":"oops"}\n');
+    const bad = await new Store(dir).lookupIndexed(key, 'e', { stage });
+    assert.ok(!bad.hit && bad.miss.why === 'bad-record');
+    // A hostile index line (a hash that is not one) is skipped, never a path.
+    fs.appendFileSync(path.join(dir, 'index/e/tasks.jsonl'), `${JSON.stringify({ id: 's', key: '../../etc', sig: '1:1:1:1', record: {} })}\n`);
+    assert.equal(await new Store(dir).index.key('e', 's'), key);
+  });
+
   it('the planner tells each miss once as a diagnostic; the store keeps none', async () => {
     await recordWith({ x: 2 });
     fs.writeFileSync(store.records.where(key), 'not json');
