@@ -23,6 +23,10 @@ export const TrainLogRow = Type.Object({
   step: Type.Integer(), lossNet: Num, lossLin: Num, eq24Train: Num, eq24Test: Num,
   // Mean over the step's mini-batch of ||f - f_lin||^2 before the update; absent in older results.
   mseBatch: Type.Optional(Num),
+  // On the monitored test samples after the step: mean ||f - f_lin||^2 and the losses of f and f_lin; absent in older results.
+  mseMonitor: Type.Optional(Num),
+  testLossNet: Type.Optional(Num),
+  testLossLin: Type.Optional(Num),
 }, { additionalProperties: false });
 
 export const TrainResultSchema = Type.Object({

@@ -22,6 +22,10 @@ export interface LogRow {
   eq24Test: number;
   /** mean over the step's batch of ||f - f_lin||^2 before the update (A.2's per-step discrepancy, Corollary 4.0.1) */
   mseBatch: number;
+  /** On the monitored test samples, after the step: mean ||f - f_lin||^2 (Eq. 30) and the losses of f and f_lin (Corollary 4.0.1's hypothesis) */
+  mseMonitor: number;
+  testLossNet: number;
+  testLossLin: number;
 }
 
 export interface TrainOutcome {
@@ -173,7 +177,12 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
     const monitor = async (step: number, lossNet: number, lossLin: number, mseBatch: number): Promise<void> => {
       const tr = await deviationsOn(job.monitorTrain, r.dIn, (x) => trainer.predictDeviations(x));
       const te = await deviationsOn(job.monitorTest, r.dIn, (x) => trainer.predictDeviations(x));
-      log.push({ step, lossNet, lossLin, eq24Train: eq24(tr.df, tr.dlin), eq24Test: eq24(te.df, te.dlin), mseBatch });
+      log.push({
+        step, lossNet, lossLin, eq24Train: eq24(tr.df, tr.dlin), eq24Test: eq24(te.df, te.dlin), mseBatch,
+        mseMonitor: mseBetween(te.df, te.dlin),
+        testLossNet: mseLossValue(outputsOf(te.f0, te.df), job.monitorTest.y, job.lossScale),
+        testLossLin: mseLossValue(outputsOf(te.f0, te.dlin), job.monitorTest.y, job.lossScale),
+      });
     };
     for (let step = 0; step < job.steps; step++) {
       await yieldToEventLoop();
@@ -189,7 +198,7 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
       yt.dispose();
       if (!Number.isFinite(lossNet) || !Number.isFinite(lossLin)) {
         status = 'diverged';
-        log.push({ step, lossNet, lossLin, eq24Train: NaN, eq24Test: NaN, mseBatch });
+        log.push({ step, lossNet, lossLin, eq24Train: NaN, eq24Test: NaN, mseBatch, mseMonitor: NaN, testLossNet: NaN, testLossLin: NaN });
         break;
       }
       stepsDone = step + 1;

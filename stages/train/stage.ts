@@ -30,7 +30,7 @@ export interface TrainingStageSpec<N extends string, P extends ParamDecl> {
   description: string;
   params: P;
   matrix: MatrixSpec;
-  /** Which fetch outputs the job reads (always from the task's own dataset). */
+  /** Which fetch outputs the job reads (always from the task's own dataset); none for a job that makes its own data. */
   splits: ('train' | 'test')[];
   /** Extra dependencies beside fetch. */
   needs?: Need<NoInfer<ParamKey<P>>>[];
@@ -63,7 +63,7 @@ function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainO
     lr: job.lr, lossScale: job.lossScale, steps: job.steps, stepsDone: out.stepsDone, batch: job.batch,
     status: out.status,
     final: out.final,
-    log: out.log.map((row) => ({ step: row.step, lossNet: finite(row.lossNet), lossLin: finite(row.lossLin), eq24Train: finite(row.eq24Train), eq24Test: finite(row.eq24Test), mseBatch: finite(row.mseBatch) })),
+    log: out.log.map((row) => ({ step: row.step, lossNet: finite(row.lossNet), lossLin: finite(row.lossLin), eq24Train: finite(row.eq24Train), eq24Test: finite(row.eq24Test), mseBatch: finite(row.mseBatch), mseMonitor: finite(row.mseMonitor), testLossNet: finite(row.testLossNet), testLossLin: finite(row.testLossLin) })),
     flops: out.flops,
     kernelShare,
     backend,
@@ -122,7 +122,8 @@ export function trainingStage<N extends string, P extends ParamDecl>(spec: Train
     description: spec.description,
     params: spec.params,
     matrix: spec.matrix,
-    needs: [need(fetchStage, { outputs: spec.splits.flatMap((s) => [`${s}_images`, `${s}_labels`] as const) }), ...(spec.needs ?? [])],
+    // A job that makes its own data (splits: []) needs no dataset.
+    needs: [...(spec.splits.length ? [need(fetchStage, { outputs: spec.splits.flatMap((s) => [`${s}_images`, `${s}_labels`] as const) })] : []), ...(spec.needs ?? [])],
     json: { result: jsonOutput(TrainResultSchema) },
     /** trained net parameters, float32 in the flat order W_0, b_0, ..., W_L, b_L (model/param-bytes.ts) */
     bytes: { params: bytesOutput({ optional: true }) },

@@ -19,7 +19,8 @@ function rows(slopes: Record<string, number>): Row[] {
 function verdictFor(slopes: Record<string, number>) {
   const spec = meanFieldProtocol.fits.find((f) => f.metric === 'mf-c02')!;
   const groups = fitSpecGroups(spec, rows(slopes), { resamples: 200, seed: 1 });
-  const v = { rows: () => [], groups: (m: string) => (m === 'mf-c02' ? groups : []) };
+  // The claim reads C^{0,3}: the same synthetic law fitted as the c03 metric.
+  const v = { rows: () => [], groups: (m: string) => (m === 'mf-c03' ? groups.map((g) => ({ ...g, id: g.id.replace('mf-c02', 'mf-c03') })) : []) };
   return { groups, claims: meanFieldProtocol.claims!(v) };
 }
 
@@ -43,6 +44,8 @@ describe('protocol: mean-field negative control', () => {
     const flat = verdictFor({ ntk: -1, meanfield: 0 }).claims[0]!;
     assert.equal(flat.verdict, 'holds');
     assert.match(flat.why, /1 of 1 NTK group\(s\) of the same nets do/);
+    assert.match(flat.why, /NTK C\^\{0,3\} against its bound −0\.75: /);
+    assert.match(flat.claim, /C\^\{0,3\}/);
     assert.deepEqual(flat.widths.here, [16, 128]);
     const decays = verdictFor({ ntk: -1, meanfield: -0.65 }).claims[0]!;
     assert.equal(decays.verdict, 'contradicts the prediction');
