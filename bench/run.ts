@@ -1,7 +1,8 @@
-// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|correlate|quick|report|slurm|slurm-overhead]...`
+// `make bench`: timed goals live here, not in the tests. `node --import tsx bench/run.ts [engine|train|a1|correlate|quick|report|slurm|slurm-overhead]...`
 import { benchEngine } from './engine.ts';
 import { benchDifferenceForm, benchStorage, benchTrain } from './train.ts';
 import { benchCorrelate } from './correlate.ts';
+import { benchA1FunctionSpace } from './a1-function-space.ts';
 import { benchQuick } from './quick.ts';
 import { benchSlurm, benchSlurmOverhead } from './slurm.ts';
 import { benchReport } from './report.ts';
@@ -21,6 +22,11 @@ if (want('train')) {
   for (const line of await benchStorage()) console.log(line);
   console.log('\n## difference-form evaluation (issue 26): f - f_lin from f - f0 and J delta vs two plain forward passes (training step unchanged; goal: under 20% per step)');
   for (const line of await benchDifferenceForm()) console.log(line);
+}
+
+if (want('a1')) {
+  console.log('\n## A.1 task, f_lin in function space vs parameter space (issue 20; goal: function space at least 2.5x faster at widths 64 and 256)');
+  for (const line of await benchA1FunctionSpace()) console.log(line);
 }
 
 if (want('correlate')) {

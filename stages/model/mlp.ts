@@ -233,7 +233,7 @@ export function vjp(spec: MlpSpec, params: Params, x: tf.Tensor2D, cot: tf.Tenso
  * so the result is accurate relative to itself (~eps |f - f0|), not to |f| as f(theta0 + disp) - f0
  * computed from two float32 forward passes would be. (No tidy.)
  */
-function differenceFromTrace(r: ResolvedSpec, theta0: Params, trace: Trace, disp: Params): tf.Tensor2D {
+export function differenceFromTrace(r: ResolvedSpec, theta0: Params, trace: Trace, disp: Params): tf.Tensor2D {
   const act = getActivation(r.activation);
   let da: tf.Tensor2D | null = null;
   let dz: tf.Tensor2D | null = null;

@@ -76,3 +76,11 @@ export function* sgdBatches(count: number, batch: number, seed: number): Generat
     for (let start = 0; start + batch <= count; start += batch) yield perm.subarray(start, start + batch);
   }
 }
+
+/**
+ * The fixed renumbering of the rounding-floor measurement (loop.ts, function-space.ts): one
+ * permutation of each layer's inputs, l = 0..L, for layer sizes `sizes` (input first).
+ */
+export function floorPermutations(sizes: readonly number[]): Int32Array[] {
+  return sizes.slice(0, -1).map((n, l) => Int32Array.from(permutation(n, hashKey([0xf1003, l, n]))));
+}

@@ -2,10 +2,13 @@
 import { InterruptedError } from '../../pipeline/engine/errors.ts';
 import { tf } from '../model/backend.ts';
 import { yieldToEventLoop } from '../model/yield.ts';
-import { PairTrainer, deviations, disposeParams, initParams, permuteParams, resolveSpec, type Deviations, type MlpSpec, type Params } from '../model/mlp.ts';
-import { hashKey } from '../model/prng.ts';
-import { permutation } from './data.ts';
+import { PairTrainer, deviations, disposeParams, initParams, permuteParams, resolveSpec, type Deviations, type MlpSpec, type Params, type StepResult } from '../model/mlp.ts';
+import { floorPermutations } from './data.ts';
+import { FunctionSpacePair } from './function-space.ts';
 import { accuracy, eq24, floorOf, lossDifference, mseBetween, mseLossValue, outputsOf, stepFlops, type DeviationArrays } from './metrics.ts';
+
+/** Where the linearized model is trained: parameter space (JVP + VJP) or function space (the NTK). */
+export type Linearization = 'parameter' | 'function';
 
 export interface EvalSet {
   x: Float32Array;
@@ -77,6 +80,14 @@ export interface TrainJob {
   /** the set the final train losses are measured on */
   finalTrain: EvalSet;
   keepParams?: boolean;
+  /**
+   * How f_lin is trained. 'parameter': a JVP and a VJP at theta0 every step (PairTrainer).
+   * 'function': f_lin - f0 propagated by the empirical NTK, exact for full-batch GD with MSE
+   * (function-space.ts); needs fullBatch. Default 'parameter'.
+   */
+  linearization?: Linearization;
+  /** Full-batch GD: every nextBatch() returns exactly this set (the function-space path needs it) */
+  fullBatch?: EvalSet;
   /** Also measure MSE_test the plain way (f and f_lin each a float32 forward pass), for comparisons */
   comparePlain?: boolean;
   progress(step: number, total: number, message?: string): void;
@@ -127,7 +138,7 @@ function pair(d: DeviationArrays): { f: Float32Array; flin: Float32Array } {
  * permuted parameter copies live at once (estimatePeakBytes counts them).
  */
 async function deviationsPermuted(trainer: PairTrainer, set: EvalSet, r: ReturnType<typeof resolveSpec>): Promise<DeviationArrays> {
-  const perms = r.sizes.slice(0, -1).map((n, l) => Int32Array.from(permutation(n, hashKey([0xf1003, l, n]))));
+  const perms = floorPermutations(r.sizes);
   const idx0 = tf.tensor1d(perms[0]!, 'int32');
   const L = r.depth + 1;
   const p: Params = tf.tidy(() => [
@@ -163,20 +174,87 @@ async function batchDiscrepancy(trainer: PairTrainer, x: tf.Tensor2D): Promise<n
   return mseBetween(d.df, d.dlin);
 }
 
-export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
-  const started = Date.now();
-  const r = resolveSpec(job.spec);
+/** What the loop needs of the net and f_lin, whichever space f_lin is trained in. */
+interface SideBySide {
+  /** mean ||f - f_lin||^2 on the batch before its update when `logged` (else NaN), then one step of both models */
+  step(batch: { x: Float32Array; y: Float32Array }, logged: boolean): Promise<StepResult & { mseBatch: number }>;
+  /** f0, f - f0 and f_lin - f0 on a set, in difference form; `permuted`: with every sum in the floor's order */
+  deviations(set: EvalSet, permuted?: boolean): Promise<DeviationArrays>;
+  netParams(): Params;
+  plainMse(set: EvalSet): Promise<number>;
+  dispose(): void;
+}
+
+/** f_lin in parameter space: PairTrainer, a JVP and a VJP at theta0 every step. */
+function parameterSpace(job: TrainJob, r: ReturnType<typeof resolveSpec>): SideBySide {
   const theta0 = initParams(job.spec, job.seed);
   const trainer = new PairTrainer(job.spec, theta0, { lr: job.lr, lossScale: job.lossScale, batch: job.batch });
   disposeParams(theta0);
+  return {
+    async step(batch, logged) {
+      const xt = tf.tensor2d(batch.x, [job.batch, r.dIn]);
+      const yt = tf.tensor2d(batch.y, [job.batch, 10]);
+      try {
+        // Predictions only read the parameters: the training arithmetic is unchanged.
+        const mseBatch = logged ? await batchDiscrepancy(trainer, xt) : NaN;
+        return { ...(await trainer.stepAsync(xt, yt)), mseBatch };
+      } finally {
+        xt.dispose();
+        yt.dispose();
+      }
+    },
+    deviations: (set, permuted) => (permuted ? deviationsPermuted(trainer, set, r) : deviationsOn(set, r.dIn, (x) => trainer.predictDeviations(x))),
+    netParams: () => trainer.netParams(),
+    plainMse: (set) => plainMse(trainer, set, r.dIn),
+    dispose: () => trainer.dispose(),
+  };
+}
+
+/** f_lin in function space (function-space.ts): full-batch GD on job.fullBatch only. */
+function functionSpace(job: TrainJob, r: ReturnType<typeof resolveSpec>): SideBySide {
+  const train = job.fullBatch;
+  if (!train) throw new Error('function-space linearization needs full-batch training (TrainJob.fullBatch): use linearization \'parameter\'');
+  if (train.count !== job.batch) throw new Error(`function-space linearization: the full batch holds ${train.count} samples, but the job's batch is ${job.batch}`);
+  if (job.comparePlain) throw new Error('comparePlain measures f_lin from a JVP: use linearization \'parameter\'');
+  const theta0 = initParams(job.spec, job.seed);
+  let pair: FunctionSpacePair;
+  try {
+    pair = new FunctionSpacePair(job.spec, theta0, {
+      lr: job.lr, lossScale: job.lossScale, train,
+      sets: [job.monitorTrain, job.monitorTest, job.finalTrain, job.finalTest], perms: floorPermutations(r.sizes),
+    });
+  } finally {
+    disposeParams(theta0);
+  }
+  return {
+    async step(batch, logged) {
+      if (batch.x !== train.x || batch.y !== train.y) throw new Error('function-space linearization: nextBatch() returned another set than TrainJob.fullBatch');
+      let mseBatch = NaN;
+      if (logged) {
+        const d = await pair.deviations(train);
+        mseBatch = mseBetween(d.df, d.dlin);
+      }
+      return { ...(await pair.step()), mseBatch };
+    },
+    deviations: (set, permuted) => pair.deviations(set, permuted),
+    netParams: () => pair.netParams(),
+    plainMse: () => Promise.reject(new Error('unreachable: comparePlain is refused above')),
+    dispose: () => pair.dispose(),
+  };
+}
+
+export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
+  const started = Date.now();
+  const r = resolveSpec(job.spec);
+  const trainer = (job.linearization ?? 'parameter') === 'function' ? functionSpace(job, r) : parameterSpace(job, r);
   const log: LogRow[] = [];
   const flopsPerStep = stepFlops(r.sizes, job.batch);
   let status: 'ok' | 'diverged' = 'ok';
   let stepsDone = 0;
   try {
     const monitor = async (step: number, lossNet: number, lossLin: number, mseBatch: number): Promise<void> => {
-      const tr = await deviationsOn(job.monitorTrain, r.dIn, (x) => trainer.predictDeviations(x));
-      const te = await deviationsOn(job.monitorTest, r.dIn, (x) => trainer.predictDeviations(x));
+      const tr = await trainer.deviations(job.monitorTrain);
+      const te = await trainer.deviations(job.monitorTest);
       log.push({
         step, lossNet, lossLin, eq24Train: eq24(tr.df, tr.dlin), eq24Test: eq24(te.df, te.dlin), mseBatch,
         mseMonitor: mseBetween(te.df, te.dlin),
@@ -187,15 +265,8 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
     for (let step = 0; step < job.steps; step++) {
       await yieldToEventLoop();
       if (job.signal?.aborted) throw new InterruptedError();
-      const { x, y } = job.nextBatch();
-      const xt = tf.tensor2d(x, [job.batch, r.dIn]);
-      const yt = tf.tensor2d(y, [job.batch, 10]);
       const logged = step % job.logEvery === 0;
-      // Predictions only read the parameters: the training arithmetic is unchanged.
-      const mseBatch = logged ? await batchDiscrepancy(trainer, xt) : NaN;
-      const { lossNet, lossLin } = await trainer.stepAsync(xt, yt);
-      xt.dispose();
-      yt.dispose();
+      const { lossNet, lossLin, mseBatch } = await trainer.step(job.nextBatch(), logged);
       if (!Number.isFinite(lossNet) || !Number.isFinite(lossLin)) {
         status = 'diverged';
         log.push({ step, lossNet, lossLin, eq24Train: NaN, eq24Test: NaN, mseBatch, mseMonitor: NaN, testLossNet: NaN, testLossLin: NaN });
@@ -208,21 +279,23 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
     let final: TrainOutcome['final'] = null;
     if (status === 'ok') {
       // Every deviation in difference form (issue 26): f - f_lin = (f - f0) - (f_lin - f0), with
-      // f - f0 propagated as its own quantity and f_lin - f0 the JVP, so it keeps eps relative to
-      // |f - f0| instead of to |f|; the loss gap likewise (lossDifference). Losses and accuracies
-      // need only eps relative to |f|: they read f = f0 + (f - f0).
-      const tr = await deviationsOn(job.finalTrain, r.dIn, (x) => trainer.predictDeviations(x));
-      const te = await deviationsOn(job.finalTest, r.dIn, (x) => trainer.predictDeviations(x));
+      // f - f0 propagated as its own quantity and f_lin - f0 the JVP (or, in function space, the
+      // NTK-propagated state), so it keeps eps relative to |f - f0| instead of to |f|; the loss gap
+      // likewise (lossDifference). Losses and accuracies need only eps relative to |f|: they read
+      // f = f0 + (f - f0).
+      const tr = await trainer.deviations(job.finalTrain);
+      const te = await trainer.deviations(job.finalTest);
       const [trF, trFlin, teF, teFlin] = [outputsOf(tr.f0, tr.df), outputsOf(tr.f0, tr.dlin), outputsOf(te.f0, te.df), outputsOf(te.f0, te.dlin)];
       const trainLossNet = mseLossValue(trF, job.finalTrain.y, job.lossScale);
       const trainLossLin = mseLossValue(trFlin, job.finalTrain.y, job.lossScale);
       const lossGap = Math.abs(lossDifference(tr, job.finalTrain.y, job.lossScale));
       // The rounding floor, measured on this run: the same quantities with every sum in another
-      // order (deviationsPermuted). Parameter updates are stored exactly (PairTrainer), so what is
-      // left of float32 is the evaluation's rounding, and its size is what two orders differ by.
+      // order (deviationsPermuted; in function space, f_lin - f0 evolved with a K built in that
+      // order). Parameter updates are stored exactly (PairTrainer), so what is left of float32 is
+      // the evaluation's rounding, and its size is what two orders differ by.
       // (f - f_lin with both at theta0 would read 0: the two evaluations are then bit-identical.)
-      const trP = await deviationsPermuted(trainer, job.finalTrain, r);
-      const teP = await deviationsPermuted(trainer, job.finalTest, r);
+      const trP = await trainer.deviations(job.finalTrain, true);
+      const teP = await trainer.deviations(job.finalTest, true);
       const lossGapP = Math.abs(lossDifference(trP, job.finalTrain.y, job.lossScale));
       const fl = { test: floorOf(pair(te), pair(teP)), train: floorOf(pair(tr), pair(trP)) };
       final = {
@@ -251,7 +324,7 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
     const finalParams = job.keepParams
       ? (await Promise.all(trainer.netParams().flatMap((l) => [l.W.data(), l.b.data()]))) as Float32Array[]
       : undefined;
-    const plain = job.comparePlain && status === 'ok' ? { mseTest: await plainMse(trainer, job.finalTest, r.dIn) } : undefined;
+    const plain = job.comparePlain && status === 'ok' ? { mseTest: await trainer.plainMse(job.finalTest) } : undefined;
     return { status, stepsDone, log, final, flops: flopsPerStep * stepsDone, wallMs: Date.now() - started, finalParams, plain };
   } finally {
     trainer.dispose();

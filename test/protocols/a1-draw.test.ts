@@ -14,7 +14,7 @@ function fakeSplit(count: number, dim: number): ReturnType<typeof splitFromBytes
   return splitFromBytes(images, Uint8Array.from({ length: count }, (_, i) => i % 10), 'fake');
 }
 
-const P = { trainSamples: 12, testSamples: 4, permutationSeed: 0, drawPerSeed: true, zscore: true, steps: 1, lr: 1, logEvery: 1, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5 };
+const P = { trainSamples: 12, testSamples: 4, permutationSeed: 0, drawPerSeed: true, zscore: true, steps: 1, lr: 1, logEvery: 1, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5, linearization: 'function' as const };
 const split = fakeSplit(200, 6);
 const pt = (seed: number) => ({ dataset: 'fake', activation: 'erf' as const, depth: 1, width: 4, seed });
 

@@ -14,7 +14,7 @@ function fakeSplit(count: number, dim: number, seed = 1): ReturnType<typeof spli
   return splitFromBytes(images, labels, 'fake');
 }
 
-const A1 = { trainSamples: 24, testSamples: 8, permutationSeed: 0, drawPerSeed: true, steps: 5, lr: 0.5, logEvery: 2, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5, zscore: true };
+const A1 = { trainSamples: 24, testSamples: 8, permutationSeed: 0, drawPerSeed: true, steps: 5, lr: 0.5, logEvery: 2, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5, zscore: true, linearization: 'function' as const };
 
 describe('train: data and metrics', () => {
   before(async () => {

@@ -3,6 +3,12 @@ import { stringEnum } from '../../contracts/common.ts';
 import { Type } from '@sinclair/typebox';
 import { activationName, DatasetName, Seeds, Widths } from '../config-types.ts';
 
+/** Where f_lin is trained; both give the same numbers to float32 rounding (test/train/function-space.test.ts). */
+export const Linearization = stringEnum(['function', 'parameter'], {
+  default: 'function',
+  description: "f_lin's training: 'function' propagates f_lin - f0 by the empirical NTK at theta0, built once (exact for full-batch GD with MSE); 'parameter' does a JVP and a VJP through the network every step.",
+});
+
 export const A1Config = Type.Object({
   datasets: Type.Array(DatasetName, { uniqueItems: true }),
   activations: Type.Array(activationName(), { uniqueItems: true }),
@@ -21,6 +27,7 @@ export const A1Config = Type.Object({
   sigmaB: Type.Number({ minimum: 0, default: 0.05 }),
   lossScale: Type.Number({ exclusiveMinimum: 0, default: 0.5, description: "Loss = lossScale * mean over samples x outputs of squared error (authors' A.1 code: 0.5)." }),
   zscore: Type.Boolean({ default: true, description: "z-score each split with its own global mean and std (authors' A.1 code)." }),
+  linearization: Linearization,
 }, {
   additionalProperties: false,
   description: 'Appendix A.1 (Figures 1-3): full-batch GD on a fixed permutation of train samples, NTK parameterization.',

@@ -77,6 +77,7 @@ export function a1Job(train: Split, p: A1RunParams, pt: A1Point, hooks: JobHooks
     spec: a1Spec(train.dim, pt, p), seed: pt.seed, lr: p.lr, lossScale: p.lossScale, steps: p.steps, logEvery: p.logEvery,
     batch: tr.count,
     nextBatch: () => ({ x: tr.x, y: tr.y }),
+    fullBatch: tr, linearization: p.linearization,
     monitorTrain: tr, monitorTest: te, finalTrain: tr, finalTest: te,
     ...hooks,
   };

@@ -3,6 +3,7 @@
 import { stringEnum } from '../../contracts/common.ts';
 import { Type } from '@sinclair/typebox';
 import { activationName, DatasetName } from '../config-types.ts';
+import { Linearization } from '../a1/config.ts';
 
 export const MfParameterization = stringEnum(['ntk', 'meanfield']);
 
@@ -31,6 +32,7 @@ export const MeanFieldConfig = Type.Object({
   samples: Type.Integer({ minimum: 1, default: 160, description: 'Samples of the A.1-style draw used for the correlations.' }),
   sampledSetSize: Type.Integer({ minimum: 1, default: 60, description: "|D| per layer of the paper's sampled estimator (computed, not fitted here)." }),
   sampledSeed: Type.Integer({ minimum: 0, default: 0 }),
+  linearization: Linearization,
 }, {
   additionalProperties: false,
   default: {},
@@ -38,4 +40,4 @@ export const MeanFieldConfig = Type.Object({
 });
 
 /** What one task reads: the config without the grid's lists. */
-export const MF_RUN_KEYS = ['trainSamples', 'testSamples', 'permutationSeed', 'drawPerSeed', 'zscore', 'steps', 'lr0', 'logEvery', 'sigmaW', 'sigmaB', 'lossScale'] as const;
+export const MF_RUN_KEYS = ['trainSamples', 'testSamples', 'permutationSeed', 'drawPerSeed', 'zscore', 'steps', 'lr0', 'logEvery', 'sigmaW', 'sigmaB', 'lossScale', 'linearization'] as const;

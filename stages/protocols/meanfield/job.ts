@@ -48,6 +48,7 @@ export function mfJob(train: Split, p: MfRunParams, pt: MfPoint, hooks: JobHooks
     spec: mfSpec(train.dim, pt, p), seed: pt.seed, lr: mfLearningRate(pt.parameterization, p.lr0, pt.width), lossScale: p.lossScale,
     steps: p.steps, logEvery: p.logEvery, batch: tr.count,
     nextBatch: () => ({ x: tr.x, y: tr.y }),
+    fullBatch: tr, linearization: p.linearization,
     monitorTrain: tr, monitorTest: te, finalTrain: tr, finalTest: te,
     ...hooks,
   };

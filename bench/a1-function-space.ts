@@ -1,0 +1,48 @@
+// Issue 20's goal for A.1: a whole A.1 training task (trainSideBySide of a1Job: 128 train + 32 test
+// images, depth 2, full-batch GD, monitoring every logEvery steps, floors) with f_lin trained in
+// function space (the default) against parameter space (JVP + VJP per step, main before issue 20),
+// interleaved task by task in one process on one backend. Goal: function space >= 2.5x faster.
+import { selectBackend, type BackendKind } from '../stages/model/backend.ts';
+import { probeOpenblas } from '../stages/model/backends/openblas.ts';
+import { splitFromBytes } from '../stages/train/data.ts';
+import { trainSideBySide } from '../stages/train/loop.ts';
+import { a1Job } from '../stages/protocols/a1/job.ts';
+import { median } from './timing.ts';
+
+function fakeSplit(count: number, dim: number): ReturnType<typeof splitFromBytes> {
+  const images = new Uint8Array(count * dim);
+  let s = 1;
+  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+  return splitFromBytes(images, Uint8Array.from({ length: count }, (_, i) => i % 10), 'bench');
+}
+
+export async function benchA1FunctionSpace(widths = [64, 256], rounds = Number(process.env.BENCH_ROUNDS ?? 5), steps = Number(process.env.BENCH_A1_STEPS ?? 500)): Promise<string[]> {
+  const blas = probeOpenblas();
+  const backend: BackendKind = blas.ok ? 'blas' : 'wasm';
+  const info = await selectBackend(backend, { log: () => {} });
+  const split = fakeSplit(400, 784);
+  const p = { trainSamples: 128, testSamples: 32, permutationSeed: 0, drawPerSeed: true, zscore: true, steps, lr: 1, logEvery: 25, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5 };
+  const spread = (v: number[]): string => `${median(v).toFixed(0)} [${Math.min(...v).toFixed(0)}-${Math.max(...v).toFixed(0)}]`;
+  const lines = [
+    `${info.name} on ${info.device}${blas.ok ? `, OpenBLAS core ${blas.core ?? 'unknown'}` : ''}; A.1 task 784-n-n-10 erf, 128 + 32 samples, ${steps} steps, logEvery 25; ${rounds} rounds interleaved (parameter, function, ...); median [min-max] ms per task`,
+    'width | parameter space ms | function space ms | speed-up (medians)',
+  ];
+  for (const width of widths) {
+    const pt = { dataset: 'bench', activation: 'erf' as const, depth: 2, width, seed: 0 };
+    const run = async (linearization: 'function' | 'parameter'): Promise<number> => {
+      const t0 = performance.now();
+      const out = await trainSideBySide(a1Job(split, { ...p, linearization }, pt, { progress: () => {} }));
+      if (out.status !== 'ok') throw new Error(`bench A.1 ${linearization} width ${width}: ${out.status}`);
+      return performance.now() - t0;
+    };
+    await run('parameter'); // warm-up
+    await run('function');
+    const [par, fun]: number[][] = [[], []];
+    for (let r = 0; r < rounds; r++) {
+      par.push(await run('parameter'));
+      fun.push(await run('function'));
+    }
+    lines.push([width, spread(par), spread(fun), (median(par) / median(fun)).toFixed(2)].join(' | '));
+  }
+  return lines;
+}

@@ -1,0 +1,214 @@
+// The linearized model of full-batch gradient descent with MSE, trained in function space
+// (issue 20; docs/science.md, "f_lin in function space"). On a fixed train set X the parameter-space
+// update delta <- delta - eta J(X)^T g, g = dL/df_lin(X), moves f_lin(x) = f0(x) + J(x) delta by
+// exactly -eta J(x) J(X)^T g = -eta K(x, X) g for every x, with K the empirical NTK at theta0. So
+// f_lin - f0 on every sample ever evaluated (the train set and the sets the loop reports on) is
+// propagated directly: one K(X*, X) built once from per-layer Grams (model/ntk-gram.ts), then one
+// [N dOut, n dOut] x [n dOut] product per step, instead of a JVP and a VJP through the network. The
+// net is trained in parameter space as before (PairTrainer), on the same tensors every step.
+//
+// Everything reported is what the parameter-space path reports: f0 and theta0's trace on the fixed
+// samples are computed once (order 3), f - f0 in difference form from that trace each time it is
+// read, and f_lin - f0 is the propagated state (itself a difference form: never f_lin - f0 of two
+// float32 outputs). The rounding floor needs f_lin - f0 in another summation order: a second K,
+// from theta0 and the inputs renumbered by floorPermutations, evolved side by side (its matrix
+// product per step is the only extra work).
+import { tf } from '../model/backend.ts';
+import {
+  PairTrainer, backendMemoryLimitBytes, differenceFromTrace, disposeParams, forwardTrace, mseLoss, permuteParams, resolveSpec,
+  type MlpSpec, type Params, type ResolvedSpec, type StepResult, type Trace,
+} from '../model/mlp.ts';
+import { ntkGramFromTraces } from '../model/ntk-gram.ts';
+import type { DeviationArrays } from './metrics.ts';
+
+/** A fixed set of samples: rows [count, dIn] and one-hot targets [count, dOut]. */
+export interface FixedSet {
+  x: Float32Array;
+  y: Float32Array;
+  count: number;
+}
+
+export interface FunctionSpaceOptions {
+  lr: number;
+  lossScale: number;
+  /** the full batch: every step trains on exactly these samples */
+  train: FixedSet;
+  /** every other set deviations() will be asked for (the train set may be among them) */
+  sets: readonly FixedSet[];
+  /** the rounding floor's renumbering of each layer's inputs (data.ts floorPermutations) */
+  perms: readonly Int32Array[];
+}
+
+/** A trace's tensors as one list (tf.tidy returns containers, not interfaces), and back. */
+function traceTensors(t: Trace): tf.Tensor2D[] {
+  return [...t.z, ...t.a, ...t.dphi.flat()];
+}
+function traceFrom(list: tf.Tensor2D[], depth: number, order: number): Trace {
+  const z = list.slice(0, depth + 1);
+  const a = list.slice(depth + 1, 2 * depth + 2);
+  const d = list.slice(2 * depth + 2);
+  return { z, a, dphi: Array.from({ length: depth }, (_, l) => d.slice(l * order, (l + 1) * order)) };
+}
+
+/** The first `rows` rows of every tensor of a trace (new tensors; no tidy). */
+function traceRows(t: Trace, rows: number): Trace {
+  const head = (x: tf.Tensor2D): tf.Tensor2D => x.slice([0, 0], [rows, -1]);
+  return { z: t.z.map(head), a: t.a.map(head), dphi: t.dphi.map((d) => d.map(head)) };
+}
+
+/** f_lin - f0 on all fixed samples in one summation order: theta0, its trace there, K and the state. */
+class Evolution {
+  private readonly trace: Trace;
+  /** f0 on the train rows (the first nT) */
+  private readonly f0Train: tf.Tensor2D;
+  /** K(X*, X): [N dOut, nT dOut] */
+  private readonly K: tf.Tensor2D;
+  /** f_lin - f0 on all N rows, [N, dOut] */
+  private dlin: tf.Tensor2D;
+
+  /** Takes ownership of theta0 and xAll (rows: the train set first, nT of them). */
+  constructor(private readonly r: ResolvedSpec, readonly theta0: Params, xAll: tf.Tensor2D, private readonly nT: number) {
+    const order = 3;
+    this.trace = traceFrom(tf.tidy(() => traceTensors(forwardTrace(r, theta0, xAll, order))), r.depth, order);
+    this.K = tf.tidy(() => ntkGramFromTraces(r, theta0, this.trace, traceRows(this.trace, nT)));
+    this.f0Train = this.trace.z[r.depth].slice([0, 0], [nT, r.dOut]);
+    this.dlin = tf.zeros([xAll.shape[0], r.dOut]);
+  }
+
+  /**
+   * f_lin's loss on the train rows before the update (a scalar, for the caller's tidy), and the
+   * update f_lin - f0 <- f_lin - f0 - eta K g with g = dL/df_lin (mseLoss: lossScale * mean).
+   */
+  step(y: tf.Tensor2D, lr: number, lossScale: number): tf.Scalar {
+    const { nT } = this;
+    const dOut = this.r.dOut;
+    const flin = this.f0Train.add(this.dlin.slice([0, 0], [nT, dOut])) as tf.Tensor2D;
+    const { loss, cot } = mseLoss(flin, y, lossScale);
+    // Scale the small vector, not the product; K's rows follow (sample, output) like the reshape.
+    const upd = tf.matMul(this.K, cot.reshape([nT * dOut, 1]).mul(-lr)).reshape(this.dlin.shape);
+    const old = this.dlin;
+    this.dlin = tf.keep(old.add(upd));
+    old.dispose();
+    return loss;
+  }
+
+  /** f0, f - f0 (difference form from theta0's trace) and f_lin - f0 on all rows. (No tidy.) */
+  deviations(netDisp: Params): { f0: tf.Tensor2D; df: tf.Tensor2D; dlin: tf.Tensor2D } {
+    return { f0: this.trace.z[this.r.depth].clone(), df: differenceFromTrace(this.r, this.theta0, this.trace, netDisp), dlin: this.dlin.clone() };
+  }
+
+  dispose(): void {
+    tf.dispose([...traceTensors(this.trace), this.f0Train, this.K, this.dlin]);
+    disposeParams(this.theta0);
+  }
+}
+
+/**
+ * The net (PairTrainer, parameter space) and f_lin (function space) trained side by side by
+ * full-batch GD on one fixed set. Owns its tensors; theta0 is cloned.
+ */
+export class FunctionSpacePair {
+  private readonly r: ResolvedSpec;
+  private readonly net: PairTrainer;
+  private readonly main: Evolution;
+  private readonly permuted: Evolution;
+  private readonly perms: readonly Int32Array[];
+  private readonly xT: tf.Tensor2D;
+  private readonly yT: tf.Tensor2D;
+  /** each set's first row among the fixed samples */
+  private readonly rows = new Map<FixedSet, number>();
+  private readonly nAll: number;
+  private readonly lr: number;
+  private readonly lossScale: number;
+  /** bumped by every step: the cached deviations below belong to one version */
+  private version = 0;
+  private cached: { version: number; permuted: boolean; d: DeviationArrays }[] = [];
+
+  constructor(spec: MlpSpec, theta0: Params, opts: FunctionSpaceOptions) {
+    const r = (this.r = resolveSpec(spec));
+    this.lr = opts.lr;
+    this.lossScale = opts.lossScale;
+    this.perms = opts.perms;
+    let n = 0;
+    for (const s of [opts.train, ...opts.sets]) {
+      if (this.rows.has(s)) continue;
+      if (s.x.length !== s.count * r.dIn) throw new Error(`function-space training: a set of ${s.count} samples holds ${s.x.length} values, expected ${s.count} x ${r.dIn}`);
+      this.rows.set(s, n);
+      n += s.count;
+    }
+    this.nAll = n;
+    const nT = opts.train.count;
+    this.assertFits(nT);
+    this.net = new PairTrainer(spec, theta0, { lr: opts.lr, lossScale: opts.lossScale, batch: nT });
+    const xAll = new Float32Array(n * r.dIn);
+    for (const [s, row] of this.rows) xAll.set(s.x, row * r.dIn);
+    this.xT = tf.tensor2d(opts.train.x, [nT, r.dIn]);
+    this.yT = tf.tensor2d(opts.train.y, [nT, r.dOut]);
+    this.main = new Evolution(r, tf.tidy(() => theta0.map((l) => ({ W: l.W.clone(), b: l.b.clone() }))), tf.tensor2d(xAll, [n, r.dIn]), nT);
+    const pTheta = tf.tidy(() => permuteParams(theta0, this.perms));
+    const pX = tf.tidy(() => tf.gather(tf.tensor2d(xAll, [n, r.dIn]), tf.tensor1d(this.perms[0]!, 'int32'), 1) as tf.Tensor2D);
+    this.permuted = new Evolution(r, pTheta, pX, nT);
+  }
+
+  /** Two K(X*, X) of [N dOut, nT dOut] float32 (and their build's temporaries) must fit the backend. */
+  private assertFits(nT: number): void {
+    const bytes = 2 * 3 * 4 * this.nAll * this.r.dOut * nT * this.r.dOut;
+    const lim = backendMemoryLimitBytes();
+    if (bytes > lim.bytes) {
+      throw new Error(`function-space training of ${nT} train and ${this.nAll - nT} other samples needs about ${(bytes / 1024 ** 3).toFixed(2)} GiB ` +
+        `for its two NTK matrices, more than the backend can hold (${lim.why}): train the linearization in parameter space (linearization: 'parameter')`);
+    }
+  }
+
+  /** One full-batch step of the net and of f_lin; losses before the update. */
+  async step(): Promise<StepResult> {
+    const lossNet = await this.net.stepNetAsync(this.xT, this.yT);
+    const loss = tf.tidy(() => {
+      tf.dispose(this.permuted.step(this.yT, this.lr, this.lossScale));
+      return this.main.step(this.yT, this.lr, this.lossScale);
+    });
+    this.version++;
+    const lossLin = (await loss.data())[0]!;
+    loss.dispose();
+    return { lossNet, lossLin };
+  }
+
+  /** f0, f - f0 and f_lin - f0 on `set` (one of the sets given to the constructor); `permuted`: in the floor's summation order. */
+  async deviations(set: FixedSet, permuted = false): Promise<DeviationArrays> {
+    const row = this.rows.get(set);
+    if (row === undefined) throw new Error('function-space training: deviations asked for a set that was not given to the constructor');
+    let hit = this.cached.find((c) => c.version === this.version && c.permuted === permuted);
+    if (!hit) {
+      hit = { version: this.version, permuted, d: await this.readAll(permuted) };
+      this.cached = [...this.cached.filter((c) => c.version === this.version), hit];
+    }
+    const dOut = this.r.dOut;
+    const part = (a: Float32Array): Float32Array => a.subarray(row * dOut, (row + set.count) * dOut);
+    return { f0: part(hit.d.f0), df: part(hit.d.df), dlin: part(hit.d.dlin) };
+  }
+
+  private async readAll(permuted: boolean): Promise<DeviationArrays> {
+    const d = tf.tidy(() => {
+      if (!permuted) return this.main.deviations(this.net.netDisplacement());
+      return this.permuted.deviations(permuteParams(this.net.netDisplacement(), this.perms));
+    });
+    try {
+      const [f0, df, dlin] = (await Promise.all([d.f0.data(), d.df.data(), d.dlin.data()])) as Float32Array[];
+      return { f0: f0!, df: df!, dlin: dlin! };
+    } finally {
+      tf.dispose([d.f0, d.df, d.dlin]);
+    }
+  }
+
+  /** Current net parameters (owned by the trainer; valid until the next step). */
+  netParams(): Params {
+    return this.net.netParams();
+  }
+
+  dispose(): void {
+    this.net.dispose();
+    this.main.dispose();
+    this.permuted.dispose();
+    tf.dispose([this.xT, this.yT]);
+  }
+}
