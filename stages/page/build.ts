@@ -8,7 +8,7 @@ const fmt = (v: number | null | undefined, digits = 2): string => (v === null ||
 
 /** A group key as a short label: `mnist / relu / L2`, `α = -0.5`. */
 export const keyLabel = (k: Record<string, unknown>): string =>
-  Object.entries(k).map(([name, v]) => (name === 'depth' ? `L${v}` : name === 'alpha' ? `α = ${v}` : String(v))).join(' / ');
+  Object.entries(k).map(([name, v]) => (name === 'depth' ? `L${v}` : name === 'alpha' ? `α = ${v}` : name === 'beta' ? `β = ${v}` : String(v))).join(' / ');
 
 function fitLines(groups: FitGroupResult[]): FitLine[] {
   return groups.map((g) => ({ key: g.key, slope: g.fit.slope, intercept: g.fit.intercept, xMin: g.fit.xMin, xMax: g.fit.xMax, ciLo: g.fit.ci?.lo ?? null, ciHi: g.fit.ci?.hi ?? null }));

@@ -41,7 +41,7 @@ export interface ClaimSpec {
 /** A fitted group as the verdict rules see it. */
 /** A group's key as the verdicts name it: 'mnist / erf / L2', 'α = −1'. */
 export function groupLabel(key: FitGroupResult['key']): string {
-  const part = ([k, v]: [string, unknown]): string => (k === 'depth' ? `L${v}` : k === 'alpha' ? `α = ${v}` : k === 'step' ? `s = ${v}` : String(v));
+  const part = ([k, v]: [string, unknown]): string => (k === 'depth' ? `L${v}` : k === 'alpha' ? `α = ${v}` : k === 'beta' ? `β = ${v}` : k === 'step' ? `s = ${v}` : String(v));
   return Object.entries(key).map(part).join(' / ') || 'all';
 }
 
