@@ -6,6 +6,10 @@ first-order linearization side by side with plain SGD and prints the final metri
 The linearization's forward is f(x; theta0) + J(theta0) delta (forward-mode tangent propagation, written out),
 and its gradient J(theta0)^T dL/df_lin (a VJP at theta0), exactly as science.md states.
 
+spec.json's optional wScale and bScale (one per layer; default 1: the standard parameterization)
+scale each layer as z = wScale W a + bScale b, with W and b the trained parameters: the NTK
+parameterization of the a2-ntk protocol (science.md, "Networks").
+
 With --float64 everything (theta0 read as float32 and widened, the images, the SGD updates, the
 evaluation) is float64: the reference the float32 implementations are compared with (issue 19).
 
@@ -56,17 +60,26 @@ DACT = {
 }
 
 
+# Per-layer scales c_l, s_l of z = c_l W a + s_l b (set from spec.json in main; 1: standard).
+W_SCALE, B_SCALE = None, None
+
+
 def forward(params, x, act):
     a = x
     n_layers = len(params) // 2
     for l in range(n_layers):
-        z = F.linear(a, params[2 * l], params[2 * l + 1])
+        z = F.linear(a, W_SCALE[l] * params[2 * l], B_SCALE[l] * params[2 * l + 1])
         a = act(z) if l < n_layers - 1 else z
     return a
 
 
 def main():
+    global W_SCALE, B_SCALE
     spec, theta0, X, Y, TX, TY = load(sys.argv[1])
+    n_layers = len(theta0) // 2
+    W_SCALE = spec.get("wScale", [1.0] * n_layers)
+    B_SCALE = spec.get("bScale", [1.0] * n_layers)
+    assert len(W_SCALE) == n_layers and len(B_SCALE) == n_layers, "wScale/bScale need one entry per layer"
     act = {"gelu": lambda z: F.gelu(z), "relu": F.relu, "erf": torch.erf, "sigmoid": torch.sigmoid}[spec["activation"]]
     lr, batch, steps, scale = spec["lr"], spec["batch"], spec["steps"], spec["lossScale"]
     net = [p.clone() for p in theta0]
@@ -82,7 +95,8 @@ def main():
         a, da = x, None
         n_layers = len(th0) // 2
         for l in range(n_layers):
-            W, b, dW, db = th0[2 * l], th0[2 * l + 1], delta[2 * l], delta[2 * l + 1]
+            c, sb = W_SCALE[l], B_SCALE[l]
+            W, b, dW, db = c * th0[2 * l], sb * th0[2 * l + 1], c * delta[2 * l], sb * delta[2 * l + 1]
             z = F.linear(a, W, b)
             dz = F.linear(a, dW, db) + (F.linear(da, W) if da is not None else 0)
             if l < n_layers - 1:

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { fetchDataset } from '../../stages/fetch/index.ts';
 import { initHostParams, resolveSpec } from '../../stages/model/mlp.ts';
 import { oneHot, sgdBatches, splitFromBytes, type Split } from '../../stages/train/data.ts';
-import { trainSideBySide } from '../../stages/train/loop.ts';
+import { trainSideBySide, type TrainJob } from '../../stages/train/loop.ts';
 import { a2Job, type A2RunParams } from '../../stages/protocols/a2/job.ts';
 import { absoluteStorageMseTest } from './absolute-trainer.ts';
 
@@ -33,14 +33,25 @@ export function a2Params(s: PrecisionSetting): A2RunParams {
 }
 
 /** Runs bench/torch/a2_reference.py on exactly what the A.2 job uses; returns its JSON line. */
-export function torchA2(train: Split, test: Split, s: PrecisionSetting, float64: boolean): { mseTest: number; testLossNet: number; testLossLin: number } {
+export function torchA2(train: Split, test: Split, s: PrecisionSetting, float64: boolean): TorchA2Result {
   const p = a2Params(s);
-  const job = a2Job(train, test, p, s, { progress: () => {} });
+  return torchForJob(train, test, a2Job(train, test, p, s, { progress: () => {} }), p, float64);
+}
+
+export interface TorchA2Result { mseTest: number; testLossNet: number; testLossLin: number }
+
+/**
+ * Runs bench/torch/a2_reference.py on what an A.2-shaped job uses (its theta0 from its seed and
+ * spec, with the spec's per-layer scales; its seeded batch order; the first `testSize` test
+ * images). `override` replaces the learning rate or the scales sent, to show a wrong one is caught.
+ */
+export function torchForJob(train: Split, test: Split, job: TrainJob, p: Pick<A2RunParams, 'batch' | 'steps' | 'testSize' | 'lossScale'>, float64: boolean,
+  override: { lr?: number; wScale?: number[]; bScale?: number[] } = {}): TorchA2Result {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-torch-'));
   const spec = resolveSpec(job.spec);
-  const host = initHostParams(job.spec, s.seed);
+  const host = initHostParams(job.spec, job.seed);
   fs.writeFileSync(path.join(dir, 'theta0.f32'), Buffer.concat(host.flatMap((l) => [Buffer.from(l.W.buffer), Buffer.from(l.b.buffer)])));
-  const batches = sgdBatches(train.count, p.batch, s.seed);
+  const batches = sgdBatches(train.count, p.batch, job.seed);
   const rows: Buffer[] = [];
   const ys: Buffer[] = [];
   for (let k = 0; k < p.steps; k++) {
@@ -52,7 +63,10 @@ export function torchA2(train: Split, test: Split, s: PrecisionSetting, float64:
   fs.writeFileSync(path.join(dir, 'train_onehot.f32'), Buffer.concat(ys));
   fs.writeFileSync(path.join(dir, 'test_images.u8'), test.images.subarray(0, p.testSize * test.dim));
   fs.writeFileSync(path.join(dir, 'test_onehot.f32'), Buffer.from(oneHot(test, Uint32Array.from({ length: p.testSize }, (_, i) => i)).buffer));
-  fs.writeFileSync(path.join(dir, 'spec.json'), JSON.stringify({ sizes: spec.sizes, activation: spec.activation, lr: job.lr, batch: p.batch, steps: p.steps, lossScale: p.lossScale }));
+  fs.writeFileSync(path.join(dir, 'spec.json'), JSON.stringify({
+    sizes: spec.sizes, activation: spec.activation, lr: override.lr ?? job.lr, batch: p.batch, steps: p.steps, lossScale: p.lossScale,
+    wScale: override.wScale ?? spec.wScale, bScale: override.bScale ?? spec.bScale,
+  }));
   const r = spawnSync(PYTHON, [path.join(REPO, 'bench/torch/a2_reference.py'), dir, ...(float64 ? ['--float64'] : [])],
     { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
   fs.rmSync(dir, { recursive: true, force: true });
