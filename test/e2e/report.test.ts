@@ -46,12 +46,12 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     assert.equal(s.failed, 0);
     assert.equal(s.cached, 0);
     const stages = new Set(s.tasks.map((t) => t.id.split('@')[0]));
-    assert.deepEqual([...stages].sort(), ['correlate', 'correlate-meanfield', 'fetch', 'fit', 'report', 'train-a1', 'train-a2', 'train-meanfield', 'train-teacher']);
+    assert.deepEqual([...stages].sort(), ['correlate', 'correlate-meanfield', 'fetch', 'fit', 'report', 'train-a1', 'train-a2', 'train-a2-ntk', 'train-meanfield', 'train-teacher']);
     const html = fs.readFileSync(report, 'utf8');
     assert.match(html, /^<!DOCTYPE html>/);
     assert.match(html, /<\/html>\s*$/);
-    // Every protocol in the registry contributes: A.2, A.1, NTK inferiority, Corollary 4.0.1, the mean-field control.
-    for (const id of ['fig1-c02', 'fig3-c03', 'fig2-lossgap', 'fig4-mse', 'dynamics', 'estimators', 'eq24-test', 'cor-steps', 'cor-teacher-steps', 'cor-teacher-sup', 'mf-c02', 'mf-eq24'])
+    // Every protocol in the registry contributes: A.2, A.2 in the NTK parameterization, A.1, NTK inferiority, Corollary 4.0.1, the mean-field control.
+    for (const id of ['a2ntk-mse', 'fig1-c02', 'fig3-c03', 'fig2-lossgap', 'fig4-mse', 'dynamics', 'estimators', 'eq24-test', 'cor-steps', 'cor-teacher-steps', 'cor-teacher-sup', 'mf-c02', 'mf-eq24'])
       assert.ok(html.includes(`<section class="figure" id="fig-${id}">`), `figure ${id} missing`);
     const verdictsAt = html.indexOf('<section id="verdicts">');
     assert.ok(verdictsAt >= 0 && verdictsAt < html.indexOf('<section class="figure"'), 'the verdict table comes first');
