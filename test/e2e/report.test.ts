@@ -173,7 +173,9 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
         await p.screenshot({ path: path.join(OUT, `e2e-report-${width}px.png`), fullPage: true });
         await p.close();
         assert.ok(layout.verdictsFirst, `${width} px: the verdict table is the first section and table`);
-        // Corollary 4.0.1 adds one row per A.2 alpha and three teacher rows (sup, per step, plateau).
+        // Corollary 4.0.1 adds one row per A.2 alpha and three teacher rows (sup, per step, plateau);
+        // A.2 in the NTK parameterization one per beta. ci: 5 A.1 + 2 A.2 + 1 A.2-NTK + 1 NTK inferiority
+        // + 5 Corollary 4.0.1 + 1 control = 15 rows.
         assert.ok(layout.rows >= 5 && layout.rows <= 15, `${width} px: ${layout.rows} verdict rows`);
         assert.deepEqual(layout.problems, [], `${width} px`);
         assert.equal(layout.pageScroll, 0, `${width} px: the page scrolls sideways`);
