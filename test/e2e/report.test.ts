@@ -58,7 +58,9 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
     assert.match(html, /Fig\. 4 \(A\.2\): MSE_test\(f, f_lin\) vs width, α = 0/);
     assert.ok(html.includes(texToText('C^{0,2} vs width (exact; cf. paper Fig. 1')), 'A.1 headline row');
     assert.doesNotMatch(html.replace(/<script[\s\S]*?<\/script>/g, ''), /C\^\{0,2\}/, 'TeX names render as text');
-    assert.ok((html.match(/<svg/g) ?? []).length >= 8, 'static SVG figures inline');
+    // Each figure drawn once, in the browser, from its one embedded data block (no static SVG twice).
+    assert.ok((html.match(/data-figure=/g) ?? []).length >= 8, 'figures with their data block');
+    assert.ok((html.match(/<script[^>]+id="data-fig-/g) ?? []).length >= 8, 'one embedded data block per figure');
     assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)="https?:/, 'no network resources');
   });
 

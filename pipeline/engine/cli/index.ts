@@ -3,6 +3,7 @@
 // decides the exit code (usage, config, graph and setup errors exit 2 with one line).
 import { Command } from 'commander';
 import { EngineError, EXIT_CODE, exitCodeOf, describeError } from '../errors.ts';
+import { takeStoreNotes } from '../store-check.ts';
 import type { Project } from '../types.ts';
 import { projectVersion, print } from './common.ts';
 import { dagCommand } from './dag.ts';
@@ -56,6 +57,7 @@ export async function runCli(project: Project, argv: string[]): Promise<number> 
   const program = buildCli(project);
   try {
     await program.parseAsync(argv, { from: 'user' });
+    for (const note of takeStoreNotes()) process.stderr.write(`${note}\n`);
     return Number(process.exitCode ?? 0);
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };
