@@ -183,6 +183,11 @@ describe('results and check on a real store (a smaller ci, built to the fit)', f
     assert.deepEqual(rewritten.claims[id], { expect: written.claims[id]!.expect, accept: { verdict: ['inconclusive'] }, note: 'kept' });
     assert.equal(cli('check', '-e', exp, '--baseline', file).code, 0);
 
+    // An experiment whose fit is not built: nothing to compare, exit 2, naming the run to do.
+    const unbuilt = cli('check', '-e', 'ci');
+    assert.equal(unbuilt.code, 2);
+    assert.match(unbuilt.stderr, /check ci: \d+ task\(s\) that judge the claims are not built \(fit\); run: weakcorr run --experiment ci/);
+
     // A baseline of another experiment is refused.
     fs.writeFileSync(file, JSON.stringify({ ...written, experiment: 'quick' }));
     const wrong = cli('check', '-e', exp, '--baseline', file);

@@ -36,7 +36,7 @@ export function checkCommand(program: Command, project: Project): void {
       warn(planner);
       const table = await collectMetrics(planner, st, (s) => judging.includes(s.name));
       if (table.notCached.length)
-        throw new SetupError(`check ${variant.name}: ${table.notCached.length} task(s) that judge the claims are not built (${table.notCached.slice(0, 3).join(', ')})`, { hint: `run: ${project.name} run --experiment ${variant.base}${Object.entries(variant.overrides).map(([k, v]) => ` --set '${k}=${JSON.stringify(v)}'`).join('')}` });
+        throw new SetupError(`check ${variant.name}: ${table.notCached.length} task(s) that judge the claims are not built (${table.notCached.slice(0, 3).join(', ')}); run: ${project.name} run --experiment ${o.experiment}${Object.entries(variant.overrides).map(([k, v]) => ` --set '${k}=${JSON.stringify(v)}'`).join('')}`);
       const fileArg = o.baseline ?? (project.baselinesDir ? path.join(project.baselinesDir, `${variant.name}.json`) : undefined);
       if (!fileArg) throw new UsageError('check: --baseline <file> is required (this project sets no baselines folder)');
       const file = path.resolve(fileArg);
@@ -51,7 +51,7 @@ export function checkCommand(program: Command, project: Project): void {
           `wrote ${rel(file)}: ${table.verdicts.length} claim(s)${before ? (before.changes.length ? `, ${before.changes.length} change(s) from the previous baseline:\n${before.changes.map((c) => changeLine(c, next.gate[0]!)).join('\n')}` : ', unchanged') : ' (new file)'}`);
       }
 
-      if (!old) throw new SetupError(`check ${variant.name}: no baseline at ${rel(file)}`, { hint: `write one from the current verdicts: ${project.name} check --experiment ${variant.name} --update` });
+      if (!old) throw new SetupError(`check ${variant.name}: no baseline at ${rel(file)}; write one from the current verdicts: ${project.name} check --experiment ${o.experiment}${o.baseline ? ` --baseline ${o.baseline}` : ''} --update`);
       if (old.experiment !== variant.name) throw new ConfigError(`${rel(file)}: a baseline of experiment '${old.experiment}', not of '${variant.name}'`);
       const r = compareVerdicts(old, table.verdicts);
       if (!r.ok) process.exitCode = 1;
@@ -62,7 +62,7 @@ export function checkCommand(program: Command, project: Project): void {
           : `check ${variant.name}: ${r.changes.length} difference(s) from ${rel(file)} (${r.matched} of ${total} claim(s) unchanged):`,
         ...r.changes.map((c) => changeLine(c, old.gate[0]!)),
         ...(r.accepted.length ? [`accepted alternatives (listed in the baseline): ${r.accepted.map((a) => `${a.id}: ${a.column} ${show(a.now)}`).join('; ')}`] : []),
-        ...(r.ok ? [] : [`if the new verdicts are right: ${project.name} check --experiment ${variant.name} --update, then commit ${rel(file)}`]),
+        ...(r.ok ? [] : [`if the new verdicts are right: ${project.name} check --experiment ${o.experiment}${o.baseline ? ` --baseline ${o.baseline}` : ''} --update, then commit ${rel(file)}`]),
       ].join('\n'));
     });
 }
