@@ -16,7 +16,7 @@ const isFormat = (f: string): f is (typeof FORMATS)[number] => (FORMATS as reado
 export function resultsCommand(program: Command, project: Project): void {
   executorOption(commonOptions(program.command('results').argument('[stages...]', 'only these stages (default: every stage that declares metrics)'), project), project)
     .description('the cached metrics as one tidy table (stage, task, a column per grid axis, metric, value, status), or the verdict table')
-    .option('--format <fmt>', 'md | csv | json (json holds both tables)', 'md')
+    .option('--format <fmt>', 'md | csv | json (json holds both tables; md rounds numbers to 4 significant digits)', 'md')
     .option('--columns <list>', 'md and csv: only these columns, in this order (comma-separated)')
     .addOption(new Option('--table <name>', 'which table md and csv print: every measurement, or one row per judged claim').choices(['metrics', 'verdicts']).default('metrics'))
     .addHelpText('after', `\nExamples:\n  $ ${project.name} results -e ci --format csv > results.csv       pandas: pd.read_csv('results.csv')\n  $ ${project.name} results -e ci --table verdicts                  one row per claim: verdict, measured slope, interval, bound, reason\n  $ ${project.name} results -e ci --table verdicts --columns claim,verdict,reason\n  $ ${project.name} results -e ci --format json                     {columns, rows, verdictColumns, verdicts, notCached}`)
