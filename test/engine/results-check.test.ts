@@ -201,6 +201,7 @@ describe('results and check: tables and the baseline comparison', () => {
     const cells = [['a,b', 'say "hi"', 'two\nlines', ' padded ', 'cr\r', 'plain', 1.5e-7, null, true]];
     const text = formatTable(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'], cells, 'csv');
     assert.deepEqual(parseCsv(text)[1], ['a,b', 'say "hi"', 'two\nlines', ' padded ', 'cr\r', 'plain', '1.5e-7', '', 'true']);
+    assert.equal(text.split('\n').slice(1).join('\n'), '"a,b","say ""hi""","two\nlines"," padded ","cr\r",plain,1.5e-7,,true', 'quoted as RFC 4180 asks, and edge spaces too (readers may trim them)');
   });
 
   it('md escapes pipes, keeps one line per row and rounds numbers to 4 significant digits', () => {
