@@ -3,9 +3,11 @@
 import { ACTIVATIONS, type ActivationName } from './activation-names.ts';
 
 /**
- * ntk: c_l = sigma_w / sqrt(fanIn). meanfield: the same, except the output layer's
- * c_L = sigma_w / fanIn (1/n instead of 1/sqrt(n)): the negative control, where the
- * linearization should not become exact with width.
+ * ntk: c_l = sigma_w / sqrt(fanIn), s_l = sigma_b. meanfield: the same, except the output layer's
+ * c_L = sigma_w / n and s_L = sigma_b / sqrt(n) (n = its fan-in): muP with every raw parameter
+ * N(0, 1) and one global learning rate eta = lr0 n (docs/science.md). Then f_MF = f_NTK / sqrt(n)
+ * for the same theta, the output bias's kernel term eta s_L^2 stays O(1), and the linearization
+ * should not become exact with width: the negative control.
  */
 export type Parameterization = 'ntk' | 'standard' | 'meanfield';
 export const PARAMETERIZATIONS: readonly Parameterization[] = ['ntk', 'standard', 'meanfield'];
@@ -63,7 +65,7 @@ export function resolveSpec(spec: MlpSpec | ResolvedSpec): ResolvedSpec {
   for (let l = 0; l <= spec.depth; l++) {
     const meanFieldOut = spec.parameterization === 'meanfield' && l === spec.depth;
     wScale.push(std ? 1 : meanFieldOut ? sigmaW / sizes[l] : sigmaW / Math.sqrt(sizes[l]));
-    bScale.push(std ? 1 : sigmaB);
+    bScale.push(std ? 1 : meanFieldOut ? sigmaB / Math.sqrt(sizes[l]) : sigmaB);
   }
   return { dIn: spec.dIn, width: spec.width, depth: spec.depth, dOut, activation: spec.activation, parameterization: spec.parameterization, sigmaW, sigmaB, sizes, wScale, bScale };
 }

@@ -1,5 +1,5 @@
-// The exact identity behind the mean-field control (issue 22): for the same theta0 and no output
-// bias, f_MF = f_NTK / sqrt(n), and with eta_MF = n eta_NTK, C^{0,d}_MF = n^((d-1)/2) C^{0,d}_NTK.
+// The exact identity behind the mean-field control (issue 22): for the same theta0 (the output
+// bias scaled by sigma_b / sqrt(n) as muP's, spec.ts), f_MF = f_NTK / sqrt(n), and with eta_MF = n eta_NTK, C^{0,d}_MF = n^((d-1)/2) C^{0,d}_NTK.
 // Arithmetic, not evidence: it is why the control's claim rests on C^{0,3}, not on C^{0,2}.
 import assert from 'node:assert/strict';
 import { selectBackend } from '../../stages/model/backend.ts';
@@ -30,7 +30,7 @@ describe('mean-field control: C_MF = n^((d-1)/2) C_NTK for the same theta0 (sigm
     }
   });
 
-  it('with sigma_b = 0.05 the identity still holds for d = 2 (f is linear in the output bias) but not for C^{0,1}, the kernel: the unrescaled output bias adds a term ∝ n', async () => {
+  it('with sigma_b = 0.05 the identity holds for C^{0,1} (the kernel) too: the output bias is scaled by 1/sqrt(n), so its kernel term eta s_L^2 does not grow with n', async () => {
     const x = new Float32Array(4 * 20);
     fillNormal(new Rng(11), x);
     const c = async (parameterization: 'ntk' | 'meanfield') => {
@@ -42,6 +42,8 @@ describe('mean-field control: C_MF = n^((d-1)/2) C_NTK for the same theta0 (sigm
     const mf = await c('meanfield');
     const off = (key: 'c01' | 'c02', ratio: number) => Math.max(...Array.from(ntk[key], (v, i) => Math.abs(mf[key][i]! / (ratio * v) - 1)));
     assert.ok(off('c02', 8) < 1e-4, `C^{0,2}: ${off('c02', 8)}`);
-    assert.ok(off('c01', 1) > 1e-2, `C^{0,1} ratio off by at most ${off('c01', 1)}`);
+    // Unscaled (s_L = sigma_b), C^{0,1}_MF would be off by the bias term (n - 1) eta sigma_b^2 /
+    // n: 1.3% of the kernel here, measured > 1e-2 before the scaling.
+    assert.ok(off('c01', 1) < 1e-4, `C^{0,1}: ${off('c01', 1)}`);
   });
 });
