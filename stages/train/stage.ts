@@ -66,6 +66,7 @@ function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainO
     log: out.log.map((row) => ({ step: row.step, lossNet: finite(row.lossNet), lossLin: finite(row.lossLin), eq24Train: finite(row.eq24Train), eq24Test: finite(row.eq24Test), mseBatch: finite(row.mseBatch), mseMonitor: finite(row.mseMonitor), testLossNet: finite(row.testLossNet), testLossLin: finite(row.testLossLin) })),
     flops: out.flops,
     kernelShare,
+    ...(out.kernelDrift === undefined ? {} : { kernelDrift: out.kernelDrift }),
     backend,
   };
 }

@@ -50,6 +50,8 @@ export function mfJob(train: Split, p: MfRunParams, pt: MfPoint, hooks: JobHooks
     nextBatch: () => ({ x: tr.x, y: tr.y }),
     fullBatch: tr, linearization: p.linearization,
     monitorTrain: tr, monitorTest: te, finalTrain: tr, finalTest: te,
+    // The control's second witness beside C^{0,3}: the kernel moves O(1) under mean-field only.
+    kernelDrift: true,
     ...hooks,
   };
 }
