@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { Row } from '../../stages/contracts/fits.ts';
 import { fitSpecGroups } from '../../stages/fit/groups.ts';
-import { controlVerdict, meanFieldProtocol, NO_DECAY_SLOPE } from '../../stages/protocols/meanfield/index.ts';
+import { controlVerdict, driftVerdict, meanFieldProtocol, NO_DECAY_SLOPE } from '../../stages/protocols/meanfield/index.ts';
 import { mfLearningRate } from '../../stages/protocols/meanfield/job.ts';
 import { protocols } from '../../stages/wiring/registry.ts';
 
@@ -52,5 +52,32 @@ describe('protocol: mean-field negative control', () => {
     assert.ok(decays.measured[0]!.hi! < NO_DECAY_SLOPE);
     const noCi = controlVerdict([{ ...verdictFor({ meanfield: 0 }).groups[0]!, fit: { ...verdictFor({ meanfield: 0 }).groups[0]!.fit, ci: null } }], []);
     assert.equal(noCi.verdict, 'inconclusive');
+  });
+
+  it('kernel drift row: holds when mean-field drift stays O(1) and NTK drift decays; contradicts when mean-field decays; inconclusive when NTK does not decay', () => {
+    const driftGroups = (slopes: Record<string, number>) => {
+      const spec = meanFieldProtocol.fits.find((f) => f.metric === 'mf-drift')!;
+      const rs = Object.entries(slopes).flatMap(([parameterization, slope]) => [0, 1, 2].flatMap((seed) => WIDTHS.map((width) => ({
+        parameterization, dataset: 'mnist', activation: 'erf', depth: 2, width, seed, status: 'ok',
+        kernelDrift: 0.5 * width ** slope * (1 + 0.05 * seed) * (1 + 0.02 * Math.sin(width + seed)),
+      }))));
+      return fitSpecGroups(spec, rs, { resamples: 200, seed: 1 });
+    };
+    const split = (g: ReturnType<typeof driftGroups>) => [g.filter((x) => x.key.parameterization === 'meanfield'), g.filter((x) => x.key.parameterization === 'ntk')] as const;
+    const ok = driftVerdict(...split(driftGroups({ ntk: -0.5, meanfield: 0 })));
+    assert.equal(ok.verdict, 'holds', ok.why);
+    assert.match(ok.why, /every NTK group.s drift decays/);
+    assert.equal(driftVerdict(...split(driftGroups({ ntk: -0.5, meanfield: -0.6 }))).verdict, 'contradicts the prediction');
+    const flat = driftVerdict(...split(driftGroups({ ntk: 0.1, meanfield: 0 })));
+    assert.equal(flat.verdict, 'inconclusive', flat.why);
+    assert.match(flat.why, /NTK drift's decay is not shown/);
+    // The claims: a second row from the drift groups, naming both parameterizations' groups.
+    const groups = driftGroups({ ntk: -0.5, meanfield: 0 });
+    const c03 = verdictFor({ ntk: -1, meanfield: 0 }).groups.map((g) => ({ ...g, id: g.id.replace('mf-c02', 'mf-c03') }));
+    const claims = meanFieldProtocol.claims!({ rows: () => [], groups: (m: string) => (m === 'mf-drift' ? groups : m === 'mf-c03' ? c03 : []) });
+    assert.equal(claims.length, 2);
+    assert.match(claims[1]!.claim, /empirical NTK moves O\(1\)/);
+    assert.equal(claims[1]!.verdict, 'holds');
+    assert.equal(claims[1]!.groups.length, 2);
   });
 });
