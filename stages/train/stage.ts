@@ -9,7 +9,7 @@ import {
 import { fetchStage } from '../fetch/index.ts';
 import { TRAIN_RESULT_ID, TrainResultSchema, type TrainResult } from '../contracts/train-result.ts';
 import { paramsToBytes } from '../model/param-bytes.ts';
-import { paramCounts, resolveSpec } from '../model/spec.ts';
+import { modelDesc, resolveSpec } from '../model/spec.ts';
 import { backendResources, ensureBackend, modelRuntime } from '../model/runtime.ts';
 import type { TrainJob, TrainOutcome } from './loop.ts';
 import { stepFlops } from './metrics.ts';
@@ -59,7 +59,7 @@ function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainO
       dataset: String(axes.dataset), activation: r.activation, depth: r.depth, width: r.width, seed: job.seed,
       alpha: typeof axes.alpha === 'number' ? axes.alpha : null,
     },
-    model: { dIn: r.dIn, sizes: r.sizes, parameterization: r.parameterization, sigmaW: r.sigmaW, sigmaB: r.sigmaB, parameters: paramCounts(job.spec).total },
+    model: modelDesc(r),
     lr: job.lr, lossScale: job.lossScale, steps: job.steps, stepsDone: out.stepsDone, batch: job.batch,
     status: out.status,
     final: out.final,

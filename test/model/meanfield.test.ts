@@ -91,7 +91,27 @@ describe('model: mean-field parameterization vs an independent float64 computati
   });
 });
 
-describe('model: mean-field output bias against its closed form', () => {
+describe('model: mean-field output bias and output exponent gamma against their closed forms', () => {
+  it('gamma scales the output weights by n^(-1/2-gamma) and the bias by n^-gamma; gamma = 0 is NTK, the default 1/2 mean-field; the model description names gamma only where it is not 1/2', async () => {
+    const { modelDesc } = await import('../../stages/model/spec.ts');
+    const n = 64;
+    const s = { ...spec, width: n };
+    const q = resolveSpec({ ...s, outputExponent: 0.25 });
+    assert.ok(Math.abs(q.wScale[2]! - SW * n ** -0.75) <= 1e-15 * SW);
+    assert.ok(Math.abs(q.bScale[2]! - SB * n ** -0.25) <= 1e-15);
+    assert.deepEqual(q.wScale.slice(0, 2), resolveSpec(s).wScale.slice(0, 2));
+    const zero = resolveSpec({ ...s, outputExponent: 0 });
+    const ntk = resolveSpec({ ...s, parameterization: 'ntk' });
+    assert.deepEqual([zero.wScale, zero.bScale], [ntk.wScale, ntk.bScale]);
+    assert.deepEqual(resolveSpec({ ...s, outputExponent: 0.5 }).wScale, resolveSpec(s).wScale);
+    assert.equal(resolveSpec(s).outputExponent, 0.5);
+    assert.equal(modelDesc({ ...s, outputExponent: 0.25 }).outputExponent, 0.25);
+    assert.equal('outputExponent' in modelDesc(s), false);
+    assert.equal('outputExponent' in modelDesc({ ...s, parameterization: 'ntk' }), false);
+    assert.throws(() => resolveSpec({ ...s, parameterization: 'ntk', outputExponent: 0.25 }), /outputExponent is for the mean-field parameterization only/);
+    assert.throws(() => resolveSpec({ ...s, outputExponent: 0.7 }), /outputExponent must be in \[0, 0.5\], got 0.7/);
+  });
+
   before(async () => {
     await selectBackend('cpu', quiet);
   });

@@ -23,8 +23,45 @@ export const NO_DECAY_SLOPE = -0.25;
 export const NTK_C03_BOUND = -0.75;
 
 interface NetKey { parameterization: string; dataset: string; activation: string; depth: number; width: number; seed: number }
-const netKey = (model: { parameterization: string }, p: Omit<NetKey, 'parameterization'>): NetKey =>
-  ({ parameterization: model.parameterization, dataset: p.dataset, activation: p.activation, depth: p.depth, width: p.width, seed: p.seed });
+/** The grid's parameterization from a result's model: 'gamma0.25' is mean-field with outputExponent 1/4. */
+const paramOf = (model: { parameterization: string; outputExponent?: number }): string =>
+  model.parameterization === 'meanfield' && model.outputExponent !== undefined ? `gamma${model.outputExponent}` : model.parameterization;
+const netKey = (model: { parameterization: string; outputExponent?: number }, p: Omit<NetKey, 'parameterization'>): NetKey =>
+  ({ parameterization: paramOf(model), dataset: p.dataset, activation: p.activation, depth: p.depth, width: p.width, seed: p.seed });
+
+/** The dose-response's arms: output exponent gamma and the C^{0,3} slope -1 + 2 gamma it predicts. */
+export const DOSE: readonly { parameterization: string; gamma: number; predicted: number }[] = [
+  { parameterization: 'ntk', gamma: 0, predicted: -1 },
+  { parameterization: 'gamma0.25', gamma: 0.25, predicted: -0.5 },
+  { parameterization: 'meanfield', gamma: 0.5, predicted: 0 },
+];
+
+/**
+ * Rule for the dose-response over gamma (per dataset, activation, depth): the correlation rate
+ * (C^{0,3}) and the linearization rate (||f - f_lin|| / ||f - f_0||) move together. Holds when both
+ * slopes rise monotonically with gamma and, for both, the gamma = 1/2 interval lies above the
+ * gamma = 0 one; contradicts when one rises so and the other falls so; else inconclusive.
+ */
+export function doseVerdict(c03: FitGroupResult[], linRel: FitGroupResult[]): { verdict: Verdict; why: string } {
+  const arms = (gs: FitGroupResult[]) => DOSE.map((d) => gs.find((g) => g.key.parameterization === d.parameterization));
+  const [c, l] = [arms(c03), arms(linRel)];
+  if ([...c, ...l].some((g) => !g || g.fit.slope === null || !interval(g)))
+    return { verdict: 'inconclusive', why: 'a gamma arm has no fitted slope interval (every gamma in 0, 1/4, 1/2 needs 2 seeds and 2 widths)' };
+  const trend = (gs: FitGroupResult[]): 'rises' | 'falls' | 'unclear' => {
+    const s = gs.map((g) => g!.fit.slope!);
+    const [lo, hi] = [interval(gs[0]!)!, interval(gs[2]!)!];
+    if (s[0]! < s[1]! && s[1]! < s[2]! && hi[0] > lo[1]) return 'rises';
+    if (s[0]! > s[1]! && s[1]! > s[2]! && hi[1] < lo[0]) return 'falls';
+    return 'unclear';
+  };
+  const [tc, tl] = [trend(c as FitGroupResult[]), trend(l as FitGroupResult[])];
+  const list = (gs: (FitGroupResult | undefined)[], pred: (d: (typeof DOSE)[number]) => string) =>
+    gs.map((g, i) => `γ = ${DOSE[i]!.gamma}: ${slopeText(g!)} (predicted ${pred(DOSE[i]!)})`).join(', ');
+  const text = `C^{0,3} ${list(c, (d) => num(d.predicted))}; ‖f − f_lin‖ / ‖f − f_0‖ ${list(l, (d) => num(d.predicted))}`;
+  if (tc === 'rises' && tl === 'rises') return { verdict: 'holds', why: `both rates rise with γ (γ = 1/2 interval above γ = 0's): ${text}` };
+  if ((tc === 'rises' && tl === 'falls') || (tc === 'falls' && tl === 'rises')) return { verdict: 'contradicts the prediction', why: `C^{0,3}'s rate ${tc} with γ, the linearization's ${tl}: ${text}` };
+  return { verdict: 'inconclusive', why: `C^{0,3}'s rate: ${tc}, the linearization's: ${tl} with γ: ${text}` };
+}
 
 export function mfTrainRows(results: TrainResult[]): Row[] {
   return results.map((r) => ({
@@ -40,11 +77,16 @@ export function mfCorrRows(results: CorrelationResult[]): Row[] {
   return results.map((r) => ({ ...netKey(r.model, r.point), c01: r.exact.c01.rms, c02: r.exact.c02.rms, c03: r.exact.c03.rms }));
 }
 
-/** NTK: the theorem's bound; mean-field: what the paper's equivalence predicts (no decay). */
+/**
+ * NTK: the theorem's bound; mean-field: what the paper's equivalence predicts (no decay); gamma = 1/4
+ * (the dose-response): the finite-width rate 1/n times n^(2 gamma), slope -1/2.
+ */
 const expect = (ntkBound: number, what: string) => (k: FitGroupResult['key']): Expectation[] =>
   k.parameterization === 'meanfield'
     ? [{ label: `mean-field, ${what}: no decay expected (slope 0)`, slope: 0 }]
-    : [{ label: `NTK, ${what}: bound slope ≤ ${ntkBound}`, slope: ntkBound }];
+    : k.parameterization === 'gamma0.25'
+      ? [{ label: `γ = 1/4, ${what}: predicted slope −1 + 2γ = −1/2`, slope: -0.5 }]
+      : [{ label: `NTK, ${what}: bound slope ≤ ${ntkBound}`, slope: ntkBound }];
 
 const fit = (metric: string, table: Table, value: string, e: FitSpec<Table>['expectations']): FitSpec<Table> => ({ metric, table, keys: KEYS, value, expectations: e });
 
@@ -178,6 +220,26 @@ export const meanFieldProtocol = defineProtocol<Table>()({
         widths: { here: fittedWidths(mfDrift), paper: null },
         verdict: d.verdict, why: d.why, paperVerdict: null, regime: null,
       });
+    }
+    const c03All = v.groups('mf-c03');
+    if (where(c03All, { parameterization: 'gamma0.25' }).length) {
+      const combos = where(c03All, { parameterization: 'gamma0.25' }).map((g) => ({ dataset: g.key.dataset, activation: g.key.activation, depth: g.key.depth }));
+      for (const combo of combos) {
+        const c = where(c03All, combo);
+        const l = where(v.groups('mf-linrel'), combo);
+        const d = doseVerdict(c, l);
+        claims.push({
+          claim: `Dose-response over the output exponent γ (κ = n^(−γ), η ∝ n^(2γ)): correlation and linearization rates move together, ${keyLabel(combo)}`,
+          source: 'Theorem 3.1 (equivalence)', kind: 'control',
+          paper: 'weak correlations ⇔ linearization: C^{0,3} slope −1 + 2γ = −1, −1/2, 0 and f − f_lin likewise',
+          bound: 'both slopes rise with γ (γ = 1/2 interval above γ = 0’s)',
+          paperSlope: null, boundSlope: null,
+          groups: [...c, ...l].map((g) => g.id),
+          measured: measuredOf([...c, ...l]),
+          widths: { here: fittedWidths(c), paper: null },
+          verdict: d.verdict, why: d.why, paperVerdict: null, regime: null,
+        });
+      }
     }
     return claims;
   },
