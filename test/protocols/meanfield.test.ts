@@ -105,9 +105,13 @@ describe('protocol: mean-field negative control', () => {
     };
     const predicted = { ntk: -1, 'gamma0.25': -0.5, meanfield: 0 };
     const c03 = groupsFor('mf-c03', 'c03', predicted);
+    // gamma = 1/4: C^{0,3} has a predicted slope (the identity), the linearization rate none.
+    assert.deepEqual(c03.find((g) => g.key.parameterization === 'gamma0.25')!.expectations.map((e) => e.slope), [-0.5]);
+    assert.deepEqual(groupsFor('mf-linrel', 'linRelTest', predicted).find((g) => g.key.parameterization === 'gamma0.25')!.expectations, []);
     const together = doseVerdict(c03, groupsFor('mf-linrel', 'linRelTest', predicted));
     assert.equal(together.verdict, 'holds', together.why);
     assert.match(together.why, /γ = 0.25: −0.50 .* \(predicted −0.50\)/);
+    assert.match(together.why, /rise per step of γ: C\^\{0,3\} 0.50, 0.50, linearization 0.50, 0.50/);
     const apart = doseVerdict(c03, groupsFor('mf-linrel', 'linRelTest', { ntk: 0, 'gamma0.25': -0.5, meanfield: -1 }));
     assert.equal(apart.verdict, 'contradicts the prediction', apart.why);
     const flat = doseVerdict(c03, groupsFor('mf-linrel', 'linRelTest', { ntk: -0.5, 'gamma0.25': -0.5, meanfield: -0.5 }));
