@@ -108,7 +108,7 @@ export function controlVerdict(mf: FitGroupResult[], ntk: FitGroupResult[]): { v
   const ntkDecays = ntkI.filter((i) => i !== null && i[1] < NO_DECAY_SLOPE).length;
   return {
     verdict: 'holds',
-    why: `no mean-field group decays (every interval reaches above ${NO_DECAY_SLOPE}); ${ntkDecays} of ${ntk.length} NTK group(s) of the same nets do`,
+    why: `no mean-field group decays (every interval reaches above ${num(NO_DECAY_SLOPE)}); ${ntkDecays} of ${ntk.length} NTK group(s) of the same nets do`,
   };
 }
 
