@@ -13,7 +13,7 @@
 import { KindGuard, Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { ContractViolation } from './errors.ts';
 import { validatorFor } from './task-context.ts';
-import type { ArtifactRef, InputTask, JsonObject, MetricsDecl, MetricValue, NeedSpec, OutputSpec, StageDecl, TaskContext } from './types.ts';
+import type { ArtifactRef, InputTask, JsonObject, MetricGroup, MetricsDecl, MetricValue, NeedSpec, OutputSpec, StageDecl, TaskContext } from './types.ts';
 
 /** A section's params: a TypeBox object (its properties are the keys) or a map of key -> schema. */
 export type SectionParams = TObject | Record<string, TSchema>;
@@ -136,7 +136,7 @@ export interface TypedContext<P, T = Record<string, unknown>, B extends string =
 /** What `results` and `diff` read from a stage: typed access to its JSON outputs. */
 export interface TypedMetrics<T> {
   headline?: boolean;
-  read(output: <K extends keyof T & string>(name: K) => T[K], task: { id: string; axes: JsonObject }): Record<string, MetricValue>;
+  read(output: <K extends keyof T & string>(name: K) => T[K], task: { id: string; axes: JsonObject }): Record<string, MetricValue> | MetricGroup[];
 }
 
 export interface TypedStageDecl<N extends string, P extends ParamDecl, T, B extends string>

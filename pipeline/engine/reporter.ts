@@ -130,13 +130,14 @@ abstract class CountingReporter implements Reporter {
   }
   /**
    * `run -v`: every log line of a task as it comes. Otherwise a task's lines wait for its end,
-   * where only its last (its summary) is shown, or every one when it failed.
+   * where only its last (its summary) is shown, or every one when it failed. A notice, a line
+   * tagged `[name] ` (once per worker: the backend and device it runs on), is shown as it comes.
    */
   verbose = false;
   private readonly held = new Map<string, string[]>();
   protected abstract logLine(id: string, message: string): void;
   taskLog(id: string, message: string): void {
-    if (this.verbose) return this.logLine(id, message);
+    if (this.verbose || NOTICE.test(message)) return this.logLine(id, message);
     const lines = this.held.get(id) ?? [];
     lines.push(message);
     this.held.set(id, lines);
@@ -159,6 +160,9 @@ abstract class CountingReporter implements Reporter {
   }
   abstract stop(): void;
 }
+
+/** A task's notice: `[name] ...` (not collapsed into its summary). */
+const NOTICE = /^\[[\w.-]+\] /;
 
 export class PlainReporter extends CountingReporter {
   private lastProgress = new Map<string, number>();

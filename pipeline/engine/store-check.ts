@@ -35,6 +35,13 @@ function reason(e: unknown, command: string): string {
   }
 }
 
+const pendingNotes: string[] = [];
+
+/** Notes about the store a command read (a missing store), printed after it answered; clears them. */
+export function takeStoreNotes(): string[] {
+  return pendingNotes.splice(0);
+}
+
 /**
  * Opens the store named by `envVar` (or `defaultDir`). `write`: creates it when missing and
  * proves it writable with a small probe write; otherwise (status, show, why) a missing store is
@@ -49,8 +56,9 @@ export async function openStore(envVar: string, defaultDir: string, mode: 'read'
   let st = await fs.stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : fail('cannot be opened', e)));
   if (st && !st.isDirectory()) fail('is not a directory');
   if (mode === 'read') {
-    // A mistyped path must not read as "nothing built": say which store was looked at.
-    if (!st) process.stderr.write(`note: ${describe(dir, envVar, fromEnv)} does not exist: nothing is built there\n`);
+    // A mistyped path must not read as "nothing built": say which store was looked at (once the
+    // command has answered, so an up-front error, e.g. a bad backend, stays the only line).
+    if (!st) pendingNotes.push(`note: ${describe(dir, envVar, fromEnv)} does not exist: nothing is built there`);
     if (st) {
       for (const p of storeFolders(dir, 'read')) {
         await fs.access(p, constants.R_OK | constants.X_OK).catch((e: NodeJS.ErrnoException) => {

@@ -113,11 +113,41 @@ export interface StageResources {
 
 export type MetricValue = number | string | boolean | null;
 
+/**
+ * Measurements a stage reports under coordinates of their own beyond its task's grid axes (e.g.
+ * one fit group: { fit: 'fig4-mse', alpha: 0 }): `results` gives each coordinate its own column.
+ */
+export interface MetricGroup {
+  coords: Record<string, MetricValue>;
+  metrics: Record<string, MetricValue>;
+}
+
+/**
+ * One judged claim: a stable `id` (what a baseline keys on) and any columns. The `gate` columns of
+ * its VerdictsDecl are what `check` compares with the committed baseline.
+ */
+export interface VerdictRow {
+  id: string;
+  [column: string]: MetricValue;
+}
+
+export interface VerdictsDecl {
+  read(outputs: Record<string, Json>, task: { id: string; axes: JsonObject }): VerdictRow[];
+  /** The columns `check` compares with the baseline (e.g. ['verdict']). */
+  gate: readonly string[];
+}
+
 export interface MetricsDecl {
-  /** A flat map metric name -> value for one task, from its JSON outputs (by output name, parsed). */
-  read(outputs: Record<string, Json>, task: { id: string; axes: JsonObject }): Record<string, MetricValue>;
+  /**
+   * One task's metrics, from its JSON outputs (by output name, parsed): a flat map name -> value,
+   * or groups with coordinates of their own. Numbers (and null: not finite) are measurements;
+   * strings and booleans (a status) are labels of the task, shown in their own column.
+   */
+  read(outputs: Record<string, Json>, task: { id: string; axes: JsonObject }): Record<string, MetricValue> | MetricGroup[];
   /** `diff` compares the metrics of headline stages (e.g. fitted slopes); `results` shows every stage's. */
   headline?: boolean;
+  /** The claims this stage's outputs judge: `results --table verdicts` and `check`. */
+  verdicts?: VerdictsDecl;
 }
 
 /** When and where an upstream task was computed, from its record. */
@@ -210,4 +240,6 @@ export interface Project {
   /** Prefix of the engine's other variables (`<prefix>_EXECUTOR`); default: the name upper-cased. */
   envPrefix?: string;
   defaultCacheDir: string;
+  /** Folder of committed verdict baselines, `<experiment>.json`, that `check` compares with. */
+  baselinesDir?: string;
 }

@@ -23,6 +23,7 @@ export const ModelDesc = Type.Object({
   parameterization: stringEnum(['ntk', 'standard', 'meanfield']),
   sigmaW: Type.Number(),
   sigmaB: Type.Number(),
+  outputExponent: Type.Optional(Type.Number({ description: "mean-field only, where it is not 1/2: the output layer's extra exponent gamma (stages/model/spec.ts)" })),
   parameters: Type.Integer(),
 }, { additionalProperties: false });
 

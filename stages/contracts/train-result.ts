@@ -11,6 +11,8 @@ const Final = Type.Object({
   lossGap: Type.Number(), lossGapRel: Type.Number(),
   eq24Train: Type.Number(), eq24Test: Type.Number(),
   mseTest: Type.Number(), testCount: Type.Integer(),
+  fMoveTest: Type.Optional(Type.Number({ description: 'how far f itself moved on the final test set: sqrt(mean over samples of ||f_S - f_0||^2); absent in older results' })),
+  linRelTest: Type.Optional(Type.Number({ description: 'f - f_lin relative to how far f moved: sqrt(mseTest) / fMoveTest' })),
   testAccNet: Type.Optional(Type.Number({ description: 'argmax-vs-label accuracy of f on the final test set' })),
   testAccLin: Type.Optional(Type.Number({ description: 'the same for f_lin' })),
   mseTestFloor: Type.Number({ description: "rounding floor of mseTest on this run, measured on the difference-form evaluation (f - f0 and f_lin - f0 propagated as quantities of their own): half the mean squared change of f - f_lin when every sum is taken in another order (stages/train/metrics.ts floorOf)" }),
@@ -54,6 +56,9 @@ export const TrainResultSchema = Type.Object({
   flops: Type.Number({ description: 'matmul FLOPs done (see stages/train/metrics.ts stepFlops)' }),
   kernelShare: Type.Optional(Type.Number({
     description: "share of the empirical NTK's trace at theta0 (on up to 64 final test samples) from the weight matrices with fan-in n, the terms that grow like n in the standard parameterization (stages/model/kernel-share.ts)",
+  })),
+  kernelDrift: Type.Optional(Type.Number({
+    description: "relative drift of the empirical NTK in training, ||Theta_S - Theta_0||_F / ||Theta_0||_F, on up to 64 final test samples and all outputs (stages/model/kernel-drift.ts); only where the protocol asks for it (the mean-field control)",
   })),
   backend: BackendDesc,
 }, artifactOptions('train-result.schema.json', "Output 'result' of a training stage: one net and its linearization trained side by side"));

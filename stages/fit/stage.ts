@@ -1,12 +1,13 @@
 // The fit stage over a set of protocols: one task reads every protocol's results, builds its row
 // tables and fits each FitSpec (docs/science.md, "Fits").
 import { defineStage, guardOf, jsonOutput, type Need, type Stage } from '../../pipeline/engine/define-stage.ts';
-import type { StageDecl } from '../../pipeline/engine/types.ts';
+import type { StageDecl, VerdictsDecl } from '../../pipeline/engine/types.ts';
 import { FITS_ID, FitsSchema, type Fits, type Row } from '../contracts/fits.ts';
 import { TrainResultSchema, type TrainResult } from '../contracts/train-result.ts';
 import type { Protocol } from '../protocols/protocol.ts';
 import { FitConfig } from './config.ts';
 import { fitSpecGroups } from './groups.ts';
+import { claimsOf, verdictRow } from './view.ts';
 
 const backendLabel = (b: TrainResult['backend']): string => `${b.name}${b.device ? ` on ${b.device}` : ''} (tfjs ${b.tfjsVersion})`;
 const byName = <T>(entries: [string, T][]): Record<string, T> => Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -22,7 +23,7 @@ export function fitStageFor(protocols: Protocol[], module: string): FitStage {
   const outputsOf = new Map<StageDecl, Set<string>>();
   for (const p of protocols) for (const r of Object.values(p.reads)) outputsOf.set(r.stage, (outputsOf.get(r.stage) ?? new Set()).add(r.output));
   const needs: Need<never>[] = [...outputsOf].map(([stage, outputs]) => ({ stage, on: {}, outputs: [...outputs] }));
-  return defineStage({
+  const stage: FitStage = defineStage({
     name: 'fit',
     module,
     description: 'Power-law fits of linearization error and correlations vs width, with t-intervals over per-seed slopes',
@@ -31,19 +32,21 @@ export function fitStageFor(protocols: Protocol[], module: string): FitStage {
     json: { fits: jsonOutput(FitsSchema) },
     metrics: {
       headline: true,
+      // One group per fit (its protocol's fit id and group key as coordinates), so `results` gives
+      // dataset, activation, depth, alpha, ... their own columns beside the train rows'.
       read(output) {
-        const fits = output('fits');
-        const out: Record<string, number | null> = {};
-        for (const g of fits.groups) {
-          out[`${g.id} slope`] = g.fit.slope;
-          out[`${g.id} ci95 lo`] = g.fit.ci?.lo ?? null;
-          out[`${g.id} ci95 hi`] = g.fit.ci?.hi ?? null;
-          out[`${g.id} boot95 lo`] = g.fit.bootstrap?.lo ?? null;
-          out[`${g.id} boot95 hi`] = g.fit.bootstrap?.hi ?? null;
-          out[`${g.id} r2`] = g.fit.r2;
-          out[`${g.id} points`] = g.fit.nPoints;
-        }
-        return out;
+        return output('fits').groups.map((g) => ({
+          coords: { fit: g.metric, ...g.key },
+          metrics: {
+            slope: g.fit.slope,
+            'ci95 lo': g.fit.ci?.lo ?? null,
+            'ci95 hi': g.fit.ci?.hi ?? null,
+            'boot95 lo': g.fit.bootstrap?.lo ?? null,
+            'boot95 hi': g.fit.bootstrap?.hi ?? null,
+            r2: g.fit.r2,
+            points: g.fit.nPoints,
+          },
+        }));
       },
     },
     async run(ctx) {
@@ -97,4 +100,11 @@ export function fitStageFor(protocols: Protocol[], module: string): FitStage {
       await ctx.write('fits', fits);
     },
   });
+  // The report's verdict table, one row per claim, read from the same output; `check` gates on
+  // both judgments.
+  const verdicts: VerdictsDecl = {
+    gate: ['verdict', 'paper_verdict'],
+    read: (outputs, task) => claimsOf(stage.json.fits.parse(outputs.fits, `${task.id} output 'fits'`), protocols).map((c) => verdictRow(c.protocol, c.claim)),
+  };
+  return { ...stage, metrics: { ...stage.metrics!, verdicts } };
 }

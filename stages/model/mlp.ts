@@ -6,7 +6,7 @@
 // f = z_L (linear output layer).
 //   NTK:      c_l = sigma_w / sqrt(fanIn), s_l = sigma_b, W, b ~ N(0, 1) (raw, unscaled).
 //   standard: c_l = 1, s_l = 1, W, b ~ U(-1/sqrt(fanIn), 1/sqrt(fanIn)) (PyTorch nn.Linear).
-//   meanfield: as NTK, but the output layer has c_L = sigma_w / fanIn (spec.ts).
+//   meanfield: as NTK, but the output layer has c_L = sigma_w / fanIn and s_L = sigma_b / sqrt(fanIn) (spec.ts).
 // A PyTorch nn.Linear holds weight = W_l^T ([fanOut, fanIn]) and bias = b_l.
 // Flat parameter order (used for index sets): W_0 row-major, b_0, W_1, b_1, ..., W_L, b_L.
 //

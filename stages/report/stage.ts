@@ -2,24 +2,13 @@
 // to reports/<experiment>/index.html. Each protocol contributes its headline rows and figures.
 import { defineStage } from '../../pipeline/engine/define-stage.ts';
 import { bytesOutput, need, type ParamDecl, type Stage } from '../../pipeline/engine/define-stage.ts';
-import type { Fits, FitGroupResult, Row } from '../contracts/fits.ts';
 import type { FitStage } from '../fit/stage.ts';
+import { viewOf } from '../fit/view.ts';
 import { fetchStage } from '../fetch/index.ts';
 import type { ReportConfig } from './config.ts';
-import type { Protocol, ProtocolView } from '../protocols/protocol.ts';
+import type { Protocol } from '../protocols/protocol.ts';
 import { renderReportHtml } from '../page/html.ts';
 import { gitState, packageVersions, stageCounts } from './provenance.ts';
-
-function viewOf(fits: Fits, p: Protocol): ProtocolView<string> {
-  const metrics = new Set(p.fits.map((f) => f.metric));
-  return {
-    rows: (table) => (fits.rows[table] ?? []) as Row[],
-    groups: (metric): FitGroupResult[] => {
-      if (!metrics.has(metric)) throw new Error(`protocol ${p.id} has no fit '${metric}' (its fits: ${[...metrics].join(', ')})`);
-      return fits.groups.filter((g) => g.metric === metric);
-    },
-  };
-}
 
 /**
  * `module`: the caller's module URL, whose import graph (the protocols, this file) is the stage's code.

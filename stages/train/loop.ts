@@ -5,6 +5,7 @@ import { yieldToEventLoop } from '../model/yield.ts';
 import { PairTrainer, deviations, disposeParams, initParams, permuteParams, resolveSpec, type Deviations, type MlpSpec, type Params, type StepResult } from '../model/mlp.ts';
 import { floorPermutations } from './data.ts';
 import { FunctionSpacePair } from './function-space.ts';
+import { kernelDrift } from '../model/kernel-drift.ts';
 import { accuracy, eq24, floorOf, lossDifference, mseBetween, mseLossValue, outputsOf, stepFlops, type DeviationArrays } from './metrics.ts';
 
 /** Where the linearized model is trained: parameter space (JVP + VJP) or function space (the NTK). */
@@ -45,6 +46,9 @@ export interface TrainOutcome {
     eq24Train: number;
     eq24Test: number;
     mseTest: number;
+    /** On the final test set: sqrt(mean ||f_S - f_0||^2), how far f itself moved, and sqrt(mseTest) relative to it */
+    fMoveTest: number;
+    linRelTest: number;
     testCount: number;
     /** argmax-vs-label accuracy on the final test set (NTK inferiority, section 3.3.3) */
     testAccNet: number;
@@ -57,6 +61,8 @@ export interface TrainOutcome {
   } | null;
   flops: number;
   wallMs: number;
+  /** Only with TrainJob.kernelDrift: ||Theta_S - Theta_0||_F / ||Theta_0||_F on the first final test samples (kernel-drift.ts) */
+  kernelDrift?: number;
   finalParams?: Float32Array[];
   /** Only with TrainJob.comparePlain: MSE_test from two plain float32 forward passes, f and f_lin (bench/precision.ts) */
   plain?: { mseTest: number };
@@ -88,6 +94,8 @@ export interface TrainJob {
   linearization?: Linearization;
   /** Full-batch GD: every nextBatch() returns exactly this set (the function-space path needs it) */
   fullBatch?: EvalSet;
+  /** Also measure the empirical NTK's relative drift after training on the first DRIFT_SAMPLES final test samples */
+  kernelDrift?: boolean;
   /** Also measure MSE_test the plain way (f and f_lin each a float32 forward pass), for comparisons */
   comparePlain?: boolean;
   progress(step: number, total: number, message?: string): void;
@@ -95,6 +103,22 @@ export interface TrainJob {
 }
 
 const EVAL_CHUNK = 1000;
+/** Test samples the kernel drift is measured on (a [64 dOut]^2 Gram: cheap next to training). */
+export const DRIFT_SAMPLES = 64;
+
+/** ||Theta_S - Theta_0||_F / ||Theta_0||_F on the first DRIFT_SAMPLES rows of `set`; theta0 drawn again from the seed. */
+async function driftOn(job: TrainJob, thetaS: Params, set: EvalSet): Promise<number> {
+  const n = Math.min(DRIFT_SAMPLES, set.count);
+  const dIn = job.spec.dIn;
+  const theta0 = initParams(job.spec, job.seed);
+  const x = tf.tensor2d(set.x.subarray(0, n * dIn), [n, dIn]);
+  try {
+    return await kernelDrift(job.spec, theta0, thetaS, x);
+  } finally {
+    x.dispose();
+    disposeParams(theta0);
+  }
+}
 
 // Reads are asynchronous throughout: WebGPU in Node has no synchronous readback.
 async function readDeviations(d: Deviations): Promise<DeviationArrays> {
@@ -298,6 +322,8 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
       const teP = await trainer.deviations(job.finalTest, true);
       const lossGapP = Math.abs(lossDifference(trP, job.finalTrain.y, job.lossScale));
       const fl = { test: floorOf(pair(te), pair(teP)), train: floorOf(pair(tr), pair(trP)) };
+      const mseTest = mseBetween(te.df, te.dlin);
+      const fMoveTest = Math.sqrt(mseBetween(te.df, new Float32Array(te.df.length)));
       final = {
         trainLossNet,
         trainLossLin,
@@ -307,7 +333,9 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
         lossGapRel: lossGap / trainLossNet,
         eq24Train: eq24(tr.df, tr.dlin),
         eq24Test: eq24(te.df, te.dlin),
-        mseTest: mseBetween(te.df, te.dlin),
+        mseTest,
+        fMoveTest,
+        linRelTest: Math.sqrt(mseTest) / fMoveTest,
         testCount: job.finalTest.count,
         testAccNet: accuracy(teF, job.finalTest.y),
         testAccLin: accuracy(teFlin, job.finalTest.y),
@@ -325,7 +353,8 @@ export async function trainSideBySide(job: TrainJob): Promise<TrainOutcome> {
       ? (await Promise.all(trainer.netParams().flatMap((l) => [l.W.data(), l.b.data()]))) as Float32Array[]
       : undefined;
     const plain = job.comparePlain && status === 'ok' ? { mseTest: await trainer.plainMse(job.finalTest) } : undefined;
-    return { status, stepsDone, log, final, flops: flopsPerStep * stepsDone, wallMs: Date.now() - started, finalParams, plain };
+    const drift = job.kernelDrift && status === 'ok' ? await driftOn(job, trainer.netParams(), job.finalTest) : undefined;
+    return { status, stepsDone, log, final, flops: flopsPerStep * stepsDone, wallMs: Date.now() - started, kernelDrift: drift, finalParams, plain };
   } finally {
     trainer.dispose();
   }

@@ -9,7 +9,7 @@ import {
 import { fetchStage } from '../fetch/index.ts';
 import { TRAIN_RESULT_ID, TrainResultSchema, type TrainResult } from '../contracts/train-result.ts';
 import { paramsToBytes } from '../model/param-bytes.ts';
-import { paramCounts, resolveSpec } from '../model/spec.ts';
+import { modelDesc, resolveSpec } from '../model/spec.ts';
 import { backendResources, ensureBackend, modelRuntime } from '../model/runtime.ts';
 import type { TrainJob, TrainOutcome } from './loop.ts';
 import { stepFlops } from './metrics.ts';
@@ -59,13 +59,14 @@ function resultOf(protocol: string, axes: JsonObject, job: TrainJob, out: TrainO
       dataset: String(axes.dataset), activation: r.activation, depth: r.depth, width: r.width, seed: job.seed,
       alpha: typeof axes.alpha === 'number' ? axes.alpha : null,
     },
-    model: { dIn: r.dIn, sizes: r.sizes, parameterization: r.parameterization, sigmaW: r.sigmaW, sigmaB: r.sigmaB, parameters: paramCounts(job.spec).total },
+    model: modelDesc(r),
     lr: job.lr, lossScale: job.lossScale, steps: job.steps, stepsDone: out.stepsDone, batch: job.batch,
     status: out.status,
     final: out.final,
     log: out.log.map((row) => ({ step: row.step, lossNet: finite(row.lossNet), lossLin: finite(row.lossLin), eq24Train: finite(row.eq24Train), eq24Test: finite(row.eq24Test), mseBatch: finite(row.mseBatch), mseMonitor: finite(row.mseMonitor), testLossNet: finite(row.testLossNet), testLossLin: finite(row.testLossLin) })),
     flops: out.flops,
     kernelShare,
+    ...(out.kernelDrift === undefined ? {} : { kernelDrift: out.kernelDrift }),
     backend,
   };
 }

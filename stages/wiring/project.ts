@@ -20,6 +20,7 @@ export const project: Project = {
   cacheEnvVar: 'WEAKCORR_CACHE',
   envPrefix: 'WEAKCORR',
   defaultCacheDir: '.cache/weakcorr',
+  baselinesDir: path.join(root, 'pipeline/verdicts'),
   extendCli: (program) => {
     program
       .command('doctor')

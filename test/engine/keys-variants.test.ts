@@ -177,17 +177,21 @@ describe('engine: variants, stale reasons and the user commands', function () {
     assert.match(toy.cli(['experiments']).stdout, /default\s+7\s+7\s+built/);
   });
 
-  it('results prints every declared metric of cached tasks as one table in md, csv and json', () => {
+  it('results prints every declared metric of cached tasks as one tidy table in md, csv and json', () => {
     const json = toy.cli(['results', '--format', 'json']).json ?? JSON.parse(toy.cli(['results', '--format', 'json']).stdout);
     conforms('results', json);
-    const rows = json.rows.map((r: { task: string; metric: string; value: number }) => `${r.task} ${r.metric} ${r.value}`).sort();
-    assert.deepEqual(rows, ['square@i1 value 4', 'square@i2 value 16', 'square@i3 value 36', 'total sum 56']);
+    assert.deepEqual(json.columns, ['stage', 'task', 'item', 'metric', 'value']);
+    const rows = json.rows.map((r: { task: string; item: number | null; metric: string; value: number }) => `${r.task} ${r.item} ${r.metric} ${r.value}`).sort();
+    assert.deepEqual(rows, ['square@i1 1 value 4', 'square@i2 2 value 16', 'square@i3 3 value 36', 'total null sum 56']);
+    assert.deepEqual(json.verdicts, [], 'the toy judges no claims');
     const csv = toy.cli(['results', '--format', 'csv']).stdout.trim().split('\n');
-    assert.equal(csv[0], 'task,stage,metric,value');
-    assert.ok(csv.includes('total,total,sum,56'));
+    assert.equal(csv[0], 'stage,task,item,metric,value');
+    assert.ok(csv.includes('total,total,,sum,56'));
+    assert.ok(csv.includes('square,square@i2,2,value,16'));
     const md = toy.cli(['results', 'total']).stdout;
-    assert.match(md, /^\| task \| stage \| metric \| value \|\n\|---\|---\|---\|---\|\n\| total \| total \| sum \| 56 \|\n$/);
+    assert.match(md, /^\| stage \| task \| metric \| value \|\n\|---\|---\|---\|---\|\n\| total \| total \| sum \| 56 \|\n$/);
     assert.equal(toy.cli(['results', '--format', 'xml']).code, 2);
+    assert.equal(toy.cli(['results', '--table', 'claims']).code, 2);
   });
 
   it('diff shows the changed config values and how each headline metric moved', () => {

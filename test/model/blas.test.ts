@@ -90,6 +90,19 @@ describe('model/backends: blas (OpenBLAS sgemm as the wasm matmul)', function ()
         [[1, 6, 9], [3, 9, 4], false, false],
         [[3, 6, 9], [1, 4, 9], false, true],
         [[1, 130, 257], [1, 257, 65], false, false],
+        // A vector operand (sgemv): a single column of op(B) or a single row of op(A), every transpose, batched.
+        [[1, 9, 6], [1, 6, 1], false, false],
+        [[1, 6, 9], [1, 6, 1], true, false],
+        [[1, 9, 6], [1, 1, 6], false, true],
+        [[1, 6, 9], [1, 1, 6], true, true],
+        [[1, 1, 6], [1, 6, 9], false, false],
+        [[1, 6, 1], [1, 6, 9], true, false],
+        [[1, 1, 6], [1, 9, 6], false, true],
+        [[1, 6, 1], [1, 9, 6], true, true],
+        [[3, 5, 8], [3, 8, 1], false, false],
+        [[3, 1, 8], [1, 5, 8], false, true],
+        [[1, 1, 1], [1, 1, 1], false, false],
+        [[1, 1600, 1280], [1, 1280, 1], false, false],
       ];
       let seed = 1;
       for (const [as, bs, ta, tb] of cases) {

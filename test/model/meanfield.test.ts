@@ -1,6 +1,6 @@
 // The mean-field parameterization (negative control) against a computation that shares nothing
 // with the library but the init: a hand-written float64 sigmoid MLP whose output layer is scaled
-// by sigma_w / n, its gradient and second directional derivative by central finite differences.
+// by sigma_w / n and whose output bias by sigma_b / sqrt(n), its gradient and second directional derivative by central finite differences.
 import assert from 'node:assert/strict';
 import { selectBackend, tf } from '../../stages/model/backend.ts';
 import { disposeParams, forward, hostToParams, initHostParams, resolveSpec, type HostLayer, type MlpSpec } from '../../stages/model/mlp.ts';
@@ -24,7 +24,8 @@ function handForward(theta: Float64Array, x: ArrayLike<number>): number[] {
     const z = new Array<number>(nOut).fill(0);
     for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) z[j] += c * a[i] * theta[o + i * nOut + j];
     o += nIn * nOut;
-    for (let j = 0; j < nOut; j++) z[j] += SB * theta[o + j];
+    const s = l === 2 ? SB / Math.sqrt(nIn) : SB;
+    for (let j = 0; j < nOut; j++) z[j] += s * theta[o + j];
     o += nOut;
     a = l < 2 ? z.map(sig) : z;
   }
@@ -46,12 +47,13 @@ describe('model: mean-field parameterization vs an independent float64 computati
     await selectBackend('cpu', quiet);
   });
 
-  it('scales only the output layer by sigma_w / n; the hidden layers are NTK', () => {
+  it('scales only the output layer, weights by sigma_w / n and bias by sigma_b / sqrt(n) (muP); the hidden layers are NTK', () => {
     const r = resolveSpec(spec);
     const ntk = resolveSpec({ ...spec, parameterization: 'ntk' });
     assert.deepEqual(r.wScale, [SW / Math.sqrt(3), SW / Math.sqrt(5), SW / 5]);
     assert.deepEqual(r.wScale.slice(0, -1), ntk.wScale.slice(0, -1));
-    assert.deepEqual(r.bScale, ntk.bScale);
+    assert.deepEqual(r.bScale, [SB, SB, SB / Math.sqrt(5)]);
+    assert.deepEqual(r.bScale.slice(0, -1), ntk.bScale.slice(0, -1));
     // Same raw draws as NTK (N(0, 1)): only the scale differs.
     const a = initHostParams(spec, 3);
     const b = initHostParams({ ...spec, parameterization: 'ntk' }, 3);
@@ -86,5 +88,47 @@ describe('model: mean-field parameterization vs an independent float64 computati
     }
     disposeParams(params);
     xt.dispose();
+  });
+});
+
+describe('model: mean-field output bias and output exponent gamma against their closed forms', () => {
+  it('gamma scales the output weights by n^(-1/2-gamma) and the bias by n^-gamma; gamma = 0 is NTK, the default 1/2 mean-field; the model description names gamma only where it is not 1/2', async () => {
+    const { modelDesc } = await import('../../stages/model/spec.ts');
+    const n = 64;
+    const s = { ...spec, width: n };
+    const q = resolveSpec({ ...s, outputExponent: 0.25 });
+    assert.ok(Math.abs(q.wScale[2]! - SW * n ** -0.75) <= 1e-15 * SW);
+    assert.ok(Math.abs(q.bScale[2]! - SB * n ** -0.25) <= 1e-15);
+    assert.deepEqual(q.wScale.slice(0, 2), resolveSpec(s).wScale.slice(0, 2));
+    const zero = resolveSpec({ ...s, outputExponent: 0 });
+    const ntk = resolveSpec({ ...s, parameterization: 'ntk' });
+    assert.deepEqual([zero.wScale, zero.bScale], [ntk.wScale, ntk.bScale]);
+    assert.deepEqual(resolveSpec({ ...s, outputExponent: 0.5 }).wScale, resolveSpec(s).wScale);
+    assert.equal(resolveSpec(s).outputExponent, 0.5);
+    assert.equal(modelDesc({ ...s, outputExponent: 0.25 }).outputExponent, 0.25);
+    assert.equal('outputExponent' in modelDesc(s), false);
+    assert.equal('outputExponent' in modelDesc({ ...s, parameterization: 'ntk' }), false);
+    assert.throws(() => resolveSpec({ ...s, parameterization: 'ntk', outputExponent: 0.25 }), /outputExponent is for the mean-field parameterization only/);
+    assert.throws(() => resolveSpec({ ...s, outputExponent: 0.7 }), /outputExponent must be in \[0, 0.5\], got 0.7/);
+  });
+
+  before(async () => {
+    await selectBackend('cpu', quiet);
+  });
+
+  it("the output bias's kernel trace is samples x dOut x sigma_b^2 / n, so eta = lr0 n keeps its term lr0 sigma_b^2 at every width", async () => {
+    const { kernelLayerTraces } = await import('../../stages/model/kernel-share.ts');
+    const x = tf.tensor2d(Float32Array.from(testValues(4 * 3, 7)), [4, 3]);
+    for (const width of [5, 50, 500]) {
+      const s = { ...spec, width };
+      const params = hostToParams(initHostParams(s, 2));
+      const out = (await kernelLayerTraces(s, params, x))[2]!;
+      // d f_k / d b_L[j] = s_L delta_jk: per sample and output exactly s_L^2.
+      const want = 4 * 2 * SB ** 2 / width;
+      assert.ok(Math.abs(out.bias - want) <= 1e-6 * want, `n = ${width}: ${out.bias} vs ${want}`);
+      assert.ok(Math.abs(width * out.bias - 8 * SB ** 2) <= 1e-5, `eta-scaled term at n = ${width}`);
+      disposeParams(params);
+    }
+    x.dispose();
   });
 });

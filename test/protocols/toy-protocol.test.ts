@@ -36,8 +36,8 @@ describe('protocol registry: a toy protocol', function () {
 
     const res = cli('results', '--experiment', 'toy', '--format', 'json');
     assert.equal(res.status, 0, res.stderr);
-    const { rows } = JSON.parse(res.stdout) as { rows: { task: string; metric: string; value: number }[] };
-    const slope = rows.find((m) => m.task === 'fit' && m.metric.startsWith('toy-err:') && m.metric.endsWith(' slope'));
+    const { rows } = JSON.parse(res.stdout) as { rows: { task: string; fit: string | null; metric: string; value: number }[] };
+    const slope = rows.find((m) => m.task === 'fit' && m.fit === 'toy-err' && m.metric === 'slope');
     assert.ok(slope, `no toy-err slope in ${JSON.stringify(rows.filter((m) => m.task === 'fit'))}`);
     assert.ok(Math.abs(slope.value - -1) < 1e-9, `toy slope ${slope.value}, the closed form says -1`);
 

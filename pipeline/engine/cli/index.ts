@@ -1,10 +1,12 @@
 // The engine's command line, for any Project: one module per command (run, status, why, show,
-// dag, experiments, results, diff, gc, version). Every command takes --json; an error's kind
+// dag, experiments, results, check, diff, gc, version). Every command takes --json; an error's kind
 // decides the exit code (usage, config, graph and setup errors exit 2 with one line).
 import { Command } from 'commander';
 import { EngineError, EXIT_CODE, exitCodeOf, describeError } from '../errors.ts';
+import { takeStoreNotes } from '../store-check.ts';
 import type { Project } from '../types.ts';
 import { projectVersion, print } from './common.ts';
+import { checkCommand } from './check.ts';
 import { dagCommand } from './dag.ts';
 import { diffCommand } from './diff.ts';
 import { experimentsCommand } from './experiments.ts';
@@ -27,7 +29,9 @@ export function buildCli(project: Project): Command {
     ['run --dry-run -v', 'what would run, and why'],
     [`status ${first} -v`, 'counts per stage, then each task that is not cached and why'],
     ['run --set <section.key>=<value>', 'a variant, published beside the canonical output'],
-    ['results --format csv', 'every metric as one table'],
+    ['results --format csv', 'every metric as one tidy table (a column per grid axis)'],
+    ['results --table verdicts', 'one row per claim: verdict, slope, interval, bound, reason'],
+    ['check -e <experiment>', 'exit 1 when a claim\'s verdict differs from the committed baseline'],
     [`diff ${project.defaultExperiment} ${project.defaultExperiment} --set <section.key>=<value>`, 'what an override changes'],
     [`gc --keep ${project.defaultExperiment} --dry-run`, 'what a clean-up would remove'],
   ];
@@ -45,7 +49,7 @@ export function buildCli(project: Project): Command {
       print(o.json, v, () => `${v.name} ${v.version} (node ${v.node})`);
     });
 
-  for (const command of [runCommand, statusCommand, whyCommand, showCommand, dagCommand, experimentsCommand, resultsCommand, diffCommand, gcCommand]) command(program, project);
+  for (const command of [runCommand, statusCommand, whyCommand, showCommand, dagCommand, experimentsCommand, resultsCommand, checkCommand, diffCommand, gcCommand]) command(program, project);
 
   project.extendCli?.(program);
   return program;
@@ -56,6 +60,7 @@ export async function runCli(project: Project, argv: string[]): Promise<number> 
   const program = buildCli(project);
   try {
     await program.parseAsync(argv, { from: 'user' });
+    for (const note of takeStoreNotes()) process.stderr.write(`${note}\n`);
     return Number(process.exitCode ?? 0);
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };

@@ -40,6 +40,7 @@ async function registerBlas(tf: TfModule, info: OpenblasInfo): Promise<void> {
   const koffi = ((await import(KOFFI)) as { default: typeof import('koffi') }).default;
   const lib = koffi.load(info.path!);
   const sgemm = lib.func('void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)');
+  const sgemv = lib.func('void cblas_sgemv(int order, int trans, int M, int N, float alpha, const float *A, int lda, const float *x, int incx, float beta, float *y, int incy)');
   const setThreads = lib.func('void openblas_set_num_threads(int n)');
   const corename = lib.func('const char *openblas_get_corename()');
   setThreads(Number(process.env[THREADS_ENV] ?? 1) || 1);
@@ -49,7 +50,7 @@ async function registerBlas(tf: TfModule, info: OpenblasInfo): Promise<void> {
   for (const k of tf.getKernelsForBackend('wasm')) {
     if (k.kernelName !== tf.BatchMatMul) tf.registerKernel({ ...k, backendName: TF_NAME });
   }
-  tf.registerKernel(blasMatMulKernel(tf, sgemm, TF_NAME));
+  tf.registerKernel(blasMatMulKernel(tf, { sgemm, sgemv }, TF_NAME));
   tf.registerBackend(TF_NAME, () => wasmFactory(), 1);
   registered = true;
 }
@@ -77,6 +78,9 @@ export const blas: Backend<'blas'> = {
     const { tf } = ctx;
     const got = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5, 7], [6, 8]]), false, true).dataSync());
     if (Array.from(got).join() !== '19,22,43,50') throw new Error(`the blas matmul computed ${Array.from(got).join()} for [[1,2],[3,4]] x [[5,6],[7,8]]`);
+    // And its matrix-vector path (sgemv): [[1,2],[3,4]] x [5,6]^T.
+    const gv = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).dataSync());
+    if (Array.from(gv).join() !== '17,39') throw new Error(`the blas matrix-vector product computed ${Array.from(gv).join()} for [[1,2],[3,4]] x [5,6]`);
     return { device: `${cpuLabel('blas')}, ${describe(probeOpenblas())}` };
   },
   memoryLimit: () => wasm.memoryLimit(),

@@ -5,7 +5,8 @@ import { Type } from '@sinclair/typebox';
 import { activationName, DatasetName } from '../config-types.ts';
 import { Linearization } from '../a1/config.ts';
 
-export const MfParameterization = stringEnum(['ntk', 'meanfield']);
+/** gamma0.25: the output exponent gamma = 1/4 between NTK (0) and mean-field (1/2), eta = lr0 sqrt(n): the dose-response. */
+export const MfParameterization = stringEnum(['ntk', 'gamma0.25', 'meanfield']);
 
 export const MeanFieldConfig = Type.Object({
   // Empty by default: an experiment without a 'meanfield' section runs no control.
@@ -23,7 +24,7 @@ export const MeanFieldConfig = Type.Object({
   steps: Type.Integer({ minimum: 1, default: 1000 }),
   lr0: Type.Number({
     exclusiveMinimum: 0, default: 1,
-    description: 'NTK: eta = lr0 (A.1). Mean-field: eta = lr0 * n, so that the NTK, which is O(1/n) there, stays O(1) and hidden weights move O(1) per step (feature learning).',
+    description: 'NTK: eta = lr0 (A.1). Mean-field: eta = lr0 * n (muP with N(0, 1) raw parameters, docs/science.md), so that the NTK, which is O(1/n) there, stays O(1) and hidden weights move O(1) per step (feature learning).',
   }),
   logEvery: Type.Integer({ minimum: 1, default: 50 }),
   sigmaW: Type.Number({ exclusiveMinimum: 0, default: 1 }),
@@ -36,7 +37,7 @@ export const MeanFieldConfig = Type.Object({
 }, {
   additionalProperties: false,
   default: {},
-  description: 'Negative control: A.1 networks in the NTK and the mean-field parameterization (output layer sigma_w/n, eta = lr0 n), correlations at theta0 and f - f_lin after training vs width.',
+  description: 'Negative control: A.1 networks in the NTK and the mean-field / muP parameterization (output layer sigma_w/n, output bias sigma_b/sqrt(n), eta = lr0 n), correlations at theta0, f - f_lin relative to how far f moved and the kernel drift after training vs width.',
 });
 
 /** What one task reads: the config without the grid's lists. */

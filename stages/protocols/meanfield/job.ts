@@ -9,7 +9,10 @@ import type { TrainJob } from '../../train/loop.ts';
 import type { JobHooks } from '../../train/stage.ts';
 import { a1Samples } from '../a1/job.ts';
 
-export type MfParam = 'ntk' | 'meanfield';
+export type MfParam = 'ntk' | 'gamma0.25' | 'meanfield';
+
+/** The output exponent gamma of each parameterization (kappa = n^-gamma on the output layer, spec.ts). */
+export const MF_GAMMA: Record<MfParam, number> = { ntk: 0, 'gamma0.25': 0.25, meanfield: 0.5 };
 
 export const MF_GRID: MatrixSpec = {
   parameterization: 'meanfield.parameterizations',
@@ -32,13 +35,18 @@ export function mfPoint(axes: Record<string, unknown>): MfPoint {
   };
 }
 
-/** eta: lr0 in the NTK parameterization, lr0 * n in the mean-field one (its NTK is O(1/n)). */
+/**
+ * eta = lr0 n^(2 gamma): lr0 in the NTK parameterization, lr0 * n in the mean-field one (its NTK
+ * is O(1/n)), lr0 sqrt(n) at gamma = 1/4: eta K stays O(1) at theta0 for every gamma.
+ */
 export function mfLearningRate(p: MfParam, lr0: number, width: number): number {
-  return p === 'meanfield' ? lr0 * width : lr0;
+  return p === 'meanfield' ? lr0 * width : p === 'ntk' ? lr0 : lr0 * Math.pow(width, 2 * MF_GAMMA[p]);
 }
 
 export function mfSpec(dIn: number, pt: MfPoint, p: Pick<MfRunParams, 'sigmaW' | 'sigmaB'>): MlpSpec {
-  return { dIn, width: pt.width, depth: pt.depth, activation: pt.activation, parameterization: pt.parameterization, sigmaW: p.sigmaW, sigmaB: p.sigmaB };
+  const base = { dIn, width: pt.width, depth: pt.depth, activation: pt.activation, sigmaW: p.sigmaW, sigmaB: p.sigmaB };
+  if (pt.parameterization === 'gamma0.25') return { ...base, parameterization: 'meanfield', outputExponent: MF_GAMMA['gamma0.25'] };
+  return { ...base, parameterization: pt.parameterization };
 }
 
 /** A.1's protocol (fixed image draw, full-batch GD) with the point's parameterization and eta. */
@@ -50,6 +58,8 @@ export function mfJob(train: Split, p: MfRunParams, pt: MfPoint, hooks: JobHooks
     nextBatch: () => ({ x: tr.x, y: tr.y }),
     fullBatch: tr, linearization: p.linearization,
     monitorTrain: tr, monitorTest: te, finalTrain: tr, finalTest: te,
+    // The control's second witness beside C^{0,3}: the kernel moves O(1) under mean-field only.
+    kernelDrift: true,
     ...hooks,
   };
 }

@@ -1,7 +1,7 @@
 // The 'result' artifact of a correlate task (contracts/correlation-result.ts). No tfjs.
 import { CORRELATION_RESULT_ID, type CorrelationBlock, type CorrelationResult } from '../../../contracts/correlation-result.ts';
 import { hashKey } from '../../../model/prng.ts';
-import { paramCounts, resolveSpec, type MlpSpec } from '../../../model/spec.ts';
+import { modelDesc, resolveSpec, type MlpSpec } from '../../../model/spec.ts';
 import { exactStat, sampledStat } from './aggregate.ts';
 import type { Measured } from './measure.ts';
 
@@ -51,7 +51,7 @@ export function buildResult(args: {
   return {
     schema: CORRELATION_RESULT_ID,
     point: { ...args.point },
-    model: { dIn: r.dIn, sizes: r.sizes, parameterization: r.parameterization, sigmaW: r.sigmaW, sigmaB: r.sigmaB, parameters: paramCounts(r).total },
+    model: modelDesc(r),
     eta: m.eta,
     samples: m.samples,
     outputs: m.outputs.length,
