@@ -68,14 +68,15 @@ export function sciMantissas(spans: readonly number[]): string[] {
 
 /**
  * Tick values on a log axis over [lo, hi], at least three and at most `max`: powers of ten (every
- * k-th decade when there are many), 1-2-5 or 1..9 multiples in a narrower range, and three points
- * evenly spaced in log when even those give fewer than three (a range inside one mantissa step).
+ * k-th decade when there are many), 1-5 or 1-2-5 multiples in a narrower range, and three points
+ * evenly spaced in log when even those give fewer than three. (No 1..9 level: 9e-2 and 1e-1 sit
+ * 0.05 decades apart, and their labels overlap on a short panel.)
  */
 export function logTicks(lo: number, hi: number, max = 6): number[] {
   if (!(lo > 0) || !(hi >= lo)) return [];
   const a = Math.floor(Math.log10(lo));
   const b = Math.ceil(Math.log10(hi));
-  for (const mantissas of [[1], [1, 5], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+  for (const mantissas of [[1], [1, 5], [1, 2, 5]]) {
     const all: number[] = [];
     for (let k = a; k <= b; k++) for (const m of mantissas) all.push(Number(`${m}e${k}`));
     const inside = all.filter((v) => v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9));
