@@ -2,6 +2,7 @@
 // The parent writes the task record, so a worker killed mid-task leaves no record behind.
 import { toWire } from './errors.ts';
 import { Store } from './store.ts';
+import { measureTask } from './resources.ts';
 import { loadProject, runTask as runInProcess, stageOf } from './run-task.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
@@ -32,6 +33,8 @@ async function runTask(msg: ToWorker): Promise<void> {
     const stage = stageOf(project, task.stage, msg.projectModule);
     const store = new Store(msg.storeDir, { command: project.name });
     let lastProgress = 0;
+    // Around the task itself: importing the project (first task only) is not the task's.
+    const used = measureTask();
     const outputs = await runInProcess(
       stage,
       task,
@@ -49,7 +52,7 @@ async function runTask(msg: ToWorker): Promise<void> {
       },
       abort.signal,
     );
-    send({ type: 'done', id: task.id, outputs });
+    send({ type: 'done', id: task.id, outputs, resources: used() });
   } catch (e) {
     send({ type: 'error', id: task.id, error: toWire(e) });
   }

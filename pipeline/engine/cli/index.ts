@@ -1,5 +1,5 @@
 // The engine's command line, for any Project: one module per command (run, status, why, show,
-// dag, experiments, results, diff, gc, version). Every command takes --json; an error's kind
+// trace, dag, experiments, results, diff, gc, version). Every command takes --json; an error's kind
 // decides the exit code (usage, config, graph and setup errors exit 2 with one line).
 import { Command } from 'commander';
 import { EngineError, EXIT_CODE, exitCodeOf, describeError } from '../errors.ts';
@@ -13,6 +13,7 @@ import { resultsCommand } from './results.ts';
 import { runCommand } from './run.ts';
 import { showCommand } from './show.ts';
 import { statusCommand } from './status.ts';
+import { traceCommand } from './trace.ts';
 import { whyCommand } from './why.ts';
 
 export function buildCli(project: Project): Command {
@@ -28,6 +29,7 @@ export function buildCli(project: Project): Command {
     [`status ${first} -v`, 'counts per stage, then each task that is not cached and why'],
     ['run --set <section.key>=<value>', 'a variant, published beside the canonical output'],
     ['results --format csv', 'every metric as one table'],
+    ['trace --format csv', "each task's wall time, CPU seconds, peak RSS, host and log"],
     [`diff ${project.defaultExperiment} ${project.defaultExperiment} --set <section.key>=<value>`, 'what an override changes'],
     [`gc --keep ${project.defaultExperiment} --dry-run`, 'what a clean-up would remove'],
   ];
@@ -45,7 +47,7 @@ export function buildCli(project: Project): Command {
       print(o.json, v, () => `${v.name} ${v.version} (node ${v.node})`);
     });
 
-  for (const command of [runCommand, statusCommand, whyCommand, showCommand, dagCommand, experimentsCommand, resultsCommand, diffCommand, gcCommand]) command(program, project);
+  for (const command of [runCommand, statusCommand, whyCommand, showCommand, traceCommand, dagCommand, experimentsCommand, resultsCommand, diffCommand, gcCommand]) command(program, project);
 
   project.extendCli?.(program);
   return program;
