@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Ajv } from 'ajv';
 import { loadExperiment } from '../../pipeline/engine/config.ts';
 import type { ExecJob, ExecResult, Executor } from '../../pipeline/engine/executor.ts';
 import { buildGraph } from '../../pipeline/engine/graph.ts';
@@ -17,9 +18,17 @@ import { Store } from '../../pipeline/engine/store.ts';
 import { TRACE_COLUMNS } from '../../pipeline/engine/trace.ts';
 import type { Project } from '../../pipeline/engine/types.ts';
 import { variantOf } from '../../pipeline/engine/variant.ts';
-import { makeToy, type Toy } from './toy.ts';
+import { makeToy, REPO, type Toy } from './toy.ts';
 
 const MiB = 1024 * 1024;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+ajv.addSchema(JSON.parse(fs.readFileSync(path.join(REPO, 'schemas/cli.schema.json'), 'utf8')));
+/** `value` is what schemas/cli.schema.json says `--json` of that command gives. */
+function conforms(def: string, value: unknown): void {
+  const validate = ajv.getSchema(`weakcorr/cli#/$defs/${def}`)!;
+  assert.ok(validate(value), `${def}: ${ajv.errorsText(validate.errors)}`);
+}
 
 /** Whether this kernel lets a process reset its peak RSS (Linux 4.0+): then every peak is the task's own. */
 function canResetPeak(): boolean {
@@ -138,6 +147,7 @@ describe('engine: per-task resources, task logs and the trace table', function (
     assert.deepEqual(csv.slice(1).map((l) => l.split(',')), rows.map((r) => TRACE_COLUMNS.map((c) => r[c])));
     const json = toy.cli(['trace', '--format', 'json']);
     assert.equal(json.code, 0, json.stderr);
+    conforms('trace', JSON.parse(json.stdout));
     const tasks = JSON.parse(json.stdout).tasks as Record<string, unknown>[];
     assert.deepEqual(tasks.map((t) => t.cpu_s), rows.map((r) => Number(r.cpu_s)));
     assert.equal(toy.cli(['trace', '--format', 'xml']).code, 2);
@@ -166,6 +176,7 @@ describe('engine: per-task resources, task logs and the trace table', function (
       ['gen@i1:cached', 'gen@i2:cached', 'gen@i3:failed', 'square@i1:cached', 'square@i2:cached', 'square@i3:missing', 'total:missing'],
     );
     assert.equal(trace.find((r) => r.task === 'gen@i3')!.log, failedLog);
+    conforms('trace', toy.cli(['trace', '--json']).json);
 
     // Another config: gc --keep it removes the first config's records, their logs and the failed log.
     const kept = toy.cli(['run', '--jobs', '1', '--set', 'scale=3', '--name', 'three']);
@@ -177,6 +188,7 @@ describe('engine: per-task resources, task logs and the trace table', function (
     assert.ok(fs.existsSync(logPath(toy, sq.key)), 'a dry run removes nothing');
     const gc = toy.cli(['gc', '--keep', 'three', '--json']);
     assert.equal(gc.code, 0, gc.stderr);
+    conforms('gc', gc.json);
     // default's records: gen@i1, gen@i2, square@i1, square@i2; logs: theirs and gen@i3's of both configs.
     assert.equal(gc.json.removedRecords, 4);
     assert.equal(gc.json.removedLogs, 6);
@@ -202,7 +214,7 @@ describe('engine: per-task resources, task logs and the trace table', function (
         fs.mkdirSync(dir);
         const el = { projectModule: project.module, command: 'toy', storeDir: store.dir, task: job.task, template: job.template, force: job.force, progressFile: path.join(dir, 'progress.json') };
         fs.writeFileSync(path.join(dir, '0.json'), JSON.stringify(el));
-        const env = { ...process.env, TOY_LOG: toy.log };
+        const env: NodeJS.ProcessEnv = { ...process.env, TOY_LOG: toy.log };
         delete env.SLURM_ARRAY_JOB_ID;
         delete env.SLURM_JOB_ID;
         const r = spawnSync(process.execPath, ['--import', 'tsx', jobScript, dir], { env, encoding: 'utf8' });

@@ -8,7 +8,7 @@ import { commonOptions, executorOption, inspectOne, print, type CommonOpts } fro
 
 export function showCommand(program: Command, project: Project): void {
   executorOption(commonOptions(program.command('show').argument('<task>', 'task id'), project), project)
-    .description("a task's record and artifact paths")
+    .description("a task's record (timings, CPU seconds, peak RSS, last log lines), its artifact paths and its log file")
     .action(async (id: string, o: CommonOpts & { executor?: string }) => {
       const { planner, mine: st } = await inspectOne(project, o, id);
       const key = st.key ?? (await planner.store.index.key(planner.experiment, id));
