@@ -15,7 +15,6 @@ import { publishOutputs } from './publish.ts';
 import { RunLease } from './gc-lease.ts';
 import { describeError, InputError, InterruptedError, isInterrupted, isStoreFull } from './errors.ts';
 import { ReadyQueue } from './ready-queue.ts';
-import { okOutcome, TaskLog } from './task-log.ts';
 
 /** How long the scheduler works between yields to the event loop (signals, heartbeats, display). */
 const SLICE_MS = 20;
@@ -263,8 +262,6 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const execute = async (task: TaskNode, resolved: Resolved): Promise<void> => {
       const { key } = resolved;
       let release: (() => Promise<void>) | undefined;
-      /** The task's log file, written here for executors whose jobs do not write records (and logs) themselves. */
-      let taskLog: TaskLog | undefined;
       executing.add(task);
       try {
         release = await planner.store.lock(key);
@@ -276,7 +273,6 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         }
         const started = Date.now();
         const logs: string[] = [];
-        if (!pool.writesRecords) taskLog = new TaskLog({ id: task.id, stage: task.stage.name, key });
         reporter.taskStarted(task.id);
         const assignment = {
           id: task.id, stage: task.stage.name, key, axes: task.axes, params: task.params, inputs: inputsOf(task),
@@ -287,7 +283,6 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           progress: (done: number, total: number, message?: string) => reporter.taskProgress(task.id, done, total, message),
           log: (message: string) => {
             logs.push(message);
-            taskLog?.add(message);
             reporter.taskLog(task.id, message);
           },
         };
@@ -307,7 +302,6 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           // unprotected, so they count only once found intact under a new lease.
           if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) {
             const record = planner.newRecord(task, resolved, result.outputs, started, logs, result.resources);
-            await taskLog?.write(planner.store, okOutcome(record.durationMs, record.resources));
             await planner.store.records.write(record);
             written = record;
             // A lease lost between the check and the write: the record may name a swept blob.
@@ -328,8 +322,6 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         reporter.taskEnded(task.id, 'executed', undefined, record.durationMs);
         settle(task, { id: task.id, stage: task.stage.name, state: 'executed', key, durationMs: record.durationMs }, outs);
       } catch (e) {
-        // A failed task has no record, but its log stays (until gc) for `show` to name.
-        if (taskLog && !interrupted && !isInterrupted(e)) await taskLog.write(planner.store, `failed: ${describeError(e)}`).catch(() => {});
         fail(task, e, key);
       } finally {
         executing.delete(task);

@@ -2,7 +2,7 @@
 //   objects/<sha256>      immutable blobs
 //   tasks/<key>.json      one record per task key (written last, atomically: a record means complete)
 //   logs/<key>.log        what the task of that key logged, written whole when it ended (before
-//                         its record; also when it failed): temp file, rename
+//                         its record; also when it failed): temp file, rename (no fsync)
 //   index/<exp>/tasks.jsonl per experiment: the key each task id last had (for `status` reasons)
 //                         and a summary of its record with the record file's stat signature, so a
 //                         no-op reads one file per experiment instead of one record per task
@@ -559,16 +559,16 @@ class Logs implements TaskLogStore {
     const dest = this.path(key);
     const tmp = this.f.tmpPath(`log-${key.slice(0, 12)}`);
     try {
-      // A store made before logs/ existed: made on first use.
-      await fs.mkdir(path.dirname(dest), { recursive: true });
-      const fh = await fs.open(tmp, 'w');
-      try {
-        await fh.writeFile(text);
-        await fh.sync(); // like its record: a log that is there is whole after a crash
-      } finally {
-        await fh.close();
-      }
-      await fs.rename(tmp, dest);
+      // Not fsynced (unlike blobs and records): a log is for people, nothing reads it to decide
+      // anything, and an fsync would double what a log costs the run. A crash of the process
+      // leaves the old log or the new one; only a power loss could leave it empty.
+      await fs.writeFile(tmp, text);
+      await fs.rename(tmp, dest).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+        // logs/ missing (a batch job on a store a run of an older engine made): made on first use.
+        await fs.mkdir(path.dirname(dest), { recursive: true });
+        await fs.rename(tmp, dest);
+      });
     } catch (e) {
       await fs.rm(tmp, { force: true }).catch(() => {});
       throw this.f.writeError(e, `task log ${dest}`);

@@ -1,6 +1,7 @@
 // A task's log file (the store's logs/<key>.log): every line the task logged, each with the time
 // it was logged, between a header naming the task and a last line with its outcome. Kept in
-// memory while the task runs and written whole at its end, so a log file is never partial.
+// memory while the task runs and written whole at its end by the process that ran it (a local
+// worker, a batch job), so a log file is never partial and costs the scheduler nothing.
 // Engine metadata like the record: it holds times and hosts, and is never an artifact.
 import os from 'node:os';
 import type { TaskResources } from './resources.ts';
@@ -17,28 +18,31 @@ export class TaskLog {
     this.lines.push(`${new Date().toISOString()}  ${message.replace(/\n/g, '\n    ')}`);
   }
 
-  /** The file's text; `outcome` is its last line ('ok …', 'failed: …'). */
-  text(outcome: string): string {
+  /** The file's text; its last line is the outcome. */
+  text(outcome: TaskOutcome): string {
     const { id, stage, key } = this.task;
     return [
       `# task ${id} (stage ${stage}), key ${key}`,
       `# started ${new Date(this.started).toISOString()} on ${os.hostname()}`,
       ...this.lines,
-      `# ${new Date().toISOString()}  ${outcome}`,
+      `# ${new Date().toISOString()}  ${describeOutcome(outcome, Date.now() - this.started)}`,
       '',
     ].join('\n');
   }
 
   /** Writes the log into the store (before the record, so a record's log is there); returns its path. */
-  write(store: Store, outcome: string): Promise<string> {
+  write(store: Store, outcome: TaskOutcome): Promise<string> {
     return store.logs.write(this.task.key, this.text(outcome));
   }
 }
 
-/** The outcome line of a task that finished: its time and what it cost. */
-export function okOutcome(durationMs: number, r?: TaskResources): string {
-  const cost = r ? `, cpu ${r.cpuS.toFixed(1)}s, peak rss ${formatBytes(r.peakRssBytes)}` : '';
-  return `ok in ${(durationMs / 1000).toFixed(1)}s${cost}`;
+/** How a task ended: its outputs written (with what it cost), or the error it failed with. */
+export type TaskOutcome = { ok: true; resources?: TaskResources } | { ok: false; error: string };
+
+function describeOutcome(o: TaskOutcome, ms: number): string {
+  if (!o.ok) return `failed after ${(ms / 1000).toFixed(1)}s: ${o.error}`;
+  const r = o.resources;
+  return `ok in ${(ms / 1000).toFixed(1)}s${r ? `, cpu ${r.cpuS.toFixed(1)}s, peak rss ${formatBytes(r.peakRssBytes)}` : ''}`;
 }
 
 /** 1536 -> '1.5 KiB'; for people (tables for machines hold bytes). */

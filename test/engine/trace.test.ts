@@ -166,7 +166,7 @@ describe('engine: per-task resources, task logs and the trace table', function (
     assert.ok(!recs.has('gen@i3'));
     const why = toy.cli(['why', 'gen@i3', '--json']).json;
     const failedLog = logPath(toy, why.key);
-    assert.match(fs.readFileSync(failedLog, 'utf8'), /\n# \S+ {2}failed: .*toy failure for item 3\n$/);
+    assert.match(fs.readFileSync(failedLog, 'utf8'), /\n# \S+ {2}failed after \d+\.\ds: .*toy failure for item 3\n$/);
     const show = toy.cli(['show', 'gen@i3']);
     assert.notEqual(show.code, 0);
     assert.ok(show.stderr.includes(`its last run failed, log ${failedLog}`), show.stderr);

@@ -36,7 +36,7 @@ export function showCommand(program: Command, project: Project): void {
           ...(record.executor ? [`job      ${record.executor.kind} ${record.executor.jobId}, log ${record.executor.log}`] : []),
           `params   ${JSON.stringify(record.params)}`,
           `runtime  ${JSON.stringify(record.runtime)}`,
-          `log file ${logFile ?? '(none: the record is older than task logs)'}`,
+          `log file ${logFile ?? '(none: an older record, or an executor that writes none)'}`,
           ...(logs.length ? [`log${logs.length > 20 ? ` (last 20 of ${logs.length} lines in the record)` : ''}`, ...logs.slice(-20).map((l) => `  ${l}`)] : [])].join('\n'));
     });
 }

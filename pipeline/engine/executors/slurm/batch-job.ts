@@ -5,7 +5,7 @@
 import { writeFileSync, renameSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toWire, type WireError } from '../../errors.ts';
+import { describeError, toWire, type WireError } from '../../errors.ts';
 import { canonicalJson, codeFingerprint } from '../../fingerprint.ts';
 import { completeRecord, type RecordTemplate } from '../../planner.ts';
 import type { TaskAssignment } from '../../protocol.ts';
@@ -13,7 +13,7 @@ import { RunLease } from '../../gc-lease.ts';
 import { measureTask } from '../../resources.ts';
 import { loadProject, runTask, stageOf } from '../../run-task.ts';
 import { Store } from '../../store.ts';
-import { okOutcome, TaskLog } from '../../task-log.ts';
+import { TaskLog } from '../../task-log.ts';
 import type { JsonObject, StageDecl } from '../../types.ts';
 
 export interface BatchElement {
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       },
       abort.signal,
     ).catch(async (e: unknown) => {
-      if (!abort.signal.aborted) await taskLog.write(store, `failed: ${e instanceof Error ? e.message : String(e)}`).catch(() => {});
+      if (!abort.signal.aborted) await taskLog.write(store, { ok: false, error: describeError(e) }).catch(() => {});
       return failed(e);
     });
     const resources = used();
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     };
     await intact().catch(failed);
     const record = completeRecord(el.template, outputs, started, logs, { executor: { kind: 'slurm', jobId, log, node: os.hostname() }, resources });
-    await taskLog.write(store, okOutcome(record.durationMs, resources)).catch(failed);
+    await taskLog.write(store, { ok: true, resources }).catch(failed);
     await store.records.write(record);
     await intact().catch(async (e: unknown) => {
       await store.records.delete(key);
