@@ -8,9 +8,9 @@
 // Peak RSS: a worker lives for many tasks and the kernel's peak (maxRSS) only ever rises. On
 // Linux (4.0+) writing 5 to /proc/self/clear_refs resets that peak to the current RSS, so the
 // peak read at the task's end (VmHWM) is the highest RSS the process reached while it ran the
-// task: exact, and free (no sampling). It includes what the process held before the task (Node
-// itself and the project's code, some 50-100 MB), as Nextflow's peak_rss includes its
-// interpreter. Where the reset is not possible, the process's lifetime peak is recorded: exact
+// task: exact, and free (no sampling). It includes what the process held when the task began
+// (Node and the project's code, some 50-100 MB, and garbage of earlier tasks not yet collected),
+// as Nextflow's peak_rss includes its interpreter. Where the reset is not possible, the process's lifetime peak is recorded: exact
 // when it rose during the task, otherwise only an upper bound; `peakRssScope` says which.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
