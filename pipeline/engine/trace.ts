@@ -43,7 +43,8 @@ export async function traceRows(planner: Planner, statuses: readonly TaskStatus[
     let record: TaskRecord | undefined;
     let status: TraceStatus = st.state;
     if (st.state === 'cached' && st.key) record = planner.record(st.key as TaskKey);
-    else if (st.key && store.logs.exists(st.key)) status = 'failed';
+    // A log and no record file: that run failed (a bad record's task is stale or missing, not failed).
+    else if (st.key && store.logs.exists(st.key) && store.records.sig(st.key) === undefined) status = 'failed';
     else if (st.state === 'stale') {
       const prev = await store.index.key(planner.experiment, st.id);
       record = prev ? planner.record(prev) : undefined;
