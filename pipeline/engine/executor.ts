@@ -5,6 +5,7 @@
 import { WorkerPool, type TaskEvents } from './pool.ts';
 import type { RecordTemplate } from './planner.ts';
 import type { TaskAssignment } from './protocol.ts';
+import type { TaskResources } from './resources.ts';
 import type { OutputEntry, TaskRecord } from './store.ts';
 import type { StageDecl } from './types.ts';
 
@@ -18,10 +19,13 @@ export interface ExecJob {
 }
 
 /**
- * What a job left: outputs (the scheduler records them), or the record it wrote; `reused`: the
- * record was there already (another run computed the task meanwhile), so this run computed nothing.
+ * What a job left: outputs (the scheduler records them, with the task's resources where the
+ * executor measured them), or the record it wrote; `reused`: the record was there already
+ * (another run computed the task meanwhile), so this run computed nothing.
  */
-export type ExecResult = { kind: 'outputs'; outputs: Record<string, OutputEntry> } | { kind: 'record'; record: TaskRecord; reused?: boolean };
+export type ExecResult =
+  | { kind: 'outputs'; outputs: Record<string, OutputEntry>; resources?: TaskResources }
+  | { kind: 'record'; record: TaskRecord; reused?: boolean };
 
 export interface Executor {
   /** true: the job locks the key and writes the record; the scheduler must not hold the lock meanwhile. */
@@ -41,7 +45,7 @@ export class LocalExecutor implements Executor {
   }
 
   async run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
-    return { kind: 'outputs', outputs: await this.pool.run(job.task, events) };
+    return { kind: 'outputs', ...(await this.pool.run(job.task, events)) };
   }
 
   async kill(): Promise<void> {

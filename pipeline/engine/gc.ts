@@ -52,6 +52,8 @@ export interface GcReport {
   keptBlobs: number;
   removedTmp: number;
   removedRecords: number;
+  /** Task logs removed: those of records removed, and of tasks that failed (no record names them). */
+  removedLogs: number;
   /** Records that failed validation (set aside in quarantine/ unless dryRun). */
   badRecords: string[];
   /** Paths removed (or, with dryRun, that would be). */
@@ -69,11 +71,13 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
   // A dry run changes nothing, so it needs no lock: it is a preview of what gc would do now.
   const sweep = async (): Promise<GcReport> => {
     const blockedBy = await liveLeases(store, dryRun);
-    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, badRecords: [], removed: [], what: {}, extra: { summary: [], notes: [] } };
+    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, removedLogs: 0, badRecords: [], removed: [], what: {}, extra: { summary: [], notes: [] } };
     const act = !dryRun && blockedBy.length === 0;
     const keepRecord = opts.keep ? await opts.keep() : undefined;
 
     const referenced = new Set<string>();
+    /** Keys of the records kept: their logs stay. */
+    const keptKeys = new Set<string>();
     const dropped: TaskRecord[] = [];
     const outputOf = new Map<string, string>();
     for (const key of await store.records.list()) {
@@ -93,7 +97,19 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
         if (act) await store.records.delete(key);
         continue;
       }
+      keptKeys.add(key);
       for (const o of Object.values(r.record.outputs)) referenced.add(o.hash);
+    }
+
+    // A log goes with its record; one no record names is a failed task's (no run is live here
+    // when gc acts, so none is being written).
+    const droppedByKey = new Map(dropped.map((r) => [r.key, r]));
+    for (const key of await store.logs.list()) {
+      if (keptKeys.has(key) || !(await store.logs.remove(key, !act))) continue;
+      report.removedLogs++;
+      report.removed.push(store.logs.path(key));
+      const record = droppedByKey.get(key);
+      report.what[store.logs.path(key)] = record ? `log of ${record.id} (${record.experiment})` : 'log of a task without a record (it failed)';
     }
 
     for (const hash of await store.blobs.list()) {

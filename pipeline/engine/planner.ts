@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { canonicalJson, codeFingerprint, taskKey, type CodeFingerprint, type KeyComponents } from './fingerprint.ts';
 import type { OutputEntry, TaskRecord } from './record.ts';
+import type { TaskResources } from './resources.ts';
 import type { Lookup, Miss, RecordSummary, Store } from './store.ts';
 import type { TaskNode } from './graph.ts';
 import type { JsonObject, Project, RuntimeTarget, StageDecl, TaskKey } from './types.ts';
@@ -165,20 +166,23 @@ export class Planner {
     };
   }
 
-  newRecord(task: TaskNode, r: Resolved, outputs: Record<string, OutputEntry>, started: number, logs: string[]): TaskRecord {
-    return completeRecord(this.recordTemplate(task, r), outputs, started, logs);
+  newRecord(task: TaskNode, r: Resolved, outputs: Record<string, OutputEntry>, started: number, logs: string[], resources?: TaskResources): TaskRecord {
+    return completeRecord(this.recordTemplate(task, r), outputs, started, logs, { resources });
   }
 }
 
-export type RecordTemplate = Omit<TaskRecord, 'outputs' | 'startedAt' | 'endedAt' | 'durationMs' | 'host' | 'logs' | 'executor'>;
+export type RecordTemplate = Omit<TaskRecord, 'outputs' | 'startedAt' | 'endedAt' | 'durationMs' | 'host' | 'logs' | 'executor' | 'resources'>;
 
-/** A finished task's record: the template plus its outputs, timings, host and last log lines. */
+/**
+ * A finished task's record: the template plus its outputs, timings, host and last log lines, where
+ * a batch executor ran it, and what it cost the process that ran it.
+ */
 export function completeRecord(
   t: RecordTemplate,
   outputs: Record<string, OutputEntry>,
   started: number,
   logs: string[],
-  executor?: TaskRecord['executor'],
+  { executor, resources }: { executor?: TaskRecord['executor']; resources?: TaskResources } = {},
 ): TaskRecord {
   const ended = Date.now();
   return {
@@ -190,6 +194,7 @@ export function completeRecord(
     host: os.hostname(),
     logs: logs.slice(-200),
     ...(executor ? { executor } : {}),
+    ...(resources ? { resources } : {}),
   };
 }
 

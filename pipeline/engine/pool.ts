@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nodeEntry } from './compiled.ts';
 import { fromWire, InterruptedError } from './errors.ts';
+import type { TaskResources } from './resources.ts';
 import type { OutputEntry } from './store.ts';
 import type { FromWorker, TaskAssignment, ToWorker } from './protocol.ts';
 
@@ -48,7 +49,8 @@ export class WorkerPool {
     return this.spawn();
   }
 
-  run(task: TaskAssignment, events: TaskEvents): Promise<Record<string, OutputEntry>> {
+  /** The task's outputs, and what it cost the worker that ran it. */
+  run(task: TaskAssignment, events: TaskEvents): Promise<{ outputs: Record<string, OutputEntry>; resources: TaskResources }> {
     if (this.closed) return Promise.reject(new InterruptedError());
     const slot = this.acquire();
     slot.busy = true;
@@ -58,7 +60,7 @@ export class WorkerPool {
         if (msg.type === 'ready' || msg.id !== task.id) return;
         if (msg.type === 'progress') events.progress(msg.done, msg.total, msg.message);
         else if (msg.type === 'log') events.log(msg.message);
-        else if (msg.type === 'done') finish(() => resolve(msg.outputs));
+        else if (msg.type === 'done') finish(() => resolve({ outputs: msg.outputs, resources: msg.resources }));
         else if (msg.type === 'error') finish(() => reject(fromWire(msg.error)));
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {

@@ -1,5 +1,6 @@
 // Messages between the scheduler (parent) and its worker processes.
 import type { WireError } from './errors.ts';
+import type { TaskResources } from './resources.ts';
 import type { OutputEntry } from './store.ts';
 import type { InputTask, JsonObject, LineageEntry } from './types.ts';
 
@@ -22,5 +23,5 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; id: string; done: number; total: number; message?: string }
   | { type: 'log'; id: string; message: string }
-  | { type: 'done'; id: string; outputs: Record<string, OutputEntry> }
+  | { type: 'done'; id: string; outputs: Record<string, OutputEntry>; resources: TaskResources }
   | { type: 'error'; id: string; error: WireError };

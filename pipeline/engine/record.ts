@@ -4,6 +4,7 @@
 // above all before a hash in it becomes part of a path.
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { TaskResourcesSchema } from './resources.ts';
 import type { ContentHash, JsonObject, StageDecl, TaskKey } from './types.ts';
 
 /** A sha256 hex digest: the only shape a blob hash or task key may have. */
@@ -42,7 +43,10 @@ export const TaskRecordSchema = Type.Object({
   durationMs: Type.Number({ minimum: 0 }),
   host: Type.String(),
   versions: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** The last log lines (all of them are in the task's log file, logs/<key>.log). */
   logs: Type.Optional(Type.Array(Type.String())),
+  /** CPU and peak memory of the process that ran the task (resources.ts); absent in older records and for executors that do not measure. */
+  resources: Type.Optional(TaskResourcesSchema),
   status: Type.Literal('ok'),
   /** Where a batch executor ran the task (absent for local workers). */
   executor: Type.Optional(Type.Object({ kind: Type.String(), jobId: Type.String(), log: Type.String(), node: Type.Optional(Type.String()) })),

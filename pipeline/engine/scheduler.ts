@@ -301,7 +301,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           // Our lease was lost while the task ran (gc judged it stale): its outputs were
           // unprotected, so they count only once found intact under a new lease.
           if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) {
-            const record = planner.newRecord(task, resolved, result.outputs, started, logs);
+            const record = planner.newRecord(task, resolved, result.outputs, started, logs, result.resources);
             await planner.store.records.write(record);
             written = record;
             // A lease lost between the check and the write: the record may name a swept blob.

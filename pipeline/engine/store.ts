@@ -1,6 +1,8 @@
 // Content-addressed artifact store and action cache.
 //   objects/<sha256>      immutable blobs
 //   tasks/<key>.json      one record per task key (written last, atomically: a record means complete)
+//   logs/<key>.log        what the task of that key logged, written whole when it ended (before
+//                         its record; also when it failed): temp file, rename (no fsync)
 //   index/<exp>/tasks.jsonl per experiment: the key each task id last had (for `status` reasons)
 //                         and a summary of its record with the record file's stat signature, so a
 //                         no-op reads one file per experiment instead of one record per task
@@ -12,7 +14,7 @@
 //   tmp/                  partial writes; renamed into place only when complete
 //   <area>/               an executor's own files (its jobs' manifests, logs), by its name
 // Callers use the interfaces below (blobs, records, index) and never join paths into the store.
-// Only `objects/<64 hex>` and `tasks/<64 hex>.json` are ever addressed by a hash: a hash read
+// Only `objects/<64 hex>`, `tasks/<64 hex>.json` and `logs/<64 hex>.log` are ever addressed by a hash: a hash read
 // from disk is checked (record.ts) before it becomes a path, and the path helpers refuse
 // anything else, so a hostile record can never name a file outside the store.
 import { createHash, randomBytes } from 'node:crypto';
@@ -30,7 +32,7 @@ export type { OutputEntry, RecordSummary, TaskRecord } from './record.ts';
 export { CorruptBlobError, StoreError } from './errors.ts';
 
 const SMALL_BLOB = 1 << 20;
-const DIRS = ['objects', 'tasks', 'index', 'locks', 'leases', 'quarantine', 'tmp'];
+const DIRS = ['objects', 'tasks', 'logs', 'index', 'locks', 'leases', 'quarantine', 'tmp'];
 
 /** The store and the folders a command needs accessible (quarantine/ is made when first used). */
 export function storeFolders(dir: string, mode: 'read' | 'write'): string[] {
@@ -118,6 +120,22 @@ export interface RecordStore {
   where(key: string): string;
 }
 
+/**
+ * Each task's log (`logs/<key>.log`): every line the task logged, written whole when it ends, so
+ * a log file is always complete; a task run again (--force, or after a failure) replaces it.
+ */
+export interface TaskLogStore {
+  /** Writes the log of `key` (temp file in tmp/, rename); returns its path. */
+  write(key: string, text: string): Promise<string>;
+  /** Where the log of `key` lies (whether or not it exists). */
+  path(key: string): string;
+  exists(key: string): boolean;
+  /** Every key with a log file. */
+  list(): Promise<TaskKey[]>;
+  /** Deletes the log of `key` (gc); true when there was one. */
+  remove(key: string, dryRun?: boolean): Promise<boolean>;
+}
+
 /** Per experiment (or variant): the key each task id last had, and what a variant name stands for. */
 export interface RunIndex {
   key(experiment: string, id: string): Promise<TaskKey | undefined>;
@@ -149,6 +167,7 @@ export class Store {
   readonly readOnly: boolean;
   readonly blobs: BlobStore;
   readonly records: RecordStore;
+  readonly logs: TaskLogStore;
   readonly index: RunIndex;
   private readonly files: Files;
 
@@ -158,6 +177,7 @@ export class Store {
     const files = (this.files = new Files(this.dir, this.readOnly, opts.command));
     this.blobs = new Blobs(files);
     this.records = new Records(files);
+    this.logs = new Logs(files);
     this.index = new Index(files);
   }
 
@@ -523,6 +543,54 @@ class Records implements RecordStore {
 
   quarantine(key: string): Promise<string> {
     return this.f.setAside(this.where(key));
+  }
+}
+
+class Logs implements TaskLogStore {
+  constructor(private readonly f: Files) {}
+
+  path(key: string): string {
+    if (!isHash(key)) throw new Error(`internal: refusing log path for '${key}' (not a sha256 hex digest)`);
+    return path.join(this.f.dir, 'logs', `${key}.log`);
+  }
+
+  async write(key: string, text: string): Promise<string> {
+    this.f.writable('writeLog');
+    const dest = this.path(key);
+    const tmp = this.f.tmpPath(`log-${key.slice(0, 12)}`);
+    try {
+      // Not fsynced (unlike blobs and records): a log is for people, nothing reads it to decide
+      // anything, and an fsync would double what a log costs the run. A crash of the process
+      // leaves the old log or the new one; only a power loss could leave it empty.
+      await fs.writeFile(tmp, text);
+      await fs.rename(tmp, dest).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+        // logs/ missing (a batch job on a store a run of an older engine made): made on first use.
+        await fs.mkdir(path.dirname(dest), { recursive: true });
+        await fs.rename(tmp, dest);
+      });
+    } catch (e) {
+      await fs.rm(tmp, { force: true }).catch(() => {});
+      throw this.f.writeError(e, `task log ${dest}`);
+    }
+    return dest;
+  }
+
+  exists(key: string): boolean {
+    return statSig(this.path(key)) !== undefined;
+  }
+
+  async list(): Promise<TaskKey[]> {
+    return (await listDir(path.join(this.f.dir, 'logs'))).filter((n) => n.endsWith('.log') && HASH_RE.test(n.slice(0, -4))).map((n) => n.slice(0, -4) as TaskKey);
+  }
+
+  async remove(key: string, dryRun = false): Promise<boolean> {
+    if (!this.exists(key)) return false;
+    if (!dryRun) {
+      this.f.writable('removeLog');
+      await fs.rm(this.path(key), { force: true });
+    }
+    return true;
   }
 }
 

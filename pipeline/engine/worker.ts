@@ -1,7 +1,10 @@
-// A worker process: imports the project, runs one task at a time, writes artifacts to the store.
-// The parent writes the task record, so a worker killed mid-task leaves no record behind.
-import { toWire } from './errors.ts';
+// A worker process: imports the project, runs one task at a time, writes artifacts and the task's
+// log to the store and measures what the task cost. The parent writes the task record, so a
+// worker killed mid-task leaves no record behind (nor a log).
+import { describeError, toWire } from './errors.ts';
 import { Store } from './store.ts';
+import { measureTask } from './resources.ts';
+import { TaskLog } from './task-log.ts';
 import { loadProject, runTask as runInProcess, stageOf } from './run-task.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
@@ -27,11 +30,15 @@ process.on('message', (msg: ToWorker) => {
 
 async function runTask(msg: ToWorker): Promise<void> {
   const { task } = msg;
+  let store: Store | undefined;
+  const taskLog = new TaskLog(task);
   try {
     const project = await loadProject(msg.projectModule);
     const stage = stageOf(project, task.stage, msg.projectModule);
-    const store = new Store(msg.storeDir, { command: project.name });
+    store = new Store(msg.storeDir, { command: project.name });
     let lastProgress = 0;
+    // Around the task itself: importing the project (first task only) is not the task's.
+    const used = measureTask();
     const outputs = await runInProcess(
       stage,
       task,
@@ -44,13 +51,19 @@ async function runTask(msg: ToWorker): Promise<void> {
           send({ type: 'progress', id: task.id, done, total, message });
         },
         log(message) {
+          taskLog.add(message);
           send({ type: 'log', id: task.id, message });
         },
       },
       abort.signal,
     );
-    send({ type: 'done', id: task.id, outputs });
+    const resources = used();
+    // Before the parent writes the record: a record's log is there.
+    await taskLog.write(store, { ok: true, resources });
+    send({ type: 'done', id: task.id, outputs, resources });
   } catch (e) {
+    // A failed task has no record, but its log stays (until gc) for `show` and `trace` to name.
+    if (store && !abort.signal.aborted) await taskLog.write(store, { ok: false, error: describeError(e) }).catch(() => {});
     send({ type: 'error', id: task.id, error: toWire(e) });
   }
 }

@@ -1,5 +1,5 @@
 // The engine's command line, for any Project: one module per command (run, status, why, show,
-// dag, experiments, results, check, diff, gc, version). Every command takes --json; an error's kind
+// trace, dag, experiments, results, check, diff, gc, version). Every command takes --json; an error's kind
 // decides the exit code (usage, config, graph and setup errors exit 2 with one line).
 import { Command } from 'commander';
 import { EngineError, EXIT_CODE, exitCodeOf, describeError } from '../errors.ts';
@@ -15,6 +15,7 @@ import { resultsCommand } from './results.ts';
 import { runCommand } from './run.ts';
 import { showCommand } from './show.ts';
 import { statusCommand } from './status.ts';
+import { traceCommand } from './trace.ts';
 import { whyCommand } from './why.ts';
 
 export function buildCli(project: Project): Command {
@@ -32,6 +33,7 @@ export function buildCli(project: Project): Command {
     ['results --format csv', 'every metric as one tidy table (a column per grid axis)'],
     ['results --table verdicts', 'one row per claim: verdict, slope, interval, bound, reason'],
     ['check -e <experiment>', 'exit 1 when a claim\'s verdict differs from the committed baseline'],
+    ['trace --format csv', "each task's wall time, CPU seconds, peak RSS, host and log"],
     [`diff ${project.defaultExperiment} ${project.defaultExperiment} --set <section.key>=<value>`, 'what an override changes'],
     [`gc --keep ${project.defaultExperiment} --dry-run`, 'what a clean-up would remove'],
   ];
@@ -49,7 +51,7 @@ export function buildCli(project: Project): Command {
       print(o.json, v, () => `${v.name} ${v.version} (node ${v.node})`);
     });
 
-  for (const command of [runCommand, statusCommand, whyCommand, showCommand, dagCommand, experimentsCommand, resultsCommand, checkCommand, diffCommand, gcCommand]) command(program, project);
+  for (const command of [runCommand, statusCommand, whyCommand, showCommand, traceCommand, dagCommand, experimentsCommand, resultsCommand, checkCommand, diffCommand, gcCommand]) command(program, project);
 
   project.extendCli?.(program);
   return program;

@@ -5,13 +5,15 @@
 import { writeFileSync, renameSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toWire, type WireError } from '../../errors.ts';
+import { describeError, toWire, type WireError } from '../../errors.ts';
 import { canonicalJson, codeFingerprint } from '../../fingerprint.ts';
 import { completeRecord, type RecordTemplate } from '../../planner.ts';
 import type { TaskAssignment } from '../../protocol.ts';
 import { RunLease } from '../../gc-lease.ts';
+import { measureTask } from '../../resources.ts';
 import { loadProject, runTask, stageOf } from '../../run-task.ts';
 import { Store } from '../../store.ts';
+import { TaskLog } from '../../task-log.ts';
 import type { JsonObject, StageDecl } from '../../types.ts';
 
 export interface BatchElement {
@@ -116,7 +118,12 @@ async function main(): Promise<void> {
     const started = Date.now();
     const epoch = await lease.ensure();
     const logs: string[] = [];
+    // The store's log of the task (logs/<key>.log), as a local run writes it; this job's own log
+    // (its stdout and stderr) stays in slurm/logs/.
+    const taskLog = new TaskLog({ id, stage: stage.name, key });
     let last = 0;
+    // Only the task: loading the project and checking its code are this job's, not the task's.
+    const used = measureTask();
     const outputs = await runTask(
       stage,
       el.task,
@@ -131,11 +138,16 @@ async function main(): Promise<void> {
         },
         log(message) {
           logs.push(message);
+          taskLog.add(message);
           console.log(`${id}: ${message}`);
         },
       },
       abort.signal,
-    ).catch(failed);
+    ).catch(async (e: unknown) => {
+      if (!abort.signal.aborted) await taskLog.write(store, { ok: false, error: describeError(e) }).catch(() => {});
+      return failed(e);
+    });
+    const resources = used();
     const log = path.join(store.area('slurm'), 'logs', `${jobId}.log`);
     // A lease gc judged stale while this job was stopped: the outputs count only if still intact.
     const intact = async (): Promise<void> => {
@@ -144,7 +156,9 @@ async function main(): Promise<void> {
         if ((await store.blobs.verify(o.hash, true)) !== 'ok') throw new Error(`gc removed this task's output blob ${o.hash} while the job had lost its gc lease; rerun to recompute it`);
     };
     await intact().catch(failed);
-    await store.records.write(completeRecord(el.template, outputs, started, logs, { kind: 'slurm', jobId, log, node: os.hostname() }));
+    const record = completeRecord(el.template, outputs, started, logs, { executor: { kind: 'slurm', jobId, log, node: os.hostname() }, resources });
+    await taskLog.write(store, { ok: true, resources }).catch(failed);
+    await store.records.write(record);
     await intact().catch(async (e: unknown) => {
       await store.records.delete(key);
       failed(e);
