@@ -165,7 +165,14 @@ export const meanFieldProtocol = defineProtocol<Table>()({
     const out: FigureInput[] = [];
     const corr = v.rows('mf-corr');
     const ok = v.rows('mf-train').filter((r) => r.status === 'ok');
-    const note = 'Left: NTK parameterization (eta = lr0); right: mean-field / μP (output layer σ_w/n, output bias σ_b/√n, eta = lr0·n), same nets, images and seeds.';
+    // Name only the arms drawn (the γ = 1/4 arm is optional).
+    const arms = new Set([...corr, ...ok].map((r) => String(r.parameterization)));
+    const armText: Record<string, string> = {
+      ntk: 'ntk: the NTK parameterization (eta = lr0)',
+      'gamma0.25': 'gamma0.25: output layer scaled n^(−3/4), output bias n^(−1/4), eta = lr0·√n',
+      meanfield: 'meanfield: mean-field / μP (output layer σ_w/n, output bias σ_b/√n, eta = lr0·n)',
+    };
+    const note = `One panel per parameterization, named in its title: ${[...arms].map((a) => armText[a] ?? a).join('; ')}; the same nets, images and seeds.`;
     if (corr.length) {
       out.push(scalingFigure({ id: 'mf-c02', groups: v.groups('mf-c02'), rows: corr, y: 'c02', panelBy: KEYS, title: 'Negative control: C^{0,2} at initialization vs width, NTK vs mean-field', yTitle: 'C^{0,2} (RMS)', caption: `${note} ${DATA_NOTE}` }));
       out.push(scalingFigure({ id: 'mf-c03', groups: v.groups('mf-c03'), rows: corr, y: 'c03', panelBy: KEYS, title: 'Negative control: C^{0,3} at initialization vs width, NTK vs mean-field', yTitle: 'C^{0,3} (RMS)', caption: `${note} ${DATA_NOTE}` }));
