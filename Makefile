@@ -29,7 +29,7 @@ report: node_modules/.package-lock.json
 
 # STAGE may name several stages: make stage STAGE="train-a1 train-a2"
 stage: node_modules/.package-lock.json
-	@test -n "$(STAGE)" || { echo 'usage: make stage STAGE=<fetch|train-a2|train-a1|correlate|train-meanfield|correlate-meanfield|fit|report> [EXPERIMENT=...]' >&2; exit 2; }
+	@test -n "$(STAGE)" || { echo 'usage: make stage STAGE=<fetch|train-a2|train-a2-ntk|train-a1|correlate|train-teacher|train-meanfield|correlate-meanfield|fit|report> [EXPERIMENT=...]' >&2; exit 2; }
 	$(WEAKCORR) run $(STAGE) --experiment $(EXPERIMENT) --jobs $(JOBS)
 
 status: node_modules/.package-lock.json

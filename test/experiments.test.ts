@@ -16,8 +16,17 @@ describe('shipped experiments: each validates and plans', function () {
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-exp-'));
   after(() => fs.rmSync(cache, { recursive: true, force: true }));
 
-  it('ships the four documented experiments', () => {
-    for (const n of ['ci', 'quick', 'paper-a1', 'paper-a2']) assert.ok(names.includes(n), `pipeline/experiments/${n}.json missing`);
+  it('ships the five documented experiments', () => {
+    for (const n of ['ci', 'quick', 'workstation', 'paper-a1', 'paper-a2']) assert.ok(names.includes(n), `pipeline/experiments/${n}.json missing`);
+  });
+
+  it("make stage's usage line names every stage of the project", () => {
+    const r = spawnSync(process.execPath, ['bin/weakcorr.js', 'dag', '--json'], { cwd: root, encoding: 'utf8', env: { ...process.env, WEAKCORR_CACHE: cache } });
+    assert.equal(r.status, 0, r.stderr);
+    const stages = (JSON.parse(r.stdout) as { stage: string }[]).map((s) => s.stage);
+    const usage = /usage: make stage STAGE=<([^>]*)>/.exec(fs.readFileSync(path.join(root, 'Makefile'), 'utf8'))?.[1];
+    assert.ok(usage, 'Makefile: no `make stage` usage line');
+    assert.deepEqual(usage.split('|').sort(), [...stages].sort());
   });
 
   for (const name of names) {
