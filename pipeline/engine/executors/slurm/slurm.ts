@@ -176,7 +176,7 @@ export class SlurmExecutor implements Executor {
       for (const [i, w] of batch.entries()) {
         const m = manifests[i];
         if (m && queue.has(m.jobId)) {
-          w.events.log(`adopted SLURM job ${m.jobId} (${queue.get(m.jobId)!.state}), submitted ${m.submittedAt}; log ${m.log}`);
+          w.events.log(`[slurm] adopted SLURM job ${m.jobId} (${queue.get(m.jobId)!.state}), submitted ${m.submittedAt}; log ${m.log}`);
           this.track(w, m.jobId, m.log);
         } else fresh.push(w);
       }
@@ -289,7 +289,7 @@ export class SlurmExecutor implements Executor {
       const p = this.manifestPath(w.job.task.key);
       writeFileSync(`${p}.tmp`, JSON.stringify(m));
       renameSync(`${p}.tmp`, p);
-      w.events.log(`submitted as SLURM job ${jobId}; log ${log}`);
+      w.events.log(`[slurm] submitted as SLURM job ${jobId}; log ${log}`);
       this.track(w, jobId, log);
     });
   }
