@@ -131,8 +131,8 @@ abstract class CountingReporter implements Reporter {
   /**
    * `run -v`: every log line of a task as it comes. Otherwise a task's lines wait for its end,
    * where only its last (its summary) is shown, or every one when it failed. A notice, a line
-   * tagged `[name] ` (the backend and device a worker runs on; an executor's `[slurm] submitted` /
-   * `adopted` job), is shown as it comes.
+   * tagged `[name] ` (the backend and device a worker runs on; an executor's submitted or adopted
+   * job), is shown as it comes.
    */
   verbose = false;
   private readonly held = new Map<string, string[]>();
