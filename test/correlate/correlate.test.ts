@@ -6,7 +6,7 @@ import type { ArtifactRef, ContentHash, InputTask, Json, JsonObject, TaskContext
 import { selectBackend, tf } from '../../stages/model/backend.ts';
 import { disposeParams, hostToParams, initHostParams, paramCounts, type HostLayer, type MlpSpec } from '../../stages/model/mlp.ts';
 import { derivativeCorrelations, type CorrelationResult } from '../../stages/model/taylor.ts';
-import { splitFromBytes, type Split } from '../../stages/train/data.ts';
+import type { Split } from '../../stages/train/data.ts';
 import { a1Samples } from '../../stages/protocols/a1/job.ts';
 import { eq25Aggregate } from '../../stages/protocols/a1/correlate/aggregate.ts';
 import { rmsOf } from '../../stages/model/rms.ts';
@@ -17,14 +17,7 @@ import { measureCorrelations } from '../../stages/protocols/a1/correlate/measure
 import { sampledSetSeed } from '../../stages/protocols/a1/correlate/result.ts';
 import { jsonSchema } from '../../stages/contracts/common.ts';
 import { CorrelationResultSchema } from '../../stages/contracts/correlation-result.ts';
-
-function fakeSplit(count: number, dim: number, seed = 1): Split {
-  const images = new Uint8Array(count * dim);
-  let s = seed;
-  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
-  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
-  return splitFromBytes(images, labels, 'fake');
-}
+import { fakeSplit } from '../train/fake-split.ts';
 
 const DIM = 12;
 const A1 = { trainSamples: 10, testSamples: 6, permutationSeed: 0, drawPerSeed: true, zscore: true, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lr: 0.8 };

@@ -10,16 +10,9 @@
 import assert from 'node:assert/strict';
 import { selectBackend, tf } from '../../stages/model/backend.ts';
 import { probeOpenblas } from '../../stages/model/backends/openblas.ts';
-import { splitFromBytes } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
 import { mfJob } from '../../stages/protocols/meanfield/job.ts';
-
-function fakeSplit(count: number, dim: number, seed = 1): ReturnType<typeof splitFromBytes> {
-  const images = new Uint8Array(count * dim);
-  let s = seed;
-  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
-  return splitFromBytes(images, Uint8Array.from({ length: count }, (_, i) => i % 10), 'fake');
-}
+import { fakeSplit } from './fake-split.ts';
 
 const BACKEND = probeOpenblas().ok ? 'blas' : 'wasm';
 const P = { trainSamples: 40, testSamples: 16, permutationSeed: 0, drawPerSeed: true, zscore: true, steps: 60, lr0: 0.5, logEvery: 10, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5 };

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { selectBackend, tf } from '../../stages/model/backend.ts';
 import { disposeParams, hostToParams, initHostParams, type MlpSpec } from '../../stages/model/mlp.ts';
 import { kernelDrift, relativeFrobenius } from '../../stages/model/kernel-drift.ts';
-import { splitFromBytes } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
 import { mfJob, type MfPoint } from '../../stages/protocols/meanfield/job.ts';
 import { flatFromHost, hostFromFlat, makeRef, out64, testValues, type Ref64 } from '../model/ref64.ts';
+import { fakeSplit } from './fake-split.ts';
 
 const quiet = { log: (): void => {} };
 
@@ -43,13 +43,6 @@ function gramFd(ref: Ref64, theta: Float64Array, x: ArrayLike<number>, samples: 
   return K;
 }
 
-function fakeSplit(count: number, dim: number, seed = 1): ReturnType<typeof splitFromBytes> {
-  const images = new Uint8Array(count * dim);
-  let s = seed;
-  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
-  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
-  return splitFromBytes(images, labels, 'fake');
-}
 
 describe('kernel drift and f movement vs float64 finite differences', function () {
   this.timeout(120_000);

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { selectBackend, tf } from '../../stages/model/backend.ts';
 import { accuracy, eq24, lossDifference, mseBetween, mseLossValue, outputsOf, stepFlops } from '../../stages/train/metrics.ts';
-import { oneHot, permutation, sgdBatches, splitFromBytes, zscoreInPlace } from '../../stages/train/data.ts';
+import { oneHot, permutation, sgdBatches, zscoreInPlace } from '../../stages/train/data.ts';
 import { trainSideBySide } from '../../stages/train/loop.ts';
 import { a1Job, a1Samples } from '../../stages/protocols/a1/job.ts';
 import { a2Job, a2LearningRate } from '../../stages/protocols/a2/job.ts';
+import { fakeSplit } from './fake-split.ts';
 
-function fakeSplit(count: number, dim: number, seed = 1): ReturnType<typeof splitFromBytes> {
-  const images = new Uint8Array(count * dim);
-  let s = seed;
-  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
-  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
-  return splitFromBytes(images, labels, 'fake');
-}
 
 const A1 = { trainSamples: 24, testSamples: 8, permutationSeed: 0, drawPerSeed: true, steps: 5, lr: 0.5, logEvery: 2, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5, zscore: true, linearization: 'function' as const };
 

@@ -74,7 +74,7 @@ type Shape = { m: number; n: number; k: number; transposeA: boolean; transposeB:
 
 /**
  * One row-major product C = op(A) op(B). A single column or row is a matrix-vector product:
- * OpenBLAS's sgemm with N = 1 runs 4-7x slower than its sgemv here (1600 x 1280: 1.2-1.3 ms vs
+ * OpenBLAS's sgemm with N = 1 runs 3-7x slower than its sgemv here (1600 x 1280: 1.2-1.3 ms vs
  * 0.2-0.4 ms), and function-space training does one every step. A vector of length k is contiguous
  * whether or not it is marked transposed.
  */
