@@ -63,6 +63,11 @@ export function maxArrayBytesOf(tfName: string = tf.getBackend()): number | unde
   return (dev ? backendOf(dev.backend) : backendOfTf(tfName))?.maxArrayBytes;
 }
 
+/** Whether tfjs's backend `tfName` multiplies transposed operands in place (blas), so a transpose copy only costs. */
+export function matMulTransposesInPlace(tfName: string = tf.getBackend()): boolean {
+  return backendOfTf(tfName)?.matMulTransposesInPlace === true;
+}
+
 function errMsg(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }

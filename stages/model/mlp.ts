@@ -13,7 +13,7 @@
 // wasm speed: matMul(a, b, false, true) / (true, false) are far slower than plain matMul, and
 // an n x n transpose costs more than the matmul itself, so backprop computes
 // delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed.
-import { deviceLimitsOf, maxArrayBytesOf, memoryLimitOf, tf } from './backend.ts';
+import { deviceLimitsOf, matMulTransposesInPlace, maxArrayBytesOf, memoryLimitOf, tf } from './backend.ts';
 import { getActivation } from './activations.ts';
 import { paramCounts, resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
 import { Rng, fillNormal, fillUniform, hashKey } from './prng.ts';
@@ -183,18 +183,20 @@ function backpropFromTrace(
   onLayer: (l: number, gW: tf.Tensor2D, gb: tf.Tensor1D) => void,
 ): void {
   let delta = cot;
+  // blas reads transposed operands in place; XNNPACK (wasm) is faster on explicit transposes.
+  const inPlace = matMulTransposesInPlace();
   for (let l = r.depth; l >= 0; l--) {
     const c = r.wScale[l];
     const s = r.bScale[l];
     // Scale the small [batch, n] factor, never the n x n product.
     const dW = delta.mul(c * gScale);
-    const gW = tf.matMul(tf.transpose(trace.a[l]), dW) as tf.Tensor2D;
+    const gW = (inPlace ? tf.matMul(trace.a[l], dW, true, false) : tf.matMul(tf.transpose(trace.a[l]), dW)) as tf.Tensor2D;
     dW.dispose();
     const gb = delta.sum(0).mul(s * gScale) as tf.Tensor1D;
     let next: tf.Tensor2D | null = null;
     if (l > 0) {
-      // delta_{l-1} = c (delta W^T) * phi'(z_{l-1}), with delta W^T = (W delta^T)^T (fast on wasm).
-      const back = tf.transpose(tf.matMul(params[l].W, tf.transpose(delta))) as tf.Tensor2D;
+      // delta_{l-1} = c (delta W^T) * phi'(z_{l-1}); on wasm as (W delta^T)^T.
+      const back = (inPlace ? tf.matMul(delta, params[l].W, false, true) : tf.transpose(tf.matMul(params[l].W, tf.transpose(delta)))) as tf.Tensor2D;
       next = back.mul(trace.dphi[l - 1][0]).mul(c) as tf.Tensor2D;
     }
     onLayer(l, gW, gb);

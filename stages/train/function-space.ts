@@ -15,7 +15,7 @@
 // product per step is the only extra work).
 import { tf } from '../model/backend.ts';
 import {
-  PairTrainer, backendMemoryLimitBytes, differenceFromTrace, disposeParams, forwardTrace, mseLoss, permuteParams, resolveSpec,
+  PairTrainer, backendMemoryLimitBytes, differenceFromTrace, disposeParams, forwardTrace, permuteParams, resolveSpec,
   type MlpSpec, type Params, type ResolvedSpec, type StepResult, type Trace,
 } from '../model/mlp.ts';
 import { ntkGramFromTraces } from '../model/ntk-gram.ts';
@@ -56,49 +56,89 @@ function traceRows(t: Trace, rows: number): Trace {
   return { z: t.z.map(head), a: t.a.map(head), dphi: t.dphi.map((d) => d.map(head)) };
 }
 
-/** f_lin - f0 on all fixed samples in one summation order: theta0, its trace there, K and the state. */
+/**
+ * f_lin - f0 on all fixed samples in one summation order: theta0, its trace there, K and the state.
+ * The train rows move every step (their loss drives the next); the other rows only matter when
+ * read, so their update is deferred: -eta g of the steps since the last read is summed (one small
+ * vector) and applied by one K(X_other, X) product at the read. By linearity that is the same
+ * f_lin; only float32 rounding differs, and both evolutions do the same, so the floor still
+ * compares two summation orders of one computation.
+ */
 class Evolution {
   private readonly trace: Trace;
-  /** f0 on the train rows (the first nT) */
-  private readonly f0Train: tf.Tensor2D;
-  /** K(X*, X): [N dOut, nT dOut] */
-  private readonly K: tf.Tensor2D;
-  /** f_lin - f0 on all N rows, [N, dOut] */
-  private dlin: tf.Tensor2D;
+  /** f0 - y on the train rows (the first nT): f_lin - y = this + dTrain */
+  private readonly r0: tf.Tensor2D;
+  /** K(X, X): [nT dOut, nT dOut]; rows follow (sample, output) like the reshapes below */
+  private readonly kTrain: tf.Tensor2D;
+  /** K(X_other, X): [(N - nT) dOut, nT dOut]; null when every row is a train row */
+  private readonly kOther: tf.Tensor2D | null;
+  /** f_lin - f0 on the train rows [nT, dOut] and on the others [N - nT, dOut] */
+  private dTrain: tf.Tensor2D;
+  private dOther: tf.Tensor2D | null;
+  /** sum of -eta g over the steps not yet applied to dOther, [nT dOut, 1] */
+  private pending: tf.Tensor2D | null = null;
+  private readonly scale: number;
 
-  /** Takes ownership of theta0 and xAll (rows: the train set first, nT of them). */
-  constructor(private readonly r: ResolvedSpec, readonly theta0: Params, xAll: tf.Tensor2D, private readonly nT: number) {
+  /** Takes ownership of theta0 and xAll (rows: the train set first, nT of them); y: the train targets (not owned). */
+  constructor(private readonly r: ResolvedSpec, readonly theta0: Params, xAll: tf.Tensor2D, private readonly nT: number, y: tf.Tensor2D, lr: number, private readonly lossScale: number) {
     const order = 3;
+    const n = xAll.shape[0];
     this.trace = traceFrom(tf.tidy(() => traceTensors(forwardTrace(r, theta0, xAll, order))), r.depth, order);
-    this.K = tf.tidy(() => ntkGramFromTraces(r, theta0, this.trace, traceRows(this.trace, nT)));
-    this.f0Train = this.trace.z[r.depth].slice([0, 0], [nT, r.dOut]);
-    this.dlin = tf.zeros([xAll.shape[0], r.dOut]);
+    const K = tf.tidy(() => ntkGramFromTraces(r, theta0, this.trace, traceRows(this.trace, nT)));
+    this.kTrain = K.slice([0, 0], [nT * r.dOut, -1]);
+    this.kOther = n > nT ? K.slice([nT * r.dOut, 0], [-1, -1]) : null;
+    K.dispose();
+    this.r0 = tf.tidy(() => this.trace.z[r.depth].slice([0, 0], [nT, r.dOut]).sub(y));
+    this.dTrain = tf.zeros([nT, r.dOut]);
+    this.dOther = n > nT ? tf.zeros([n - nT, r.dOut]) : null;
+    // -eta dL/df_lin with mseLoss's L = lossScale * mean: one constant, one multiply.
+    this.scale = (-lr * 2 * lossScale) / (nT * r.dOut);
   }
 
   /**
-   * f_lin's loss on the train rows before the update (a scalar, for the caller's tidy), and the
-   * update f_lin - f0 <- f_lin - f0 - eta K g with g = dL/df_lin (mseLoss: lossScale * mean).
+   * f_lin's loss on the train rows before the update (a scalar, for the caller's tidy) when
+   * `withLoss`, and the update f_lin - f0 <- f_lin - f0 - eta K g with g = dL/df_lin.
    */
-  step(y: tf.Tensor2D, lr: number, lossScale: number): tf.Scalar {
+  step(withLoss: boolean): tf.Scalar | null {
     const { nT } = this;
     const dOut = this.r.dOut;
-    const flin = this.f0Train.add(this.dlin.slice([0, 0], [nT, dOut])) as tf.Tensor2D;
-    const { loss, cot } = mseLoss(flin, y, lossScale);
-    // Scale the small vector, not the product; K's rows follow (sample, output) like the reshape.
-    const upd = tf.matMul(this.K, cot.reshape([nT * dOut, 1]).mul(-lr)).reshape(this.dlin.shape);
-    const old = this.dlin;
-    this.dlin = tf.keep(old.add(upd));
+    const diff = this.r0.add(this.dTrain) as tf.Tensor2D;
+    const loss = withLoss ? (tf.square(diff).sum().mul(this.lossScale / (nT * dOut)) as tf.Scalar) : null;
+    const v = diff.reshape([nT * dOut, 1]).mul(this.scale) as tf.Tensor2D;
+    const old = this.dTrain;
+    this.dTrain = tf.keep(old.add(tf.matMul(this.kTrain, v).reshape([nT, dOut])));
     old.dispose();
+    if (this.kOther) {
+      const prev = this.pending;
+      this.pending = tf.keep(prev ? (prev.add(v) as tf.Tensor2D) : v);
+      prev?.dispose();
+    }
     return loss;
+  }
+
+  /** Applies the deferred updates to the other rows. */
+  private flush(): void {
+    if (!this.pending || !this.kOther || !this.dOther) return;
+    const { kOther, pending } = this;
+    const old = this.dOther;
+    // Kept: deviations() runs inside the caller's tidy.
+    this.dOther = tf.keep(tf.tidy(() => old.add(tf.matMul(kOther, pending).reshape(old.shape)) as tf.Tensor2D));
+    tf.dispose([old, pending]);
+    this.pending = null;
   }
 
   /** f0, f - f0 (difference form from theta0's trace) and f_lin - f0 on all rows. (No tidy.) */
   deviations(netDisp: Params): { f0: tf.Tensor2D; df: tf.Tensor2D; dlin: tf.Tensor2D } {
-    return { f0: this.trace.z[this.r.depth].clone(), df: differenceFromTrace(this.r, this.theta0, this.trace, netDisp), dlin: this.dlin.clone() };
+    this.flush();
+    const dlin = this.dOther ? (tf.concat([this.dTrain, this.dOther], 0) as tf.Tensor2D) : this.dTrain.clone();
+    return { f0: this.trace.z[this.r.depth].clone(), df: differenceFromTrace(this.r, this.theta0, this.trace, netDisp), dlin };
   }
 
   dispose(): void {
-    tf.dispose([...traceTensors(this.trace), this.f0Train, this.K, this.dlin]);
+    tf.dispose([...traceTensors(this.trace), this.r0, this.kTrain, this.dTrain]);
+    if (this.kOther) this.kOther.dispose();
+    if (this.dOther) this.dOther.dispose();
+    if (this.pending) this.pending.dispose();
     disposeParams(this.theta0);
   }
 }
@@ -144,10 +184,10 @@ export class FunctionSpacePair {
     for (const [s, row] of this.rows) xAll.set(s.x, row * r.dIn);
     this.xT = tf.tensor2d(opts.train.x, [nT, r.dIn]);
     this.yT = tf.tensor2d(opts.train.y, [nT, r.dOut]);
-    this.main = new Evolution(r, tf.tidy(() => theta0.map((l) => ({ W: l.W.clone(), b: l.b.clone() }))), tf.tensor2d(xAll, [n, r.dIn]), nT);
+    this.main = new Evolution(r, tf.tidy(() => theta0.map((l) => ({ W: l.W.clone(), b: l.b.clone() }))), tf.tensor2d(xAll, [n, r.dIn]), nT, this.yT, this.lr, this.lossScale);
     const pTheta = tf.tidy(() => permuteParams(theta0, this.perms));
     const pX = tf.tidy(() => tf.gather(tf.tensor2d(xAll, [n, r.dIn]), tf.tensor1d(this.perms[0]!, 'int32'), 1) as tf.Tensor2D);
-    this.permuted = new Evolution(r, pTheta, pX, nT);
+    this.permuted = new Evolution(r, pTheta, pX, nT, this.yT, this.lr, this.lossScale);
   }
 
   /** Two K(X*, X) of [N dOut, nT dOut] float32 (and their build's temporaries) must fit the backend. */
@@ -164,8 +204,8 @@ export class FunctionSpacePair {
   async step(): Promise<StepResult> {
     const lossNet = await this.net.stepNetAsync(this.xT, this.yT);
     const loss = tf.tidy(() => {
-      tf.dispose(this.permuted.step(this.yT, this.lr, this.lossScale));
-      return this.main.step(this.yT, this.lr, this.lossScale);
+      this.permuted.step(false);
+      return this.main.step(true)!;
     });
     this.version++;
     const lossLin = (await loss.data())[0]!;

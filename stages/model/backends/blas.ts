@@ -62,6 +62,8 @@ export const blas: Backend<'blas'> = {
   onGpu: false,
   resources: CPU_RESOURCES,
   installFix: FIX,
+  // cblas_sgemm's CblasTrans reads the operand where it lies.
+  matMulTransposesInPlace: true,
   probe() {
     if (!packageInstalled(PKG)) return { ok: false, reason: `${PKG} is not installed` };
     const info = probeOpenblas();

@@ -90,6 +90,9 @@ export interface Backend<N extends string = string> {
   readonly installFix: string;
   /** the largest single typed array its tensors can live in (plain-JS tensors), when that limits */
   readonly maxArrayBytes?: number;
+  /** its matmul reads transposed operands in place at full speed (backprop passes transpose flags
+   * instead of copying with tf.transpose; XNNPACK on wasm is slower with the flags) */
+  readonly matMulTransposesInPlace?: boolean;
 
   /** Static feasibility, without loading tfjs (planning parent, cache keys). */
   probe(named: boolean): Probe;
