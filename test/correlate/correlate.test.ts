@@ -171,8 +171,11 @@ describe('correlate', () => {
     const host = initHostParams(SPEC, 1);
     const one = await measureCorrelations(SPEC, host, x, { eta: 1, perLayer: 7, setSeed: 4 });
     const blocked = await measureCorrelations(SPEC, host, x, { eta: 1, perLayer: 7, setSeed: 4, block: 3 });
-    assertClose(blocked.exact.c03, one.exact.c03, 1e-5, 'c03');
-    assertClose(blocked.sampled.c02, one.sampled.c02, 1e-5, 'sampled c02');
+    // Only the summation order changes: float32 rounding of sums with cancellation, which depends on
+    // the CPU's kernels (1.6e-5 relative on one sampled c02 entry on an AMD EPYC, OpenBLAS core Zen).
+    // A block that dropped or repeated samples would move the values by O(1).
+    assertClose(blocked.exact.c03, one.exact.c03, 1e-4, 'c03');
+    assertClose(blocked.sampled.c02, one.sampled.c02, 1e-4, 'sampled c02');
   });
 
   it('sampled estimator with |D| >= all parameters: value * eta^d N^d / d! equals the exact C^{0,d}', async () => {
