@@ -4,7 +4,6 @@
 // (this one), the Vulkan loader when this machine has one, an MNIST slice and a launcher.
 //   node --import tsx tools/gpu-pack.ts [--out dist/gpu-pack]
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { build } from 'esbuild';
+import { shell } from '../pipeline/engine/shell.ts';
 import { gunzipBytes, parseIdx } from '../stages/fetch/idx.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -42,11 +42,15 @@ function idxHead(bytes: Uint8Array, count: number): Buffer {
   return Buffer.concat([head, Buffer.from(idx.data.subarray(0, n * per))]);
 }
 
-function vulkanLoader(): string | undefined {
+async function vulkanLoader(): Promise<string | undefined> {
+  // nothrow: an ldconfig that is missing or fails means "try the next", not an error.
+  const $ = await shell({ nothrow: true });
   for (const bin of ['/sbin/ldconfig', 'ldconfig']) {
+    const out = await $`${bin} -p`;
+    const line = out.ok ? out.stdout.split('\n').find((l) => l.includes('libvulkan.so.1 ') && l.includes('x86-64')) : undefined;
+    if (!line) continue;
     try {
-      const line = execFileSync(bin, ['-p'], { encoding: 'utf8' }).split('\n').find((l) => l.includes('libvulkan.so.1 ') && l.includes('x86-64'));
-      if (line) return fs.realpathSync(line.split('=>').pop()!.trim());
+      return fs.realpathSync(line.split('=>').pop()!.trim());
     } catch {
       /* next */
     }
@@ -119,7 +123,7 @@ export async function buildPack(out: string, log: (s: string) => void = (s) => p
   // 3. Node.js: this very binary, compressed.
   await gzipFile(process.execPath, path.join(tmp, 'node.gz'));
   // 4. The Vulkan loader (ICDs, the drivers, come from the GPU machine).
-  const vk = vulkanLoader();
+  const vk = await vulkanLoader();
   if (vk) {
     fs.mkdirSync(path.join(tmp, 'lib'));
     fs.copyFileSync(vk, path.join(tmp, 'lib/libvulkan.so.1'));

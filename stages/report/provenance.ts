@@ -1,19 +1,19 @@
 // Provenance of a report: git state, package versions, runtime, and task timings from lineage.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { shell } from '../../pipeline/engine/shell.ts';
 import type { LineageEntry } from '../../pipeline/engine/types.ts';
 import type { StageTiming } from '../page/types.ts';
 
 const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 
-export function gitState(root = ROOT): { commit: string; dirty: boolean; branch: string | null } {
-  const git = (...args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no') !== '', branch: git('rev-parse', '--abbrev-ref', 'HEAD') };
-  } catch {
-    return { commit: 'unknown (not a git checkout)', dirty: false, branch: null };
-  }
+/** The checkout's commit, whether tracked files differ from it, and its branch; "unknown" outside a checkout (or without git). */
+export async function gitState(root = ROOT): Promise<{ commit: string; dirty: boolean; branch: string | null }> {
+  // nothrow: a failing git (no checkout here, no git installed) is an expected answer, not an error.
+  const $ = await shell({ cwd: root, nothrow: true });
+  const [commit, status, branch] = await Promise.all([$`git rev-parse HEAD`, $`git status --porcelain --untracked-files=no`, $`git rev-parse --abbrev-ref HEAD`]);
+  if (!commit.ok || !status.ok || !branch.ok) return { commit: 'unknown (not a git checkout)', dirty: false, branch: null };
+  return { commit: commit.stdout.trim(), dirty: status.stdout.trim() !== '', branch: branch.stdout.trim() };
 }
 
 const PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'vega', 'vega-lite', 'vega-embed', 'ajv', 'esbuild', 'tsx'];

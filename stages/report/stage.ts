@@ -38,7 +38,7 @@ export function reportStageFor<S extends ParamDecl & { report: typeof ReportConf
       const metas = await ctx.readAll(fetchStage, 'meta');
       const config = ctx.paramsJson;
       const lineage = ctx.lineage;
-      const git = gitState();
+      const git = await gitState();
       ctx.progress(1, 3, 'figures');
       const views = protocols.map((p) => viewOf(fits, p));
       const html = await renderReportHtml({

@@ -286,6 +286,39 @@ exec ${real(cmd)} "$@"
     assert.match(toy.cli(['show', 'total']).stdout, new RegExp(`job {6}slurm ${held}, log `));
   });
 
+  it('a store path and an sbatch argument with spaces, quotes and $ reach sbatch and the job as written', async () => {
+    // sbatch runs through zx's shell quoting: a word split or a `$HOME` expanded on the way would
+    // put the logs, the working directory or the records elsewhere, or fail the jobs.
+    const store = path.join(toy.dir, `it's a "store" $HOME \`x\``);
+    const name = `toy job's "name" $USER`;
+    const r = toy.cli(['run', '--executor', 'slurm', '--json', `--sbatch=--job-name=${name}`], { WEAKCORR_CACHE: store });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.executed, 7);
+    assert.ok(!fs.existsSync(toy.cache), 'nothing under the default store');
+    const manifests = fs.readdirSync(path.join(store, 'slurm/tasks')).filter((f) => f.endsWith('.json'));
+    assert.equal(manifests.length, 7);
+    for (const f of manifests) {
+      const m = JSON.parse(fs.readFileSync(path.join(store, 'slurm/tasks', f), 'utf8')) as { jobId: string; log: string };
+      assert.ok(m.log.startsWith(path.join(store, 'slurm/logs/')) && fs.existsSync(m.log), `log of ${m.jobId} at ${m.log}`);
+      assert.ok(fs.existsSync(path.join(store, 'tasks', f)), `record ${f} written by job ${m.jobId}`);
+      // The controller keeps an ended job for MinJobAge: its name and working directory as sbatch got them.
+      const job = execFileSync('scontrol', ['show', 'job', '-o', m.jobId], { encoding: 'utf8' });
+      assert.ok(job.includes(`JobName=${name} `), job);
+      assert.ok(job.includes(`WorkDir=${store} `), job);
+    }
+    await drained();
+  });
+
+  it('sbatch rejecting a request (no such partition): each task fails with "sbatch failed:" and sbatch\'s own words', () => {
+    const r = toy.cli(['run', 'gen', '--executor', 'slurm', '--json', '--partition', 'no-such-partition']);
+    assert.equal(r.code, 1, r.stderr);
+    for (const t of r.json.tasks as { state: string; error: string }[]) {
+      assert.equal(t.state, 'failed');
+      assert.match(t.error, /^sbatch failed: sbatch: error: .*invalid partition/i);
+    }
+    assert.deepEqual(queueIds(), []);
+  });
+
   it('--dry-run prints the arrays it would submit per stage, with their sbatch resources', () => {
     const r = toy.cli(['run', '--executor', 'slurm', '--dry-run', '--partition', 'debug', '--json']);
     assert.equal(r.code, 0, r.stderr);

@@ -18,6 +18,11 @@ describe('gpu-pack', function () {
     assert.ok(bytes < PACK_LIMIT, `${bytes} bytes`);
     for (const f of ['gpu-check', 'node.gz', 'PACK_ID', 'app/gpu-check.mjs', 'app/tfjs-backend-wasm-simd.wasm', 'app/node_modules/webgpu/dist/linux-x64/dawn.node.gz'])
       assert.ok(f in files || fs.existsSync(path.join(out, f)), `${f} missing`);
+    // The Vulkan loader (found by running ldconfig -p): shipped exactly when this machine has one, byte for byte.
+    const ld = spawnSync('/sbin/ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '';
+    const vk = ld.split('\n').find((l) => l.includes('libvulkan.so.1 ') && l.includes('x86-64'))?.split('=>').pop()!.trim();
+    assert.equal('lib/libvulkan.so.1' in files, vk !== undefined, `ldconfig lists ${vk ?? 'no libvulkan.so.1'}`);
+    if (vk) assert.deepEqual(fs.readFileSync(path.join(out, 'lib/libvulkan.so.1')), fs.readFileSync(vk));
     const run = path.join(tmp, 'run');
     const r = spawnSync('/bin/sh', [path.join(out, 'gpu-check'), '--quick'], {
       cwd: tmp, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: tmp, WEAKCORR_PACK_RUN: run }, maxBuffer: 64 << 20,

@@ -4,21 +4,20 @@
 // SLURM dependency (an `afterok` dependent of a failed job stays PENDING forever): a task is
 // submitted once its inputs exist. A manifest per task key (`slurm/tasks/<key>.json`: job id and
 // log) lets a rerun adopt jobs still queued or running instead of submitting duplicates.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, watch, type FSWatcher } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import type { ProcessPromise, Shell } from 'zx/core';
 import type { BatchElement, JobProgress } from './batch-job.ts';
 import { nodeEntry } from '../../compiled.ts';
 import { fromWire, InterruptedError } from '../../errors.ts';
 import type { Executor, ExecJob, ExecResult } from '../../executor.ts';
 import type { TaskEvents } from '../../pool.ts';
+import { commandMissing, shell, shQuote } from '../../shell.ts';
 import type { Store } from '../../store.ts';
 import type { StageResources } from '../../types.ts';
 
-const exec = promisify(execFile);
 const MAX_ARRAY = 1000;
 /** Attempts of one SLURM command when its failure looks transient, and the first wait between them. */
 const ATTEMPTS = 4;
@@ -29,31 +28,43 @@ export const DEFAULT_POLL_MS = 1000;
 // What a busy or restarting controller answers; anything else (bad option, invalid account) is final.
 const TRANSIENT = /timed out|time out|slurm_load_jobs error|unable to contact slurm controller|connection refused|resource temporarily unavailable|zero bytes were transmitted|try again|slurm_receive_msg|socket|controller is busy|slurmctld is not responding/i;
 
-type ExecError = Error & { stderr?: string; code?: string | number };
+/** A failed SLURM command: zx's ProcessOutput (exit code, stderr), or an error of our own. */
+type SlurmError = Error & { stderr?: string; exitCode?: number | null };
 
 /** True for a SLURM client failure worth retrying (not a missing binary, not a rejected request). */
 export function transientSlurmError(e: unknown): boolean {
-  const err = e as ExecError;
-  if (err.code === 'ENOENT') return false;
+  const err = e as SlurmError;
+  if (commandMissing(err)) return false;
   return TRANSIENT.test(`${err.stderr ?? ''}\n${err.message}`);
 }
 
+/** What a SLURM command answered: its output, or (with `nothrow`) its failure. */
+interface Reply {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
 /**
- * One SLURM client command, retried with backoff (0.5, 1, 2 s) while it fails transiently.
- * `recover` runs before each retry: a command whose reply was lost may have taken effect.
+ * One SLURM client command (`cmd` builds it on zx's `$`, which quotes each value as one argument),
+ * retried with backoff (0.5, 1, 2 s) while it fails transiently. `recover` runs before each retry:
+ * a command whose reply was lost may have taken effect. A final failure rejects with the command's
+ * stderr; with `nothrow` it is the reply (`ok` false) instead, for a failure the caller expects.
  */
-async function slurmCmd(cmd: string, args: string[], recover?: () => Promise<string | undefined>): Promise<{ stdout: string }> {
+async function slurmCmd(cmd: ($: Shell) => ProcessPromise, o: { recover?: () => Promise<string | undefined>; nothrow?: boolean } = {}): Promise<Reply> {
+  const $ = await shell({ nothrow: true });
   for (let attempt = 1; ; attempt++) {
-    try {
-      return await exec(cmd, args);
-    } catch (e) {
-      if (attempt >= ATTEMPTS || !transientSlurmError(e)) throw e;
-      await new Promise((r) => setTimeout(r, BACKOFF_MS * 2 ** (attempt - 1)));
-      // A recovery that cannot tell (squeue failing too) is an error, not "not submitted": guessing
-      // would submit a second copy nobody tracks or cancels.
-      const done = await recover?.();
-      if (done !== undefined) return { stdout: done };
+    const out = await cmd($);
+    if (out.ok) return out;
+    if (attempt >= ATTEMPTS || !transientSlurmError(out)) {
+      if (o.nothrow) return out;
+      throw out;
     }
+    await new Promise((r) => setTimeout(r, BACKOFF_MS * 2 ** (attempt - 1)));
+    // A recovery that cannot tell (squeue failing too) is an error, not "not submitted": guessing
+    // would submit a second copy nobody tracks or cancels.
+    const done = await o.recover?.();
+    if (done !== undefined) return { ok: true, stdout: done, stderr: '' };
   }
 }
 // The compiled batch job when this process runs compiled code (the same build), else the source through tsx.
@@ -255,7 +266,8 @@ export class SlurmExecutor implements Executor {
       writeFileSync(path.join(batchDir, `${i}.json`), JSON.stringify(el));
     });
     const script = path.join(batchDir, 'job.sh');
-    writeFileSync(script, `#!/bin/sh\nexec ${[process.execPath, ...BATCH_JOB.execArgv.map((a) => (a.startsWith('file:') ? fileURLToPath(a) : a)), BATCH_JOB.file, batchDir].map((a) => JSON.stringify(a)).join(' ')}\n`, { mode: 0o755 });
+    // The script is /bin/sh: POSIX quoting (shQuote), so a store path with spaces, quotes or `$` stays one word.
+    writeFileSync(script, `#!/bin/sh\nexec ${[process.execPath, ...BATCH_JOB.execArgv.map((a) => (a.startsWith('file:') ? fileURLToPath(a) : a)), BATCH_JOB.file, batchDir].map(shQuote).join(' ')}\n`, { mode: 0o755 });
     // The tag finds the array again when sbatch's reply is lost (a timeout after the controller
     // accepted it), so a retry never submits it twice.
     const tag = `${this.opts.jobName}:${path.basename(batchDir)}`;
@@ -269,7 +281,7 @@ export class SlurmExecutor implements Executor {
       ...sbatchResourceArgs(this.resourcesOf(group[0]!.job), this.opts),
       script,
     ];
-    const { stdout } = await slurmCmd('sbatch', args, () => submittedWithTag(tag)).catch((e: ExecError) => {
+    const { stdout } = await slurmCmd(($) => $`sbatch ${args}`, { recover: () => submittedWithTag(tag) }).catch((e: SlurmError) => {
       throw new Error(`sbatch failed: ${(e.stderr ?? e.message).trim()}`);
     });
     const arrayId = stdout.trim().split(';')[0]!;
@@ -277,7 +289,7 @@ export class SlurmExecutor implements Executor {
     writeFileSync(path.join(batchDir, 'array'), `${arrayId}\n`);
     if (this.closed) {
       // Ctrl-C came while sbatch ran: take the array back out of the queue.
-      await slurmCmd('scancel', [arrayId]).catch(() => undefined);
+      await slurmCmd(($) => $`scancel ${arrayId}`, { nothrow: true }).catch(() => undefined);
       for (const w of group) w.reject(new InterruptedError());
       return;
     }
@@ -348,7 +360,7 @@ export class SlurmExecutor implements Executor {
     for (const w of this.waiting.splice(0)) w.reject(new InterruptedError());
     const ids = [...this.inFlight.values()].map((f) => f.jobId);
     if (ids.length) {
-      await slurmCmd('scancel', ids).catch(() => undefined);
+      await slurmCmd(($) => $`scancel ${ids}`, { nothrow: true }).catch(() => undefined);
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
         const q = await squeue().catch(() => new Map<string, QueueEntry>());
@@ -377,8 +389,8 @@ export async function checkSlurm(): Promise<string | undefined> {
     await squeue();
     return undefined;
   } catch (e) {
-    const err = e as Error & { stderr?: string; code?: string };
-    const why = err.code === 'ENOENT' ? 'squeue is not installed here' : (err.stderr ?? err.message).trim().split('\n').at(-1);
+    const err = e as SlurmError;
+    const why = commandMissing(err) ? 'squeue is not installed here' : (err.stderr ?? err.message).trim().split('\n').at(-1);
     return `--executor slurm: no SLURM controller answers (${why}); run on a submit host of the cluster, or use --executor local`;
   }
 }
@@ -390,7 +402,7 @@ export async function checkSlurm(): Promise<string | undefined> {
  */
 export async function queuedJobIds(): Promise<Set<string> | undefined> {
   try {
-    const { stdout } = await slurmCmd('squeue', ['-h', '-r', '-o', '%i|%F']);
+    const { stdout } = await slurmCmd(($) => $`squeue -h -r -o ${'%i|%F'}`);
     return new Set(stdout.split('\n').flatMap((l) => l.trim().split('|')).filter(Boolean));
   } catch {
     return undefined;
@@ -399,7 +411,7 @@ export async function queuedJobIds(): Promise<Set<string> | undefined> {
 
 /** The array id of this user's queued job whose comment is `tag`, if any. */
 async function submittedWithTag(tag: string): Promise<string | undefined> {
-  const { stdout } = await slurmCmd('squeue', ['--me', '-h', '-o', '%F|%k']);
+  const { stdout } = await slurmCmd(($) => $`squeue --me -h -o ${'%F|%k'}`);
   for (const line of stdout.split('\n')) {
     const [id, comment] = line.trim().split('|');
     if (id && comment === tag) return id;
@@ -409,7 +421,8 @@ async function submittedWithTag(tag: string): Promise<string | undefined> {
 
 /** Every pending or running job element, one per line (arrays expanded). */
 async function squeue(): Promise<Map<string, QueueEntry>> {
-  const { stdout } = await slurmCmd('squeue', ['--me', '-h', '-r', '-o', '%i|%T|%r|%N']);
+  // The format is a value, so zx quotes it: written into the command, its `|` would be a shell pipe.
+  const { stdout } = await slurmCmd(($) => $`squeue --me -h -r -o ${'%i|%T|%r|%N'}`);
   const out = new Map<string, QueueEntry>();
   for (const line of stdout.split('\n')) {
     const [id, state, reason, node] = line.trim().split('|');
@@ -434,13 +447,11 @@ interface JobState {
 
 /** The controller's word on a job (kept MinJobAge seconds after it ends), or undefined. */
 async function jobState(jobId: string): Promise<JobState | undefined> {
-  try {
-    const { stdout } = await slurmCmd('scontrol', ['show', 'job', '-o', jobId]);
-    const field = (k: string): string => stdout.match(new RegExp(`\\b${k}=(\\S+)`))?.[1] ?? '';
-    return { state: field('JobState') || 'UNKNOWN', exit: field('ExitCode') || '?', reason: field('Reason') };
-  } catch {
-    return undefined;
-  }
+  // A job the controller has forgotten is "Invalid job id specified", exit 1: expected, not an error.
+  const { ok, stdout } = await slurmCmd(($) => $`scontrol show job -o ${jobId}`, { nothrow: true }).catch(() => ({ ok: false, stdout: '' }));
+  if (!ok) return undefined;
+  const field = (k: string): string => stdout.match(new RegExp(`\\b${k}=(\\S+)`))?.[1] ?? '';
+  return { state: field('JobState') || 'UNKNOWN', exit: field('ExitCode') || '?', reason: field('Reason') };
 }
 
 /** `SLURM job 12_3 FAILED (exit 1:0); log <path>:` and the job's own error, else the log's last lines. */
