@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { DataRow } from '../../stages/page/charts/index.ts';
+import { signed, type DataRow } from '../../stages/page/charts/index.ts';
 import { csvColumns, escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from '../../stages/page/encode.ts';
 import type { JsonValue } from '../../stages/page/html.ts';
 import { parseCsv, parseCsvWithPython } from './parse-csv.ts';
@@ -24,6 +24,10 @@ describe('report/encode', () => {
     const py = parseCsvWithPython(csv);
     if (!py) this.skip();
     assert.deepEqual(py, fields);
+  });
+
+  it('prints numbers with fixed digits and a typographic minus, never a signed zero', () => {
+    assert.deepEqual([signed(-0.25), signed(1.5, 3), signed(-1234.5678), signed(-0.001), signed(-0), signed(Number.NaN)], ['\u22120.25', '1.500', '\u22121234.57', '0.00', '0.00', 'NaN']);
   });
 
   it('escapes HTML text and attributes, and JSON inside <script>', () => {
