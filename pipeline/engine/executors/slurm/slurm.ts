@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import type { BatchElement, JobProgress } from './batch-job.ts';
 import { nodeEntry } from '../../compiled.ts';
 import { fromWire, InterruptedError } from '../../errors.ts';
+import { retrying } from '../../retry.ts';
 import type { Executor, ExecJob, ExecResult } from '../../executor.ts';
 import type { TaskEvents } from '../../pool.ts';
 import type { Store } from '../../store.ts';
@@ -40,21 +41,19 @@ export function transientSlurmError(e: unknown): boolean {
 
 /**
  * One SLURM client command, retried with backoff (0.5, 1, 2 s) while it fails transiently.
- * `recover` runs before each retry: a command whose reply was lost may have taken effect.
+ * `recover` runs before each retry: a command whose reply was lost may have taken effect. The
+ * command runs again only once `recover` said it did not; a recovery that cannot tell (squeue
+ * failing too) is an error, retried like the command, never "not submitted": guessing would
+ * submit a second copy nobody tracks or cancels.
  */
-async function slurmCmd(cmd: string, args: string[], recover?: () => Promise<string | undefined>): Promise<{ stdout: string }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await exec(cmd, args);
-    } catch (e) {
-      if (attempt >= ATTEMPTS || !transientSlurmError(e)) throw e;
-      await new Promise((r) => setTimeout(r, BACKOFF_MS * 2 ** (attempt - 1)));
-      // A recovery that cannot tell (squeue failing too) is an error, not "not submitted": guessing
-      // would submit a second copy nobody tracks or cancels.
-      const done = await recover?.();
-      if (done !== undefined) return { stdout: done };
-    }
-  }
+export function slurmCmd(cmd: string, args: string[], recover?: () => Promise<string | undefined>): Promise<{ stdout: string }> {
+  return retrying(
+    async (n) => {
+      const done = n > 1 ? await recover?.() : undefined;
+      return done !== undefined ? { stdout: done } : await exec(cmd, args);
+    },
+    { retries: ATTEMPTS - 1, baseDelayMs: BACKOFF_MS, retryable: transientSlurmError },
+  );
 }
 // The compiled batch job when this process runs compiled code (the same build), else the source through tsx.
 const BATCH_JOB = nodeEntry(fileURLToPath(new URL('./batch-job.ts', import.meta.url)));
