@@ -1,7 +1,8 @@
 // Types for the two d3 modules this project calls directly (vega depends on both, so they add no
 // package). Neither ships types and @types/d3-dsv / @types/d3-format are not installed: these are
 // the few functions we call, typed as their documentation gives them (d3js.org/d3-dsv,
-// d3js.org/d3-format). The root tsconfig includes this file; stages/page/client/tsconfig.json lists it.
+// d3js.org/d3-format). The root tsconfig includes this file; stages/page/figure-data.ts names it
+// for the client script's tsconfig.
 
 declare module 'd3-dsv' {
   /** A cell as d3-dsv writes it: null/undefined -> empty field, anything else String(v). */

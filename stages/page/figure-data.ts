@@ -8,6 +8,8 @@
 // download. Runs in Node and in the browser: no imports besides types and d3-dsv (plain ESM,
 // bundled into the client script).
 
+// d3-dsv's types, for the client's own tsconfig too (the root one includes the file).
+/// <reference path="../../pipeline/engine/d3-modules.d.ts" />
 import { csvFormat } from 'd3-dsv';
 import type { DataRow, Datum, Scalar } from './charts/data.ts';
 
