@@ -2,6 +2,7 @@
 // per measurement: stage, task, each grid axis and group coordinate in its own column, metric,
 // a numeric value, the task's labels such as its status), like `dvc metrics show`; the claims the
 // stages judge as a second table; and `diff` of two experiments.
+import { csvFormatRows } from 'd3-dsv';
 import type { Planner } from './planner.ts';
 import type { TaskStatus } from './inspect.ts';
 import type { Json, JsonObject, MetricGroup, MetricValue, StageDecl, VerdictRow } from './types.ts';
@@ -122,16 +123,12 @@ export function tidyVerdicts(verdicts: readonly VerdictRow[]): Tidy {
   return { columns, rows: verdicts.map((v) => Object.fromEntries(columns.map((c) => [c, v[c] ?? null]))) };
 }
 
-// RFC 4180: a field with a comma, quote, CR or LF (or edge spaces, which readers may trim) is quoted.
-const csvCell = (v: MetricValue): string => {
-  const s = v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replaceAll('"', '""')}"` : s;
-};
 // md is for reading: numbers to 4 significant digits (csv and json keep every digit).
 const mdCell = (v: MetricValue): string => (v === null ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v).replaceAll('|', '\\|').replace(/\r?\n/g, ' '));
 
 export function formatTable(columns: readonly string[], rows: readonly MetricValue[][], format: 'csv' | 'md'): string {
-  if (format === 'csv') return [columns.map(csvCell).join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n');
+  // RFC 4180 by d3-dsv, the one CSV writer of the project (the page's downloads use it too).
+  if (format === 'csv') return csvFormatRows([columns, ...rows]);
   return [`| ${columns.map(mdCell).join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n');
 }
 

@@ -4,7 +4,7 @@
 import { open, rename, rm, stat, mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retrying } from '../../pipeline/engine/retry.ts';
 import { FetchError, errorMessage, isAbort, mismatch } from './errors.ts';
 import type { ChecksumSpec } from './catalog.ts';
 import { verifyFile, type Digests } from './verify.ts';
@@ -77,31 +77,18 @@ export async function downloadFile(url: string, dest: string, spec: ChecksumSpec
   const tmp = tempPathFor(dest);
   let ok = false;
   try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await downloadAttempt(url, tmp, spec, stallMs, opts);
-        break;
-      } catch (e) {
-        if (opts.signal?.aborted || (isAbort(e) && !(e instanceof Transient))) {
-          throw new FetchError('ABORTED', `${url}: download aborted`, { file: url, cause: e });
-        }
-        if (!(e instanceof Transient) || attempt >= retries) {
-          if (e instanceof Transient) {
-            throw new FetchError('NETWORK_ERROR', `${url}: ${e.message}; gave up after ${attempt + 1} attempts`, {
-              file: url,
-              cause: e,
-            });
-          }
-          throw e;
-        }
-        const have = await fileSize(tmp);
-        const delay = baseDelay * 2 ** attempt;
-        log(`${name}: transient error from ${url}: ${e.message}; retry ${attempt + 1}/${retries} in ${delay} ms, resuming at ${have} B`);
-        await sleep(delay, undefined, { signal: opts.signal }).catch(() => {
-          throw new FetchError('ABORTED', `${url}: download aborted`, { file: url });
-        });
-      }
-    }
+    await retrying(() => downloadAttempt(url, tmp, spec, stallMs, opts), {
+      retries,
+      baseDelayMs: baseDelay,
+      retryable: (e) => e instanceof Transient && !opts.signal?.aborted,
+      onRetry: async (e, n, delay) => log(`${name}: transient error from ${url}: ${errorMessage(e)}; retry ${n}/${retries} in ${delay} ms, resuming at ${await fileSize(tmp)} B`),
+      signal: opts.signal,
+    }).catch((e: unknown) => {
+      if (opts.signal?.aborted || (isAbort(e) && !(e instanceof Transient))) throw new FetchError('ABORTED', `${url}: download aborted`, { file: url, cause: e });
+      // Only a transient error is retried, so one thrown here ended the last allowed attempt.
+      if (e instanceof Transient) throw new FetchError('NETWORK_ERROR', `${url}: ${e.message}; gave up after ${retries + 1} attempts`, { file: url, cause: e });
+      throw e;
+    });
     let digests: Digests;
     try {
       digests = await verifyFile(tmp, spec, opts.signal);

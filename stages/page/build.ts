@@ -2,9 +2,8 @@
 // reference lines, and headline rows. The report stage itself only iterates the registry.
 import type { FitGroupResult, Row } from '../contracts/fits.ts';
 import type { FigureInput, HeadlineRow } from './html.ts';
-import { scalingChart, type DataRow, type FitLine, type ReferenceSlope } from './charts/index.ts';
+import { scalingChart, signed, type DataRow, type FitLine, type ReferenceSlope } from './charts/index.ts';
 
-const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
 
 /** A group key as a short label: `mnist / relu / L2`, `α = -0.5`. */
 export const keyLabel = (k: Record<string, unknown>): string =>
@@ -37,7 +36,7 @@ const widthsNote = (g: FitGroupResult, paperWidths: readonly [number, number] | 
 export function headline(groups: FitGroupResult[], claim: (g: FitGroupResult) => string, paperWidths: readonly [number, number] | null = null): HeadlineRow[] {
   return groups.map((g) => ({
     claim: claim(g),
-    paper: g.paper === null ? null : fmt(g.paper),
+    paper: g.paper === null ? null : signed(g.paper),
     theory: expText(g),
     slope: g.fit.slope, ciLo: g.fit.ci?.lo ?? null, ciHi: g.fit.ci?.hi ?? null, r2: g.fit.r2,
     nPoints: g.fit.nPoints, nSeeds: g.fit.nSeeds, excluded: g.fit.excluded.excluded,

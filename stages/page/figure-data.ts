@@ -5,8 +5,12 @@
 //
 // The browser decodes it (client/client.ts bundles this module), hands the points to vega as the
 // spec's data and writes the CSV from the rows on demand: one copy serves the figure and its
-// download. Runs in Node and in the browser: no imports besides types.
+// download. Runs in Node and in the browser: no imports besides types and d3-dsv (plain ESM,
+// bundled into the client script).
 
+// d3-dsv's types, for the client's own tsconfig too (the root one includes the file).
+/// <reference path="../../pipeline/engine/d3-modules.d.ts" />
+import { csvFormat } from 'd3-dsv';
 import type { DataRow, Datum, Scalar } from './charts/data.ts';
 
 /** The field facet() sets on a point made from input row i (the spec's data keeps it). */
@@ -118,18 +122,11 @@ export function attachValues(spec: Record<string, unknown>, points: Datum[]): Re
   return { ...spec, data: { values: points } };
 }
 
-function csvField(v: Scalar | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /**
- * RFC 4180 CSV with a header line and '\n' line ends. Null/missing -> empty field; numbers at
- * full precision (JS shortest round-trip form; NaN and Infinity as written by JS).
+ * CSV by d3-dsv (RFC 4180, the same writer as `weakcorr results --format csv`) with a header line
+ * and '\n' line ends, the last line ended too. Null/missing -> empty field; numbers at full
+ * precision (JS shortest round-trip form; NaN and Infinity as written by JS).
  */
 export function toCsv(rows: readonly Record<string, Scalar | undefined>[], columns: readonly string[]): string {
-  const lines = [columns.map(csvField).join(',')];
-  for (const r of rows) lines.push(columns.map((c) => csvField(r[c])).join(','));
-  return lines.join('\n') + '\n';
+  return `${csvFormat(rows, columns)}\n`;
 }

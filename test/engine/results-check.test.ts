@@ -12,7 +12,7 @@ import { compareVerdicts, parseBaseline, updatedBaseline, type Baseline } from '
 import { ConfigError } from '../../pipeline/engine/errors.ts';
 import { formatTable, metricRows, tidyMetrics } from '../../pipeline/engine/results.ts';
 import { VERDICT_ORDER } from '../../stages/stats/verdict.ts';
-import { parseCsv } from '../report/parse-csv.ts';
+import { parseCsv, parseCsvWithPython } from '../report/parse-csv.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MIRROR = process.env.WEAKCORR_DATA_MIRROR ?? path.resolve(REPO, '../shared/datasets');
@@ -197,11 +197,17 @@ describe('results and check on a real store (a smaller ci, built to the fit)', f
 });
 
 describe('results and check: tables and the baseline comparison', () => {
-  it('csv quotes commas, quotes, line breaks and edge spaces, and parses back', () => {
-    const cells = [['a,b', 'say "hi"', 'two\nlines', ' padded ', 'cr\r', 'plain', 1.5e-7, null, true]];
-    const text = formatTable(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'], cells, 'csv');
-    assert.deepEqual(parseCsv(text)[1], ['a,b', 'say "hi"', 'two\nlines', ' padded ', 'cr\r', 'plain', '1.5e-7', '', 'true']);
-    assert.equal(text.split('\n').slice(1).join('\n'), '"a,b","say ""hi""","two\nlines"," padded ","cr\r",plain,1.5e-7,,true', 'quoted as RFC 4180 asks, and edge spaces too (readers may trim them)');
+  it('csv (d3-dsv) quotes commas, quotes and line breaks, and d3-dsv and Python\'s csv module read every field back', function () {
+    const fields = ['a,b', 'say "hi"', 'two\nlines', ' padded ', 'cr\r', 'crlf\r\n', 'plain', 1.5e-7, null, true, 'ä €'];
+    const header = fields.map((_, i) => `c${i + 1}`);
+    const text = formatTable(header, [fields], 'csv');
+    // RFC 4180 asks no quotes around edge spaces (they are part of the field); d3-dsv adds none.
+    assert.equal(text.split('\n').slice(1).join('\n'), '"a,b","say ""hi""","two\nlines", padded ,"cr\r","crlf\r\n",plain,1.5e-7,,true,ä €');
+    const want = [header, ['a,b', 'say "hi"', 'two\nlines', ' padded ', 'cr\r', 'crlf\r\n', 'plain', '1.5e-7', '', 'true', 'ä €']];
+    assert.deepEqual(parseCsv(text), want);
+    const py = parseCsvWithPython(text);
+    if (!py) this.skip();
+    assert.deepEqual(py, want);
   });
 
   it('md escapes pipes, keeps one line per row and rounds numbers to 4 significant digits', () => {

@@ -92,6 +92,9 @@ describe('protocols: labels and width ranges (corrections 6, 7)', () => {
     for (const r of rows) assert.match(r.note ?? '', /widths (\d+–\d+|— \(nothing fitted\)) \(paper: (8–1024|2048–19484)\)/, r.claim);
     assert.match(rows.find((r) => r.claim.startsWith('Fig. 4'))!.note!, /^widths 64–1024 \(paper: 2048–19484\)/);
     assert.ok(rows.some((r) => /exactly 0 by construction/.test(r.claim)));
+    // The paper's slopes print as the measured ones do: two decimals, a typographic minus.
+    const papers = rows.flatMap((r) => (r.paper ? [r.paper] : []));
+    assert.ok(papers.length > 0 && papers.every((p) => /^−?\d+\.\d\d$/.test(p)), papers.join(' '));
   });
 });
 

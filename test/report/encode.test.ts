@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import type { DataRow } from '../../stages/page/charts/index.ts';
+import { signed, type DataRow } from '../../stages/page/charts/index.ts';
 import { csvColumns, escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from '../../stages/page/encode.ts';
 import type { JsonValue } from '../../stages/page/html.ts';
-import { parseCsv } from './parse-csv.ts';
+import { parseCsv, parseCsvWithPython } from './parse-csv.ts';
 
 describe('report/encode', () => {
-  it('writes CSV fields per RFC 4180', () => {
+  it('writes CSV fields per RFC 4180 (d3-dsv), and d3-dsv and Python\'s csv module read them back', function () {
     const rows: DataRow[] = [
       { a: 'plain', b: 1.5, c: null },
       { a: 'with, comma', b: -2e-7, c: true },
@@ -15,11 +15,19 @@ describe('report/encode', () => {
     const csv = toCsv(rows);
     assert.equal(
       csv,
-      'a,b,c,d\nplain,1.5,,\n"with, comma",-2e-7,true,\n"quote "" inside",NaN,"line\nbreak",\n" padded ",,,only here\n',
+      'a,b,c,d\nplain,1.5,,\n"with, comma",-2e-7,true,\n"quote "" inside",NaN,"line\nbreak",\n padded ,,,only here\n',
     );
-    assert.deepEqual(parseCsv(csv)[3], ['quote " inside', 'NaN', 'line\nbreak', '']);
+    const fields = [['a', 'b', 'c', 'd'], ['plain', '1.5', '', ''], ['with, comma', '-2e-7', 'true', ''], ['quote " inside', 'NaN', 'line\nbreak', ''], [' padded ', '', '', 'only here']];
+    assert.deepEqual(parseCsv(csv), fields);
     assert.equal(toCsv([], ['x', 'y']), 'x,y\n');
     assert.equal(decodeURIComponent(textDataUri('a,b\n1,"#"\n').split(',').slice(1).join(',')), 'a,b\n1,"#"\n');
+    const py = parseCsvWithPython(csv);
+    if (!py) this.skip();
+    assert.deepEqual(py, fields);
+  });
+
+  it('prints numbers with fixed digits and a typographic minus, never a signed zero', () => {
+    assert.deepEqual([signed(-0.25), signed(1.5, 3), signed(-1234.5678), signed(-0.001), signed(-0), signed(Number.NaN)], ['\u22120.25', '1.500', '\u22121234.57', '0.00', '0.00', 'NaN']);
   });
 
   it('escapes HTML text and attributes, and JSON inside <script>', () => {

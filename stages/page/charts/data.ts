@@ -1,6 +1,7 @@
 // The data vocabulary every chart shares: input rows, the internal field names that specs read,
 // and small helpers that normalize row values.
 
+import { format } from 'd3-format';
 import type { TopLevelSpec } from 'vega-lite';
 
 export type { TopLevelSpec };
@@ -28,9 +29,13 @@ export const F = {
   dash: '_dash',
 } as const;
 
-/** A number as the report prints it: fixed digits and a typographic minus ("−0.25"). */
+/**
+ * A number as the report prints it: fixed digits and a typographic minus ("−0.25"), by d3-format,
+ * the formatter vega uses for the axis labels beside it; a value that rounds to zero prints
+ * unsigned ("0.00", not "−0.00").
+ */
 export function signed(v: number, digits = 2): string {
-  return v.toFixed(digits).replace('-', '\u2212');
+  return format(`.${digits}f`)(v);
 }
 
 export function fmtScalar(v: Scalar): string {

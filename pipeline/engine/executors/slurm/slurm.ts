@@ -12,6 +12,7 @@ import type { ProcessPromise, Shell } from 'zx/core';
 import type { BatchElement, JobProgress } from './batch-job.ts';
 import { nodeEntry } from '../../compiled.ts';
 import { fromWire, InterruptedError } from '../../errors.ts';
+import { retrying } from '../../retry.ts';
 import type { Executor, ExecJob, ExecResult } from '../../executor.ts';
 import type { TaskEvents } from '../../pool.ts';
 import { commandMissing, shell, shQuote } from '../../shell.ts';
@@ -47,26 +48,36 @@ interface Reply {
 
 /**
  * One SLURM client command (`cmd` builds it on zx's `$`, which quotes each value as one argument),
- * retried with backoff (0.5, 1, 2 s) while it fails transiently. `recover` runs before each retry:
- * a command whose reply was lost may have taken effect. A final failure rejects with the command's
- * stderr; with `nothrow` it is the reply (`ok` false) instead, for a failure the caller expects.
+ * retried with backoff (0.5, 1, 2 s) while it fails transiently (retry.ts). `recover` runs before
+ * each retry: a command whose reply was lost may have taken effect. The command runs again only once
+ * `recover` said it did not; a recovery that cannot tell (squeue failing too) is an error, retried
+ * like the command, never "not submitted": guessing would submit a second copy nobody tracks or
+ * cancels. A final failure rejects with the command's stderr; with `nothrow` it is the reply (`ok`
+ * false) instead, for a failure the caller expects.
  */
-async function slurmCmd(cmd: ($: Shell) => ProcessPromise, o: { recover?: () => Promise<string | undefined>; nothrow?: boolean } = {}): Promise<Reply> {
+export async function slurmCmd(cmd: ($: Shell) => ProcessPromise, o: { recover?: () => Promise<string | undefined>; nothrow?: boolean } = {}): Promise<Reply> {
   const $ = await shell({ nothrow: true });
-  for (let attempt = 1; ; attempt++) {
-    const out = await cmd($);
-    if (out.ok) return out;
-    if (attempt >= ATTEMPTS || !transientSlurmError(out)) {
-      if (o.nothrow) return out;
-      throw out;
-    }
-    await new Promise((r) => setTimeout(r, BACKOFF_MS * 2 ** (attempt - 1)));
-    // A recovery that cannot tell (squeue failing too) is an error, not "not submitted": guessing
-    // would submit a second copy nobody tracks or cancels.
-    const done = await o.recover?.();
-    if (done !== undefined) return { ok: true, stdout: done, stderr: '' };
+  try {
+    return await retrying<Reply>(
+      async (n) => {
+        const done = n > 1 ? await o.recover?.() : undefined;
+        if (done !== undefined) return { ok: true, stdout: done, stderr: '' };
+        const out = await cmd($);
+        if (!out.ok) throw out;
+        return out;
+      },
+      { retries: ATTEMPTS - 1, baseDelayMs: BACKOFF_MS, retryable: transientSlurmError },
+    );
+  } catch (e) {
+    if (o.nothrow && isReply(e)) return e;
+    throw e;
   }
 }
+
+function isReply(e: unknown): e is Reply {
+  return typeof e === 'object' && e !== null && 'ok' in e && 'stdout' in e && 'stderr' in e;
+}
+
 // The compiled batch job when this process runs compiled code (the same build), else the source through tsx.
 const BATCH_JOB = nodeEntry(fileURLToPath(new URL('./batch-job.ts', import.meta.url)));
 
