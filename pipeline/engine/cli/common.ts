@@ -107,8 +107,9 @@ export async function plannerFor(project: Project, variant: Variant, tasks: Task
   if (where) await checkRuntimes(tasks, where);
   const s = store ?? (await storeFor(project, mode));
   const w = where ?? runtimeOf(readExecutor(project, s, variant.name, executor));
-  if (!where) await checkRuntimes(tasks, w);
-  return new Planner(project, s, variant, w);
+  const planner = new Planner(project, s, variant, w);
+  if (!where) await checkRuntimes(tasks, w, planner.runtimeContext);
+  return planner;
 }
 
 /** A planner keying as the experiment's last run did, without the up-front checks (experiments, diff). */
