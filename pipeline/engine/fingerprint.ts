@@ -5,8 +5,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import canonicalizeModule from 'canonicalize';
-import { build } from 'esbuild';
-import type { ContentHash, Json, JsonObject, TaskKey } from './types.ts';
+import { build, version as esbuildVersion } from 'esbuild';
+import type { ContentHash, Json, JsonObject, ProbeMemo, TaskKey } from './types.ts';
 
 // The package is CommonJS with ESM-style typings: its default import is the function itself.
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
@@ -85,6 +85,11 @@ export function fileHash(absPath: string): string {
   return sha256(bytes);
 }
 
+function isInside(root: string, abs: string): boolean {
+  const rel = path.relative(root, abs);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
 function relativeToRoot(root: string, abs: string): string {
   const rel = path.relative(root, abs).split(path.sep).join('/');
   if (rel.startsWith('../') || path.isAbsolute(rel))
@@ -100,43 +105,94 @@ function relativeToRoot(root: string, abs: string): string {
  * same from any directory and in any clone. Data files the module graph reads through
  * `new URL('<literal>', import.meta.url)`, and the stage's declared `files` (relative to `root`),
  * enter as content hashes.
+ *
+ * `memo` (the store's, types.ts: ProbeMemo): a read command takes the fingerprint filed by the
+ * last run while every file it was computed from (each module, each data file, every tsconfig.json
+ * and package.json esbuild could have read) has the stat signature it had then; a run (a fresh
+ * memo) always bundles, and files what it found.
  */
-export function codeFingerprint(moduleUrlOrPath: string, root: string, declaredFiles: readonly string[] = []): Promise<CodeFingerprint> {
+export function codeFingerprint(moduleUrlOrPath: string, root: string, declaredFiles: readonly string[] = [], memo?: ProbeMemo): Promise<CodeFingerprint> {
   const entry = moduleUrlOrPath.startsWith('file:') ? fileURLToPath(moduleUrlOrPath) : moduleUrlOrPath;
   const cacheKey = JSON.stringify([entry, root, declaredFiles]);
   let pending = codeCache.get(cacheKey);
   if (!pending) {
-    pending = build({
-      entryPoints: [entry],
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      minifyWhitespace: true,
-      legalComments: 'none',
-      logLevel: 'silent',
-      absWorkingDir: root,
-    }).then((result) => {
-      const text = result.outputFiles.map((f) => f.text).join('\n');
-      const files: Record<string, string> = {};
-      for (const input of Object.keys(result.metafile.inputs)) {
-        const abs = path.resolve(root, input);
-        if (!/\.[cm]?[jt]sx?$/.test(abs)) continue;
-        for (const m of readFileSync(abs, 'utf8').matchAll(FILE_REF)) {
-          const ref = path.resolve(path.dirname(abs), m[2]!);
-          if (existsSync(ref) && statSync(ref).isFile()) files[relativeToRoot(root, ref)] = fileHash(ref);
-        }
-      }
-      for (const f of declaredFiles) {
-        const abs = path.resolve(root, f);
-        if (!existsSync(abs)) throw new Error(`declared file '${f}' does not exist (looked for ${abs})`);
-        files[relativeToRoot(root, abs)] = fileHash(abs);
-      }
-      return { code: sha256(text), files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) };
-    });
+    pending = memo ? memoized(entry, root, declaredFiles, memo) : bundled(entry, root, declaredFiles).then((b) => b.fingerprint);
     codeCache.set(cacheKey, pending);
   }
   return pending;
+}
+
+/** A file's size, inode, mtime and ctime (a user cannot set ctime back); null when absent. */
+function statSignature(abs: string): string | null {
+  const st = statSync(abs, { throwIfNoEntry: false });
+  return st ? `${st.size}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}` : null;
+}
+
+// A file changed this close to the start of a bundle may have changed while esbuild read it (file
+// times are coarse on some file systems): its fingerprint is not filed.
+const RACY_MS = 2000;
+
+type FiledFingerprint = { fingerprint: CodeFingerprint; signatures: Record<string, string | null> };
+
+function isFiled(v: Json | undefined): v is FiledFingerprint & Json {
+  const o = v as Partial<FiledFingerprint> | undefined | null;
+  return typeof o === 'object' && o !== null && typeof o.fingerprint?.code === 'string' && typeof o.fingerprint.files === 'object' &&
+    typeof o.signatures === 'object' && o.signatures !== null && Object.keys(o.signatures).length > 0;
+}
+
+async function memoized(entry: string, root: string, declaredFiles: readonly string[], memo: ProbeMemo): Promise<CodeFingerprint> {
+  const facts: Json = { entry, root, declaredFiles: [...declaredFiles], esbuild: esbuildVersion, v: 1 };
+  if (!memo.fresh) {
+    const filed = memo.recall('code', facts);
+    if (isFiled(filed) && Object.entries(filed.signatures).every(([f, sig]) => statSignature(path.resolve(root, f)) === sig)) return filed.fingerprint;
+  }
+  const started = Date.now();
+  const b = await bundled(entry, root, declaredFiles);
+  const signatures: Record<string, string | null> = {};
+  for (const f of b.read) signatures[f] = statSignature(path.resolve(root, f));
+  const racy = Object.values(signatures).some((sig) => sig !== null && sig.split(':').slice(2).some((t) => Number(t) >= started - RACY_MS));
+  if (!racy) memo.remember('code', facts, { fingerprint: b.fingerprint, signatures } as unknown as Json);
+  return b.fingerprint;
+}
+
+/** The fingerprint, and every file (relative to root) whose content or presence it was computed from. */
+async function bundled(entry: string, root: string, declaredFiles: readonly string[]): Promise<{ fingerprint: CodeFingerprint; read: string[] }> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    minifyWhitespace: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    absWorkingDir: root,
+  });
+  const text = result.outputFiles.map((f) => f.text).join('\n');
+  const files: Record<string, string> = {};
+  const read = new Set<string>();
+  const dirs = new Set<string>();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const abs = path.resolve(root, input);
+    read.add(relativeToRoot(root, abs));
+    for (let d = path.dirname(abs); isInside(root, d) && !dirs.has(d); d = path.dirname(d)) dirs.add(d);
+    if (!/\.[cm]?[jt]sx?$/.test(abs)) continue;
+    for (const m of readFileSync(abs, 'utf8').matchAll(FILE_REF)) {
+      const ref = path.resolve(path.dirname(abs), m[2]!);
+      if (existsSync(ref) && statSync(ref).isFile()) files[relativeToRoot(root, ref)] = fileHash(ref);
+      // Present or not (creating it changes the fingerprint), its signature is checked.
+      if (isInside(root, ref)) read.add(relativeToRoot(root, ref));
+    }
+  }
+  // The settings esbuild reads beside the modules (the nearest tsconfig.json, package.json "type").
+  for (const d of dirs) for (const f of ['tsconfig.json', 'jsconfig.json', 'package.json']) read.add(relativeToRoot(root, path.join(d, f)));
+  for (const f of declaredFiles) {
+    const abs = path.resolve(root, f);
+    if (!existsSync(abs)) throw new Error(`declared file '${f}' does not exist (looked for ${abs})`);
+    files[relativeToRoot(root, abs)] = fileHash(abs);
+    read.add(relativeToRoot(root, abs));
+  }
+  return { fingerprint: { code: sha256(text), files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) }, read: [...read].sort() };
 }

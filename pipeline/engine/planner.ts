@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { canonicalJson, codeFingerprint, taskKey, type CodeFingerprint, type KeyComponents } from './fingerprint.ts';
 import type { OutputEntry, TaskRecord } from './record.ts';
+import { StoreProbeMemo } from './probe-memo.ts';
 import type { TaskResources } from './resources.ts';
 import type { Lookup, Miss, RecordSummary, Store } from './store.ts';
 import type { TaskNode } from './graph.ts';
-import type { JsonObject, Project, RuntimeTarget, StageDecl, TaskKey } from './types.ts';
+import type { JsonObject, Project, RuntimeContext, RuntimeTarget, StageDecl, TaskKey } from './types.ts';
 import type { Variant } from './variant.ts';
 
 export interface Resolved {
@@ -67,6 +68,11 @@ export class Planner {
 
   readonly diagnostics = new Diagnostics();
 
+  /** What stage runtimes get: the store's memo of slow host probes (fresh probes when the store is written). */
+  get runtimeContext(): RuntimeContext {
+    return { probes: new StoreProbeMemo(this.store) };
+  }
+
   /** Problems found while checking the cache (bad records, corrupt blobs), reported by the caller. */
   get warnings(): string[] {
     return this.diagnostics.list;
@@ -81,14 +87,14 @@ export class Planner {
     let p = this.code.get(stage.name);
     if (!p) {
       const entry = stage.module.startsWith('file:') ? stage.module : path.resolve(this.project.root, stage.module);
-      this.code.set(stage.name, (p = codeFingerprint(entry, this.project.root, stage.files)));
+      this.code.set(stage.name, (p = codeFingerprint(entry, this.project.root, stage.files, this.runtimeContext.probes)));
     }
     return p;
   }
 
   stageRuntime(stage: StageDecl): Promise<JsonObject> {
     let p = this.runtime.get(stage.name);
-    if (!p) this.runtime.set(stage.name, (p = Promise.resolve(stage.runtime ? stage.runtime(this.runtimeTarget) : {})));
+    if (!p) this.runtime.set(stage.name, (p = Promise.resolve(stage.runtime ? stage.runtime(this.runtimeTarget, this.runtimeContext) : {})));
     return p;
   }
 

@@ -66,7 +66,8 @@ let summaryValidator: ValidateFunction | undefined;
 
 /** `value` when it is a valid summary of the record of `key` (an index line is checked like a record). */
 export function checkSummary(value: unknown, key: string): RecordSummary | undefined {
-  summaryValidator ??= new Ajv({ strict: false }).compile(RecordSummarySchema);
+  // Compiled by every command that reads the index: no meta-schema check, no code optimization pass (config.ts).
+  summaryValidator ??= new Ajv({ strict: false, validateSchema: false, code: { optimize: false } }).compile(RecordSummarySchema);
   return summaryValidator(value) && (value as RecordSummary).key === key ? (value as RecordSummary) : undefined;
 }
 
@@ -83,7 +84,7 @@ export function parseRecord(text: string, key: string): { record: TaskRecord } |
   } catch (e) {
     return { problem: `not valid JSON (${(e as Error).message})` };
   }
-  validator ??= new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(TaskRecordSchema);
+  validator ??= new Ajv({ allErrors: true, strict: false, validateSchema: false, code: { optimize: false } }).compile(TaskRecordSchema);
   if (!validator(value)) {
     const errs = (validator.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
     return { problem: `does not match the task record schema: ${errs.join('; ')}` };

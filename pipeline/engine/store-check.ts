@@ -37,7 +37,7 @@ function reason(e: unknown, command: string): string {
 
 const pendingNotes: string[] = [];
 
-/** Notes about the store a command read (a missing store), printed after it answered; clears them. */
+/** Notes about the store a command read (a missing store), printed after its answer or its error; clears them. */
 export function takeStoreNotes(): string[] {
   return pendingNotes.splice(0);
 }
@@ -56,8 +56,8 @@ export async function openStore(envVar: string, defaultDir: string, mode: 'read'
   let st = await fs.stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : fail('cannot be opened', e)));
   if (st && !st.isDirectory()) fail('is not a directory');
   if (mode === 'read') {
-    // A mistyped path must not read as "nothing built": say which store was looked at (once the
-    // command has answered, so an up-front error, e.g. a bad backend, stays the only line).
+    // A mistyped path must not read as "nothing built": say which store was looked at, once the
+    // command has answered or failed (an up-front error, e.g. a bad backend, stays the only line).
     if (!st) pendingNotes.push(`note: ${describe(dir, envVar, fromEnv)} does not exist: nothing is built there`);
     if (st) {
       for (const p of storeFolders(dir, 'read')) {

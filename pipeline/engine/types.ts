@@ -54,6 +54,28 @@ export interface OutputSpec {
 
 export type RuntimeTarget = 'local' | 'remote';
 
+/**
+ * The store's memo of slow probes of this host (a child process loading a native library, a GPU
+ * adapter), so read commands (status, why, show) answer without repeating them. An answer is
+ * filed under everything it depends on (`inputs`, chosen by the stage): when any of them changes
+ * it is another entry, so the host is probed again. A command that writes the store (run, gc)
+ * always probes afresh (`fresh`) and files the answer, so the keys of what it stores never come
+ * from the memo; a read-only store files nothing.
+ */
+export interface ProbeMemo {
+  /** true: probe afresh and `remember`; false: an answer `recall`ed for the same inputs may stand in */
+  readonly fresh: boolean;
+  /** The answer filed under `name` for exactly these inputs, or undefined. */
+  recall(name: string, inputs: Json): Json | undefined;
+  /** Files an answer (a no-op on a read-only store; a failed write only costs a probe later). */
+  remember(name: string, inputs: Json, value: Json): void;
+}
+
+/** What a stage's `runtime` is given besides where its tasks run. */
+export interface RuntimeContext {
+  probes?: ProbeMemo;
+}
+
 export interface StageDecl {
   name: string;
   /** File URL or path of the stage's entry module (import.meta.url): its module graph is the code fingerprint. */
@@ -75,8 +97,9 @@ export interface StageDecl {
    * (batch jobs on compute nodes): answer from what is requested (e.g. an environment variable)
    * rather than from this host, which may lack the device. A batch job compares the 'local'
    * answer on its node with the key's and fails on a difference.
+   * `ctx.probes`: where slow probes may file their answers (absent: probe afresh, e.g. `doctor`).
    */
-  runtime?: (where?: RuntimeTarget) => JsonObject | Promise<JsonObject>;
+  runtime?: (where?: RuntimeTarget, ctx?: RuntimeContext) => JsonObject | Promise<JsonObject>;
   /**
    * What one task asks of a batch scheduler (a cluster executor), given the stage's resolved runtime (e.g. one
    * GPU when the model backend is a GPU). Local runs ignore it.

@@ -166,12 +166,13 @@ const CATALOG_SCHEMA = {
   },
 };
 
-// Compiled on first use, not at import: every command imports the fetch stage.
+// Compiled on first use, not at import: every command imports the fetch stage (its runtime reads
+// the catalog); without ajv's optimization pass over the generated code, which only costs time.
 let validator: ValidateFunction | undefined;
 
 /** Validate a catalog object (schema + cross references); throws FetchError('BAD_CATALOG'). */
 export function validateCatalog(value: unknown, origin = 'catalog'): Catalog {
-  const validateCatalogSchema = (validator ??= new Ajv({ allErrors: true, validateSchema: false }).compile(CATALOG_SCHEMA));
+  const validateCatalogSchema = (validator ??= new Ajv({ allErrors: true, validateSchema: false, code: { optimize: false } }).compile(CATALOG_SCHEMA));
   if (!validateCatalogSchema(value)) {
     const errs = (validateCatalogSchema.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
     throw new FetchError('BAD_CATALOG', `${origin}: invalid dataset catalog: ${errs.join('; ')}`, { file: origin });

@@ -4,6 +4,7 @@
 import { AUTO_ORDER, KINDS, backendOf, type BackendKind, type ConcreteBackend } from './backends/index.ts';
 import { packageVersion } from './backends/packages.ts';
 import type { AdapterProbe } from './backends/dawn.ts';
+import type { ProbeMemo } from '../../pipeline/engine/types.ts';
 
 export type { BackendKind, ConcreteBackend } from './backends/index.ts';
 export { AUTO_ORDER, KINDS } from './backends/index.ts';
@@ -40,25 +41,26 @@ export function parseBackendKind(value: string | undefined): BackendKind {
 
 /**
  * Static (no tfjs load) feasibility check of one backend. `named`: the user asked for this
- * backend by name (webgpu then accepts a software adapter; `auto` never picks one).
+ * backend by name (webgpu then accepts a software adapter; `auto` never picks one). `probes`:
+ * a read command's store memo, which may answer the slow probes (absent: probe afresh).
  */
-export function probe(name: ConcreteBackend, named = false): BackendAttempt & { adapter?: AdapterProbe } {
-  return { name, ...backendOf(name).probe(named) };
+export function probe(name: ConcreteBackend, named = false, probes?: ProbeMemo): BackendAttempt & { adapter?: AdapterProbe } {
+  return { name, ...backendOf(name).probe(named, probes) };
 }
 
 /**
  * Which backend selectBackend(kind) would pick, without loading tfjs (cheap; for cache keys in a
  * parent process). Static checks only: a package that resolves but fails at load time is only
  * caught by selectBackend. So a parent should pass the resolved `backend` (not 'auto') to its
- * children: a mismatch then fails loudly instead of computing on another backend.
+ * children: a mismatch then fails loudly instead of computing on another backend. `probes`: see probe.
  */
-export function describeBackendChoice(kind: BackendKind = parseBackendKind(process.env.WEAKCORR_BACKEND)): BackendChoice {
+export function describeBackendChoice(kind: BackendKind = parseBackendKind(process.env.WEAKCORR_BACKEND), probes?: ProbeMemo): BackendChoice {
   kind = parseBackendKind(kind);
   const tfjsVersion = packageVersion('@tensorflow/tfjs') ?? 'unknown';
   const order = kind === 'auto' ? AUTO_ORDER : [kind];
   const tried: BackendAttempt[] = [];
   for (const name of order) {
-    const { adapter, ...p } = probe(name, kind !== 'auto');
+    const { adapter, ...p } = probe(name, kind !== 'auto', probes);
     tried.push(p);
     if (p.ok) {
       const pkg = backendOf(name).package;

@@ -14,14 +14,14 @@ import { resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
 
 /**
  * The backprop vectors of every output at layer `depth`: rows ordered (sample, output), row
- * s * dOut + i = e_i. (No tidy.)
+ * s * dOut + i = e_i. (No tidy.) kernel-share.ts propagates the same rows.
  */
-function outputRows(n: number, dOut: number): tf.Tensor2D {
+export function outputRows(n: number, dOut: number): tf.Tensor2D {
   return tf.tile(tf.eye(dOut), [n, 1]) as tf.Tensor2D;
 }
 
 /** delta_{l-1} from delta_l [n dOut, fanOut]: c_l (delta_l W_l^T) * phi'(z_{l-1}), phi' repeated per output. (No tidy.) */
-function backOne(r: ResolvedSpec, theta: Params, trace: Trace, l: number, delta: tf.Tensor2D): tf.Tensor2D {
+export function backOne(r: ResolvedSpec, theta: Params, trace: Trace, l: number, delta: tf.Tensor2D): tf.Tensor2D {
   const n = trace.a[0].shape[0];
   const fanIn = r.sizes[l];
   const back = tf.matMul(delta, theta[l].W, false, true).mul(r.wScale[l]);

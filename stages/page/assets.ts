@@ -1,5 +1,6 @@
 // What the page inlines besides its content: the stylesheet, the client script compiled from
-// TypeScript, and the browser builds of vega, vega-lite and vega-embed. The page stays one
+// TypeScript, and the browser builds of vega and vega-embed (vega-lite compiles each figure when
+// the page is built, sections.ts: the page needs no vega-lite). The page stays one
 // self-contained file that works offline.
 //
 // Asset files are named as `new URL('<literal>', import.meta.url)`: the engine hashes files named
@@ -40,10 +41,10 @@ export async function compileClient(): Promise<string> {
 }
 
 export interface BrowserBundles {
-  /** Minified UMD builds: they define the globals vega, vegaLite, vegaEmbed. */
+  /** Minified UMD builds: they define the globals vega and vegaEmbed. */
   vega: string;
-  vegaLite: string;
   vegaEmbed: string;
+  /** vega-lite: the version that compiled the figures (not inlined). */
   versions: { vega: string; 'vega-lite': string; 'vega-embed': string };
 }
 
@@ -66,7 +67,7 @@ function packageOf(pkg: string): { dir: string; manifest: { version: string; unp
 
 let bundlesCache: BrowserBundles | undefined;
 
-/** The browser (UMD, minified) builds of vega, vega-lite and vega-embed: each package's `unpkg` file. */
+/** The browser (UMD, minified) builds of vega and vega-embed: each package's `unpkg` file. */
 export function loadBrowserBundles(): BrowserBundles {
   if (bundlesCache) return bundlesCache;
   const read = (pkg: string) => {
@@ -75,13 +76,11 @@ export function loadBrowserBundles(): BrowserBundles {
     return { src: inlineScript(readFileSync(join(dir, manifest.unpkg), 'utf8')), version: manifest.version };
   };
   const v = read('vega');
-  const l = read('vega-lite');
   const e = read('vega-embed');
   bundlesCache = {
     vega: v.src,
-    vegaLite: l.src,
     vegaEmbed: e.src,
-    versions: { vega: v.version, 'vega-lite': l.version, 'vega-embed': e.version },
+    versions: { vega: v.version, 'vega-lite': packageOf('vega-lite').manifest.version, 'vega-embed': e.version },
   };
   return bundlesCache;
 }

@@ -25,7 +25,11 @@ export interface Table {
   columns: Record<string, Column>;
 }
 
-/** What a figure's JSON block holds: the spec without its values, the points, the rows. */
+/**
+ * What a figure's JSON block holds: the vega spec (compiled from the figure's vega-lite spec when
+ * the page is built, so the browser loads no vega-lite and compiles nothing) without its values,
+ * the points, the rows.
+ */
 export interface FigureData {
   spec: Record<string, unknown>;
   points: Table;
@@ -110,16 +114,21 @@ export function decodePoints(t: Table, rows: readonly DataRow[]): Datum[] {
   return Array.from({ length: t.n }, (_, k) => Object.fromEntries(cols.map(([name, v]) => [name, v[k]!])));
 }
 
-/** Split a spec's inline `data.values` off (the caller embeds them encoded). */
+/** The data set a figure's points are: named in the vega-lite spec, the same name in the compiled vega spec. */
+export const POINTS = 'points';
+
+/** Split a vega-lite spec's inline `data.values` off (the caller embeds them encoded); its data becomes the named set POINTS. */
 export function detachValues(spec: object): { spec: Record<string, unknown>; values: Datum[] } {
   const s = spec as Record<string, unknown> & { data?: { values?: Datum[] } };
   const vals = s.data?.values ?? [];
-  return { spec: { ...s, data: { name: 'points' } }, values: vals };
+  return { spec: { ...s, data: { name: POINTS } }, values: vals };
 }
 
-/** The spec with its points back in place, for vega. */
+/** The compiled vega spec with its points back in place as the values of its data set POINTS. */
 export function attachValues(spec: Record<string, unknown>, points: Datum[]): Record<string, unknown> {
-  return { ...spec, data: { values: points } };
+  const data = spec.data;
+  if (!Array.isArray(data) || !data.some((d) => (d as { name?: unknown }).name === POINTS)) throw new Error(`the figure's vega spec has no data set '${POINTS}'`);
+  return { ...spec, data: data.map((d) => ((d as { name?: unknown }).name === POINTS ? { ...(d as object), values: points } : d)) };
 }
 
 /**

@@ -1,9 +1,11 @@
 // Assemble one self-contained HTML report: it opens from disk (file://) with no network.
 //
-// - One rendering per figure. Each figure's data is embedded once (figure-data.ts: its spec
-//   without values, the points it draws, the rows of its CSV); the inlined vega + vega-lite +
-//   vega-embed bundles draw it as SVG at load (tooltips; drag to pan, wheel to zoom, double-click
-//   to reset), and its CSV download is written from the same block on click (a blob: URL, offline).
+// - One rendering per figure. Each figure's data is embedded once (figure-data.ts: its spec,
+//   compiled to vega here, without values, the points it draws, the rows of its CSV); the inlined
+//   vega + vega-embed bundles draw it as SVG (tooltips; drag to pan, wheel to zoom, double-click
+//   to reset): figures on screen first, the others one at a time while the browser is idle, and
+//   any left when a print starts (client/client.ts). Its CSV download is written from the same
+//   block on click (a blob: URL, offline).
 //   Printing shows the drawn SVG. A static SVG as well would double the page (the data drawn
 //   twice) for readers with scripts off only; `interactive: false` builds that page instead: SVG
 //   rendered here and CSV as data: URIs, with no script.
@@ -115,7 +117,7 @@ ${provenanceHtml(input.provenance)}
 <footer>
 <p>Self-contained report: it opens from disk with no network. ${
     bundles
-      ? `Each figure's data is embedded once; the inlined vega ${escapeHtml(bundles.versions.vega)}, vega-lite ${escapeHtml(bundles.versions['vega-lite'])} and vega-embed ${escapeHtml(bundles.versions['vega-embed'])} draw it as SVG when the page loads (so a print shows it too), and the CSV downloads are written from the same data`
+      ? `Each figure's data is embedded once, with its spec compiled by vega-lite ${escapeHtml(bundles.versions['vega-lite'])} when the page was built; the inlined vega ${escapeHtml(bundles.versions.vega)} and vega-embed ${escapeHtml(bundles.versions['vega-embed'])} draw it as SVG as it comes into view, and the rest soon after the page loads (all of them before a print), and the CSV downloads are written from the same data`
       : 'Figures are static SVG rendered at build time'
   }.</p>
 </footer>
@@ -123,7 +125,6 @@ ${provenanceHtml(input.provenance)}
 `);
   if (bundles) {
     parts.push(`<script>${bundles.vega}</script>\n`);
-    parts.push(`<script>${bundles.vegaLite}</script>\n`);
     parts.push(`<script>${bundles.vegaEmbed}</script>\n`);
     parts.push(`<script>${await clientScript()}</script>\n`);
   }

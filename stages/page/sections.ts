@@ -1,7 +1,7 @@
 // The page's parts as HTML fragments: figures, the headline table and the provenance section.
 // Every text from the input is escaped here.
 
-import { renderSvg, signed, type DataRow, type SlopeRow } from './charts/index.ts';
+import { compileToVega, renderSvg, signed, type DataRow, type SlopeRow, type TopLevelSpec } from './charts/index.ts';
 import { csvColumns, escapeHtml, jsonForScript, prettyJson, textDataUri, toCsv } from './encode.ts';
 import { detachValues, encodePoints, encodeTable, type FigureData } from './figure-data.ts';
 import type { Claim, FigureInput, HeadlineRow, Provenance, Verdict } from './types.ts';
@@ -50,11 +50,15 @@ export interface RenderedFigure {
   nRows: number;
 }
 
-/** Everything a figure embeds, once: its spec without values, the points it draws, its CSV rows. */
-export function figureData(f: FigureInput): FigureData {
+/**
+ * Everything a figure embeds, once: its spec without values, compiled to vega here (the page then
+ * neither loads vega-lite nor compiles at load), the points it draws, its CSV rows.
+ */
+export async function figureData(f: FigureInput): Promise<FigureData> {
   const columns = [...(f.columns ?? csvColumns(f.data))];
   const { spec, values } = detachValues(f.spec);
-  return { spec, points: encodePoints(values, f.data, columns), rows: encodeTable(f.data, columns), csvColumns: columns };
+  const vega = (await compileToVega(spec as unknown as TopLevelSpec)) as unknown as Record<string, unknown>;
+  return { spec: vega, points: encodePoints(values, f.data, columns), rows: encodeTable(f.data, columns), csvColumns: columns };
 }
 
 /**
@@ -64,7 +68,7 @@ export function figureData(f: FigureInput): FigureData {
  */
 export async function renderFigure(f: FigureInput, anchor: string, interactive = true): Promise<RenderedFigure> {
   const base = { anchor, title: f.title, caption: f.caption, dataId: `data-${anchor}`, csvName: `${anchor}.csv`, nRows: f.data.length };
-  if (interactive) return { ...base, json: jsonForScript(figureData(f)), svg: null, csvUri: null };
+  if (interactive) return { ...base, json: jsonForScript(await figureData(f)), svg: null, csvUri: null };
   // Page-unique ids: several inlined SVGs must not share clip-path ids.
   return { ...base, json: null, svg: await renderSvg(f.spec, `${anchor}-`), csvUri: textDataUri(toCsv(f.data, f.columns)) };
 }

@@ -157,7 +157,8 @@ describe('e2e: the ci experiment, from an empty cache to the report', function (
       });
       await page.goto(`file://${report}`);
       await page.waitForLoadState('load');
-      await page.waitForTimeout(1500);
+      // Figures off screen are drawn while the page is idle after load (client.ts): wait for all.
+      await page.waitForFunction(() => document.querySelectorAll('.chart').length === document.querySelectorAll('.chart.interactive').length, undefined, { timeout: 60_000 });
       const figures = await page.$$eval('figure', (els) => els.map((el) => el.querySelectorAll('svg path, svg .mark-symbol, canvas').length));
       assert.ok(figures.length >= 7, `${figures.length} figures`);
       figures.forEach((marks, i) => assert.ok(marks > 0, `figure ${i + 1} rendered no marks`));

@@ -51,6 +51,16 @@ describe('cli: compiled build and user-facing fixes', function () {
     assert.equal(fs.existsSync(missing), false, 'a read command creates nothing');
   });
 
+  it('a read command that fails on a missing store (check: nothing built) names the path too, after its error', () => {
+    const missing = path.join(cache, 'nope');
+    const r = cli(['check', '-e', 'ci'], { WEAKCORR_CACHE: missing });
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.match(lines[0]!, /^weakcorr: check ci: .*not built/);
+    assert.equal(lines.at(-1), `note: store WEAKCORR_CACHE=${missing} does not exist: nothing is built there`);
+    assert.equal(fs.existsSync(missing), false, 'a read command creates nothing');
+  });
+
   it('--set with the value the experiment already has makes no variant', () => {
     const env = { WEAKCORR_CACHE: path.join(cache, 'store') };
     const same = cli(['status', '-e', 'ci', '--json', '--set', 'a1.steps=20'], env);

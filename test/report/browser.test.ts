@@ -164,6 +164,39 @@ describe('report: in a browser (headless chromium, file://, offline)', function 
     assert.ok(pdf.subarray(0, 5).toString() === '%PDF-' && (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length >= 2, 'a PDF of several pages');
   });
 
+  // Figures off screen are drawn while the page is idle; a print that comes first must draw them
+  // before the page is printed, i.e. within beforeprint's own task (vega's chain is promises only).
+  it('draws the figures on screen first, and every other one when a print starts, before the next task', async () => {
+    const html = await renderReportHtml(sampleReportInput());
+    const file = join(dir, 'lazy.html');
+    writeFileSync(file, html);
+    const total = sampleReportInput().figures.length + 1; // + the slope chart
+    // A short screen (figures within one screen of it are drawn too) on a page that is never idle:
+    // only the figures on or near the screen are drawn.
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 200 } });
+    await page.addInitScript('window.requestIdleCallback = () => 0;');
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    // Scrolled to, the first figure is drawn (and those within a screen of it); not the others.
+    await page.evaluate(() => document.querySelector('.chart')!.scrollIntoView());
+    await page.waitForFunction(() => document.querySelector('.chart')!.classList.contains('interactive'), undefined, { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    const before = await page.evaluate(() => document.querySelectorAll('.chart.interactive').length);
+    assert.ok(before < total, `${before} of ${total} figures drawn before a print`);
+    const atNextTask = await page.evaluate(() => new Promise<number>((resolve) => {
+      setTimeout(() => resolve(document.querySelectorAll('.chart.interactive').length), 0);
+      window.dispatchEvent(new Event('beforeprint'));
+    }));
+    await page.close();
+    assert.equal(atNextTask, total, 'every figure drawn by the time the page could be printed');
+    // A real print (to PDF) fires beforeprint.
+    const printing = await browser!.newPage({ viewport: { width: 1000, height: 200 } });
+    await printing.addInitScript('window.requestIdleCallback = () => 0;');
+    await printing.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    await printing.pdf({ format: 'A4' });
+    assert.equal(await printing.evaluate(() => document.querySelectorAll('.chart.interactive').length), total, 'printed to PDF: every figure drawn');
+    await printing.close();
+  });
+
   // Layout at a desktop and a narrow width: verdicts first, nothing overflows, no sideways scroll.
   for (const width of [1400, 800]) {
     it(`lays out at ${width} px: verdicts first, no text overflow, no horizontal scroll`, async () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { renumberSvgIds } from '../../stages/page/charts/index.ts';
+import { compileToVega, renumberSvgIds } from '../../stages/page/charts/index.ts';
 import { escapeHtml, toCsv } from '../../stages/page/encode.ts';
 import { renderReportHtml } from '../../stages/page/html.ts';
 import { claimData, figureNumbers, headlineData, slopeRows, VERDICT_CLASS } from '../../stages/page/sections.ts';
 import { texInput, texSpec, texToText } from '../../stages/page/tex.ts';
 import { parseCsv } from './parse-csv.ts';
-import { attachValues, decodePoints, decodeTable, toCsv as csvFromRows, type FigureData } from '../../stages/page/figure-data.ts';
+import { POINTS, attachValues, decodePoints, decodeTable, detachValues, toCsv as csvFromRows, type FigureData } from '../../stages/page/figure-data.ts';
 import { sampleReportInput } from './sample.ts';
 
 /** The HTML with the contents of <script> and <style> elements removed. */
@@ -56,10 +56,10 @@ describe('report/html', function () {
     assert.equal(attrs.filter((a) => a.tag === 'script' && a.name === 'src').length, 0);
     assert.doesNotMatch(markupOnly(html), /<(link|iframe|img|object|embed)\b/i);
     assert.doesNotMatch(html.match(/<style>([\s\S]*?)<\/style>/)![1], /url\(|@import/);
-    // Scripts: the three bundles + the client script + one JSON spec per figure.
+    // Scripts: the two bundles (vega, vega-embed) + the client script + one JSON spec per figure.
     const opens = html.match(/<script\b/gi)!.length;
     assert.equal(opens, html.match(/<\/script>/gi)!.length);
-    assert.equal(opens, 4 + nFig);
+    assert.equal(opens, 3 + nFig);
     // No fetch of remote resources from our own code; the bundles are the only other scripts.
     assert.equal((html.match(/<script type="application\/json"/g) ?? []).length, nFig);
   });
@@ -81,7 +81,7 @@ describe('report/html', function () {
     }
   });
 
-  it('escapes text everywhere, and the embedded specs parse back to the input specs', () => {
+  it('escapes text everywhere, and the embedded specs are the input specs compiled to vega, with the input points', async () => {
     assert.match(html, /<title>weakcorr — SAMPLE report with FAKE data &lt;test fixture&gt;<\/title>/);
     assert.match(html, /Escaping check: &lt;b&gt;not bold&lt;\/b&gt; &amp; &quot;quotes&quot;/);
     // The config's '</script><script>alert(1)</script>' is shown as text, never as markup.
@@ -89,10 +89,14 @@ describe('report/html', function () {
     assert.match(html, /&lt;\/script&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
     for (const fig of input.figures) {
       const d = blockOf(fig.id);
-      const drawn = attachValues(d.spec, decodePoints(d.points, decodeTable(d.rows)));
-      // What vega sees: the same spec and points (a missing field reads as null; `_row` is the page's).
-      const expected = JSON.parse(JSON.stringify(texSpec(fig.spec))) as { data: { values: Record<string, unknown>[] } };
-      assert.deepEqual(withoutNulls(drawn), withoutNulls({ ...expected, data: { values: expected.data.values.map(({ _row, ...v }) => v) } }), fig.id);
+      // What vega sees: the input spec compiled (its values as the data set 'points') ...
+      const { spec, values } = detachValues(JSON.parse(JSON.stringify(texSpec(fig.spec))) as object);
+      assert.deepEqual(d.spec, JSON.parse(JSON.stringify(await compileToVega(spec as never))), fig.id);
+      // ... and the same points (a missing field reads as null; `_row` is the page's), in that data set.
+      const points = decodePoints(d.points, decodeTable(d.rows));
+      assert.deepEqual(withoutNulls(points), withoutNulls(values.map(({ _row, ...v }) => v)), fig.id);
+      const data = attachValues(d.spec, points).data as { name: string; values?: unknown }[];
+      assert.equal(data.find((x) => x.name === POINTS)?.values, points, fig.id);
     }
   });
 

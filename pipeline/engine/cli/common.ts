@@ -13,7 +13,7 @@ import { inspectTasks } from '../inspect.ts';
 import { Planner } from '../planner.ts';
 import { checkRuntimes } from '../preflight.ts';
 import { envName, envValue } from '../project-env.ts';
-import { openStore } from '../store-check.ts';
+import { openStore, takeStoreNotes } from '../store-check.ts';
 import type { Store } from '../store.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Json, Project, RuntimeTarget } from '../types.ts';
@@ -107,8 +107,17 @@ export async function plannerFor(project: Project, variant: Variant, tasks: Task
   if (where) await checkRuntimes(tasks, where);
   const s = store ?? (await storeFor(project, mode));
   const w = where ?? runtimeOf(readExecutor(project, s, variant.name, executor));
-  if (!where) await checkRuntimes(tasks, w);
-  return new Planner(project, s, variant, w);
+  const planner = new Planner(project, s, variant, w);
+  if (!where) {
+    try {
+      await checkRuntimes(tasks, w, planner.runtimeContext);
+    } catch (e) {
+      // An up-front problem (a bad backend) stays the only line: nothing was read from the store yet.
+      takeStoreNotes();
+      throw e;
+    }
+  }
+  return planner;
 }
 
 /** A planner keying as the experiment's last run did, without the up-front checks (experiments, diff). */

@@ -57,22 +57,31 @@ export function buildCli(project: Project): Command {
   return program;
 }
 
+/** Notes about the store the command read (it does not exist), after its answer or its error. */
+function printStoreNotes(): void {
+  for (const note of takeStoreNotes()) process.stderr.write(`${note}\n`);
+}
+
 /** Runs the CLI; returns the process exit code, chosen by the kind of the error that ended it. */
 export async function runCli(project: Project, argv: string[]): Promise<number> {
   const program = buildCli(project);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    for (const note of takeStoreNotes()) process.stderr.write(`${note}\n`);
+    printStoreNotes();
     return Number(process.exitCode ?? 0);
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     if (err.code?.startsWith('commander.')) return EXIT_CODE.usage;
+    // A command that failed after reading a store that does not exist (`check`: "not built")
+    // says so too: the likely cause is a mistyped store path, not an unbuilt experiment.
     if (e instanceof EngineError) {
       process.stderr.write(`${project.name}: ${describeError(e)}\n`);
+      printStoreNotes();
       return exitCodeOf(e);
     }
     process.stderr.write(`${project.name}: internal error: ${err.stack ?? err.message}\n`);
+    printStoreNotes();
     return 1;
   }
 }

@@ -64,9 +64,9 @@ export const blas: Backend<'blas'> = {
   installFix: FIX,
   // cblas_sgemm's CblasTrans reads the operand where it lies.
   matMulTransposesInPlace: true,
-  probe() {
+  probe(_named, probes) {
     if (!packageInstalled(PKG)) return { ok: false, reason: `${PKG} is not installed` };
-    const info = probeOpenblas();
+    const info = probeOpenblas(process.env, undefined, probes);
     return info.ok ? { ok: true, reason: `${describe(info)}, ${info.path}` } : { ok: false, reason: info.reason };
   },
   async register(ctx) {
@@ -89,8 +89,8 @@ export const blas: Backend<'blas'> = {
   deviceKey: () => ({}),
   deviceLabel: () => cpuLabel('blas'),
   // The core's kernels fix the summation order: OpenBLAS's version and core enter the key.
-  precisionKey(env): JsonObject {
-    const info = probeOpenblas(env);
+  precisionKey(env, probes): JsonObject {
+    const info = probeOpenblas(env, undefined, probes);
     return info.ok ? { openblas: versionOf(info) ?? 'unknown', blasCore: info.core ?? 'unknown' } : {};
   },
   doctor(r, deps) {

@@ -4,7 +4,12 @@
 // The webgpu backend object (webgpu.ts) is built on it and re-exports it.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Json, JsonObject, ProbeMemo } from '../../../pipeline/engine/types.ts';
+import { cpuIdentity, envMatching, fileSignature, fileText, folderNames, folderSignature, nodeIdentity, remembered } from './host-facts.ts';
+import { packageVersion } from './packages.ts';
 
 export interface AdapterProbe {
   ok: boolean;
@@ -122,9 +127,74 @@ let cached: AdapterProbe | undefined;
 
 /**
  * The same probe in a short-lived child process, synchronously: the planning parent gets the
- * adapter for its cache keys without loading Dawn (or tfjs) itself. Cached per process.
+ * adapter for its cache keys without loading Dawn (or tfjs) itself. Cached per process; with
+ * `probes` (a read command's store memo) the answer filed under adapterFacts() stands in for it.
  */
-export function probeAdapterSync(): AdapterProbe {
+export function probeAdapterSync(probes?: ProbeMemo): AdapterProbe {
+  return remembered(probes, 'webgpu-adapter', adapterFacts, probeAdapterLive, isAdapterProbe);
+}
+
+const TRIPLET: Record<string, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', ppc64: 'powerpc64le-linux-gnu', riscv64: 'riscv64-linux-gnu' };
+
+/** Where the Vulkan loader looks for driver (ICD) and layer manifests. */
+function vulkanManifestDirs(env: NodeJS.ProcessEnv): string[] {
+  const data = (env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':').filter(Boolean);
+  const config = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter(Boolean);
+  const home = env.HOME || homedir();
+  const roots = [...new Set([...config, '/etc', ...data, '/usr/local/share', '/usr/share', `${home}/.local/share`, `${home}/.config`].map((r) => `${r}/vulkan`))];
+  return roots.flatMap((r) => ['icd.d', 'implicit_layer.d', 'explicit_layer.d'].map((d) => `${r}/${d}`));
+}
+
+/** The driver library a manifest names, resolved the way the loader would (a bare name: the library folders). */
+function manifestLibrary(manifest: string): string[] {
+  const lib = (/"library_path"\s*:\s*"([^"]+)"/.exec(fileText(manifest) ?? '') ?? [])[1];
+  if (!lib) return [];
+  if (isAbsolute(lib)) return [lib];
+  if (lib.includes('/')) return [join(dirname(manifest), lib)];
+  const t = TRIPLET[process.arch] ?? `${process.arch}-linux-gnu`;
+  return [`/usr/lib/${t}/${lib}`, `/usr/lib64/${lib}`, `/usr/local/lib/${lib}`, `/usr/lib/${lib}`];
+}
+
+/**
+ * Everything the adapter Dawn finds depends on: Dawn itself and the Node.js that loads it, the
+ * Vulkan loader, the driver manifests and the libraries they name (a Mesa or NVIDIA upgrade),
+ * the GPUs the kernel shows (/sys/class/drm, /dev/nvidia*, the NVIDIA driver's version), the
+ * CPU (a software adapter names its vector width), and the environment the loader and drivers read.
+ */
+export function adapterFacts(env: NodeJS.ProcessEnv = process.env): Json {
+  const entry = dawnEntry();
+  const t = TRIPLET[process.arch] ?? `${process.arch}-linux-gnu`;
+  const manifests: JsonObject = {};
+  const drivers: JsonObject = {};
+  for (const dir of vulkanManifestDirs(env)) {
+    const sig = folderSignature(dir);
+    if (sig === null) continue;
+    manifests[dir] = sig;
+    for (const name of Object.keys(sig as JsonObject)) for (const lib of manifestLibrary(`${dir}/${name}`)) drivers[lib] = fileSignature(lib);
+  }
+  const cards: JsonObject = {};
+  for (const card of (folderNames('/sys/class/drm') as string[] | null) ?? []) {
+    if (!/^(card|renderD)\d+$/.test(card)) continue;
+    cards[card] = ['vendor', 'device', 'subsystem_device'].map((f) => fileText(`/sys/class/drm/${card}/device/${f}`)?.trim() ?? null);
+  }
+  return {
+    dawn: entry ? { entry, version: packageVersion('webgpu') ?? null, native: fileSignature(join(dirname(entry), 'dist', `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`, 'dawn.node')) } : null,
+    ...nodeIdentity(),
+    loader: [`/usr/lib/${t}/libvulkan.so.1`, '/usr/lib64/libvulkan.so.1', '/usr/local/lib/libvulkan.so.1'].map(fileSignature),
+    manifests, drivers, cards,
+    devices: { dri: folderNames('/dev/dri'), nvidia: ((folderNames('/dev') as string[] | null) ?? []).filter((n) => n.startsWith('nvidia')) },
+    nvidiaDriver: fileText('/proc/driver/nvidia/version'),
+    cpu: cpuIdentity(),
+    env: envMatching(env, /^(WEAKCORR_DAWN_FLAGS|VK_\w+|MESA_\w+|LP_\w+|GALLIUM_\w+|NVIDIA_\w+|__GLX_\w+|CUDA_VISIBLE_DEVICES|DISPLAY|WAYLAND_DISPLAY|LD_LIBRARY_PATH|LD_PRELOAD|XDG_DATA_DIRS|XDG_CONFIG_DIRS|HOME)$/),
+  };
+}
+
+function isAdapterProbe(v: Json): boolean {
+  const o = v as Partial<AdapterProbe> | null;
+  return typeof o === 'object' && o !== null && typeof o.ok === 'boolean' && (o.ok ? typeof o.vendor === 'string' && typeof o.architecture === 'string' : typeof o.reason === 'string');
+}
+
+function probeAdapterLive(): AdapterProbe {
   if (cached) return cached;
   const entry = dawnEntry();
   if (!entry) return (cached = { ok: false, reason: "the optional package 'webgpu' (Dawn) is not installed" });

@@ -7,7 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { packageDir } from './packages.ts';
+import type { Json, ProbeMemo } from '../../../pipeline/engine/types.ts';
+import { cpuIdentity, envMatching, fileSignature, nodeIdentity, remembered } from './host-facts.ts';
+import { packageDir, packageVersion } from './packages.ts';
 
 export const LIB_ENV = 'WEAKCORR_OPENBLAS';
 export const CORE_ENV = 'OPENBLAS_CORETYPE';
@@ -75,8 +77,15 @@ export type OpenblasInfo = {
   env: Record<string, string>;
 };
 
-/** koffi's entry, resolved from this project (absent: an optional dependency that did not install). */
+let koffi: { entry: string | undefined } | undefined;
+
+/** koffi's entry, resolved from this project once per process (absent: an optional dependency that did not install). */
 export function koffiEntry(): string | undefined {
+  koffi ??= { entry: resolveKoffi() };
+  return koffi.entry;
+}
+
+function resolveKoffi(): string | undefined {
   if (!packageDir(KOFFI)) return undefined;
   try {
     return createRequire(import.meta.url).resolve(KOFFI);
@@ -109,15 +118,43 @@ const memo = new Map<string, OpenblasInfo>();
 /**
  * Whether the `blas` backend can load here, and with which environment: the library and koffi
  * load (in a child process), the core OpenBLAS detects, and our replacement for a generic one.
- * Memoized per (library setting, OPENBLAS_* values).
+ * Memoized per (library setting, OPENBLAS_* values) in this process; with `probes` (a read
+ * command's store memo) the answer filed under openblasFacts() stands in for the child processes.
  */
-export function probeOpenblas(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string): OpenblasInfo {
+export function probeOpenblas(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string, probes?: ProbeMemo): OpenblasInfo {
+  return remembered(probes, 'openblas', () => openblasFacts(env, cpuinfo), () => probeLive(env, cpuinfo), isOpenblasInfo);
+}
+
+function probeLive(env: NodeJS.ProcessEnv, cpuinfo?: string): OpenblasInfo {
   const key = JSON.stringify([env[LIB_ENV], env[CORE_ENV], env[THREADS_ENV], cpuinfo]);
   const hit = memo.get(key);
   if (hit) return hit;
   const info = probeUncached(env, cpuinfo);
   memo.set(key, info);
   return info;
+}
+
+/**
+ * Everything the probe's answer depends on: which file each candidate library is (a new
+ * OpenBLAS, an alternatives link moved), koffi, the Node.js that loads it, the CPU OpenBLAS
+ * detects its core from, and the environment it reads (OPENBLAS_*, GOTO_*, OMP_*, the loader's).
+ */
+export function openblasFacts(env: NodeJS.ProcessEnv = process.env, cpuinfo?: string): Json {
+  const set = env[LIB_ENV]?.trim();
+  const koffi = koffiEntry();
+  return {
+    libraries: Object.fromEntries((set ? [set] : libraryCandidates()).map((p) => [p, fileSignature(p)])),
+    koffi: koffi ? { entry: koffi, version: packageVersion(KOFFI) ?? null } : null,
+    ...nodeIdentity(),
+    cpu: cpuIdentity(cpuinfo),
+    env: envMatching(env, /^(WEAKCORR_OPENBLAS|OPENBLAS_\w+|GOTO_\w+|OMP_\w+|LD_LIBRARY_PATH|LD_PRELOAD)$/),
+  };
+}
+
+function isOpenblasInfo(v: Json): boolean {
+  const o = v as Partial<OpenblasInfo> | null;
+  return typeof o === 'object' && o !== null && typeof o.ok === 'boolean' && typeof o.reason === 'string' && typeof o.env === 'object' && o.env !== null &&
+    (!o.ok || (typeof o.path === 'string' && typeof o.core === 'string'));
 }
 
 function probeUncached(env: NodeJS.ProcessEnv, cpuinfo?: string): OpenblasInfo {

@@ -16,7 +16,17 @@ export function packageInstalled(pkg: string): boolean {
   return pkg in BUNDLED || packageDir(pkg) !== undefined;
 }
 
+// Where each package is, once per process: resolving one (koffi's exports, a package that is not
+// installed and is looked for in every node_modules above) costs milliseconds, and the planning
+// parent asks for the same few packages for every stage's runtime.
+const dirs = new Map<string, string | undefined>();
+
 export function packageDir(pkg: string): string | undefined {
+  if (!dirs.has(pkg)) dirs.set(pkg, findPackageDir(pkg));
+  return dirs.get(pkg);
+}
+
+function findPackageDir(pkg: string): string | undefined {
   let entry: string;
   try {
     entry = require.resolve(pkg);

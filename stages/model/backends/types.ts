@@ -4,7 +4,7 @@
 // part of the cache key, the resources its tasks ask for and its doctor checks. Callers ask the
 // object and never compare backend names. No runtime tfjs import here (type-only).
 import type * as Tf from '@tensorflow/tfjs';
-import type { JsonObject, StageResources } from '../../../pipeline/engine/types.ts';
+import type { JsonObject, ProbeMemo, StageResources } from '../../../pipeline/engine/types.ts';
 import type { GpuCheckDeps } from './gpu-verify.ts';
 import type { LibScan, LibSearchEnv, NvidiaGpu } from './cuda-libs.ts';
 import type { AdapterProbe } from './dawn.ts';
@@ -94,8 +94,8 @@ export interface Backend<N extends string = string> {
    * instead of copying with tf.transpose; XNNPACK on wasm is slower with the flags) */
   readonly matMulTransposesInPlace?: boolean;
 
-  /** Static feasibility, without loading tfjs (planning parent, cache keys). */
-  probe(named: boolean): Probe;
+  /** Static feasibility, without loading tfjs (planning parent, cache keys); `probes`: a read command's store memo for slow probes. */
+  probe(named: boolean, probes?: ProbeMemo): Probe;
   /** Imports and registers the tfjs backend (before tf.setBackend); returns what verify needs. */
   register(ctx: LoadContext): Promise<{ adapter?: AdapterProbe }>;
   /** After tf.setBackend succeeded: verifies the device really computes and describes it. */
@@ -109,8 +109,8 @@ export interface Backend<N extends string = string> {
   deviceLabel(key: JsonObject, c: Planned): string;
   /** The device part of the key from $WEAKCORR_DEVICE for batch nodes; absent: the key has no device part. */
   declaredDevice?: { parse(declared: string): JsonObject; example: string };
-  /** Settings that change its arithmetic, for the cache key (gpu: TF32). */
-  precisionKey(env: NodeJS.ProcessEnv): JsonObject;
+  /** Settings that change its arithmetic, for the cache key (gpu: TF32); `probes` as for probe. */
+  precisionKey(env: NodeJS.ProcessEnv, probes?: ProbeMemo): JsonObject;
   /** Throws when the device loaded in a worker is not the one its key names. */
   assertSameDevice?(planned: Planned, loaded: { adapter?: AdapterProbe }): void;
 

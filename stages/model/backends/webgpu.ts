@@ -31,8 +31,8 @@ export const webgpu: Backend<'webgpu'> = {
   resources: GPU_RESOURCES,
   installFix: INSTALL_FIX,
 
-  probe(named) {
-    const adapter = probeAdapterSync();
+  probe(named, probes) {
+    const adapter = probeAdapterSync(probes);
     if (!adapter.ok) return { ok: false, reason: adapter.reason!, adapter };
     if (adapter.software && !named) return { ok: false, reason: softwareOnly(adapter), adapter };
     return { ok: true, reason: `${PKG} ${packageVersion(PKG) ?? '?'} on ${describeAdapter(adapter)}`, adapter };

@@ -1,7 +1,13 @@
 // Runs in the browser after the inlined vega bundles: draws each figure once, as SVG, from its
-// JSON block (figure-data.ts: spec, points, CSV rows), with tooltips, pan and zoom; and writes a
-// figure's CSV download from the same block when its link is clicked. Bundled into an inline
-// script when the report is built (../assets.ts).
+// JSON block (figure-data.ts: the compiled vega spec, points, CSV rows), with tooltips, pan and
+// zoom; and writes a figure's CSV download from the same block when its link is clicked. Bundled
+// into an inline script when the report is built (../assets.ts).
+//
+// Drawing all figures at once held the page for over a second (vega parses each spec into a
+// dataflow and runs it): figures on or near the screen are drawn first, as they come into view;
+// the others one at a time while the browser is idle, so all are drawn soon after load; a print
+// draws whatever is left first (vega's chain is promises only, so it completes before the page
+// is printed).
 
 import type embed from 'vega-embed';
 import type { VisualizationSpec } from 'vega-embed';
@@ -33,7 +39,7 @@ function draw(el: Element, render: typeof embed): void {
     return;
   }
   render(el as HTMLElement, spec, {
-    mode: 'vega-lite',
+    mode: 'vega',
     renderer: 'svg',
     actions: { export: true, source: false, compiled: false, editor: false },
     tooltip: true,
@@ -61,12 +67,48 @@ document.addEventListener('click', (ev) => {
   }
 });
 
-// Printing shows the folded tables too (not vega-embed's actions menu, also a <details>).
-window.addEventListener('beforeprint', () =>
+/** Figures not drawn yet, in page order. */
+const undrawn = new Set<Element>();
+
+function drawOne(el: Element): void {
+  if (!undrawn.delete(el) || typeof vegaEmbed !== 'function') return;
+  draw(el, vegaEmbed);
+}
+
+// Printing draws every figure and shows the folded tables too (not vega-embed's actions menu, also a <details>).
+window.addEventListener('beforeprint', () => {
+  undrawn.forEach(drawOne);
   document.querySelectorAll('details').forEach((d) => {
     if (!d.closest('.vega-embed')) d.open = true;
-  }),
-);
+  });
+});
+
+/** Draws the first undrawn figure when the browser is idle, then schedules the next. */
+function drawWhenIdle(): void {
+  const next = (): void => {
+    const first = undrawn.values().next();
+    if (first.done) return;
+    drawOne(first.value);
+    drawWhenIdle();
+  };
+  // The timeout keeps the figures coming on a page that is never idle (an animation elsewhere).
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(next, { timeout: 500 });
+  else setTimeout(next, 50);
+}
 
 if (typeof vegaEmbed !== 'function') console.error('report: vega-embed not available; figures cannot be drawn');
-else document.querySelectorAll('.chart[data-figure]').forEach((el) => draw(el, vegaEmbed));
+else {
+  document.querySelectorAll('.chart[data-figure]').forEach((el) => undrawn.add(el));
+  if (typeof IntersectionObserver === 'function') {
+    // A screen ahead, so a figure scrolled to is usually drawn already.
+    const seen = new IntersectionObserver((entries) => entries.forEach((e) => {
+      if (!e.isIntersecting) return;
+      seen.unobserve(e.target);
+      drawOne(e.target);
+    }), { rootMargin: '100% 0px' });
+    undrawn.forEach((el) => seen.observe(el));
+    // Off-screen figures: after the load event (the page is shown and scrolls meanwhile).
+    if (document.readyState === 'complete') drawWhenIdle();
+    else window.addEventListener('load', drawWhenIdle, { once: true });
+  } else undrawn.forEach(drawOne);
+}

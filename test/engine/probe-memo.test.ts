@@ -1,0 +1,105 @@
+// The store's memo of slow probes and of code fingerprints: a run files what it found, a read
+// command (status) takes it while everything it was found from is unchanged, and probes or
+// bundles again when any of that changes. Real CLI processes over the toy project.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { StoreProbeMemo } from '../../pipeline/engine/probe-memo.ts';
+import { Store } from '../../pipeline/engine/store.ts';
+import { makeToy, type Toy } from './toy.ts';
+
+// gen's runtime probes a "device" (TOY_DEVICE) whose answer depends on one host fact (TOY_HOST);
+// each live probe appends a line to TOY_PROBES.
+const PROBING_RUNTIME = `runtime: (where, ctx) => {
+    const facts = { host: process.env.TOY_HOST ?? 'a' };
+    const memo = ctx?.probes;
+    const filed = memo && !memo.fresh ? memo.recall('toy-device', facts) : undefined;
+    if (filed !== undefined) return { device: filed };
+    if (process.env.TOY_PROBES) fs.appendFileSync(process.env.TOY_PROBES, 'probe\\n');
+    const device = process.env.TOY_DEVICE ?? 'd1';
+    memo?.remember('toy-device', facts, device);
+    return { device };
+  },`;
+
+function counts(toy: Toy, env: Record<string, string>): { cached: number; stale: number; missing: number } {
+  const r = toy.cli(['status', '--json'], env);
+  assert.equal(r.code, 0, r.stderr);
+  return r.json.counts;
+}
+
+describe('engine: the store memo of probes and code fingerprints', function () {
+  this.timeout(120_000);
+
+  it('a read-only store recalls but never files; a writable one files; other inputs or a torn file recall nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-memo-'));
+    const store = new Store(dir);
+    await store.init();
+    const ro = new StoreProbeMemo(new Store(dir, { readOnly: true }));
+    assert.equal(ro.fresh, false);
+    ro.remember('p', { a: 1 }, 'x');
+    assert.equal(fs.existsSync(path.join(dir, 'probes')), false, 'a read-only store is not written');
+    const rw = new StoreProbeMemo(store);
+    assert.equal(rw.fresh, true);
+    rw.remember('p', { a: 1, b: [1, 2] }, { core: 'Zen' });
+    assert.deepEqual(ro.recall('p', { b: [1, 2], a: 1 }), { core: 'Zen' }, 'inputs compare as canonical JSON');
+    assert.equal(ro.recall('p', { a: 2, b: [1, 2] }), undefined);
+    assert.equal(ro.recall('q', { a: 1, b: [1, 2] }), undefined);
+    const [file] = fs.readdirSync(path.join(dir, 'probes'));
+    fs.writeFileSync(path.join(dir, 'probes', file!), '{"inputs": {"a": 1, "b": [1, 2]}, "val');
+    assert.equal(ro.recall('p', { a: 1, b: [1, 2] }), undefined, 'a torn file is no answer');
+  });
+
+  it('status takes the probe answer a run filed; a changed host fact probes again; run always probes', () => {
+    const toy = makeToy();
+    const probes = path.join(toy.dir, 'probes.log');
+    const probed = (): number => (fs.existsSync(probes) ? fs.readFileSync(probes, 'utf8').split('\n').filter(Boolean).length : 0);
+    toy.edit('gen', (s) => s.replace("name: 'gen', module: import.meta.url,", `name: 'gen', module: import.meta.url, ${PROBING_RUNTIME}`));
+    const env = { TOY_PROBES: probes };
+    assert.equal(toy.cli(['run'], env).code, 0);
+    const afterRun = probed();
+    assert.ok(afterRun >= 1);
+    assert.deepEqual(counts(toy, env), { cached: 7, stale: 0, missing: 0 });
+    assert.equal(probed(), afterRun, 'status answered from the memo');
+    // The device changed but no fact the probe declared did: the memo stands (which is why the
+    // facts must be everything the answer depends on).
+    assert.deepEqual(counts(toy, { ...env, TOY_DEVICE: 'd2' }), { cached: 7, stale: 0, missing: 0 });
+    assert.equal(probed(), afterRun);
+    // A changed fact: probed again, and the new device makes gen and everything after it stale.
+    assert.deepEqual(counts(toy, { ...env, TOY_DEVICE: 'd2', TOY_HOST: 'b' }), { cached: 0, stale: 7, missing: 0 });
+    const afterChange = probed();
+    assert.ok(afterChange > afterRun);
+    // A run probes afresh even where the memo has an answer.
+    assert.equal(toy.cli(['run', '--dry-run'], env).code, 0);
+    assert.equal(toy.cli(['run'], env).code, 0);
+    assert.ok(probed() > afterChange);
+  });
+
+  it('status takes the code fingerprint a run filed only while every file it came from is unchanged', async () => {
+    const toy = makeToy();
+    // Files changed within 2 s of a bundle are not trusted to be what esbuild read: let the new toy age.
+    await new Promise((r) => setTimeout(r, 2100));
+    assert.equal(toy.cli(['run']).code, 0);
+    assert.deepEqual(counts(toy, {}), { cached: 7, stale: 0, missing: 0 });
+    const dir = path.join(toy.cache, 'probes');
+    const filed = fs.readdirSync(dir).filter((f) => f.startsWith('code-')).map((f) => path.join(dir, f));
+    assert.equal(filed.length, 3, 'one fingerprint per stage module');
+    const genFile = filed.find((f) => fs.readFileSync(f, 'utf8').includes('stages/gen.ts'))!;
+    const entry = JSON.parse(fs.readFileSync(genFile, 'utf8'));
+    assert.ok(entry.value.signatures['stages/gen.ts'] && entry.value.signatures['data/bias.json'] && 'tsconfig.json' in entry.value.signatures,
+      `the module, the data file it reads and esbuild's settings are checked: ${Object.keys(entry.value.signatures)}`);
+    // A filed fingerprint that is not the code's: status uses it (so gen and all after it read stale)...
+    entry.value.fingerprint.code = '0'.repeat(64);
+    fs.writeFileSync(genFile, JSON.stringify(entry));
+    assert.deepEqual(counts(toy, {}), { cached: 0, stale: 7, missing: 0 });
+    // ...until any file it was computed from changes, even only its times: then it bundles again.
+    const now = new Date();
+    fs.utimesSync(path.join(toy.dir, 'data/bias.json'), now, now);
+    assert.deepEqual(counts(toy, {}), { cached: 7, stale: 0, missing: 0 });
+    // A run bundles whatever the memo holds, and status agrees with it.
+    toy.resetLog();
+    assert.equal(toy.cli(['run']).code, 0);
+    assert.deepEqual(toy.executions(), [], 'nothing ran: the keys status computed are the run\'s');
+    assert.deepEqual(counts(toy, {}), { cached: 7, stale: 0, missing: 0 });
+  });
+});
