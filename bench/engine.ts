@@ -4,7 +4,8 @@
 // command itself, measured in-process by bench/engine-probe.ts after the modules are loaded (the
 // CLI's start-up is measured apart). BENCH_BASE=<checkout of main> runs the same commands with
 // that engine on the same store, interleaved. Goals: no-op run and status under 2 s wall at 100k,
-// under 1 GB; parent overhead under 0.5 ms of CPU per finished task.
+// under 1 GB; parent overhead under 0.5 ms of CPU per finished task. BENCH_ENGINE_JOBS: the cold
+// run's --jobs (default 2; 1 on a shared machine). BENCH_REPS: repetitions (default 3).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,13 +32,14 @@ const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math
 export async function benchEngine(): Promise<string[]> {
   const sizes = (process.env.BENCH_ENGINE_SIZES ?? '1000,10000').split(',').map(Number);
   const reps = Number(process.env.BENCH_REPS ?? 3);
+  const jobs = Number(process.env.BENCH_ENGINE_JOBS ?? 2);
   const trees: [string, string][] = [['this', REPO], ...(process.env.BENCH_BASE ? [['base', path.resolve(process.env.BENCH_BASE)] as [string, string]] : [])];
   const lines = [`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${reps} (min–max), in-process (start-up excluded)`];
   for (const n of sizes) {
     const toy = makeToy({ items: Array.from({ length: Math.floor(n / 2) }, (_, i) => i), scale: 2 });
     try {
-      const cold = probe(REPO, toy, ['run', '--jobs', '2', '--json']);
-      lines.push(`${n + 1} tasks: cold run --jobs 2 (this): ${(cold.wallMs / 1000).toFixed(1)} s wall, parent ${(cold.cpuMs / (n + 1)).toFixed(2)} ms CPU per finished task, peak ${cold.peakRssMB.toFixed(0)} MB`);
+      const cold = probe(REPO, toy, ['run', '--jobs', String(jobs), '--json']);
+      lines.push(`${n + 1} tasks: cold run --jobs ${jobs} (this): ${(cold.wallMs / 1000).toFixed(1)} s wall, parent ${(cold.cpuMs / (n + 1)).toFixed(2)} ms CPU per finished task, peak ${cold.peakRssMB.toFixed(0)} MB`);
       // One no-op each first: a store built by one engine is indexed by the other on first use.
       for (const [, tree] of trees) probe(tree, toy, ['run', '--json']);
       for (const cmd of [['run', '--json'], ['status']]) {

@@ -26,7 +26,10 @@ function fmtDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-const stageOf = (id: string): string => id.split('@')[0]!;
+const stageOf = (id: string): string => {
+  const at = id.indexOf('@');
+  return at < 0 ? id : id.slice(0, at);
+};
 
 /**
  * Shared counting and ETA: each unfinished task is expected to take its stage's mean executed

@@ -3,9 +3,11 @@
 //   tasks/<key>.json      one record per task key (written last, atomically: a record means complete)
 //   logs/<key>.log        what the task of that key logged, written whole when it ended (before
 //                         its record; also when it failed): temp file, rename (no fsync)
-//   index/<exp>/tasks.jsonl per experiment: the key each task id last had (for `status` reasons)
+//   index/<exp>/tasks.tsv per experiment: the key each task id last had (for `status` reasons)
 //                         and a summary of its record with the record file's stat signature, so a
 //                         no-op reads one file per experiment instead of one record per task
+//                         (index-lines.ts; tasks.jsonl, the JSON-lines form of engines before it,
+//                         is read where there is no tasks.tsv yet)
 //   verified.tsv          blobs found intact, each with its file's stat signature: a blob is hashed
 //                         again only when its file changed (size, inode, mtime or ctime)
 //   locks/<key>.lock      per-key locks between concurrent runs; locks/gc.lock while gc sweeps
@@ -18,14 +20,15 @@
 // from disk is checked (record.ts) before it becomes a path, and the path helpers refuse
 // anything else, so a hostile record can never name a file outside the store.
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
+import { tryLock, unlock } from './dir-lock.ts';
 import { canonicalJson, hashBytes } from './fingerprint.ts';
 import { CorruptBlobError, StoreError, StoreFullError } from './errors.ts';
-import { checkSummary, HASH_RE, isHash, outputsProblem, parseRecord, summarize, type OutputEntry, type RecordSummary, type TaskRecord } from './record.ts';
+import { decodeIndexLine, encodeIndexLine } from './index-lines.ts';
+import { checkSummary, HASH_RE, isHash, outputsFit, outputsProblem, parseRecord, summarize, type OutputEntry, type RecordSummary, type TaskRecord } from './record.ts';
 import type { ContentHash, Json, JsonObject, StageDecl, TaskKey } from './types.ts';
 
 export type { OutputEntry, RecordSummary, TaskRecord } from './record.ts';
@@ -62,6 +65,7 @@ export type Miss =
 
 /** One cache lookup: a record whose outputs all exist and verify, or why there is none. */
 export type Lookup<R extends RecordSummary = TaskRecord> = { hit: true; record: R } | { hit: false; miss: Miss };
+const ABSENT: { hit: false; miss: Miss } = { hit: false, miss: { why: 'absent' } };
 
 export interface LookupOptions {
   /** The stage the record must belong to, with the outputs it declares. */
@@ -91,6 +95,8 @@ export interface BlobStore {
    * `fresh` (a run that lost its gc lease checks its outputs are still there).
    */
   verify(hash: string, fresh?: boolean): Promise<'ok' | 'missing' | CorruptBlobError>;
+  /** Whether the blob is verified without reading it: in this process, or by verified.tsv with its file unchanged. */
+  verifiedNow(hash: string): boolean;
   has(hash: string): Promise<boolean>;
   /** Where a blob lies, to hand to a reader (a task's input, `show`); never to write to. */
   path(hash: string): string;
@@ -108,7 +114,16 @@ export interface RecordStore {
   load(key: string): RecordRead;
   /** A valid record of `key`, or undefined (a bad one is treated as absent; `load` says why). */
   read(key: string): Promise<TaskRecord | undefined>;
+  /** Writes the record: `stage`, then `commit`. */
   write(record: TaskRecord): Promise<void>;
+  /**
+   * The record written whole to a temp file in tmp/ and fsynced, not yet in place: a worker
+   * stages its task's record, the scheduler commits it (a process that dies between the two
+   * leaves only the temp file, which gc removes).
+   */
+  stage(record: TaskRecord): string;
+  /** Renames a staged record into place (atomic: a record file is always complete). */
+  commit(staged: string, key: string): void;
   /** Every key with a record file. */
   list(): Promise<TaskKey[]>;
   /** The record file's stat signature (size, inode, mtime, ctime), or undefined when it is absent. */
@@ -201,6 +216,24 @@ export class Store {
     return found;
   }
 
+  /**
+   * lookupIndexed's answer when it costs no waiting and no reading: 'absent' (no record file), or
+   * a hit from the index whose record file has the signature it was indexed with and whose blobs
+   * are verified (in this process, or by verified.tsv with their files unchanged). The same stat
+   * checks as lookupIndexed, none skipped. undefined: ask lookupIndexed (a record to read in
+   * full, a blob to hash, a miss to explain).
+   */
+  lookupNow(key: string, experiment: string, stage?: Pick<StageDecl, 'name' | 'outputs'>): Lookup<RecordSummary> | undefined {
+    const sig = this.records.sig(key);
+    if (sig === undefined) return ABSENT;
+    const known = this.index.known(experiment, key);
+    if (!known || known.sig !== sig) return undefined;
+    if (stage && !outputsFit(known.record, stage)) return undefined;
+    const outs = known.record.outputs;
+    for (const name in outs) if (Object.hasOwn(outs, name) && !this.blobs.verifiedNow(outs[name]!.hash)) return undefined;
+    return { hit: true, record: known.record };
+  }
+
   /** Pending index lines and verified blobs, written out (a run calls it now and then and at its end). */
   flush(): void {
     if (this.readOnly) return;
@@ -265,7 +298,7 @@ export class Store {
    */
   async lock(key: string, staleMs = 5000): Promise<() => Promise<void>> {
     if (this.readOnly) throw new Error(`internal: lock on a read-only store (${this.dir})`);
-    const file = path.join(this.dir, 'locks', key);
+    const file = `${this.files.locksDir}${key}`;
     return lockPath(file, staleMs, (e) => this.files.writeError(e, `lock ${file}.lock`));
   }
 }
@@ -280,7 +313,6 @@ function statSig(p: string): string | undefined {
   return st && st.isFile() ? `${st.size}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}` : undefined;
 }
 
-const SIG_LINE = /^([0-9a-f]{64})\t(\d+:\d+:[\d.]+:[\d.]+)$/;
 
 /** What the three parts share: the folder, read-only-ness, and how a failed write is told. */
 class Files {
@@ -290,11 +322,22 @@ class Files {
   private sigs: Map<string, string> | undefined;
   private pendingSigs: string[] = [];
   private compact = false;
+  /** `<dir>/objects/`, `<dir>/tasks/`, `<dir>/logs/`, `<dir>/locks/`: joined once, not per path (a no-op builds two per task). */
+  readonly objectsDir: string;
+  readonly tasksDir: string;
+  readonly logsDir: string;
+  readonly locksDir: string;
+
   constructor(
     readonly dir: string,
     readonly readOnly: boolean,
     readonly command: string | undefined,
-  ) {}
+  ) {
+    this.objectsDir = path.join(dir, 'objects') + path.sep;
+    this.tasksDir = path.join(dir, 'tasks') + path.sep;
+    this.logsDir = path.join(dir, 'logs') + path.sep;
+    this.locksDir = path.join(dir, 'locks') + path.sep;
+  }
 
   private get sigFile(): string {
     return path.join(this.dir, 'verified.tsv');
@@ -311,11 +354,19 @@ class Files {
       } catch {
         // absent or unreadable: every blob is hashed, as without it
       }
-      for (const line of text.split('\n')) {
-        const m = SIG_LINE.exec(line);
-        if (!m) continue;
-        lines++;
-        this.sigs.set(m[1]!, m[2]!);
+      // `<hash>\t<signature>` per line; a signature of another shape never equals a file's.
+      let start = 0;
+      while (start < text.length) {
+        let end = text.indexOf('\n', start);
+        if (end < 0) end = text.length;
+        if (end - start > 65 && text.charCodeAt(start + 64) === 9 /* \t */) {
+          const hash = text.slice(start, start + 64);
+          if (isHash(hash)) {
+            lines++;
+            this.sigs.set(hash, text.slice(start + 65, end));
+          }
+        }
+        start = end + 1;
       }
       // Repeated lines (blobs re-verified after a change): rewrite the file at the next flush.
       this.compact = lines > 1000 && lines > 2 * this.sigs.size;
@@ -326,8 +377,10 @@ class Files {
   /** Remembers that `hash`'s file, with signature `sig`, was found intact. */
   noteVerified(hash: string, sig: string, now = false): void {
     this.verified.add(hash);
-    if (this.readOnly || this.verifiedSig(hash) === sig) return;
-    this.sigs!.set(hash, sig);
+    // Not verified.tsv read just to skip a line it has (a worker writing a blob would read the
+    // whole file per task): a repeated line costs nothing but its bytes, and a rewrite in time.
+    if (this.readOnly || this.sigs?.get(hash) === sig) return;
+    this.sigs?.set(hash, sig);
     this.pendingSigs.push(`${hash}\t${sig}\n`);
     if (now || this.pendingSigs.length >= 4096) this.flushVerified();
   }
@@ -387,7 +440,7 @@ class Blobs implements BlobStore {
 
   path(hash: string): string {
     if (!isHash(hash)) throw new Error(`internal: refusing blob path for '${hash}' (not a sha256 hex digest)`);
-    return path.join(this.f.dir, 'objects', hash);
+    return this.f.objectsDir + hash;
   }
 
   async put(bytes: Uint8Array): Promise<OutputEntry> {
@@ -454,6 +507,14 @@ class Blobs implements BlobStore {
     return 'ok';
   }
 
+  verifiedNow(hash: string): boolean {
+    if (this.f.verified.has(hash)) return true;
+    const sig = statSig(this.path(hash));
+    if (sig === undefined || this.f.verifiedSig(hash) !== sig) return false;
+    this.f.verified.add(hash);
+    return true;
+  }
+
   has(hash: string): Promise<boolean> {
     return exists(this.path(hash));
   }
@@ -496,7 +557,7 @@ class Records implements RecordStore {
 
   where(key: string): string {
     if (!isHash(key)) throw new Error(`internal: refusing record path for '${key}' (not a sha256 hex digest)`);
-    return path.join(this.f.dir, 'tasks', `${key}.json`);
+    return `${this.f.tasksDir}${key}.json`;
   }
 
   load(key: string): RecordRead {
@@ -519,11 +580,34 @@ class Records implements RecordStore {
   }
 
   async write(record: TaskRecord): Promise<void> {
+    this.commit(this.stage(record), record.key);
+  }
+
+  stage(record: TaskRecord): string {
+    this.f.writable('writeRecord');
+    const tmp = this.f.tmpPath(`record-${record.key.slice(0, 12)}`);
+    // Synchronous: a few kilobytes and one fsync cost less CPU than the thread pool's round trips.
+    let fd: number | undefined;
+    try {
+      fd = openSync(tmp, 'w');
+      writeSync(fd, `${JSON.stringify(record, null, 1)}\n`);
+      fsyncSync(fd);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw this.f.writeError(e, `task record ${record.key}`);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    return tmp;
+  }
+
+  commit(staged: string, key: string): void {
     this.f.writable('writeRecord');
     try {
-      await writeFileAtomic(this.where(record.key), `${JSON.stringify(record, null, 1)}\n`, { fsync: true });
+      renameSync(staged, this.where(key));
     } catch (e) {
-      throw this.f.writeError(e, `task record ${record.key}`);
+      rmSync(staged, { force: true });
+      throw this.f.writeError(e, `task record ${key}`);
     }
   }
 
@@ -551,7 +635,7 @@ class Logs implements TaskLogStore {
 
   path(key: string): string {
     if (!isHash(key)) throw new Error(`internal: refusing log path for '${key}' (not a sha256 hex digest)`);
-    return path.join(this.f.dir, 'logs', `${key}.log`);
+    return `${this.f.logsDir}${key}.log`;
   }
 
   async write(key: string, text: string): Promise<string> {
@@ -614,24 +698,53 @@ class Index implements RunIndex {
   }
 
   private indexPath(experiment: string): string {
+    return path.join(this.f.dir, 'index', encodeURIComponent(experiment), 'tasks.tsv');
+  }
+
+  /** The index as engines before tasks.tsv wrote it (JSON lines), read where there is no tasks.tsv. */
+  private legacyIndexPath(experiment: string): string {
     return path.join(this.f.dir, 'index', encodeURIComponent(experiment), 'tasks.jsonl');
   }
 
   /**
    * Reads the experiment's index once. Every line is checked like a record (a hash before it
-   * names a file, the summary against its schema); a line that fails is skipped, which only
-   * means that record is read in full when it is looked up.
+   * names a file, the summary as the record schema would); a line that fails is skipped, which
+   * only means that record is read in full when it is looked up.
    */
   private load(experiment: string): ExperimentIndex {
     let e = this.experiments.get(experiment);
     if (e) return e;
     e = { byId: new Map(), byKey: new Map(), pending: [], lines: 0, compact: false };
     this.experiments.set(experiment, e);
-    let text = '';
+    let text: string | undefined;
     try {
       text = readFileSync(this.indexPath(experiment), 'utf8');
     } catch {
+      // No tasks.tsv yet: the JSON-lines index of an older engine, written as tasks.tsv at the next flush.
+      this.loadLegacy(experiment, e);
       return e;
+    }
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length; // a last line cut short is checked like any other
+      const entry = end > start ? decodeIndexLine(text.slice(start, end)) : undefined;
+      start = end + 1;
+      if (!entry) continue;
+      e.lines++;
+      e.byId.set(entry.id, entry.key);
+      if (entry.known) e.byKey.set(entry.key, entry.known);
+    }
+    e.compact = e.lines > 1000 && e.lines > 2 * e.byId.size;
+    return e;
+  }
+
+  private loadLegacy(experiment: string, e: ExperimentIndex): void {
+    let text = '';
+    try {
+      text = readFileSync(this.legacyIndexPath(experiment), 'utf8');
+    } catch {
+      return;
     }
     for (const line of text.split('\n')) {
       if (!line) continue;
@@ -647,8 +760,7 @@ class Index implements RunIndex {
       const record = typeof v.sig === 'string' ? checkSummary(v.record, v.key) : undefined;
       if (record && record.id === v.id) e.byKey.set(v.key, { sig: v.sig as string, record });
     }
-    e.compact = e.lines > 1000 && e.lines > 2 * e.byId.size;
-    return e;
+    e.compact = e.lines > 0;
   }
 
   known(experiment: string, key: string): { sig: string; record: RecordSummary } | undefined {
@@ -664,7 +776,7 @@ class Index implements RunIndex {
         if (e.compact) {
           const lines = [...e.byId].map(([id, key]) => {
             const k = e.byKey.get(key);
-            return `${JSON.stringify(k && k.record.id === id ? { id, key, sig: k.sig, record: k.record } : { id, key })}\n`;
+            return encodeIndexLine(k && k.record.id === id ? { id, key, known: k } : { id, key });
           });
           writeFileAtomic.sync(p, lines.join(''));
           e.compact = false;
@@ -695,11 +807,10 @@ class Index implements RunIndex {
   async setKey(experiment: string, id: string, key: TaskKey, known?: { sig: string; record: RecordSummary }): Promise<void> {
     this.f.writable('writeIndex');
     const e = this.load(experiment);
-    const line = known ? { id, key, sig: known.sig, record: known.record } : { id, key };
     if (e.byId.get(id) === key && (!known || e.byKey.get(key)?.sig === known.sig)) return;
     e.byId.set(id, key);
     if (known) e.byKey.set(key, known);
-    e.pending.push(`${JSON.stringify(line)}\n`);
+    e.pending.push(encodeIndexLine(known ? { id, key, known } : { id, key }));
     if (e.pending.length >= 4096) this.flush();
   }
 
@@ -765,24 +876,20 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-/** Locks `file` (proper-lockfile's `<file>.lock` folder), retrying only while another process holds it. */
+/**
+ * Locks `file` (its `<file>.lock` folder, proper-lockfile's protocol: dir-lock.ts), retrying only
+ * while another process holds it.
+ */
 export async function lockPath(file: string, staleMs: number, wrap: (e: unknown) => Error = (e) => e as Error): Promise<() => Promise<void>> {
   let wait = 50;
   for (;;) {
+    let taken: boolean;
     try {
-      return await lockfile.lock(file, {
-        realpath: false,
-        stale: staleMs,
-        update: Math.max(1000, staleMs / 5),
-        retries: 0,
-        onCompromised: () => {
-          // Another process took over a lock we held (we were suspended past `stale`): the record
-          // is written atomically either way, so keep going rather than crash.
-        },
-      });
+      taken = tryLock(file, staleMs);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw wrap(e);
+      throw wrap(e);
     }
+    if (taken) return () => unlock(file);
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(500, wait * 1.5);
   }
