@@ -125,11 +125,12 @@ export type StageKeyParts = Omit<KeyComponents, 'inputs' | 'axes'>;
  * sorted order: axes, code, experiment, files, inputs, overrides, params, runtime, stage, v), so
  * the same keys (test/engine/graph.test.ts compares the two).
  */
-export function stageKeyer(p: StageKeyParts): (axes: JsonObject, inputs: KeyComponents['inputs']) => TaskKey {
+export function stageKeyer(p: StageKeyParts): (axes: JsonObject, inputs: KeyComponents['inputs'] | string) => TaskKey {
   const field = (name: string, v: Json | undefined): string => (v === undefined ? '' : `${JSON.stringify(name)}:${canonicalJson(v)},`);
   const mid = `${field('code', p.code)}${field('experiment', p.experiment)}${field('files', p.files)}`;
   const tail = `${field('overrides', p.overrides)}${field('params', p.params)}${field('runtime', p.runtime)}${field('stage', p.stage)}"v":2}`;
-  return (axes, inputs) => sha256(`{${field('axes', axes)}${mid}${field('inputs', inputs)}${tail}`) as TaskKey;
+  // `inputs` as an object, or already as its canonical JSON (planner.ts writes it from the deps' outputs).
+  return (axes, inputs) => sha256(`{${field('axes', axes)}${mid}"inputs":${typeof inputs === 'string' ? inputs : canonicalJson(inputs)},${tail}`) as TaskKey;
 }
 
 /** A stage's code identity: its bundled module graph, and the data files that code reads. */

@@ -315,7 +315,8 @@ export function withUpstream(seeds: Iterable<TaskNode>): Set<TaskNode> {
     const t = stack.pop()!;
     if (keep.has(t)) continue;
     keep.add(t);
-    stack.push(...t.deps);
+    // A loop, not push(...deps): a task over 100,000 inputs would overflow the call's arguments.
+    for (const d of t.deps) stack.push(d);
   }
   return keep;
 }

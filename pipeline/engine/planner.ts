@@ -124,17 +124,30 @@ export class Planner {
 
   /** `resolve` without waiting, for a task of a prepared stage; undefined when its stage is not prepared. */
   resolveNow(task: TaskNode, outputsOf: (dep: TaskNode) => Record<string, OutputEntry>): Resolved | undefined {
+    const planner = this; // for the getter below, whose `this` is the returned object
     const p = this.prepared.get(task.stage);
     if (!p) return undefined;
-    const inputs: Record<string, Record<string, string>> = {};
-    for (const dep of task.deps) {
-      const outs: Record<string, string> = {};
-      const all = outputsOf(dep);
-      const names = task.reads.get(dep);
-      for (const name in all) if (Object.hasOwn(all, name) && (!names || names.includes(name))) outs[name] = all[name]!.hash;
-      inputs[dep.id] = outs;
+    // What the stage's tasks share is written into the key's text once (stageKeyer): they share
+    // one params object, as the graph builds them; a task with its own is keyed on its own.
+    if (!p.key || p.params !== task.params) {
+      const { axes: _a, inputs: _i, ...shared } = this.components(task, p, {});
+      p.params = task.params;
+      p.key = stageKeyer(shared);
     }
-    const components: KeyComponents = {
+    const key = p.key(task.axes, inputsText(task, outputsOf));
+    // The components as objects only when asked for (a record's template, `why`): a no-op keys
+    // every task and needs none of them.
+    let components: KeyComponents | undefined;
+    return {
+      key,
+      get components() {
+        return (components ??= planner.components(task, p, inputsOf(task, outputsOf)));
+      },
+    };
+  }
+
+  private components(task: TaskNode, p: PreparedStage, inputs: KeyComponents['inputs']): KeyComponents {
+    return {
       stage: task.stage.name,
       code: p.code.code,
       files: p.code.files,
@@ -145,14 +158,6 @@ export class Planner {
       ...(task.stage.perExperiment ? { experiment: this.experiment } : {}),
       ...(task.stage.perExperiment && Object.keys(this.variant.overrides).length ? { overrides: this.variant.overrides } : {}),
     };
-    // What the stage's tasks share is written into the key's text once (stageKeyer): they share
-    // one params object, as the graph builds them; a task with its own is keyed on its own.
-    if (!p.key || p.params !== task.params) {
-      const { axes: _a, inputs: _i, ...shared } = components;
-      p.params = task.params;
-      p.key = stageKeyer(shared);
-    }
-    return { key: p.key(task.axes, inputs), components };
   }
 
   /**
@@ -218,6 +223,45 @@ export class Planner {
 
 // Where a record is completed: record.ts (a worker writes its task's record, without the planner).
 export { completeRecord, type RecordTemplate } from './record.ts';
+
+/** The `inputs` key component: upstream task id -> output name -> blob hash, of the outputs `task` reads. */
+function inputsOf(task: TaskNode, outputsOf: (dep: TaskNode) => Record<string, OutputEntry>): KeyComponents['inputs'] {
+  const inputs: KeyComponents['inputs'] = {};
+  for (const dep of task.deps) {
+    const outs: Record<string, string> = {};
+    const all = outputsOf(dep);
+    const names = task.reads.get(dep);
+    for (const name in all) if (Object.hasOwn(all, name) && (!names || names.includes(name))) outs[name] = all[name]!.hash;
+    inputs[dep.id] = outs;
+  }
+  return inputs;
+}
+
+/**
+ * canonicalJson(inputsOf(task, outputsOf)), written straight from the deps' outputs: ids and
+ * output names sorted by code unit, a dep listed twice counted once (its last reads), as the
+ * object would have it (test/engine/graph.test.ts compares the two).
+ */
+function inputsText(task: TaskNode, outputsOf: (dep: TaskNode) => Record<string, OutputEntry>): string {
+  const { deps } = task;
+  if (deps.length === 0) return '{}';
+  if (deps.length === 1) return `{${JSON.stringify(deps[0]!.id)}:${outputsText(task, deps[0]!, outputsOf(deps[0]!))}}`;
+  const byId = new Map<string, string>();
+  for (const dep of deps) byId.set(dep.id, outputsText(task, dep, outputsOf(dep)));
+  const ids = [...byId.keys()].sort();
+  let text = '{';
+  for (let i = 0; i < ids.length; i++) text += `${i ? ',' : ''}${JSON.stringify(ids[i])}:${byId.get(ids[i]!)}`;
+  return `${text}}`;
+}
+
+function outputsText(task: TaskNode, dep: TaskNode, all: Record<string, OutputEntry>): string {
+  const names = task.reads.get(dep);
+  const read = Object.keys(all).filter((n) => (!names || names.includes(n)) && all[n]!.hash !== undefined);
+  if (read.length > 1) read.sort();
+  let text = '{';
+  for (let i = 0; i < read.length; i++) text += `${i ? ',' : ''}${JSON.stringify(read[i])}:${canonicalJson(all[read[i]!]!.hash)}`;
+  return `${text}}`;
+}
 
 /** The outputs of `dep` that `task` declared it reads. */
 export function readOutputs<T>(task: TaskNode, dep: TaskNode, all: Record<string, T>): Record<string, T> {

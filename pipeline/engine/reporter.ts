@@ -222,12 +222,29 @@ export class TtyReporter extends CountingReporter {
     this.render = createLogUpdate(out);
   }
 
+  /** A second Ctrl-C exits at once: the lines not yet written go out first. */
+  private readonly onExit = (): void => {
+    if (this.above.length) this.out.write(`${this.above.join('\n')}\n`);
+  };
+
   override start(ids: string[], jobs: number): void {
     super.start(ids, jobs);
     this.timer = setInterval(() => this.draw(), 200);
     this.timer.unref();
+    process.on('exit', this.onExit);
   }
+  /** Lines to keep above the live block, written at the next redraw. */
+  private above: string[] = [];
+  private drawSoon: NodeJS.Immediate | undefined;
+
   private draw(): void {
+    if (this.drawSoon) clearImmediate(this.drawSoon);
+    this.drawSoon = undefined;
+    if (this.above.length) {
+      this.render.clear();
+      this.out.write(`${this.above.join('\n')}\n`);
+      this.above = [];
+    }
     const lines = [this.t.headline()];
     for (const [id, r] of this.t.running) {
       const frac = r.total > 0 ? r.done / r.total : 0;
@@ -236,17 +253,21 @@ export class TtyReporter extends CountingReporter {
     }
     this.render(lines.join('\n'));
   }
-  /** A line kept above the live block. */
+  /**
+   * A line kept above the live block: collected, and written with one redraw once the lines of
+   * this turn of the event loop are in (not a clear and a redraw per line: hundreds of tasks
+   * may end in one turn).
+   */
   protected emit(s: string): void {
-    this.render.clear();
-    this.out.write(`${s}\n`);
-    this.draw();
+    this.above.push(s);
+    this.drawSoon ??= setImmediate(() => this.draw());
   }
   protected logLine(id: string, message: string): void {
     this.emit(`  ${id}: ${message}`);
   }
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    process.off('exit', this.onExit);
     this.draw();
     this.render.done();
   }

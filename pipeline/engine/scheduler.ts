@@ -165,7 +165,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           const state: FinalState = result.state === 'interrupted' ? 'interrupted' : 'skipped';
           results.set(d, { id: d.id, stage: d.stage.name, state, error: `upstream ${task.id} ${result.state}` });
           if (state === 'skipped') reporter.taskEnded(d.id, 'skipped', `upstream ${task.id} ${result.state}`);
-          stack.push(...d.dependents);
+          for (const x of d.dependents) stack.push(x); // not push(...): 100,000 dependents overflow a call's arguments
         }
       }
       finishIfDone();

@@ -19,6 +19,7 @@
 // Only `objects/<64 hex>`, `tasks/<64 hex>.json` and `logs/<64 hex>.log` are ever addressed by a hash: a hash read
 // from disk is checked (record.ts) before it becomes a path, and the path helpers refuse
 // anything else, so a hostile record can never name a file outside the store.
+import { isAscii } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -350,7 +351,7 @@ class Files {
       let lines = 0;
       let text = '';
       try {
-        text = readFileSync(this.sigFile, 'utf8');
+        text = readText(this.sigFile);
       } catch {
         // absent or unreadable: every blob is hashed, as without it
       }
@@ -718,7 +719,7 @@ class Index implements RunIndex {
     this.experiments.set(experiment, e);
     let text: string | undefined;
     try {
-      text = readFileSync(this.indexPath(experiment), 'utf8');
+      text = readText(this.indexPath(experiment));
     } catch {
       // No tasks.tsv yet: the JSON-lines index of an older engine, written as tasks.tsv at the next flush.
       this.loadLegacy(experiment, e);
@@ -861,6 +862,15 @@ class Index implements RunIndex {
       return [];
     }
   }
+}
+
+/**
+ * A file of the store's own (an index, verified.tsv) as text: ASCII, but for an odd task id, and
+ * decoding ASCII as latin1 takes a fifth of the time of UTF-8 (tens of megabytes at 100,000 tasks).
+ */
+function readText(file: string): string {
+  const bytes = readFileSync(file);
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 function mkdirp(dir: string): void {

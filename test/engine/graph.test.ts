@@ -2,10 +2,15 @@ import assert from 'node:assert/strict';
 import { buildGraph, GraphError, orderStages, selectClosure } from '../../pipeline/engine/graph.ts';
 import canonicalizeModule from 'canonicalize';
 import { canonicalJson, codeFingerprint, fileHash, stageKeyer, taskKey } from '../../pipeline/engine/fingerprint.ts';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { StageDecl } from '../../pipeline/engine/types.ts';
+import { Planner } from '../../pipeline/engine/planner.ts';
+import { Store } from '../../pipeline/engine/store.ts';
+import type { ContentHash, Project, StageDecl } from '../../pipeline/engine/types.ts';
+
+const createHashHex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 const stage = (name: string, extra: Partial<StageDecl> = {}): StageDecl => ({
   name, module: 'x.ts', params: [], outputs: {}, run: async () => {}, ...extra,
@@ -111,6 +116,36 @@ describe('engine: fingerprints', () => {
     assert.equal(taskKey(c), '71b386735862c06e9063e1e2fc67f35a12f24c58d491e5125ddb522f6314cede');
     assert.equal(taskKey({ ...c, experiment: 'quick', overrides: { 'a.b': 3 } }), 'ade02de99c47abdb84f144c77175161e51a58e6a5d9cb05689d6a445d4105461');
     assert.equal(stageKeyer({ ...c, experiment: 'quick', overrides: { 'a.b': 3 } })(c.axes, c.inputs), 'ade02de99c47abdb84f144c77175161e51a58e6a5d9cb05689d6a445d4105461');
+  });
+
+  it("the planner's keys (inputs written as text, components made when asked) are taskKey of its components", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-keys-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+      fs.writeFileSync(path.join(dir, 's.ts'), 'export const s = 1;\n');
+      const m = path.join(dir, 's.ts');
+      const a = stage('a', { module: m, matrix: { x: 'xs' }, outputs: { o1: { kind: 'json' }, o2: { kind: 'json' }, 'é': { kind: 'json' } } });
+      const b = stage('b', { module: m, matrix: { x: 'xs' }, outputs: { p: { kind: 'json' } } });
+      // c reads a twice (one output, then all of them: the last reads count), b whole; d one output of each a.
+      const c = stage('c', { module: m, params: ['n'], perExperiment: true, needs: [{ stage: 'b', on: {} }, { stage: 'a', on: {}, outputs: ['o2'] }, { stage: 'a', on: {} }] });
+      const d = stage('d', { module: m, matrix: { x: 'xs' }, needs: [{ stage: 'a', outputs: ['o1', 'é'] }, { stage: 'b' }] });
+      const graph = buildGraph([a, b, c, d], { xs: ['z', 10, 9], n: { k: [1, 'two'] } });
+      const project: Project = { name: 't', module: m, root: dir, stages: [a, b, c, d], experimentsDir: dir, defaultExperiment: 'e', experimentSchema: {}, cacheEnvVar: 'T_CACHE', defaultCacheDir: '.cache' };
+      const planner = new Planner(project, new Store(path.join(dir, 'store'), { readOnly: true }), { name: 'e+1', base: 'e', overrides: { n: 2 } });
+      await planner.prepare([a, b, c, d]);
+      const h = (s: string): ContentHash => createHashHex(s) as ContentHash;
+      const outs = (t: { id: string; stage: StageDecl }) => Object.fromEntries(Object.keys(t.stage.outputs).map((o) => [o, { hash: h(t.id + o), size: 1 }]));
+      for (const task of graph.tasks) {
+        const r = planner.resolveNow(task, outs)!;
+        assert.equal(r.key, taskKey(r.components), task.id);
+        assert.deepEqual(Object.keys(r.components.inputs).sort(), [...new Set(task.deps.map((t) => t.id))].sort());
+      }
+      const cTask = graph.byId.get('c')!;
+      assert.deepEqual(Object.keys(planner.resolveNow(cTask, outs)!.components.inputs['a@10']!).sort(), ['o1', 'o2', 'é']);
+      assert.deepEqual(Object.keys(planner.resolveNow(graph.byId.get('d@9')!, outs)!.components.inputs['a@9']!).sort(), ['o1', 'é']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('code fingerprints ignore comments and whitespace but see code and imported modules', async () => {
