@@ -200,8 +200,10 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
             stepping = false;
           }
           if (later) {
+            // Started first: it queues the task (in topological order) before another pump takes the next one.
+            const considered = consider(task, later);
             if (head < pending.length && considering < CONSIDER_AT_ONCE) void pump();
-            await consider(task, later);
+            await considered;
           }
           if (Date.now() - sliceStart >= SLICE_MS) {
             await yieldToLoop();
