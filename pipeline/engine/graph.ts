@@ -288,10 +288,14 @@ function* graphSteps(stages: StageDecl[], config: JsonObject): Generator<void, T
           if (!upstream.outputs[out]) throw new GraphError(`stage '${stage.name}' reads output '${out}' of stage '${need.stage}', which has outputs: ${Object.keys(upstream.outputs).join(', ')}`);
         // A Map per task only where a need names the outputs it reads (absent: all of them).
         if (need.outputs && node.reads === READS_ALL) node.reads = new Map();
+        // Arrays of their size where one need gives all deps, or a task has one dependent so far
+        // (an empty array's first push reserves 17 slots: 100,000 tasks' worth of garbage).
+        if (node.deps.length === 0) node.deps = deps.slice();
+        else for (const d of deps) node.deps.push(d);
         for (const d of deps) {
           if (node.reads !== READS_ALL) node.reads.set(d, need.outputs);
-          node.deps.push(d);
-          d.dependents.push(node);
+          if (d.dependents.length === 0) d.dependents = [node];
+          else d.dependents.push(node);
         }
       }
       nodes.push(node);

@@ -20,7 +20,7 @@ const NEEDS_QUOTES = /[\t\n\r"\\]/;
 const field = (s: string): string => (NEEDS_QUOTES.test(s) ? JSON.stringify(s) : s);
 
 /** A field as written by `field`; undefined when a quoted one is not a JSON string. */
-function unfield(s: string): string | undefined {
+export function unfield(s: string): string | undefined {
   if (s.charCodeAt(0) !== 34 /* " */) return s;
   try {
     const v: unknown = JSON.parse(s);
@@ -69,4 +69,18 @@ export function decodeIndexLine(line: string): IndexEntry | undefined {
   }
   const record: RecordSummary = { key: key as TaskKey, id, stage, outputs, startedAt, endedAt, durationMs, host };
   return { id, key: key as TaskKey, known: { sig, record } };
+}
+
+/**
+ * Where the line from `start` to `end` (its newline) keeps its key: the key, the end of its id
+ * field, and whether a summary follows; undefined when the line has no valid key. For reading an
+ * index without decoding its lines (decodeIndexLine checks the rest when a line is asked for).
+ */
+export function lineKey(text: string, start: number, end: number): { key: TaskKey; idEnd: number; summary: boolean } | undefined {
+  const tab = text.indexOf('\t', start);
+  if (tab < 0 || tab >= end) return undefined;
+  const keyEnd = tab + 65;
+  if (keyEnd > end || (keyEnd < end && text.charCodeAt(keyEnd) !== 9)) return undefined;
+  const key = text.slice(tab + 1, keyEnd);
+  return isHash(key) ? { key: key as TaskKey, idEnd: tab, summary: keyEnd < end } : undefined;
 }

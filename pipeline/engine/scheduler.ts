@@ -83,7 +83,11 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   const pool: Executor = opts.executor ?? new LocalExecutor(opts.jobs, planner.project.module, planner.store.dir);
   const { reporter } = opts;
   const executing = new Set<TaskNode>();
-  /** Each finished task's record (its summary), for the lineage of tasks that want it; `ranHere`: computed by this run. */
+  /**
+   * Finished tasks' records (summaries), for the lineage of tasks that want it; `ranHere`:
+   * computed by this run. A task cached from the index is not kept here: lineage reads its
+   * summary back from the index (holding 100,000 of them costs a no-op in garbage collection).
+   */
   const timings = new Map<TaskNode, RecordSummary>();
   const ranHere = new Set<TaskNode>();
   /** Whether a stage publishes an output: its cached tasks copy it into place, which takes waiting. */
@@ -265,11 +269,11 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     /** A valid record exists (found up front, or computed by another run while we waited). */
     const reuse = async (task: TaskNode, record: RecordSummary): Promise<void> => {
       if (publishes(task.stage)) for (const p of await publishOutputs(planner, task, record.outputs)) published.add(p);
+      timings.set(task, record);
       reuseNow(task, record);
     };
 
     const reuseNow = (task: TaskNode, record: RecordSummary): void => {
-      timings.set(task, record);
       reporter.taskEnded(task.id, 'cached');
       settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key: record.key }, record.outputs);
     };
@@ -415,7 +419,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       const upstream = [...withUpstream(task.deps)].filter((t) => order.has(t)).sort((a, b) => order.get(a)! - order.get(b)!);
       const lineage: LineageEntry[] = [];
       for (const t of upstream) {
-        const r = timings.get(t);
+        const key = results.get(t)?.key;
+        const r = timings.get(t) ?? (key === undefined ? undefined : planner.store.index.known(planner.experiment, key)?.record);
         if (r) lineage.push(lineageOf(r, ranHere.has(t)));
       }
       return lineage;

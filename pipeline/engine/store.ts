@@ -28,7 +28,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { tryLock, unlock } from './dir-lock.ts';
 import { canonicalJson, hashBytes } from './fingerprint.ts';
 import { CorruptBlobError, StoreError, StoreFullError } from './errors.ts';
-import { decodeIndexLine, encodeIndexLine } from './index-lines.ts';
+import { decodeIndexLine, encodeIndexLine, lineKey, unfield } from './index-lines.ts';
 import { checkSummary, HASH_RE, isHash, outputsFit, outputsProblem, parseRecord, summarize, type OutputEntry, type RecordSummary, type TaskRecord } from './record.ts';
 import type { ContentHash, Json, JsonObject, StageDecl, TaskKey } from './types.ts';
 
@@ -319,8 +319,12 @@ function statSig(p: string): string | undefined {
 class Files {
   /** Blobs hashed (or found unchanged since they were) in this process, so each is read at most once. */
   readonly verified = new Set<string>();
-  /** verified.tsv: blob hash -> the stat signature its file had when it was found intact. */
-  private sigs: Map<string, string> | undefined;
+  /**
+   * verified.tsv: blob hash -> the stat signature its file had when it was found intact: where
+   * it starts in `sigText` (the file as read; compared in place, never cut out), or as noted here.
+   */
+  private sigs: Map<string, number | string> | undefined;
+  private sigText = '';
   private pendingSigs: string[] = [];
   private compact = false;
   /** `<dir>/objects/`, `<dir>/tasks/`, `<dir>/logs/`, `<dir>/locks/`: joined once, not per path (a no-op builds two per task). */
@@ -344,35 +348,47 @@ class Files {
     return path.join(this.dir, 'verified.tsv');
   }
 
-  /** The signature `hash`'s file had when last found intact (any process, any run). */
-  verifiedSig(hash: string): string | undefined {
-    if (!this.sigs) {
-      this.sigs = new Map();
-      let lines = 0;
-      let text = '';
-      try {
-        text = readText(this.sigFile);
-      } catch {
-        // absent or unreadable: every blob is hashed, as without it
-      }
-      // `<hash>\t<signature>` per line; a signature of another shape never equals a file's.
-      let start = 0;
-      while (start < text.length) {
-        let end = text.indexOf('\n', start);
-        if (end < 0) end = text.length;
-        if (end - start > 65 && text.charCodeAt(start + 64) === 9 /* \t */) {
-          const hash = text.slice(start, start + 64);
-          if (isHash(hash)) {
-            lines++;
-            this.sigs.set(hash, text.slice(start + 65, end));
-          }
-        }
-        start = end + 1;
-      }
-      // Repeated lines (blobs re-verified after a change): rewrite the file at the next flush.
-      this.compact = lines > 1000 && lines > 2 * this.sigs.size;
+  private loadSigs(): Map<string, number | string> {
+    if (this.sigs) return this.sigs;
+    const sigs = (this.sigs = new Map());
+    let lines = 0;
+    let text = '';
+    try {
+      text = readText(this.sigFile);
+    } catch {
+      // absent or unreadable: every blob is hashed, as without it
     }
-    return this.sigs.get(hash);
+    this.sigText = text;
+    // `<hash>\t<signature>` per line; a signature of another shape never equals a file's.
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      if (end - start > 65 && text.charCodeAt(start + 64) === 9 /* \t */) {
+        const hash = text.slice(start, start + 64);
+        if (isHash(hash)) {
+          lines++;
+          sigs.set(hash, start + 65);
+        }
+      }
+      start = end + 1;
+    }
+    // Repeated lines (blobs re-verified after a change): rewrite the file at the next flush.
+    this.compact = lines > 1000 && lines > 2 * sigs.size;
+    return sigs;
+  }
+
+  /** Whether `hash`'s file had signature `sig` when last found intact (any process, any run). */
+  verifiedAs(hash: string, sig: string): boolean {
+    const at = this.loadSigs().get(hash);
+    if (typeof at === 'string' || at === undefined) return at === sig;
+    const end = at + sig.length;
+    return this.sigText.startsWith(sig, at) && (end === this.sigText.length || this.sigText.charCodeAt(end) === 10);
+  }
+
+  private sigOf(at: number | string): string {
+    if (typeof at === 'string') return at;
+    const end = this.sigText.indexOf('\n', at);
+    return this.sigText.slice(at, end < 0 ? undefined : end);
   }
 
   /** Remembers that `hash`'s file, with signature `sig`, was found intact. */
@@ -380,7 +396,7 @@ class Files {
     this.verified.add(hash);
     // Not verified.tsv read just to skip a line it has (a worker writing a blob would read the
     // whole file per task): a repeated line costs nothing but its bytes, and a rewrite in time.
-    if (this.readOnly || this.sigs?.get(hash) === sig) return;
+    if (this.readOnly || (this.sigs && this.verifiedAs(hash, sig))) return;
     this.sigs?.set(hash, sig);
     this.pendingSigs.push(`${hash}\t${sig}\n`);
     if (now || this.pendingSigs.length >= 4096) this.flushVerified();
@@ -390,7 +406,7 @@ class Files {
     if (this.readOnly || (!this.pendingSigs.length && !this.compact)) return;
     try {
       if (this.compact) {
-        writeFileAtomic.sync(this.sigFile, [...this.sigs!].map(([h, s]) => `${h}\t${s}\n`).join(''));
+        writeFileAtomic.sync(this.sigFile, [...this.sigs!].map(([h, at]) => `${h}\t${this.sigOf(at)}\n`).join(''));
         this.compact = false;
       } else appendFileSync(this.sigFile, this.pendingSigs.join(''));
     } catch {
@@ -497,7 +513,7 @@ class Blobs implements BlobStore {
     // The signature before the bytes: a change while they are read shows as a new signature.
     const sig = statSig(this.path(hash));
     if (sig === undefined) return 'missing';
-    if (!fresh && this.f.verifiedSig(hash) === sig) {
+    if (!fresh && this.f.verifiedAs(hash, sig)) {
       this.f.verified.add(hash);
       return 'ok';
     }
@@ -511,7 +527,7 @@ class Blobs implements BlobStore {
   verifiedNow(hash: string): boolean {
     if (this.f.verified.has(hash)) return true;
     const sig = statSig(this.path(hash));
-    if (sig === undefined || this.f.verifiedSig(hash) !== sig) return false;
+    if (sig === undefined || !this.f.verifiedAs(hash, sig)) return false;
     this.f.verified.add(hash);
     return true;
   }
@@ -679,14 +695,31 @@ class Logs implements TaskLogStore {
   }
 }
 
-/** One experiment's index (index/<exp>/tasks.jsonl), as read and as added to since. */
+/** A record's summary as this process noted it, with its file's stat signature. */
+type Known = { sig: string; record: RecordSummary };
+
+/**
+ * One experiment's index (index/<exp>/tasks.tsv), as read and as added to since. Its lines are
+ * decoded when asked for, not as the file is read: a no-op asks for each once, and 100,000
+ * decoded summaries held for the whole command cost more in garbage collection than decoding.
+ */
 interface ExperimentIndex {
-  byId: Map<string, TaskKey>;
-  byKey: Map<string, { sig: string; record: RecordSummary }>;
+  /** tasks.tsv as read ('' where there is none). */
+  text: string;
+  /** Key -> where its last line with a summary starts in `text`, or what this process noted. */
+  byKey: Map<string, number | Known>;
+  /** Id -> key: made on first use (a run recording a task, `status` of a task not cached). */
+  byId: Map<string, TaskKey> | undefined;
   pending: string[];
   /** Lines read: many more than ids means rewrite it whole at the next flush. */
   lines: number;
   compact: boolean;
+}
+
+/** Where the line starting at `start` ends (its newline, or the end of the text). */
+function lineEnd(text: string, start: number): number {
+  const end = text.indexOf('\n', start);
+  return end < 0 ? text.length : end;
 }
 
 class Index implements RunIndex {
@@ -708,39 +741,38 @@ class Index implements RunIndex {
   }
 
   /**
-   * Reads the experiment's index once. Every line is checked like a record (a hash before it
-   * names a file, the summary as the record schema would); a line that fails is skipped, which
-   * only means that record is read in full when it is looked up.
+   * Reads the experiment's index once, noting where each key's line is. A line is checked like
+   * a record when it is decoded (a hash before it names a file, the summary as the record schema
+   * would); one that fails counts as absent, which only means that record is read in full.
    */
   private load(experiment: string): ExperimentIndex {
     let e = this.experiments.get(experiment);
     if (e) return e;
-    e = { byId: new Map(), byKey: new Map(), pending: [], lines: 0, compact: false };
+    e = { text: '', byKey: new Map(), byId: undefined, pending: [], lines: 0, compact: false };
     this.experiments.set(experiment, e);
-    let text: string | undefined;
     try {
-      text = readText(this.indexPath(experiment));
+      e.text = readText(this.indexPath(experiment));
     } catch {
       // No tasks.tsv yet: the JSON-lines index of an older engine, written as tasks.tsv at the next flush.
       this.loadLegacy(experiment, e);
       return e;
     }
-    let start = 0;
-    while (start < text.length) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length; // a last line cut short is checked like any other
-      const entry = end > start ? decodeIndexLine(text.slice(start, end)) : undefined;
+    const { text } = e;
+    for (let start = 0; start < text.length; ) {
+      const end = lineEnd(text, start); // a last line cut short is checked like any other
+      const at = lineKey(text, start, end);
+      if (at) {
+        e.lines++;
+        // A line with the key alone leaves the summary of an earlier line in place.
+        if (at.summary) e.byKey.set(at.key, start);
+      }
       start = end + 1;
-      if (!entry) continue;
-      e.lines++;
-      e.byId.set(entry.id, entry.key);
-      if (entry.known) e.byKey.set(entry.key, entry.known);
     }
-    e.compact = e.lines > 1000 && e.lines > 2 * e.byId.size;
     return e;
   }
 
   private loadLegacy(experiment: string, e: ExperimentIndex): void {
+    const byId = (e.byId = new Map());
     let text = '';
     try {
       text = readFileSync(this.legacyIndexPath(experiment), 'utf8');
@@ -757,15 +789,35 @@ class Index implements RunIndex {
       }
       if (typeof v !== 'object' || v === null || typeof v.id !== 'string' || !isHash(v.key)) continue;
       e.lines++;
-      e.byId.set(v.id, v.key as TaskKey);
+      byId.set(v.id, v.key as TaskKey);
       const record = typeof v.sig === 'string' ? checkSummary(v.record, v.key) : undefined;
       if (record && record.id === v.id) e.byKey.set(v.key, { sig: v.sig as string, record });
     }
     e.compact = e.lines > 0;
   }
 
-  known(experiment: string, key: string): { sig: string; record: RecordSummary } | undefined {
-    return this.load(experiment).byKey.get(key);
+  /** Id -> key, read from the lines on first use; decides whether the file is due a rewrite. */
+  private ids(e: ExperimentIndex): Map<string, TaskKey> {
+    if (e.byId) return e.byId;
+    const byId = (e.byId = new Map());
+    const { text } = e;
+    for (let start = 0; start < text.length; ) {
+      const end = lineEnd(text, start);
+      const at = lineKey(text, start, end);
+      const id = at && unfield(text.slice(start, at.idEnd));
+      if (id !== undefined) byId.set(id, at!.key);
+      start = end + 1;
+    }
+    e.compact ||= e.lines > 1000 && e.lines > 2 * byId.size;
+    return byId;
+  }
+
+  known(experiment: string, key: string): Known | undefined {
+    const e = this.load(experiment);
+    const at = e.byKey.get(key);
+    if (typeof at !== 'number') return at;
+    const entry = decodeIndexLine(e.text.slice(at, lineEnd(e.text, at)));
+    return entry?.key === key ? entry.known : undefined;
   }
 
   flush(): void {
@@ -775,8 +827,8 @@ class Index implements RunIndex {
       try {
         mkdirp(path.dirname(p));
         if (e.compact) {
-          const lines = [...e.byId].map(([id, key]) => {
-            const k = e.byKey.get(key);
+          const lines = [...this.ids(e)].map(([id, key]) => {
+            const k = this.known(experiment, key);
             return encodeIndexLine(k && k.record.id === id ? { id, key, known: k } : { id, key });
           });
           writeFileAtomic.sync(p, lines.join(''));
@@ -795,7 +847,7 @@ class Index implements RunIndex {
   }
 
   async key(experiment: string, id: string): Promise<TaskKey | undefined> {
-    const indexed = this.load(experiment).byId.get(id);
+    const indexed = this.ids(this.load(experiment)).get(id);
     if (indexed) return indexed;
     try {
       const parsed = JSON.parse(readFileSync(this.keyPath(experiment, id), 'utf8')) as { key?: unknown };
@@ -808,8 +860,9 @@ class Index implements RunIndex {
   async setKey(experiment: string, id: string, key: TaskKey, known?: { sig: string; record: RecordSummary }): Promise<void> {
     this.f.writable('writeIndex');
     const e = this.load(experiment);
-    if (e.byId.get(id) === key && (!known || e.byKey.get(key)?.sig === known.sig)) return;
-    e.byId.set(id, key);
+    const byId = this.ids(e);
+    if (byId.get(id) === key && (!known || this.known(experiment, key)?.sig === known.sig)) return;
+    byId.set(id, key);
     if (known) e.byKey.set(key, known);
     e.pending.push(encodeIndexLine(known ? { id, key, known } : { id, key }));
     if (e.pending.length >= 4096) this.flush();
