@@ -173,7 +173,7 @@ export class PlainReporter extends CountingReporter {
   constructor(
     /** The command's name, heading the first line. */
     private readonly name: string,
-    private readonly out: NodeJS.WritableStream = process.stderr,
+    private readonly out: Pick<NodeJS.WritableStream, 'write'> = process.stderr,
     private readonly progressEveryMs = 10_000,
   ) {
     super();
@@ -210,6 +210,7 @@ export class PlainReporter extends CountingReporter {
   }
   stop(): void {
     if (this.t.stopping) this.emit(this.t.headline());
+    if (this.out instanceof TurnWriter) this.out.close();
   }
 }
 
@@ -273,8 +274,41 @@ export class TtyReporter extends CountingReporter {
   }
 }
 
+/**
+ * A stream's writes of one turn of the event loop, written together: a run that settles
+ * hundreds of tasks in a turn writes once, not two or three times per task. What is held goes
+ * out before the process exits, and when the reporter stops.
+ */
+class TurnWriter {
+  private held: string[] = [];
+  private soon: NodeJS.Immediate | undefined;
+  private readonly onExit = (): void => this.flush();
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    process.on('exit', this.onExit);
+  }
+
+  write(s: string): boolean {
+    this.held.push(s);
+    this.soon ??= setImmediate(() => this.flush());
+    return true;
+  }
+
+  flush(): void {
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
+    if (this.held.length) this.out.write(this.held.join(''));
+    this.held = [];
+  }
+
+  close(): void {
+    this.flush();
+    process.off('exit', this.onExit);
+  }
+}
+
 export function makeReporter(name: string, verbose = false): Reporter {
-  const r = process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name);
+  const r = process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name, new TurnWriter(process.stderr));
   r.verbose = verbose;
   return r;
 }

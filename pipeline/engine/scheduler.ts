@@ -104,8 +104,6 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   const published = new Set<string>();
   let active = 0;
   let interrupted = false;
-  /** Task locks being freed (not waited for by the next task). */
-  const unlocking = new Set<Promise<void>>();
 
   await planner.store.init();
   // Code fingerprints and runtimes first, so every task is keyed without waiting (planner.resolveNow).
@@ -399,12 +397,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         fail(task, e, key);
       } finally {
         executing.delete(task);
-        // The next task need not wait for the lock's folder to go: the run waits for all at its end.
-        const unlocked = release?.().catch(() => {});
-        if (unlocked) {
-          unlocking.add(unlocked);
-          void unlocked.then(() => unlocking.delete(unlocked));
-        }
+        await release?.().catch(() => {});
       }
     };
 
@@ -468,7 +461,6 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   });
   clearInterval(flushTimer);
   flush();
-  await Promise.all(unlocking);
   await lease.release();
   return summary;
 }

@@ -952,7 +952,7 @@ export async function lockPath(file: string, staleMs: number, wrap: (e: unknown)
     } catch (e) {
       throw wrap(e);
     }
-    if (taken) return () => unlock(file);
+    if (taken) return async () => unlock(file);
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(500, wait * 1.5);
   }
