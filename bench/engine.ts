@@ -4,7 +4,11 @@
 // command itself, measured in-process by bench/engine-probe.ts after the modules are loaded (the
 // CLI's start-up is measured apart). BENCH_BASE=<checkout of main> runs the same commands with
 // that engine on the same store, interleaved. Goals: no-op run and status under 2 s wall at 100k,
-// under 1 GB; parent overhead under 0.5 ms of CPU per finished task.
+// under 1 GB; parent overhead under 0.5 ms of CPU per finished task. BENCH_ENGINE_JOBS: the cold
+// run's --jobs (default 2; 1 on a shared machine). BENCH_REPS: no-op repetitions (default 3).
+// BENCH_ENGINE_COLD_REPS: cold runs per engine (default 1), each on a fresh store; the base's cold
+// run only up to BENCH_ENGINE_BASE_COLD_MAX tasks (default 10000: it costs ~20 ms a task).
+// Stores are made in the OS temp folder (TMPDIR) and removed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,26 +32,48 @@ function probe(tree: string, toy: { dir: string; cache: string }, args: string[]
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
 
+const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
 export async function benchEngine(): Promise<string[]> {
   const sizes = (process.env.BENCH_ENGINE_SIZES ?? '1000,10000').split(',').map(Number);
   const reps = Number(process.env.BENCH_REPS ?? 3);
+  const jobs = Number(process.env.BENCH_ENGINE_JOBS ?? 2);
+  const coldReps = Number(process.env.BENCH_ENGINE_COLD_REPS ?? 1);
+  const baseColdMax = Number(process.env.BENCH_ENGINE_BASE_COLD_MAX ?? 10000);
   const trees: [string, string][] = [['this', REPO], ...(process.env.BENCH_BASE ? [['base', path.resolve(process.env.BENCH_BASE)] as [string, string]] : [])];
-  const lines = [`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; medians of ${reps} (min–max), in-process (start-up excluded)`];
+  const lines = [`load average ${load()}; medians of ${reps} (min–max), in-process (start-up excluded); cold runs: ${coldReps} each, on fresh stores`];
+  const items = (n: number): number[] => Array.from({ length: Math.floor(n / 2) }, (_, i) => i);
   for (const n of sizes) {
-    const toy = makeToy({ items: Array.from({ length: Math.floor(n / 2) }, (_, i) => i), scale: 2 });
+    // Cold runs, each engine on a store of its own (interleaved); the last store of this engine is kept for the no-ops.
+    let toy: ReturnType<typeof makeToy> | undefined;
+    const colds = new Map<string, Probe[]>();
     try {
-      const cold = probe(REPO, toy, ['run', '--jobs', '2', '--json']);
-      lines.push(`${n + 1} tasks: cold run --jobs 2 (this): ${(cold.wallMs / 1000).toFixed(1)} s wall, parent ${(cold.cpuMs / (n + 1)).toFixed(2)} ms CPU per finished task, peak ${cold.peakRssMB.toFixed(0)} MB`);
+      for (let i = 0; i < coldReps; i++)
+        for (const [name, tree] of trees) {
+          if (name !== 'this' && n > baseColdMax) continue;
+          const fresh = makeToy({ items: items(n), scale: 2 });
+          const keep = name === 'this' && i === coldReps - 1;
+          try {
+            colds.set(name, [...(colds.get(name) ?? []), probe(tree, fresh, ['run', '--jobs', String(jobs), '--json'])]);
+          } finally {
+            if (keep) toy = fresh;
+            else fs.rmSync(fresh.dir, { recursive: true, force: true });
+          }
+        }
+      for (const [name, ps] of colds) {
+        const perTask = ps.map((p) => p.cpuMs / (n + 1));
+        lines.push(`${n + 1} tasks: cold run --jobs ${jobs} ${name.padEnd(4)}: parent ${median(perTask).toFixed(2)} ms CPU per finished task (${perTask.map((x) => x.toFixed(2)).join(', ')}), ${(median(ps.map((p) => p.wallMs)) / 1000).toFixed(1)} s wall, peak ${median(ps.map((p) => p.peakRssMB)).toFixed(0)} MB; load ${load()}`);
+      }
       // One no-op each first: a store built by one engine is indexed by the other on first use.
-      for (const [, tree] of trees) probe(tree, toy, ['run', '--json']);
+      for (const [, tree] of trees) probe(tree, toy!, ['run', '--json']);
       for (const cmd of [['run', '--json'], ['status']]) {
         const got = new Map<string, Probe[]>(trees.map(([name]) => [name, []]));
-        for (let i = 0; i < reps; i++) for (const [name, tree] of trees) got.get(name)!.push(probe(tree, toy, cmd));
+        for (let i = 0; i < reps; i++) for (const [name, tree] of trees) got.get(name)!.push(probe(tree, toy!, cmd));
         for (const [name, ps] of got)
-          lines.push(`${n + 1} tasks: no-op ${cmd[0]!.padEnd(6)} ${name.padEnd(4)}: CPU ${median(ps.map((p) => p.cpuMs)).toFixed(0)} ms (${spread(ps.map((p) => p.cpuMs))}), wall ${median(ps.map((p) => p.wallMs)).toFixed(0)} ms (${spread(ps.map((p) => p.wallMs))}), peak RSS ${median(ps.map((p) => p.peakRssMB)).toFixed(0)} MB`);
+          lines.push(`${n + 1} tasks: no-op ${cmd[0]!.padEnd(6)} ${name.padEnd(4)}: CPU ${median(ps.map((p) => p.cpuMs)).toFixed(0)} ms (${spread(ps.map((p) => p.cpuMs))}), wall ${median(ps.map((p) => p.wallMs)).toFixed(0)} ms (${spread(ps.map((p) => p.wallMs))}), peak RSS ${median(ps.map((p) => p.peakRssMB)).toFixed(0)} MB (${spread(ps.map((p) => p.peakRssMB))}); load ${load()}`);
       }
     } finally {
-      fs.rmSync(toy.dir, { recursive: true, force: true });
+      if (toy) fs.rmSync(toy.dir, { recursive: true, force: true });
     }
   }
   return lines;

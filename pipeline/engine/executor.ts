@@ -4,7 +4,7 @@
 // submitter that died and its work is still kept).
 import { WorkerPool, type TaskEvents } from './pool.ts';
 import type { RecordTemplate } from './planner.ts';
-import type { TaskAssignment } from './protocol.ts';
+import type { StagedRecord, TaskAssignment } from './protocol.ts';
 import type { TaskResources } from './resources.ts';
 import type { OutputEntry, TaskRecord } from './store.ts';
 import type { StageDecl } from './types.ts';
@@ -16,15 +16,18 @@ export interface ExecJob {
   template: RecordTemplate;
   /** Compute even when a record for the key exists (`--force`). */
   force: boolean;
+  /** When the scheduler started the task (Date.now()): the record's start. */
+  started?: number;
 }
 
 /**
  * What a job left: outputs (the scheduler records them, with the task's resources where the
- * executor measured them), or the record it wrote; `reused`: the record was there already
- * (another run computed the task meanwhile), so this run computed nothing.
+ * executor measured them, or commits the record the job `staged`), or the record it wrote;
+ * `reused`: the record was there already (another run computed the task meanwhile), so this run
+ * computed nothing.
  */
 export type ExecResult =
-  | { kind: 'outputs'; outputs: Record<string, OutputEntry>; resources?: TaskResources }
+  | { kind: 'outputs'; outputs: Record<string, OutputEntry>; resources?: TaskResources; staged?: StagedRecord }
   | { kind: 'record'; record: TaskRecord; reused?: boolean };
 
 export interface Executor {
@@ -45,7 +48,9 @@ export class LocalExecutor implements Executor {
   }
 
   async run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
-    return { kind: 'outputs', ...(await this.pool.run(job.task, events)) };
+    // The worker stages the record (its write and fsync are the worker's); the scheduler commits it.
+    const record = job.started === undefined ? undefined : { template: job.template, started: job.started };
+    return { kind: 'outputs', ...(await this.pool.run(job.task, events, record)) };
   }
 
   async kill(): Promise<void> {

@@ -22,7 +22,7 @@
 // the host name, ENGINE_TEST_CLOCK_SKEW_MS shifts this process's clock, and
 // ENGINE_TEST_LEASE_STALE_MS and ENGINE_TEST_LEASE_HEARTBEAT_MS shorten the two intervals.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -168,6 +168,8 @@ export class RunLease {
   private readonly onExit = (): void => rmSync(this.file, { force: true });
   private seq = 0;
   private token = '';
+  /** The inode of the lease file `register` wrote. */
+  private ino: number | undefined;
   private released = false;
   private retaking: Promise<void> | undefined;
   /** Set when a heartbeat found the lease removed or replaced (gc judged it stale). */
@@ -200,6 +202,7 @@ export class RunLease {
     await withGcLock(this.store, async () => {
       await fs.mkdir(path.dirname(this.file), { recursive: true });
       await fs.writeFile(this.file, this.body(token, 0));
+      this.ino = statSync(this.file).ino;
     });
     this.token = token;
     this.seq = 0;
@@ -210,13 +213,13 @@ export class RunLease {
     this.timer.unref();
   }
 
-  /** Whether the lease file is still ours. */
+  /**
+   * Whether the lease file is still ours: the file this run wrote, by its inode (only `register`
+   * makes a lease file, under gc's lock, with a name of its own; gc only removes them, and the
+   * heartbeat rewrites it in place). A stat, not a read: a run asks before and after each task.
+   */
   async held(): Promise<boolean> {
-    try {
-      return parseLease(await fs.readFile(this.file, 'utf8')).token === this.token;
-    } catch {
-      return false;
-    }
+    return this.ino !== undefined && statSync(this.file, { throwIfNoEntry: false })?.ino === this.ino;
   }
 
   /**

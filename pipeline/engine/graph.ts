@@ -87,25 +87,38 @@ function label(value: Json, prefix = ''): string {
   return prefix + (typeof value === 'string' ? value : canonicalJson(value));
 }
 
+/**
+ * A value as a lookup key: canonical JSON, with strings and finite numbers (the usual axis
+ * values) told apart by a leading character instead of serialized.
+ */
+function valueKey(v: Json | undefined): string {
+  if (typeof v === 'string') return `s${v}`;
+  if (typeof v === 'number' && Number.isFinite(v)) return `n${v}`;
+  return v === undefined ? 'u' : `j${canonicalJson(v)}`;
+}
+
 function expandMatrix(stage: StageDecl, config: JsonObject): { axes: JsonObject; id: string }[] {
   const specs = stage.matrix === undefined ? [{}] : Array.isArray(stage.matrix) ? stage.matrix : [stage.matrix];
   const out = new Map<string, { axes: JsonObject; id: string }>();
   for (const spec of specs) {
     const lists = Object.entries(spec).map(([axis, axisSpec]) => ({ axis, axisSpec, values: axisValues(stage, axis, axisSpec, config) }));
     checkEmptyLists(stage, lists);
-    let combos: { axes: JsonObject; labels: string[] }[] = [{ axes: {}, labels: [] }];
+    // Each axis's labels once (not per combination), and ids joined from them.
+    let combos: { axes: JsonObject; id: string }[] = [{ axes: {}, id: '' }];
     for (const { axis, axisSpec, values } of lists) {
       const prefix = typeof axisSpec === 'string' ? '' : (axisSpec.prefix ?? '');
-      combos = combos.flatMap((c) =>
-        values.map((v) => ({ axes: { ...c.axes, [axis]: v }, labels: [...c.labels, label(v, prefix)] })),
-      );
+      const labels = values.map((v) => label(v, prefix));
+      const next: { axes: JsonObject; id: string }[] = [];
+      for (const c of combos)
+        for (let i = 0; i < values.length; i++) next.push({ axes: { ...c.axes, [axis]: values[i]! }, id: c.id ? `${c.id},${labels[i]}` : labels[i]! });
+      combos = next;
     }
     for (const c of combos) {
-      const id = c.labels.length ? `${stage.name}@${c.labels.join(',')}` : stage.name;
-      const prev = out.get(id);
+      c.id = lists.length ? `${stage.name}@${c.id}` : stage.name;
+      const prev = out.get(c.id);
       if (prev && canonicalJson(prev.axes) !== canonicalJson(c.axes))
-        throw new GraphError(`stage '${stage.name}': two matrix points share the id '${id}'; give the axes prefixes`);
-      out.set(id, { axes: c.axes, id });
+        throw new GraphError(`stage '${stage.name}': two matrix points share the id '${c.id}'; give the axes prefixes`);
+      out.set(c.id, c);
     }
   }
   return [...out.values()];
@@ -122,40 +135,88 @@ function readParams(stage: StageDecl, config: JsonObject): JsonObject {
   return params;
 }
 
+/** Matched axis values as one lookup key (valueKey keeps 1 and '1' apart). */
+function tupleKey(values: (Json | undefined)[]): string {
+  return values.length === 1 ? valueKey(values[0]) : canonicalJson(values.map((v) => v ?? null));
+}
+
+/** The `reads` of a task whose needs all read every output: shared, never written to. */
+const READS_ALL: Map<TaskNode, string[] | undefined> = new Map();
+
+/** Upstream tasks that share one set of axis names, with their lookups by matched axes. */
+interface AxisGroup {
+  sig: string;
+  axisNames: Set<string>;
+  tasks: TaskNode[];
+  /** By the upstream axes matched on (joined): matched values -> tasks. */
+  maps: Map<string, Map<string, TaskNode[]>>;
+}
+
 /** Finds a task's upstream tasks in one stage, through an index on the matched axes. */
 class UpstreamIndex {
-  private readonly groups = new Map<string, { axisNames: Set<string>; tasks: TaskNode[] }>();
-  private readonly maps = new Map<string, Map<string, TaskNode[]>>();
+  private readonly groups: AxisGroup[] = [];
+  /** Per `on` (one object per need) and group: the pairs whose upstream axis the group has. */
+  private readonly pairsOf = new WeakMap<object, [string, string][][]>();
+  /** The lookup each of those pair lists uses (found without joining axis names per task). */
+  private readonly mapOf = new WeakMap<object, Map<string, TaskNode[]>>();
 
   constructor(tasks: TaskNode[]) {
+    const bySig = new Map<string, AxisGroup>();
     for (const t of tasks) {
       const sig = Object.keys(t.axes).sort().join('\0');
-      let g = this.groups.get(sig);
-      if (!g) this.groups.set(sig, (g = { axisNames: new Set(Object.keys(t.axes)), tasks: [] }));
+      let g = bySig.get(sig);
+      if (!g) {
+        bySig.set(sig, (g = { sig, axisNames: new Set(Object.keys(t.axes)), tasks: [], maps: new Map() }));
+        this.groups.push(g);
+      }
       g.tasks.push(t);
     }
   }
 
-  match(mine: JsonObject, on: Record<string, string>): TaskNode[] {
-    const found: TaskNode[] = [];
-    for (const [sig, g] of this.groups) {
-      const pairs = Object.entries(on).filter(([my, up]) => my in mine && g.axisNames.has(up));
-      const upAxes = pairs.map(([, up]) => up);
-      const mapKey = `${sig}\u0001${upAxes.join('\0')}`;
-      let map = this.maps.get(mapKey);
-      if (!map) {
-        map = new Map();
-        for (const t of g.tasks) {
-          const k = canonicalJson(upAxes.map((a) => t.axes[a]));
-          const list = map.get(k);
-          if (list) list.push(t);
-          else map.set(k, [t]);
-        }
-        this.maps.set(mapKey, map);
+  private lookup(g: AxisGroup, upAxes: string[]): Map<string, TaskNode[]> {
+    const mapKey = upAxes.join('\0');
+    let map = g.maps.get(mapKey);
+    if (!map) {
+      map = new Map();
+      for (const t of g.tasks) {
+        const k = tupleKey(upAxes.map((a) => t.axes[a]));
+        const list = map.get(k);
+        if (list) list.push(t);
+        else map.set(k, [t]);
       }
-      found.push(...(map.get(canonicalJson(pairs.map(([my]) => mine[my]))) ?? []));
+      g.maps.set(mapKey, map);
     }
-    return found;
+    return map;
+  }
+
+  /** The tasks whose `on` axes hold this task's values (not to be changed: it may be the index's own list). */
+  match(mine: JsonObject, on: Record<string, string>): readonly TaskNode[] {
+    let perGroup = this.pairsOf.get(on);
+    if (!perGroup) {
+      const entries = Object.entries(on);
+      perGroup = this.groups.map((g) => entries.filter(([, up]) => g.axisNames.has(up)));
+      this.pairsOf.set(on, perGroup);
+    }
+    let found: TaskNode[] | undefined;
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const g = this.groups[gi]!;
+      let pairs = perGroup[gi]!;
+      // A pair whose own axis this task lacks (a union of matrices) drops out.
+      for (const [my] of pairs)
+        if (!(my in mine)) {
+          pairs = pairs.filter(([m]) => m in mine);
+          break;
+        }
+      let map = this.mapOf.get(pairs);
+      if (!map) this.mapOf.set(pairs, (map = this.lookup(g, pairs.map(([, up]) => up))));
+      const hits = map.get(pairs.length === 1 ? valueKey(mine[pairs[0]![0]]) : tupleKey(pairs.map(([my]) => mine[my])));
+      if (!hits) continue;
+      if (this.groups.length === 1) return hits;
+      // Not found.push(...hits): a stage over 100,000 upstream tasks would overflow the call's arguments.
+      found ??= [];
+      for (const t of hits) found.push(t);
+    }
+    return found ?? [];
   }
 }
 
@@ -214,7 +275,7 @@ function* graphSteps(stages: StageDecl[], config: JsonObject): Generator<void, T
     });
     for (const { axes, id } of expandMatrix(stage, config)) {
       if (tasks.length % 256 === 0) yield;
-      const node: TaskNode = { id, stage, axes, params, deps: [], dependents: [], reads: new Map() };
+      const node: TaskNode = { id, stage, axes, params, deps: [], dependents: [], reads: READS_ALL };
       for (const { need, upstream, on } of needs) {
         let index = indexes.get(need.stage);
         if (!index) indexes.set(need.stage, (index = new UpstreamIndex(byStage.get(need.stage) ?? [])));
@@ -225,10 +286,16 @@ function* graphSteps(stages: StageDecl[], config: JsonObject): Generator<void, T
           throw new GraphError(`task '${id}' needs stage '${need.stage}', but no task of it matches ${JSON.stringify(axes)}`);
         for (const out of need.outputs ?? [])
           if (!upstream.outputs[out]) throw new GraphError(`stage '${stage.name}' reads output '${out}' of stage '${need.stage}', which has outputs: ${Object.keys(upstream.outputs).join(', ')}`);
+        // A Map per task only where a need names the outputs it reads (absent: all of them).
+        if (need.outputs && node.reads === READS_ALL) node.reads = new Map();
+        // Arrays of their size where one need gives all deps, or a task has one dependent so far
+        // (an empty array's first push reserves 17 slots: 100,000 tasks' worth of garbage).
+        if (node.deps.length === 0) node.deps = deps.slice();
+        else for (const d of deps) node.deps.push(d);
         for (const d of deps) {
-          node.reads.set(d, need.outputs);
-          node.deps.push(d);
-          d.dependents.push(node);
+          if (node.reads !== READS_ALL) node.reads.set(d, need.outputs);
+          if (d.dependents.length === 0) d.dependents = [node];
+          else d.dependents.push(node);
         }
       }
       nodes.push(node);
@@ -252,7 +319,8 @@ export function withUpstream(seeds: Iterable<TaskNode>): Set<TaskNode> {
     const t = stack.pop()!;
     if (keep.has(t)) continue;
     keep.add(t);
-    stack.push(...t.deps);
+    // A loop, not push(...deps): a task over 100,000 inputs would overflow the call's arguments.
+    for (const d of t.deps) stack.push(d);
   }
   return keep;
 }

@@ -1,9 +1,8 @@
 // Resolves each task's key from its declared params, code, runtime and its inputs' content,
 // and decides whether a valid cached record exists (hash-verified blobs).
-import os from 'node:os';
 import path from 'node:path';
-import { canonicalJson, codeFingerprint, taskKey, type CodeFingerprint, type KeyComponents } from './fingerprint.ts';
-import type { OutputEntry, TaskRecord } from './record.ts';
+import { canonicalJson, codeFingerprint, stageKeyer, type CodeFingerprint, type KeyComponents } from './fingerprint.ts';
+import { completeRecord, type OutputEntry, type RecordTemplate, type TaskRecord } from './record.ts';
 import { StoreProbeMemo } from './probe-memo.ts';
 import type { TaskResources } from './resources.ts';
 import type { Lookup, Miss, RecordSummary, Store } from './store.ts';
@@ -54,9 +53,19 @@ export function missReason(miss: Miss): string | undefined {
   }
 }
 
+/** A stage's code and runtime, once known: what resolveNow keys its tasks with. */
+interface PreparedStage {
+  code: CodeFingerprint;
+  runtime: JsonObject;
+  /** The params object the keyer was made for (the graph gives each stage's tasks one). */
+  params: JsonObject | undefined;
+  key: ReturnType<typeof stageKeyer> | undefined;
+}
+
 export class Planner {
   private readonly code = new Map<string, Promise<CodeFingerprint>>();
   private readonly runtime = new Map<string, Promise<JsonObject>>();
+  private readonly prepared = new Map<StageDecl, PreparedStage>();
 
   constructor(
     readonly project: Project,
@@ -100,25 +109,61 @@ export class Planner {
 
   /** The key of a task whose deps' outputs are all known. */
   async resolve(task: TaskNode, outputsOf: (dep: TaskNode) => Record<string, OutputEntry>): Promise<Resolved> {
-    const inputs: Record<string, Record<string, string>> = {};
-    for (const dep of task.deps) {
-      const outs: Record<string, string> = {};
-      for (const [name, o] of Object.entries(readOutputs(task, dep, outputsOf(dep)))) outs[name] = o.hash;
-      inputs[dep.id] = outs;
+    await this.prepareStage(task.stage);
+    return this.resolveNow(task, outputsOf)!;
+  }
+
+  /**
+   * Computes the code fingerprints and runtimes of these stages (once each, concurrently), so
+   * that resolveNow keys their tasks without waiting. A stage whose fingerprint or runtime fails
+   * stays unprepared: `resolve` then throws its error for each of its tasks.
+   */
+  async prepare(stages: Iterable<StageDecl>): Promise<void> {
+    await Promise.all([...new Set(stages)].map((s) => this.prepareStage(s).catch(() => {})));
+  }
+
+  private async prepareStage(stage: StageDecl): Promise<void> {
+    if (this.prepared.has(stage)) return;
+    const [code, runtime] = await Promise.all([this.stageCode(stage), this.stageRuntime(stage)]);
+    if (!this.prepared.has(stage)) this.prepared.set(stage, { code, runtime, params: undefined, key: undefined });
+  }
+
+  /** `resolve` without waiting, for a task of a prepared stage; undefined when its stage is not prepared. */
+  resolveNow(task: TaskNode, outputsOf: (dep: TaskNode) => Record<string, OutputEntry>): Resolved | undefined {
+    const planner = this; // for the getter below, whose `this` is the returned object
+    const p = this.prepared.get(task.stage);
+    if (!p) return undefined;
+    // What the stage's tasks share is written into the key's text once (stageKeyer): they share
+    // one params object, as the graph builds them; a task with its own is keyed on its own.
+    if (!p.key || p.params !== task.params) {
+      const { axes: _a, inputs: _i, ...shared } = this.components(task, p, {});
+      p.params = task.params;
+      p.key = stageKeyer(shared);
     }
-    const { code, files } = await this.stageCode(task.stage);
-    const components: KeyComponents = {
+    const key = p.key(task.axes, inputsText(task, outputsOf));
+    // The components as objects only when asked for (a record's template, `why`): a no-op keys
+    // every task and needs none of them.
+    let components: KeyComponents | undefined;
+    return {
+      key,
+      get components() {
+        return (components ??= planner.components(task, p, inputsOf(task, outputsOf)));
+      },
+    };
+  }
+
+  private components(task: TaskNode, p: PreparedStage, inputs: KeyComponents['inputs']): KeyComponents {
+    return {
       stage: task.stage.name,
-      code,
-      files,
+      code: p.code.code,
+      files: p.code.files,
       params: task.params,
       inputs,
-      runtime: await this.stageRuntime(task.stage),
+      runtime: p.runtime,
       axes: task.axes,
       ...(task.stage.perExperiment ? { experiment: this.experiment } : {}),
       ...(task.stage.perExperiment && Object.keys(this.variant.overrides).length ? { overrides: this.variant.overrides } : {}),
     };
-    return { key: taskKey(components), components };
   }
 
   /**
@@ -130,6 +175,11 @@ export class Planner {
     const found = await this.store.lookupIndexed(key, this.experiment, { repair, ...(stage ? { stage } : {}) });
     if (!found.hit) this.tell(found.miss, taskId);
     return found;
+  }
+
+  /** The store's lookupNow for this experiment: a hit or 'absent' found without waiting, else undefined. */
+  lookupNow(key: TaskKey, stage?: StageDecl): Lookup<RecordSummary> | undefined {
+    return this.store.lookupNow(key, this.experiment, stage);
   }
 
   /** A record as it is, outputs unchecked (a task's previous one, for stale reasons); a bad one is told. */
@@ -177,31 +227,46 @@ export class Planner {
   }
 }
 
-export type RecordTemplate = Omit<TaskRecord, 'outputs' | 'startedAt' | 'endedAt' | 'durationMs' | 'host' | 'logs' | 'executor' | 'resources'>;
+// Where a record is completed: record.ts (a worker writes its task's record, without the planner).
+export { completeRecord, type RecordTemplate } from './record.ts';
+
+/** The `inputs` key component: upstream task id -> output name -> blob hash, of the outputs `task` reads. */
+function inputsOf(task: TaskNode, outputsOf: (dep: TaskNode) => Record<string, OutputEntry>): KeyComponents['inputs'] {
+  const inputs: KeyComponents['inputs'] = {};
+  for (const dep of task.deps) {
+    const outs: Record<string, string> = {};
+    const all = outputsOf(dep);
+    const names = task.reads.get(dep);
+    for (const name in all) if (Object.hasOwn(all, name) && (!names || names.includes(name))) outs[name] = all[name]!.hash;
+    inputs[dep.id] = outs;
+  }
+  return inputs;
+}
 
 /**
- * A finished task's record: the template plus its outputs, timings, host and last log lines, where
- * a batch executor ran it, and what it cost the process that ran it.
+ * canonicalJson(inputsOf(task, outputsOf)), written straight from the deps' outputs: ids and
+ * output names sorted by code unit, a dep listed twice counted once (its last reads), as the
+ * object would have it (test/engine/graph.test.ts compares the two).
  */
-export function completeRecord(
-  t: RecordTemplate,
-  outputs: Record<string, OutputEntry>,
-  started: number,
-  logs: string[],
-  { executor, resources }: { executor?: TaskRecord['executor']; resources?: TaskResources } = {},
-): TaskRecord {
-  const ended = Date.now();
-  return {
-    ...t,
-    outputs,
-    startedAt: new Date(started).toISOString(),
-    endedAt: new Date(ended).toISOString(),
-    durationMs: ended - started,
-    host: os.hostname(),
-    logs: logs.slice(-200),
-    ...(executor ? { executor } : {}),
-    ...(resources ? { resources } : {}),
-  };
+function inputsText(task: TaskNode, outputsOf: (dep: TaskNode) => Record<string, OutputEntry>): string {
+  const { deps } = task;
+  if (deps.length === 0) return '{}';
+  if (deps.length === 1) return `{${JSON.stringify(deps[0]!.id)}:${outputsText(task, deps[0]!, outputsOf(deps[0]!))}}`;
+  const byId = new Map<string, string>();
+  for (const dep of deps) byId.set(dep.id, outputsText(task, dep, outputsOf(dep)));
+  const ids = [...byId.keys()].sort();
+  let text = '{';
+  for (let i = 0; i < ids.length; i++) text += `${i ? ',' : ''}${JSON.stringify(ids[i])}:${byId.get(ids[i]!)}`;
+  return `${text}}`;
+}
+
+function outputsText(task: TaskNode, dep: TaskNode, all: Record<string, OutputEntry>): string {
+  const names = task.reads.get(dep);
+  const read = Object.keys(all).filter((n) => (!names || names.includes(n)) && all[n]!.hash !== undefined);
+  if (read.length > 1) read.sort();
+  let text = '{';
+  for (let i = 0; i < read.length; i++) text += `${i ? ',' : ''}${JSON.stringify(read[i])}:${canonicalJson(all[read[i]!]!.hash)}`;
+  return `${text}}`;
 }
 
 /** The outputs of `dep` that `task` declared it reads. */

@@ -2,14 +2,23 @@
 // its TypeScript type. Records come from disk, where anything can happen to them (hand edits,
 // truncation, a hostile file): every record is checked here before any field of it is used,
 // above all before a hash in it becomes part of a path.
+import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { TaskResourcesSchema } from './resources.ts';
+import { TaskResourcesSchema, type TaskResources } from './resources.ts';
 import type { ContentHash, JsonObject, StageDecl, TaskKey } from './types.ts';
 
 /** A sha256 hex digest: the only shape a blob hash or task key may have. */
 export const HASH_RE = /^[0-9a-f]{64}$/;
-export const isHash = (s: unknown): s is string => typeof s === 'string' && HASH_RE.test(s);
+/** HASH_RE.test, as a loop over char codes: it runs for every path a no-op builds (a regex costs ~10x). */
+export function isHash(s: unknown): s is string {
+  if (typeof s !== 'string' || s.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || (c > 57 && c < 97) || c > 102) return false;
+  }
+  return true;
+}
 
 const Hash = Type.String({ pattern: HASH_RE.source });
 const Key = Type.Unsafe<TaskKey>(Hash);
@@ -62,13 +71,27 @@ export function summarize(r: TaskRecord): RecordSummary {
   return { key: r.key, id: r.id, stage: r.stage, outputs: r.outputs, startedAt: r.startedAt, endedAt: r.endedAt, durationMs: r.durationMs, host: r.host };
 }
 
-let summaryValidator: ValidateFunction | undefined;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `value` when it is a valid summary of the record of `key` (an index line is checked like a record). */
+/**
+ * `value` when it is a valid summary of the record of `key` (an index line is checked like a
+ * record): what RecordSummarySchema checks, written out, because a no-op checks one per task and
+ * a compiled schema costs ~100 ms to build and several microseconds per line
+ * (test/engine/record-check.test.ts holds the two to the same verdicts).
+ */
 export function checkSummary(value: unknown, key: string): RecordSummary | undefined {
-  // Compiled by every command that reads the index: no meta-schema check, no code optimization pass (config.ts).
-  summaryValidator ??= new Ajv({ strict: false, validateSchema: false, code: { optimize: false } }).compile(RecordSummarySchema);
-  return summaryValidator(value) && (value as RecordSummary).key === key ? (value as RecordSummary) : undefined;
+  if (!isObject(value)) return undefined;
+  const { id, stage, outputs, startedAt, endedAt, durationMs, host } = value;
+  if (value.key !== key || !isHash(key)) return undefined;
+  if (typeof id !== 'string' || typeof stage !== 'string' || typeof startedAt !== 'string' || typeof endedAt !== 'string' || typeof host !== 'string') return undefined;
+  if (typeof durationMs !== 'number' || !(durationMs >= 0)) return undefined;
+  if (!isObject(outputs)) return undefined;
+  for (const name in outputs) {
+    if (!Object.hasOwn(outputs, name)) continue;
+    const o = outputs[name];
+    if (!isObject(o) || !isHash(o.hash) || typeof o.size !== 'number' || !Number.isInteger(o.size) || o.size < 0) return undefined;
+  }
+  return value as RecordSummary;
 }
 
 let validator: ValidateFunction | undefined;
@@ -94,6 +117,19 @@ export function parseRecord(text: string, key: string): { record: TaskRecord } |
   return { record };
 }
 
+/** Whether outputsProblem finds nothing, without building its message (once per task on a no-op). */
+export function outputsFit(record: Pick<TaskRecord, 'outputs'>, stage: Pick<StageDecl, 'outputs'>): boolean {
+  let found = 0;
+  for (const n in record.outputs) {
+    if (!Object.hasOwn(record.outputs, n)) continue;
+    if (!Object.hasOwn(stage.outputs, n)) return false;
+    if (!stage.outputs[n]!.optional) found++;
+  }
+  let required = 0;
+  for (const n in stage.outputs) if (Object.hasOwn(stage.outputs, n) && !stage.outputs[n]!.optional) required++;
+  return found === required;
+}
+
 /** What is wrong with a (schema-valid) record as the record of a task of `stage`, or undefined. */
 export function outputsProblem(record: Pick<TaskRecord, 'stage' | 'outputs'>, stage: Pick<StageDecl, 'name' | 'outputs'>): string | undefined {
   if (record.stage !== stage.name) return `it is a record of stage '${record.stage}', not '${stage.name}'`;
@@ -105,4 +141,31 @@ export function outputsProblem(record: Pick<TaskRecord, 'stage' | 'outputs'>, st
     missing.length ? `missing output(s) ${missing.join(', ')}` : '',
   ].filter(Boolean);
   return `its outputs do not match stage '${stage.name}' (${parts.join('; ')}; declared: ${Object.keys(stage.outputs).join(', ')})`;
+}
+
+export type RecordTemplate = Omit<TaskRecord, 'outputs' | 'startedAt' | 'endedAt' | 'durationMs' | 'host' | 'logs' | 'executor' | 'resources'>;
+
+/**
+ * A finished task's record: the template plus its outputs, timings, host and last log lines, where
+ * a batch executor ran it, and what it cost the process that ran it.
+ */
+export function completeRecord(
+  t: RecordTemplate,
+  outputs: Record<string, OutputEntry>,
+  started: number,
+  logs: string[],
+  { executor, resources }: { executor?: TaskRecord['executor']; resources?: TaskResources } = {},
+): TaskRecord {
+  const ended = Date.now();
+  return {
+    ...t,
+    outputs,
+    startedAt: new Date(started).toISOString(),
+    endedAt: new Date(ended).toISOString(),
+    durationMs: ended - started,
+    host: os.hostname(),
+    logs: logs.slice(-200),
+    ...(executor ? { executor } : {}),
+    ...(resources ? { resources } : {}),
+  };
 }

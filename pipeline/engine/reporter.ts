@@ -26,7 +26,10 @@ function fmtDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-const stageOf = (id: string): string => id.split('@')[0]!;
+const stageOf = (id: string): string => {
+  const at = id.indexOf('@');
+  return at < 0 ? id : id.slice(0, at);
+};
 
 /**
  * Shared counting and ETA: each unfinished task is expected to take its stage's mean executed
@@ -170,7 +173,7 @@ export class PlainReporter extends CountingReporter {
   constructor(
     /** The command's name, heading the first line. */
     private readonly name: string,
-    private readonly out: NodeJS.WritableStream = process.stderr,
+    private readonly out: Pick<NodeJS.WritableStream, 'write'> = process.stderr,
     private readonly progressEveryMs = 10_000,
   ) {
     super();
@@ -207,6 +210,7 @@ export class PlainReporter extends CountingReporter {
   }
   stop(): void {
     if (this.t.stopping) this.emit(this.t.headline());
+    if (this.out instanceof TurnWriter) this.out.close();
   }
 }
 
@@ -219,12 +223,29 @@ export class TtyReporter extends CountingReporter {
     this.render = createLogUpdate(out);
   }
 
+  /** A second Ctrl-C exits at once: the lines not yet written go out first. */
+  private readonly onExit = (): void => {
+    if (this.above.length) this.out.write(`${this.above.join('\n')}\n`);
+  };
+
   override start(ids: string[], jobs: number): void {
     super.start(ids, jobs);
     this.timer = setInterval(() => this.draw(), 200);
     this.timer.unref();
+    process.on('exit', this.onExit);
   }
+  /** Lines to keep above the live block, written at the next redraw. */
+  private above: string[] = [];
+  private drawSoon: NodeJS.Immediate | undefined;
+
   private draw(): void {
+    if (this.drawSoon) clearImmediate(this.drawSoon);
+    this.drawSoon = undefined;
+    if (this.above.length) {
+      this.render.clear();
+      this.out.write(`${this.above.join('\n')}\n`);
+      this.above = [];
+    }
     const lines = [this.t.headline()];
     for (const [id, r] of this.t.running) {
       const frac = r.total > 0 ? r.done / r.total : 0;
@@ -233,24 +254,61 @@ export class TtyReporter extends CountingReporter {
     }
     this.render(lines.join('\n'));
   }
-  /** A line kept above the live block. */
+  /**
+   * A line kept above the live block: collected, and written with one redraw once the lines of
+   * this turn of the event loop are in (not a clear and a redraw per line: hundreds of tasks
+   * may end in one turn).
+   */
   protected emit(s: string): void {
-    this.render.clear();
-    this.out.write(`${s}\n`);
-    this.draw();
+    this.above.push(s);
+    this.drawSoon ??= setImmediate(() => this.draw());
   }
   protected logLine(id: string, message: string): void {
     this.emit(`  ${id}: ${message}`);
   }
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    process.off('exit', this.onExit);
     this.draw();
     this.render.done();
   }
 }
 
+/**
+ * A stream's writes of one turn of the event loop, written together: a run that settles
+ * hundreds of tasks in a turn writes once, not two or three times per task. What is held goes
+ * out before the process exits, and when the reporter stops.
+ */
+class TurnWriter {
+  private held: string[] = [];
+  private soon: NodeJS.Immediate | undefined;
+  private readonly onExit = (): void => this.flush();
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    process.on('exit', this.onExit);
+  }
+
+  write(s: string): boolean {
+    this.held.push(s);
+    this.soon ??= setImmediate(() => this.flush());
+    return true;
+  }
+
+  flush(): void {
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
+    if (this.held.length) this.out.write(this.held.join(''));
+    this.held = [];
+  }
+
+  close(): void {
+    this.flush();
+    process.off('exit', this.onExit);
+  }
+}
+
 export function makeReporter(name: string, verbose = false): Reporter {
-  const r = process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name);
+  const r = process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name, new TurnWriter(process.stderr));
   r.verbose = verbose;
   return r;
 }

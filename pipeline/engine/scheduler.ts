@@ -4,13 +4,14 @@
 // Ready tasks are considered (keyed, looked up) a slice at a time, yielding to the event loop
 // between slices, so Ctrl-C and SIGTERM act within a second however large the grid; a full
 // store stops new tasks at once; a lost gc lease is re-taken before anything is recorded.
+import { rmSync } from 'node:fs';
 import { withUpstream, type TaskNode } from './graph.ts';
 import { readOutputs, type Planner, type Resolved } from './planner.ts';
 import { LocalExecutor, type Executor } from './executor.ts';
 import type { Reporter } from './reporter.ts';
-import type { OutputEntry, RecordSummary, TaskRecord } from './store.ts';
+import type { Lookup, OutputEntry, RecordSummary, TaskRecord } from './store.ts';
 import { summarize } from './record.ts';
-import type { InputTask, LineageEntry } from './types.ts';
+import type { InputTask, LineageEntry, StageDecl } from './types.ts';
 import { publishOutputs } from './publish.ts';
 import { RunLease } from './gc-lease.ts';
 import { describeError, InputError, InterruptedError, isInterrupted, isStoreFull } from './errors.ts';
@@ -18,7 +19,7 @@ import { ReadyQueue } from './ready-queue.ts';
 
 /** How long the scheduler works between yields to the event loop (signals, heartbeats, display). */
 const SLICE_MS = 20;
-/** Ready tasks keyed and looked up at once. */
+/** Ready tasks keyed and looked up at once (those that must wait: a record to read, a blob to hash). */
 const CONSIDER_AT_ONCE = 16;
 /** Yields to the event loop: pending signals, timers and I/O run before the next slice. */
 export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -82,13 +83,31 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
   const pool: Executor = opts.executor ?? new LocalExecutor(opts.jobs, planner.project.module, planner.store.dir);
   const { reporter } = opts;
   const executing = new Set<TaskNode>();
-  const timings = new Map<TaskNode, LineageEntry>();
+  /**
+   * Finished tasks' records (summaries), for the lineage of tasks that want it; `ranHere`:
+   * computed by this run. A task cached from the index is not kept here: lineage reads its
+   * summary back from the index (holding 100,000 of them costs a no-op in garbage collection).
+   */
+  const timings = new Map<TaskNode, RecordSummary>();
+  const ranHere = new Set<TaskNode>();
+  /** Whether a stage publishes an output: its cached tasks copy it into place, which takes waiting. */
+  const publishing = new Map<StageDecl, boolean>();
+  const publishes = (s: StageDecl): boolean => {
+    let p = publishing.get(s);
+    if (p === undefined) publishing.set(s, (p = Object.values(s.outputs).some((o) => o.publish)));
+    return p;
+  };
+  const outputsOf = (dep: TaskNode): Record<string, OutputEntry> => outputs.get(dep)!;
+  /** Set while a pump settles tasks synchronously: a task made ready meanwhile is the pump's to take. */
+  let stepping = false;
   const order = new Map(tasks.map((t, i) => [t, i]));
   const published = new Set<string>();
   let active = 0;
   let interrupted = false;
 
   await planner.store.init();
+  // Code fingerprints and runtimes first, so every task is keyed without waiting (planner.resolveNow).
+  await planner.prepare(new Set(tasks.map((t) => t.stage)));
   // Held until the run ends: gc sweeps nothing while it exists (gc-lease.ts says why).
   const lease = await RunLease.take(planner.store);
   reporter.start(tasks.map((t) => t.id), opts.jobs);
@@ -148,7 +167,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           const state: FinalState = result.state === 'interrupted' ? 'interrupted' : 'skipped';
           results.set(d, { id: d.id, stage: d.stage.name, state, error: `upstream ${task.id} ${result.state}` });
           if (state === 'skipped') reporter.taskEnded(d.id, 'skipped', `upstream ${task.id} ${result.state}`);
-          stack.push(...d.dependents);
+          for (const x of d.dependents) stack.push(x); // not push(...): 100,000 dependents overflow a call's arguments
         }
       }
       finishIfDone();
@@ -156,12 +175,14 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
 
     const ready = (task: TaskNode): void => {
       pending.push(task);
-      if (considering < CONSIDER_AT_ONCE) void pump();
+      if (!stepping && considering < CONSIDER_AT_ONCE) void pump();
     };
 
     /**
-     * Considers pending tasks one after another (CONSIDER_AT_ONCE pumps at most), yielding to
-     * the event loop every SLICE_MS: 100,000 ready tasks never starve signals or heartbeats.
+     * Considers pending tasks one after another, yielding to the event loop every SLICE_MS:
+     * 100,000 ready tasks never starve signals or heartbeats. A task settled without waiting (a
+     * cache hit from the index) costs no promise; one that must wait is awaited here while further
+     * pumps (CONSIDER_AT_ONCE at most) go on with the tasks behind it.
      */
     const pump = async (): Promise<void> => {
       considering++;
@@ -173,7 +194,19 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
             pending.splice(0, head);
             head = 0;
           }
-          await consider(task);
+          stepping = true;
+          let later: ReturnType<typeof considerNow>;
+          try {
+            later = considerNow(task);
+          } finally {
+            stepping = false;
+          }
+          if (later) {
+            // Started first: it queues the task (in topological order) before another pump takes the next one.
+            const considered = consider(task, later);
+            if (head < pending.length && considering < CONSIDER_AT_ONCE) void pump();
+            await considered;
+          }
           if (Date.now() - sliceStart >= SLICE_MS) {
             await yieldToLoop();
             sliceStart = Date.now();
@@ -184,13 +217,33 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
       }
     };
 
-    const consider = async (task: TaskNode): Promise<void> => {
+    /**
+     * What needs no waiting: the task's key and, when the index holds its record with every blob
+     * verified, its reuse (a no-op run's every task). Returns what is left to do (the key, and
+     * whether the store has no record of it), or undefined when the task is settled.
+     */
+    const considerNow = (task: TaskNode): { resolved?: Resolved; found?: Lookup<RecordSummary> } | undefined => {
+      try {
+        if (results.has(task)) return undefined;
+        const resolved = planner.resolveNow(task, outputsOf);
+        if (!resolved) return {};
+        if (opts.force.has(task.stage.name)) return { resolved };
+        const found = planner.lookupNow(resolved.key, task.stage);
+        if (!found?.hit || publishes(task.stage)) return { resolved, ...(found && !found.hit ? { found } : {}) };
+        reuseNow(task, found.record);
+      } catch (e) {
+        fail(task, e);
+      }
+      return undefined;
+    };
+
+    const consider = async (task: TaskNode, known: { resolved?: Resolved; found?: Lookup<RecordSummary> } = {}): Promise<void> => {
       try {
         if (results.has(task)) return;
-        const resolved = await planner.resolve(task, (dep) => outputs.get(dep)!);
+        const resolved = known.resolved ?? (await planner.resolve(task, outputsOf));
         if (interrupted || results.has(task)) return;
         if (!opts.force.has(task.stage.name)) {
-          const found = await planner.lookup(resolved.key, task.id, task.stage);
+          const found = known.found ?? (await planner.lookup(resolved.key, task.id, task.stage));
           if (results.has(task)) return;
           if (found.hit) return await reuse(task, found.record);
         }
@@ -213,8 +266,12 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
 
     /** A valid record exists (found up front, or computed by another run while we waited). */
     const reuse = async (task: TaskNode, record: RecordSummary): Promise<void> => {
-      timings.set(task, lineageOf(record, false));
-      for (const p of await publishOutputs(planner, task, record.outputs)) published.add(p);
+      if (publishes(task.stage)) for (const p of await publishOutputs(planner, task, record.outputs)) published.add(p);
+      timings.set(task, record);
+      reuseNow(task, record);
+    };
+
+    const reuseNow = (task: TaskNode, record: RecordSummary): void => {
       reporter.taskEnded(task.id, 'cached');
       settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key: record.key }, record.outputs);
     };
@@ -286,41 +343,56 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
             reporter.taskLog(task.id, message);
           },
         };
-        const job = { task: assignment, stage: task.stage, template: planner.recordTemplate(task, resolved), force: opts.force.has(task.stage.name) };
+        const job = { task: assignment, stage: task.stage, template: planner.recordTemplate(task, resolved), force: opts.force.has(task.stage.name), started };
         if (pool.writesRecords) {
           // The job takes this lock itself (it may outlive this process).
           await release();
           release = undefined;
         }
         let result: Awaited<ReturnType<Executor['run']>>;
-        let written: TaskRecord | undefined;
+        /** The record this run put in place (its summary: the index and lineage keep no inputs). */
+        let written: RecordSummary | undefined;
         for (let attempt = 1; ; attempt++) {
           const epoch = await lease.ensure();
           result = await pool.run(job, events);
           if (result.kind !== 'outputs') break;
-          // Our lease was lost while the task ran (gc judged it stale): its outputs were
-          // unprotected, so they count only once found intact under a new lease.
-          if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) {
-            const record = planner.newRecord(task, resolved, result.outputs, started, logs, result.resources);
-            await planner.store.records.write(record);
-            written = record;
-            // A lease lost between the check and the write: the record may name a swept blob.
-            if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) break;
-            await planner.store.records.delete(record.key);
+          const { staged } = result;
+          try {
+            // Our lease was lost while the task ran (gc judged it stale): its outputs were
+            // unprotected, so they count only once found intact under a new lease.
+            if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) {
+              if (staged) {
+                // Written and fsynced by the worker: renamed into place here, after the lease check.
+                planner.store.records.commit(staged.file, key);
+                written = staged.record;
+              } else {
+                const record = planner.newRecord(task, resolved, result.outputs, started, logs, result.resources);
+                await planner.store.records.write(record);
+                written = summarize(record);
+              }
+              // A lease lost between the check and the write: the record may name a swept blob.
+              if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) break;
+              await planner.store.records.delete(key);
+              written = undefined;
+            }
+          } finally {
+            // A staged record not committed (outputs swept, an error): only its temp file is left.
+            if (staged && !written) rmSync(staged.file, { force: true });
           }
           if (attempt >= 3) throw new Error(`gc removed this task's outputs ${attempt} times while its run had lost its gc lease`);
           reporter.warn(`${task.id}: gc removed its outputs while this run had lost its gc lease (stopped too long?); recomputing`);
         }
         if (result.kind === 'record' && result.reused && !opts.force.has(task.stage.name)) return await reuse(task, result.record);
-        const record = result.kind === 'record' ? result.record : written!;
-        const outs = record.outputs;
+        const summary = result.kind === 'record' ? summarize(result.record) : written!;
+        const outs = summary.outputs;
         // The record's signature as this run wrote it (a batch job's record is read in full next time).
         const sig = written ? planner.store.records.sig(key) : undefined;
-        await planner.store.index.setKey(planner.experiment, task.id, key, sig ? { sig, record: summarize(record) } : undefined);
-        timings.set(task, lineageOf(record, true));
-        for (const p of await publishOutputs(planner, task, outs)) published.add(p);
-        reporter.taskEnded(task.id, 'executed', undefined, record.durationMs);
-        settle(task, { id: task.id, stage: task.stage.name, state: 'executed', key, durationMs: record.durationMs }, outs);
+        await planner.store.index.setKey(planner.experiment, task.id, key, sig ? { sig, record: summary } : undefined);
+        timings.set(task, summary);
+        ranHere.add(task);
+        if (publishes(task.stage)) for (const p of await publishOutputs(planner, task, outs)) published.add(p);
+        reporter.taskEnded(task.id, 'executed', undefined, summary.durationMs);
+        settle(task, { id: task.id, stage: task.stage.name, state: 'executed', key, durationMs: summary.durationMs }, outs);
       } catch (e) {
         fail(task, e, key);
       } finally {
@@ -338,7 +410,13 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const lineageUpstreamOf = (task: TaskNode): LineageEntry[] => {
       // In run order, sorting only the upstream tasks (not a scan of the whole run per task).
       const upstream = [...withUpstream(task.deps)].filter((t) => order.has(t)).sort((a, b) => order.get(a)! - order.get(b)!);
-      return upstream.map((t) => timings.get(t)!).filter(Boolean);
+      const lineage: LineageEntry[] = [];
+      for (const t of upstream) {
+        const key = results.get(t)?.key;
+        const r = timings.get(t) ?? (key === undefined ? undefined : planner.store.index.known(planner.experiment, key)?.record);
+        if (r) lineage.push(lineageOf(r, ranHere.has(t)));
+      }
+      return lineage;
     };
 
     const inputsOf = (task: TaskNode): Record<string, InputTask[]> => {
@@ -377,7 +455,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           sliceStart = Date.now();
         }
       }
-      for (const t of tasks) if (waiting.get(t) === 0) ready(t);
+      for (const t of tasks) if (waiting.get(t) === 0) pending.push(t);
+      if (pending.length) void pump();
     })();
   });
   clearInterval(flushTimer);

@@ -2,13 +2,16 @@
 // log to the store and measures what the task cost. The parent writes the task record, so a
 // worker killed mid-task leaves no record behind (nor a log).
 import { describeError, toWire } from './errors.ts';
+import { completeRecord, summarize } from './record.ts';
 import { Store } from './store.ts';
 import { measureTask } from './resources.ts';
 import { TaskLog } from './task-log.ts';
 import { loadProject, runTask as runInProcess, stageOf } from './run-task.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { FromWorker, StagedRecord, ToWorker } from './protocol.ts';
 
 const abort = new AbortController();
+/** One Store per store folder for the worker's life (what it verified stays known). */
+const stores = new Map<string, Store>();
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -32,10 +35,12 @@ async function runTask(msg: ToWorker): Promise<void> {
   const { task } = msg;
   let store: Store | undefined;
   const taskLog = new TaskLog(task);
+  const messages: string[] = [];
   try {
     const project = await loadProject(msg.projectModule);
     const stage = stageOf(project, task.stage, msg.projectModule);
-    store = new Store(msg.storeDir, { command: project.name });
+    store = stores.get(msg.storeDir);
+    if (!store) stores.set(msg.storeDir, (store = new Store(msg.storeDir, { command: project.name })));
     let lastProgress = 0;
     // Around the task itself: importing the project (first task only) is not the task's.
     const used = measureTask();
@@ -51,6 +56,7 @@ async function runTask(msg: ToWorker): Promise<void> {
           send({ type: 'progress', id: task.id, done, total, message });
         },
         log(message) {
+          messages.push(message);
           taskLog.add(message);
           send({ type: 'log', id: task.id, message });
         },
@@ -60,7 +66,12 @@ async function runTask(msg: ToWorker): Promise<void> {
     const resources = used();
     // Before the parent writes the record: a record's log is there.
     await taskLog.write(store, { ok: true, resources });
-    send({ type: 'done', id: task.id, outputs, resources });
+    let staged: StagedRecord | undefined;
+    if (msg.record) {
+      const record = completeRecord(msg.record.template, outputs, msg.record.started, messages, { resources });
+      staged = { file: store.records.stage(record), record: summarize(record) };
+    }
+    send({ type: 'done', id: task.id, outputs, resources, ...(staged ? { staged } : {}) });
   } catch (e) {
     // A failed task has no record, but its log stays (until gc) for `show` and `trace` to name.
     if (store && !abort.signal.aborted) await taskLog.write(store, { ok: false, error: describeError(e) }).catch(() => {});

@@ -63,25 +63,57 @@ describe('store: lookup is a hit or a miss with its reason', () => {
     const first = await store.lookupIndexed(key, 'e', { stage });
     assert.ok(first.hit && first.record.outputs.v!.hash === record.outputs.v!.hash);
     store.flush();
-    assert.match(fs.readFileSync(path.join(dir, 'index/e/tasks.jsonl'), 'utf8'), new RegExp(key));
+    const index = path.join(dir, 'index/e/tasks.tsv');
+    assert.match(fs.readFileSync(index, 'utf8'), new RegExp(key));
     assert.match(fs.readFileSync(path.join(dir, 'verified.tsv'), 'utf8'), new RegExp(record.outputs.v!.hash));
-    // A new process answers from the index and verified.tsv...
+    // A new process answers from the index and verified.tsv, without waiting (lookupNow) too...
     const again = await new Store(dir).lookupIndexed(key, 'e', { stage });
     assert.ok(again.hit);
+    const now = new Store(dir).lookupNow(key, 'e', stage);
+    assert.ok(now?.hit && now.record.outputs.v!.hash === record.outputs.v!.hash);
+    assert.deepEqual(new Store(dir).lookupNow('b'.repeat(64), 'e', stage), { hit: false, miss: { why: 'absent' } });
     // ...until a blob's bytes change, even to the same size: its stat signature changed, so it is hashed.
     const blob = store.blobs.path(record.outputs.v!.hash);
     const size = fs.statSync(blob).size;
     fs.writeFileSync(blob, 'z'.repeat(size));
+    assert.equal(new Store(dir).lookupNow(key, 'e', stage), undefined, 'not answered without hashing the blob');
     const corrupt = await new Store(dir).lookupIndexed(key, 'e', { stage });
     assert.ok(!corrupt.hit && corrupt.miss.why === 'corrupt-blob');
     // A record edited after it was indexed is read and validated in full again.
     fs.writeFileSync(blob, `${JSON.stringify({ x: 1 }, null, 1)}\n`);
     fs.writeFileSync(store.records.where(key), '{"key":"oops"}\n');
+    assert.equal(new Store(dir).lookupNow(key, 'e', stage), undefined, 'not answered without reading the record');
     const bad = await new Store(dir).lookupIndexed(key, 'e', { stage });
     assert.ok(!bad.hit && bad.miss.why === 'bad-record');
-    // A hostile index line (a hash that is not one) is skipped, never a path.
-    fs.appendFileSync(path.join(dir, 'index/e/tasks.jsonl'), `${JSON.stringify({ id: 's', key: '../../etc', sig: '1:1:1:1', record: {} })}\n`);
-    assert.equal(await new Store(dir).index.key('e', 's'), key);
+    // Hostile index lines (a hash that is not one, a path for an output's hash, an output named
+    // __proto__) are skipped, never a path: the record is read in full instead.
+    await store.records.write(record);
+    const sig = store.records.sig(key)!;
+    const fields = (id: string, k: string, out: string[]): string => [id, k, sig, 's', 'a', 'b', '0', 'h', ...out].join('\t');
+    fs.appendFileSync(index, `${fields('s', '../../etc', ['v', record.outputs.v!.hash, '1'])}\n${fields('s', key, ['v', '../../victim', '1'])}\n${fields('s', key, ['__proto__', record.outputs.v!.hash, '1'])}\n`);
+    const fresh = new Store(dir);
+    assert.equal(await fresh.index.key('e', 's'), key);
+    const known = fresh.index.known('e', key);
+    assert.ok(!known || (known.sig !== sig && known.record.outputs.v!.hash === record.outputs.v!.hash), 'only the line written before the record changed');
+    assert.equal(fresh.lookupNow(key, 'e', stage), undefined);
+    assert.ok((await fresh.lookupIndexed(key, 'e', { stage })).hit, 'read in full');
+  });
+
+  it('an index of an older engine (tasks.jsonl) is read, and written as tasks.tsv by the next writer', async () => {
+    const record = await recordWith({ x: 3 });
+    const sig = store.records.sig(key)!;
+    const summary = { key, id: 's', stage: 's', outputs: record.outputs, startedAt: '', endedAt: '', durationMs: 0, host: 'h' };
+    fs.mkdirSync(path.join(dir, 'index/e'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'index/e/tasks.jsonl'), `${JSON.stringify({ id: 's', key, sig, record: summary })}\n{"id":"t","key":"../x"}\n`);
+    const reader = new Store(dir, { readOnly: true });
+    assert.deepEqual(reader.index.known('e', key), { sig, record: summary });
+    assert.ok(reader.lookupNow(key, 'e', stage)?.hit);
+    const writer = new Store(dir);
+    assert.equal(await writer.index.key('e', 's'), key);
+    writer.flush();
+    const tsv = fs.readFileSync(path.join(dir, 'index/e/tasks.tsv'), 'utf8');
+    assert.equal(tsv.trim().split('\n').length, 1, tsv);
+    assert.deepEqual(new Store(dir).index.known('e', key), { sig, record: summary });
   });
 
   it('the planner tells each miss once as a diagnostic; the store keeps none', async () => {

@@ -184,14 +184,20 @@ export type Counted = { stage: string; tasks: number } & Record<string, number |
 
 /** Per stage, in DAG order: how many tasks are in each state. */
 export function perStage(graph: TaskGraph, rows: readonly { stage: string; state: string }[], states: readonly string[]): Counted[] {
-  return graph.stages
-    .map((s) => {
-      const mine = rows.filter((r) => r.stage === s.name);
-      const c: Counted = { stage: s.name, tasks: mine.length };
-      for (const st of states) c[st] = mine.filter((r) => r.state === st).length;
-      return c;
-    })
-    .filter((c) => c.tasks > 0);
+  // One pass over the rows (not one per stage and state).
+  const counts = new Map<string, Counted>();
+  for (const s of graph.stages) {
+    const c: Counted = { stage: s.name, tasks: 0 };
+    for (const st of states) c[st] = 0;
+    counts.set(s.name, c);
+  }
+  for (const r of rows) {
+    const c = counts.get(r.stage);
+    if (!c) continue;
+    c.tasks++;
+    if (states.includes(r.state)) c[r.state] = (c[r.state] as number) + 1;
+  }
+  return [...counts.values()].filter((c) => c.tasks > 0);
 }
 
 export function stageTable(counts: readonly Counted[], states: readonly string[]): string {
