@@ -249,7 +249,9 @@ async function bundled(entry: string, root: string, declaredFiles: readonly stri
   const dirs = new Set<string>();
   for (const input of Object.keys(result.metafile.inputs)) {
     const abs = path.resolve(root, input);
-    read.add(relativeToRoot(root, abs));
+    // A module outside the root (the engine, for a project elsewhere) is watched by its absolute
+    // path; only the memo's signatures see it, never a key.
+    read.add(isInside(root, abs) ? relativeToRoot(root, abs) : abs);
     for (let d = path.dirname(abs); isInside(root, d) && !dirs.has(d); d = path.dirname(d)) dirs.add(d);
     if (!/\.[cm]?[jt]sx?$/.test(abs)) continue;
     for (const m of readFileSync(abs, 'utf8').matchAll(FILE_REF)) {

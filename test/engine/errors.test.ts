@@ -85,7 +85,7 @@ describe('engine: errors across the worker boundary', function () {
     assert.equal(summary.failed, 1);
     const t = summary.tasks[0]!;
     assert.equal(t.state, 'failed');
-    assert.equal(t.code, 'TOY_BAD_INPUT');
+    assert.equal(t.code, 'TOY_BAD_INPUT', t.error);
     assert.match(t.error ?? '', /the toy input is bad \[TOY_BAD_INPUT\]; fix the toy input/);
     assert.deepEqual(reporter.ended.map((e) => e.state), ['failed']);
     assert.match(reporter.ended[0]!.detail ?? '', /\[TOY_BAD_INPUT\]/);
