@@ -12,7 +12,8 @@
 //
 // wasm speed: matMul(a, b, false, true) / (true, false) are far slower than plain matMul, and
 // an n x n transpose costs more than the matmul itself, so backprop computes
-// delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed.
+// delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed. A backend
+// whose matmul reads transposed operands in place (blas: CblasTrans) gets the flags instead.
 import { deviceLimitsOf, matMulTransposesInPlace, maxArrayBytesOf, memoryLimitOf, tf } from './backend.ts';
 import { getActivation } from './activations.ts';
 import { paramCounts, resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
@@ -304,12 +305,17 @@ export interface LossOptions {
   lossScale?: number;
 }
 
+/** The MSE loss value of the residual f - y: lossScale * mean of its squares. (No tidy.) */
+export function mseOfResidual(diff: tf.Tensor2D, lossScale = 1): tf.Scalar {
+  return tf.square(diff).sum().mul(lossScale / (diff.shape[0] * diff.shape[1])) as tf.Scalar;
+}
+
 /** MSE loss value (scalar tensor) and its cotangent dL/df. */
 export function mseLoss(f: tf.Tensor2D, y: tf.Tensor2D, lossScale = 1): { loss: tf.Scalar; cot: tf.Tensor2D } {
   return tf.tidy(() => {
-    const diff = f.sub(y);
+    const diff = f.sub(y) as tf.Tensor2D;
     const n = f.shape[0] * f.shape[1];
-    return { loss: tf.square(diff).sum().mul(lossScale / n) as tf.Scalar, cot: diff.mul((2 * lossScale) / n) as tf.Tensor2D };
+    return { loss: mseOfResidual(diff, lossScale), cot: diff.mul((2 * lossScale) / n) as tf.Tensor2D };
   });
 }
 

@@ -15,7 +15,7 @@
 // product per step is the only extra work).
 import { tf } from '../model/backend.ts';
 import {
-  PairTrainer, backendMemoryLimitBytes, differenceFromTrace, disposeParams, forwardTrace, permuteParams, resolveSpec,
+  PairTrainer, backendMemoryLimitBytes, differenceFromTrace, disposeParams, forwardTrace, mseOfResidual, permuteParams, resolveSpec,
   type MlpSpec, type Params, type ResolvedSpec, type StepResult, type Trace,
 } from '../model/mlp.ts';
 import { ntkGramFromTraces } from '../model/ntk-gram.ts';
@@ -103,7 +103,7 @@ class Evolution {
     const { nT } = this;
     const dOut = this.r.dOut;
     const diff = this.r0.add(this.dTrain) as tf.Tensor2D;
-    const loss = withLoss ? (tf.square(diff).sum().mul(this.lossScale / (nT * dOut)) as tf.Scalar) : null;
+    const loss = withLoss ? mseOfResidual(diff, this.lossScale) : null;
     const v = diff.reshape([nT * dOut, 1]).mul(this.scale) as tf.Tensor2D;
     const old = this.dTrain;
     this.dTrain = tf.keep(old.add(tf.matMul(this.kTrain, v).reshape([nT, dOut])));
