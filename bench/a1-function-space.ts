@@ -4,17 +4,11 @@
 // interleaved task by task in one process on one backend. Goal: function space >= 2.5x faster.
 import { selectBackend, tf, type BackendKind } from '../stages/model/backend.ts';
 import { probeOpenblas } from '../stages/model/backends/openblas.ts';
-import { splitFromBytes } from '../stages/train/data.ts';
+import { fakeSplit } from '../test/train/fake-split.ts';
 import { trainSideBySide } from '../stages/train/loop.ts';
 import { a1Job } from '../stages/protocols/a1/job.ts';
 import { median } from './timing.ts';
 
-function fakeSplit(count: number, dim: number): ReturnType<typeof splitFromBytes> {
-  const images = new Uint8Array(count * dim);
-  let s = 1;
-  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
-  return splitFromBytes(images, Uint8Array.from({ length: count }, (_, i) => i % 10), 'bench');
-}
 
 export async function benchA1FunctionSpace(widths = [64, 256], rounds = Number(process.env.BENCH_ROUNDS ?? 5), steps = Number(process.env.BENCH_A1_STEPS ?? 500)): Promise<string[]> {
   const blas = probeOpenblas();

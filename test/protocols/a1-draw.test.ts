@@ -5,17 +5,10 @@ import { readFileSync } from 'node:fs';
 import { correlationSamples } from '../../stages/protocols/a1/correlate/inputs.ts';
 import { correlateStage } from '../../stages/protocols/a1/correlate/index.ts';
 import { a1Job, a1Samples } from '../../stages/protocols/a1/job.ts';
-import { splitFromBytes } from '../../stages/train/data.ts';
-
-function fakeSplit(count: number, dim: number): ReturnType<typeof splitFromBytes> {
-  const images = new Uint8Array(count * dim);
-  let s = 7;
-  for (let i = 0; i < images.length; i++) images[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
-  return splitFromBytes(images, Uint8Array.from({ length: count }, (_, i) => i % 10), 'fake');
-}
+import { fakeSplit } from '../train/fake-split.ts';
 
 const P = { trainSamples: 12, testSamples: 4, permutationSeed: 0, drawPerSeed: true, zscore: true, steps: 1, lr: 1, logEvery: 1, parameterization: 'ntk' as const, sigmaW: 1, sigmaB: 0.05, lossScale: 0.5, linearization: 'function' as const };
-const split = fakeSplit(200, 6);
+const split = fakeSplit(200, 6, 7);
 const pt = (seed: number) => ({ dataset: 'fake', activation: 'erf' as const, depth: 1, width: 4, seed });
 
 describe('protocols/a1: the sample draw per seed', () => {
