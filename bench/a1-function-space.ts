@@ -9,7 +9,6 @@ import { trainSideBySide } from '../stages/train/loop.ts';
 import { a1Job } from '../stages/protocols/a1/job.ts';
 import { median } from './timing.ts';
 
-
 export async function benchA1FunctionSpace(widths = [64, 256], rounds = Number(process.env.BENCH_ROUNDS ?? 5), steps = Number(process.env.BENCH_A1_STEPS ?? 500)): Promise<string[]> {
   const blas = probeOpenblas();
   // Three sides, interleaved task by task: wasm + parameter space (main when issue 20 was filed),
