@@ -16,6 +16,19 @@ describe('layers: the import graph runs down the layers', () => {
     assert.deepEqual(r.findings, [], formatReport(r));
   });
 
+  it('stages import from the engine only its stage API and its general utilities (docs/architecture.md)', () => {
+    const allowed = ['types.ts', 'define-stage.ts', 'errors.ts', 'shell.ts', 'retry.ts'].map((f) => `pipeline/engine/${f}`);
+    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : /\.ts$/.test(e.name) ? [path.join(dir, e.name)] : []));
+    const imported = new Set<string>();
+    for (const file of walk(path.join(root, 'stages')))
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\(\s*)'(\.{1,2}\/[^']*)'/g)) {
+        const target = path.relative(root, path.resolve(path.dirname(file), m[1]!)).split(path.sep).join('/');
+        if (target.startsWith('pipeline/')) imported.add(target);
+      }
+    assert.ok(imported.has('pipeline/engine/define-stage.ts'), 'the walk found the stages\' engine imports');
+    assert.deepEqual([...imported].filter((t) => !allowed.includes(t)).sort(), []);
+  });
+
   it('finds an upward import, a file circle and a room circle in a tree made to have them', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layers-'));
     const put = (f: string, text: string): void => {

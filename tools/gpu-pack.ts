@@ -11,8 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { build } from 'esbuild';
-import { shell } from '../pipeline/engine/shell.ts';
 import { gunzipBytes, parseIdx } from '../stages/fetch/idx.ts';
+import { ldconfigCache } from '../stages/model/backends/cuda-libs.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -42,20 +42,14 @@ function idxHead(bytes: Uint8Array, count: number): Buffer {
   return Buffer.concat([head, Buffer.from(idx.data.subarray(0, n * per))]);
 }
 
-async function vulkanLoader(): Promise<string | undefined> {
-  // nothrow: an ldconfig that is missing or fails means "try the next", not an error.
-  const $ = await shell({ nothrow: true });
-  for (const bin of ['/sbin/ldconfig', 'ldconfig']) {
-    const out = await $`${bin} -p`;
-    const line = out.ok ? out.stdout.split('\n').find((l) => l.includes('libvulkan.so.1 ') && l.includes('x86-64')) : undefined;
-    if (!line) continue;
-    try {
-      return fs.realpathSync(line.split('=>').pop()!.trim());
-    } catch {
-      /* next */
-    }
+/** The system's x86-64 Vulkan loader, as the loader cache (`ldconfig -p`) names it. */
+function vulkanLoader(): string | undefined {
+  const line = ldconfigCache().split('\n').find((l) => l.includes('libvulkan.so.1 ') && l.includes('x86-64'));
+  try {
+    return line ? fs.realpathSync(line.split('=>').pop()!.trim()) : undefined;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 const LAUNCHER = `#!/bin/sh
@@ -123,7 +117,7 @@ export async function buildPack(out: string, log: (s: string) => void = (s) => p
   // 3. Node.js: this very binary, compressed.
   await gzipFile(process.execPath, path.join(tmp, 'node.gz'));
   // 4. The Vulkan loader (ICDs, the drivers, come from the GPU machine).
-  const vk = await vulkanLoader();
+  const vk = vulkanLoader();
   if (vk) {
     fs.mkdirSync(path.join(tmp, 'lib'));
     fs.copyFileSync(vk, path.join(tmp, 'lib/libvulkan.so.1'));

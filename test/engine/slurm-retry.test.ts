@@ -45,10 +45,6 @@ echo 4242
     fakeSbatch(99, 'sbatch: error: Invalid account or account/partition combination specified');
     await assert.rejects(slurmCmd(($) => $`sbatch job.sh`), (e: Error & { stderr?: string }) => /Invalid account/.test(e.stderr ?? ''));
     assert.equal(calls(), 1);
-    // Expected by the caller (nothrow): the failed reply, not a rejection.
-    fakeSbatch(99, 'sbatch: error: Invalid account or account/partition combination specified');
-    const r = await slurmCmd(($) => $`sbatch job.sh`, { nothrow: true });
-    assert.deepEqual([r.ok, /Invalid account/.test(r.stderr), calls()], [false, true, 1]);
   });
 
   it('a lost reply: recover finds the job before the retry, and sbatch does not run again', async () => {
@@ -60,5 +56,17 @@ echo 4242
     fakeSbatch(1);
     assert.equal((await slurmCmd(($) => $`sbatch job.sh`, { recover: async () => undefined })).stdout.trim(), '4242');
     assert.equal(calls(), 2);
+  });
+
+  it('a recovery that cannot tell is retried like the command (never taken as "not submitted"); a final one rejects', async () => {
+    const timeout = Object.assign(new Error('squeue failed'), { stderr: 'squeue: error: Socket timed out on send/recv operation' });
+    fakeSbatch(1);
+    let asked = 0;
+    // The second recovery finds nothing: only then does sbatch run again.
+    const r = await slurmCmd(($) => $`sbatch job.sh`, { recover: async () => { if (++asked === 1) throw timeout; return undefined; } });
+    assert.deepEqual([r.stdout.trim(), calls(), asked], ['4242', 2, 2]);
+    fakeSbatch(1);
+    await assert.rejects(slurmCmd(($) => $`sbatch job.sh`, { recover: async () => { throw new Error('squeue: invalid user'); } }), /invalid user/);
+    assert.equal(calls(), 1, 'sbatch did not run again');
   });
 });

@@ -57,7 +57,8 @@ export interface LibScan {
   searched: string[];
 }
 
-function ldconfigCache(): string {
+/** `ldconfig -p`: the dynamic loader's cache of libraries (also read by tools/gpu-pack.ts); '' without ldconfig. */
+export function ldconfigCache(): string {
   for (const bin of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
     try {
       return execFileSync(bin, ['-p'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });

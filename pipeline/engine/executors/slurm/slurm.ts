@@ -39,43 +39,23 @@ export function transientSlurmError(e: unknown): boolean {
   return TRANSIENT.test(`${err.stderr ?? ''}\n${err.message}`);
 }
 
-/** What a SLURM command answered: its output, or (with `nothrow`) its failure. */
-interface Reply {
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * One SLURM client command (`cmd` builds it on zx's `$`, which quotes each value as one argument),
  * retried with backoff (0.5, 1, 2 s) while it fails transiently (retry.ts). `recover` runs before
  * each retry: a command whose reply was lost may have taken effect. The command runs again only once
  * `recover` said it did not; a recovery that cannot tell (squeue failing too) is an error, retried
  * like the command, never "not submitted": guessing would submit a second copy nobody tracks or
- * cancels. A final failure rejects with the command's stderr; with `nothrow` it is the reply (`ok`
- * false) instead, for a failure the caller expects.
+ * cancels. A final failure rejects with zx's ProcessOutput (exit code, stderr).
  */
-export async function slurmCmd(cmd: ($: Shell) => ProcessPromise, o: { recover?: () => Promise<string | undefined>; nothrow?: boolean } = {}): Promise<Reply> {
-  const $ = await shell({ nothrow: true });
-  try {
-    return await retrying<Reply>(
-      async (n) => {
-        const done = n > 1 ? await o.recover?.() : undefined;
-        if (done !== undefined) return { ok: true, stdout: done, stderr: '' };
-        const out = await cmd($);
-        if (!out.ok) throw out;
-        return out;
-      },
-      { retries: ATTEMPTS - 1, baseDelayMs: BACKOFF_MS, retryable: transientSlurmError },
-    );
-  } catch (e) {
-    if (o.nothrow && isReply(e)) return e;
-    throw e;
-  }
-}
-
-function isReply(e: unknown): e is Reply {
-  return typeof e === 'object' && e !== null && 'ok' in e && 'stdout' in e && 'stderr' in e;
+export async function slurmCmd(cmd: ($: Shell) => ProcessPromise, o: { recover?: () => Promise<string | undefined> } = {}): Promise<{ stdout: string }> {
+  const $ = await shell();
+  return retrying(
+    async (n) => {
+      const done = n > 1 ? await o.recover?.() : undefined;
+      return done !== undefined ? { stdout: done } : await cmd($);
+    },
+    { retries: ATTEMPTS - 1, baseDelayMs: BACKOFF_MS, retryable: transientSlurmError },
+  );
 }
 
 // The compiled batch job when this process runs compiled code (the same build), else the source through tsx.
@@ -300,7 +280,7 @@ export class SlurmExecutor implements Executor {
     writeFileSync(path.join(batchDir, 'array'), `${arrayId}\n`);
     if (this.closed) {
       // Ctrl-C came while sbatch ran: take the array back out of the queue.
-      await slurmCmd(($) => $`scancel ${arrayId}`, { nothrow: true }).catch(() => undefined);
+      await slurmCmd(($) => $`scancel ${arrayId}`).catch(() => undefined);
       for (const w of group) w.reject(new InterruptedError());
       return;
     }
@@ -371,7 +351,7 @@ export class SlurmExecutor implements Executor {
     for (const w of this.waiting.splice(0)) w.reject(new InterruptedError());
     const ids = [...this.inFlight.values()].map((f) => f.jobId);
     if (ids.length) {
-      await slurmCmd(($) => $`scancel ${ids}`, { nothrow: true }).catch(() => undefined);
+      await slurmCmd(($) => $`scancel ${ids}`).catch(() => undefined);
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
         const q = await squeue().catch(() => new Map<string, QueueEntry>());
@@ -458,9 +438,9 @@ interface JobState {
 
 /** The controller's word on a job (kept MinJobAge seconds after it ends), or undefined. */
 async function jobState(jobId: string): Promise<JobState | undefined> {
-  // A job the controller has forgotten is "Invalid job id specified", exit 1: expected, not an error.
-  const { ok, stdout } = await slurmCmd(($) => $`scontrol show job -o ${jobId}`, { nothrow: true }).catch(() => ({ ok: false, stdout: '' }));
-  if (!ok) return undefined;
+  // A job the controller has forgotten is "Invalid job id specified", exit 1: expected, no state.
+  const stdout = await slurmCmd(($) => $`scontrol show job -o ${jobId}`).then((r) => r.stdout, () => undefined);
+  if (stdout === undefined) return undefined;
   const field = (k: string): string => stdout.match(new RegExp(`\\b${k}=(\\S+)`))?.[1] ?? '';
   return { state: field('JobState') || 'UNKNOWN', exit: field('ExitCode') || '?', reason: field('Reason') };
 }
