@@ -3,6 +3,7 @@
 // what is kept (e.g. only some experiments' records); `dryRun` reports and changes nothing.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { sweepProbes } from './probe-memo.ts';
 import { liveLeases, processAlive, withGcLock, type LeaseInfo } from './gc-lease.ts';
 import type { Store, TaskRecord } from './store.ts';
 
@@ -54,6 +55,8 @@ export interface GcReport {
   removedRecords: number;
   /** Task logs removed: those of records removed, and of tasks that failed (no record names them). */
   removedLogs: number;
+  /** Outdated answers of the store's probe memo (probe-memo.ts: sweepProbes). */
+  removedProbes: number;
   /** Records that failed validation (set aside in quarantine/ unless dryRun). */
   badRecords: string[];
   /** Paths removed (or, with dryRun, that would be). */
@@ -71,7 +74,7 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
   // A dry run changes nothing, so it needs no lock: it is a preview of what gc would do now.
   const sweep = async (): Promise<GcReport> => {
     const blockedBy = await liveLeases(store, dryRun);
-    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, removedLogs: 0, badRecords: [], removed: [], what: {}, extra: { summary: [], notes: [] } };
+    const report: GcReport = { dryRun, blockedBy, removedBlobs: 0, removedBytes: 0, keptBlobs: 0, removedTmp: 0, removedRecords: 0, removedLogs: 0, removedProbes: 0, badRecords: [], removed: [], what: {}, extra: { summary: [], notes: [] } };
     const act = !dryRun && blockedBy.length === 0;
     const keepRecord = opts.keep ? await opts.keep() : undefined;
 
@@ -133,6 +136,12 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
       report.removed.push(...c.removed);
       if (c.summary) report.extra.summary.push(c.summary);
       report.extra.notes.push(...(c.notes ?? []));
+    }
+
+    for (const p of sweepProbes(store, act)) {
+      report.removedProbes++;
+      report.removed.push(p);
+      report.what[p] = 'an outdated probe answer';
     }
 
     for (const p of await store.scratchEntries()) {

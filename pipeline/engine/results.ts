@@ -123,8 +123,10 @@ export function tidyVerdicts(verdicts: readonly VerdictRow[]): Tidy {
   return { columns, rows: verdicts.map((v) => Object.fromEntries(columns.map((c) => [c, v[c] ?? null]))) };
 }
 
-// md is for reading: numbers to 4 significant digits (csv and json keep every digit).
-const mdCell = (v: MetricValue): string => (v === null ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v).replaceAll('|', '\\|').replace(/\r?\n/g, ' '));
+// md is for reading: fractions to 4 significant digits, integers (widths, seeds, steps) whole;
+// csv and json keep every digit.
+const mdNumber = (v: number): string => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4))));
+const mdCell = (v: MetricValue): string => (v === null ? '' : typeof v === 'number' ? mdNumber(v) : String(v).replaceAll('|', '\\|').replace(/\r?\n/g, ' '));
 
 export function formatTable(columns: readonly string[], rows: readonly MetricValue[][], format: 'csv' | 'md'): string {
   // RFC 4180 by d3-dsv, the one CSV writer of the project (the page's downloads use it too).

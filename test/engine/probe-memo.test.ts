@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StoreProbeMemo } from '../../pipeline/engine/probe-memo.ts';
+import { StoreProbeMemo, sweepProbes } from '../../pipeline/engine/probe-memo.ts';
 import { Store } from '../../pipeline/engine/store.ts';
 import { makeToy, type Toy } from './toy.ts';
 
@@ -100,6 +100,68 @@ describe('engine: the store memo of probes and code fingerprints', function () {
     toy.resetLog();
     assert.equal(toy.cli(['run']).code, 0);
     assert.deepEqual(toy.executions(), [], 'nothing ran: the keys status computed are the run\'s');
+    assert.deepEqual(counts(toy, {}), { cached: 7, stale: 0, missing: 0 });
+  });
+
+  it('gc keeps the newest answer per probe (per entry for code) and removes older and torn ones; a confirmed answer counts as new', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-memo-gc-'));
+    const store = new Store(dir);
+    await store.init();
+    const memo = new StoreProbeMemo(store);
+    const probes = path.join(dir, 'probes');
+    const age = (secondsAgo: number): void => {
+      const t = new Date(Date.now() - secondsAgo * 1000);
+      for (const f of fs.readdirSync(probes)) if (!ages.has(f)) (ages.add(f), fs.utimesSync(path.join(probes, f), t, t));
+    };
+    const ages = new Set<string>();
+    memo.remember('blas', { lib: 'v1' }, 'Haswell');
+    age(300);
+    memo.remember('code', { entry: 'stages/a.ts', v: 1 }, 'fa1');
+    memo.remember('code', { entry: 'stages/b.ts', v: 1 }, 'fb1');
+    age(200);
+    memo.remember('blas', { lib: 'v2' }, 'Zen');
+    memo.remember('code', { entry: 'stages/a.ts', v: 2 }, 'fa2');
+    age(100);
+    fs.writeFileSync(path.join(probes, 'blas-torn.json'), '{"name": "bl');
+    const fileOf = (name: string, inputs: object): string =>
+      fs.readdirSync(probes).map((f) => path.join(probes, f)).find((f) => { try { return JSON.stringify(JSON.parse(fs.readFileSync(f, 'utf8')).inputs) === JSON.stringify(inputs) && f.includes(name); } catch { return false; } })!;
+    const oldBlas = fileOf('blas', { lib: 'v1' });
+    const oldA = fileOf('code', { entry: 'stages/a.ts', v: 1 });
+    const torn = path.join(probes, 'blas-torn.json');
+    // A dry run names them and removes nothing.
+    assert.deepEqual(sweepProbes(store, false), [oldBlas, torn, oldA].sort());
+    assert.equal(fs.readdirSync(probes).length, 6);
+    // v1 comes back (the user reverted the library) and a run confirms it: now v2 is the outdated one.
+    memo.remember('blas', { lib: 'v1' }, 'Haswell');
+    const newBlas = fileOf('blas', { lib: 'v2' });
+    assert.deepEqual(sweepProbes(store, true), [newBlas, torn, oldA].sort());
+    const ro = new StoreProbeMemo(new Store(dir, { readOnly: true }));
+    assert.equal(ro.recall('blas', { lib: 'v1' }), 'Haswell');
+    assert.equal(ro.recall('code', { entry: 'stages/a.ts', v: 2 }), 'fa2');
+    assert.equal(ro.recall('code', { entry: 'stages/b.ts', v: 1 }), 'fb1', 'another entry\'s fingerprint is kept');
+    assert.equal(ro.recall('blas', { lib: 'v2' }), undefined);
+    assert.deepEqual(sweepProbes(store, true), [], 'nothing left to sweep');
+  });
+
+  it('`gc` sweeps the probe memo and says how many answers it removed', () => {
+    const toy = makeToy();
+    assert.equal(toy.cli(['run']).code, 0);
+    const dir = path.join(toy.cache, 'probes');
+    const [code] = fs.readdirSync(dir).filter((f) => f.startsWith('code-'));
+    const stale = JSON.parse(fs.readFileSync(path.join(dir, code!), 'utf8'));
+    stale.inputs.v = -1; // an answer for inputs no longer current, filed a minute ago
+    const file = path.join(dir, 'code-stale.json');
+    fs.writeFileSync(file, JSON.stringify(stale));
+    const t = new Date(Date.now() - 60_000);
+    fs.utimesSync(file, t, t);
+    const dry = toy.cli(['gc', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(dry.json.removedProbes, 1);
+    assert.ok(fs.existsSync(file));
+    const r = toy.cli(['gc']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1 outdated probe answer\(s\)/);
+    assert.equal(fs.existsSync(file), false);
     assert.deepEqual(counts(toy, {}), { cached: 7, stale: 0, missing: 0 });
   });
 });

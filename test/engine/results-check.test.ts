@@ -210,9 +210,9 @@ describe('results and check: tables and the baseline comparison', () => {
     assert.deepEqual(py, want);
   });
 
-  it('md escapes pipes, keeps one line per row and rounds numbers to 4 significant digits', () => {
-    const md = formatTable(['x', 'y'], [['a|b\nc', -0.123456789]], 'md').split('\n');
-    assert.deepEqual(md, ['| x | y |', '|---|---|', '| a\\|b c | -0.1235 |']);
+  it('md escapes pipes, keeps one line per row, rounds fractions to 4 significant digits and keeps integers whole', () => {
+    const md = formatTable(['x', 'y', 'width', 'big'], [['a|b\nc', -0.123456789, 16384, 123456.7]], 'md').split('\n');
+    assert.deepEqual(md, ['| x | y | width | big |', '|---|---|---|---|', '| a\\|b c | -0.1235 | 16384 | 123500 |']);
   });
 
   it('a flat metric map: numbers are rows, strings and booleans label every row of the task', () => {

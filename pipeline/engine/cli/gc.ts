@@ -24,7 +24,8 @@ function gcText(r: GcReport, dir: string, keeping: boolean): string {
   const lines: string[] = [];
   const records = keeping || r.removedRecords ? ` and ${r.removedRecords} record(s)` : '';
   const logs = r.removedLogs ? `, ${r.removedLogs} task log(s)` : '';
-  const executors = `${logs}${r.extra.summary.join('')}`;
+  const probes = r.removedProbes ? `, ${r.removedProbes} outdated probe answer(s)` : '';
+  const executors = `${logs}${probes}${r.extra.summary.join('')}`;
   if (r.dryRun) {
     lines.push(...r.removed.map((p) => (r.what[p] ? `would remove ${r.what[p]}: ${p}` : `would remove ${p}`)));
     lines.push(`gc --dry-run: would remove ${r.removedBlobs} blob(s) (${mb} MB), ${r.removedTmp} temp file(s)${records}${executors}; would keep ${r.keptBlobs} blob(s) in ${dir}`);
