@@ -145,6 +145,7 @@ export type FitGroupResult = Static<typeof FitGroupSchema>;
 export const FitsSchema = Type.Object({
   schema: Type.Literal(FITS_ID),
   bootstrap: Type.Object({ resamples: Type.Integer(), seed: Type.Integer() }),
+  widest: Type.Union([Type.Integer({ minimum: 2 }), Type.Null()], { description: 'each group fitted on its N widest widths only; null: every width' }),
   groups: Type.Array(FitGroupSchema),
   rows: Type.Record(Type.String(), Type.Array(RowSchema), { description: 'row tables by name (each protocol names its own), sorted by name' }),
   counts: Type.Record(Type.String(), Type.Integer(), { description: 'rows per counted table, and diverged training runs' }),

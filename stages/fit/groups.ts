@@ -9,8 +9,9 @@ const toPoint = (value: string) => (r: Row): FitPoint => ({
   ...(typeof r[`${value}Floor`] === 'number' ? { floor: r[`${value}Floor`] as number } : {}),
 });
 
-export function fitSpecGroups(spec: FitSpec<string>, rows: Row[], opts: BootstrapOptions): FitGroupResult[] {
-  return fitGroups(rows, spec.keys, opts, toPoint(spec.value)).map((g) => {
+/** `widest`: fit each group on its that many widest widths only (absent: every width). */
+export function fitSpecGroups(spec: FitSpec<string>, rows: Row[], opts: BootstrapOptions, widest?: number): FitGroupResult[] {
+  return fitGroups(rows, spec.keys, opts, toPoint(spec.value), widest).map((g) => {
     const key = g.key as GroupKey;
     return { metric: spec.metric, key, id: `${spec.metric}:${g.id}`, fit: g.fit, paper: spec.paper?.(key) ?? null, expectations: spec.expectations(key) };
   });

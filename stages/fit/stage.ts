@@ -28,6 +28,7 @@ export function fitStageFor(protocols: Protocol[], module: string): FitStage {
     module,
     description: 'Power-law fits of linearization error and correlations vs width, with t-intervals over per-seed slopes',
     params: { fit: FitConfig },
+    check: (p) => (p.fit.widest === 1 ? "config 'fit.widest': one width fits no slope; give 0 (every width) or at least 2" : null),
     needs,
     json: { fits: jsonOutput(FitsSchema) },
     metrics: {
@@ -51,6 +52,7 @@ export function fitStageFor(protocols: Protocol[], module: string): FitStage {
     },
     async run(ctx) {
       const opts = { resamples: ctx.params.fit.bootstrap, seed: ctx.params.fit.seed };
+      const widest = ctx.params.fit.widest || undefined;
       const tables: [string, Row[]][] = [];
       const groups: Fits['groups'] = [];
       const counts: [string, number][] = [];
@@ -83,12 +85,13 @@ export function fitStageFor(protocols: Protocol[], module: string): FitStage {
         });
         tables.push(...Object.entries(own));
         counts.push(...p.counted.map((t): [string, number] => [t, own[t]!.length]));
-        for (const spec of p.fits) groups.push(...fitSpecGroups(spec, own[spec.table]!, opts));
+        for (const spec of p.fits) groups.push(...fitSpecGroups(spec, own[spec.table]!, opts, widest));
       }
       ctx.log(`${groups.length} fit group(s) over ${tables.map(([t, rows]) => `${rows.length} ${t} row(s)`).join(', ')}`);
       const fits: Fits = {
         schema: FITS_ID,
         bootstrap: opts,
+        widest: widest ?? null,
         groups,
         rows: byName(tables),
         counts: { ...byName(counts), diverged: train.filter((r) => r.status === 'diverged').length },

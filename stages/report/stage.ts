@@ -48,7 +48,7 @@ export function reportStageFor<S extends ParamDecl & { report: typeof ReportConf
           ? { banner: `Overrides: this is variant '${ctx.experiment}' of experiment '${ctx.baseExperiment}', with values set on the command line: ${Object.entries(ctx.overrides).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}. The unmodified experiment's report is reports/${ctx.baseExperiment}/index.html.` }
           : {}),
         intro: [
-          'Reproduction of "Weak Correlations as the Underlying Principle for Linearization of Gradient-Based Learning Systems" (Shem-Ur, Cohen, Oz). Every number below comes from a cached pipeline task; slopes are least-squares fits of log y on log width over every (seed, width) point, with 95% t-intervals over the per-seed slopes (docs/science.md, "Intervals"); the seed bootstrap is kept as a secondary interval in the fits artifact.',
+          `Reproduction of "Weak Correlations as the Underlying Principle for Linearization of Gradient-Based Learning Systems" (Shem-Ur, Cohen, Oz). Every number below comes from a cached pipeline task; slopes are least-squares fits of log y on log width over every (seed, width) point${fits.widest ? ` at each group's ${fits.widest} widest widths (the asymptotic end; the smaller widths are drawn, not fitted)` : ''}, with 95% t-intervals over the per-seed slopes (docs/science.md, "Intervals"); the seed bootstrap is kept as a secondary interval in the fits artifact.`,
           `Datasets: ${metas.map((m) => `${m.title} (${m.license}; ${Object.entries(m.splits).map(([s, v]) => `${s} ${v.count}${v.partial ? ', partial' : ''}`).join(', ')})`).join('; ')}.`,
         ],
         claims: protocols.flatMap((p, i) => p.claims?.(views[i]!) ?? []),

@@ -434,11 +434,25 @@ export function fitGroups<R extends object>(
   keys: readonly (keyof R & string)[],
   opts: BootstrapOptions,
   toPoint?: (row: R) => FitPoint,
+  widest?: number,
 ): GroupFit[] {
   const map = toPoint ?? ((r: R) => r as unknown as FitPoint);
   return groupBy(rows, keys).map((g) => ({
     key: g.key,
     id: g.id,
-    fit: fitPowerLaw(g.rows.map(map), { ...opts, seed: `${opts.seed}/${g.id}` }),
+    fit: fitPowerLaw(widestOnly(g.rows.map(map), widest), { ...opts, seed: `${opts.seed}/${g.id}` }),
   }));
+}
+
+/**
+ * The points at a group's `n` widest distinct widths (all of them when n is absent or the group
+ * has no more): a fit of the asymptotic end, where the smallest widths still bend the curve.
+ */
+export function widestOnly(points: readonly FitPoint[], n?: number): FitPoint[] {
+  if (n === undefined) return [...points];
+  if (!Number.isInteger(n) || n < 2) throw new Error(`widestOnly: n must be an integer >= 2 (got ${n})`);
+  const widths = [...new Set(points.map((p) => p.x))].sort((a, b) => b - a);
+  if (widths.length <= n) return [...points];
+  const from = widths[n - 1]!;
+  return points.filter((p) => p.x >= from);
 }

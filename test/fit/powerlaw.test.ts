@@ -8,6 +8,7 @@ import {
   olsLogLog,
   partitionPoints,
   quantileSorted,
+  widestOnly,
   type FitPoint,
 } from '../../stages/stats/powerlaw.ts';
 import { mulberry32 } from '../../stages/model/prng.ts';
@@ -348,3 +349,34 @@ describe('fit/powerlaw: grouping', () => {
     assert.deepEqual(some[0].fit, all[2].fit);
   });
 });
+
+describe('fit/powerlaw: fitting the widest widths only', () => {
+  // y = x^-1 (1 + 16/x): local slopes -1 - 16/(x + 16) bend from about -1.9 at x = 4 to -1.06 at 1024.
+  const bent: FitPoint[] = [];
+  for (let seed = 0; seed < 3; seed++)
+    for (const x of widthsPow2(4, 1024)) bent.push({ x, y: (1 + 16 / x) / x * Math.exp(0.01 * (seed - 1)), seed });
+
+  it('keeps every point at the n widest distinct widths, in order, and all points when there are no more', () => {
+    const top = widestOnly(bent, 3);
+    assert.deepEqual([...new Set(top.map((p) => p.x))], [256, 512, 1024]);
+    assert.equal(top.length, 9);
+    assert.deepEqual(top, bent.filter((p) => p.x >= 256));
+    assert.deepEqual(widestOnly(bent, 99), bent);
+    assert.deepEqual(widestOnly(bent), bent);
+    assert.throws(() => widestOnly(bent, 1), /n must be an integer >= 2/);
+  });
+
+  it('the fit of a group on its widest widths is the fit of those points, with its own local slopes', () => {
+    const [g] = fitGroups(bent, [], { resamples: 50, seed: 1 }, undefined, 3);
+    const direct = fitPowerLaw(bent.filter((p) => p.x >= 256), { resamples: 50, seed: '1/' });
+    assert.deepEqual(g!.fit, direct);
+    assert.equal(g!.fit.xMin, 256);
+    const all = fitGroups(bent, [], { resamples: 50, seed: 1 })[0]!.fit;
+    // Closed form of the local slopes: ln(y2/y1)/ln 2 between neighbouring widths.
+    const local = (a: number) => Math.log(((1 + 16 / (2 * a)) / (2 * a)) / ((1 + 16 / a) / a)) / Math.log(2);
+    assert.ok(Math.abs(g!.fit.local.first! - local(256)) < 1e-9);
+    assert.ok(Math.abs(all.local.first! - local(4)) < 1e-9);
+    assert.ok(g!.fit.slope! > all.slope!, 'the asymptotic end is flatter than the whole bent range');
+  });
+});
+
