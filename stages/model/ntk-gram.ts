@@ -41,7 +41,8 @@ export function ntkGramFromTraces(spec: MlpSpec | ResolvedSpec, theta: Params, t
   const same = tA === tB;
   let dA = tf.tidy(() => outputRows(nA, r.dOut));
   let dB = same ? dA : tf.tidy(() => outputRows(nB, r.dOut));
-  let K = tf.zeros([nA * r.dOut, nB * r.dOut]) as tf.Tensor2D;
+  // The output layer's term starts the sum (no zeros to add to: a large K costs its fill).
+  let K: tf.Tensor2D | null = null;
   for (let l = r.depth; l >= 0; l--) {
     const c = r.wScale[l];
     const s = r.bScale[l];
@@ -49,12 +50,13 @@ export function ntkGramFromTraces(spec: MlpSpec | ResolvedSpec, theta: Params, t
     const [nextK, nextA, nextB] = tf.tidy((): tf.Tensor2D[] => {
       const ga = tf.matMul(tA.a[l], tB.a[l], false, true).mul(c * c).add(s * s).reshape([nA, 1, nB, 1]);
       const gd = tf.matMul(dA, dB, false, true).reshape([nA, r.dOut, nB, r.dOut]);
-      const k = K.add(gd.mul(ga).reshape([nA * r.dOut, nB * r.dOut])) as tf.Tensor2D;
+      const term = gd.mul(ga).reshape([nA * r.dOut, nB * r.dOut]) as tf.Tensor2D;
+      const k = K ? (K.add(term) as tf.Tensor2D) : term;
       if (l === 0) return [k];
       const a = backOne(r, theta, tA, l, dA);
       return [k, a, same ? a : backOne(r, theta, tB, l, dB)];
     });
-    K.dispose();
+    K?.dispose();
     dA.dispose();
     if (!same) dB.dispose();
     K = nextK!;
@@ -63,7 +65,7 @@ export function ntkGramFromTraces(spec: MlpSpec | ResolvedSpec, theta: Params, t
       dB = nextB;
     }
   }
-  return K;
+  return K!;
 }
 
 /**

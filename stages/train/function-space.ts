@@ -50,10 +50,10 @@ function traceFrom(list: tf.Tensor2D[], depth: number, order: number): Trace {
   return { z, a, dphi: Array.from({ length: depth }, (_, l) => d.slice(l * order, (l + 1) * order)) };
 }
 
-/** The first `rows` rows of every tensor of a trace (new tensors; no tidy). */
-function traceRows(t: Trace, rows: number): Trace {
-  const head = (x: tf.Tensor2D): tf.Tensor2D => x.slice([0, 0], [rows, -1]);
-  return { z: t.z.map(head), a: t.a.map(head), dphi: t.dphi.map((d) => d.map(head)) };
+/** Rows [from, to) of every tensor of a trace (new tensors; no tidy). */
+function traceRows(t: Trace, from: number, to: number): Trace {
+  const rows = (x: tf.Tensor2D): tf.Tensor2D => x.slice([from, 0], [to - from, -1]);
+  return { z: t.z.map(rows), a: t.a.map(rows), dphi: t.dphi.map((d) => d.map(rows)) };
 }
 
 /**
@@ -84,10 +84,12 @@ class Evolution {
     const order = 3;
     const n = xAll.shape[0];
     this.trace = traceFrom(tf.tidy(() => traceTensors(forwardTrace(r, theta0, xAll, order))), r.depth, order);
-    const K = tf.tidy(() => ntkGramFromTraces(r, theta0, this.trace, traceRows(this.trace, nT)));
-    this.kTrain = K.slice([0, 0], [nT * r.dOut, -1]);
-    this.kOther = n > nT ? K.slice([nT * r.dOut, 0], [-1, -1]) : null;
-    K.dispose();
+    // The two blocks of K(X*, X) built apart, not sliced out of one: the wasm backend's slice
+    // copies its whole input to the JS heap first. K(X, X) is symmetric (one backprop per output).
+    const train = traceRows(this.trace, 0, nT);
+    this.kTrain = tf.tidy(() => ntkGramFromTraces(r, theta0, train, train));
+    this.kOther = n > nT ? tf.tidy(() => ntkGramFromTraces(r, theta0, traceRows(this.trace, nT, n), train)) : null;
+    tf.dispose(traceTensors(train));
     this.r0 = tf.tidy(() => this.trace.z[r.depth].slice([0, 0], [nT, r.dOut]).sub(y));
     this.dTrain = tf.zeros([nT, r.dOut]);
     this.dOther = n > nT ? tf.zeros([n - nT, r.dOut]) : null;
