@@ -69,6 +69,11 @@ describe('protocols: labels and width ranges (corrections 6, 7)', () => {
     const figs = a1Protocol.figures(v1);
     assert.match(figs.find((f) => f.id === 'fig1-c02')!.title, /cf\. paper Fig\. 1, which plots Eq\. 25/);
     assert.match(figs.find((f) => f.id === 'fig3-c03')!.title, /cf\. paper Fig\. 3, which plots Eq\. 25/);
+    // The caption names the ReLU depth-1 exception only where the grid has that group.
+    assert.match(figs.find((f) => f.id === 'fig3-c03')!.caption, /ReLU with 1 hidden layer: exactly 0/);
+    const t = a1Tables();
+    const deep = { a1: t.a1.filter((r) => r.depth === 2), correlations: t.correlations.filter((r) => r.depth === 2) };
+    assert.doesNotMatch(a1Protocol.figures(view(a1Protocol, deep)).find((f) => f.id === 'fig3-c03')!.caption, /1 hidden layer/);
     const est = figs.find((f) => f.id === 'estimators')!.caption;
     assert.match(est, /without replacement/);
     assert.match(est, /10 weights \+ 10 biases per layer, with replacement/);

@@ -132,7 +132,7 @@ export const a1Protocol = defineProtocol<Table>()({
       out.push(scalingFigure({ id, groups: v.groups(id), rows, y, title, yTitle, caption, panelBy: BY_ARCH, ...(PAPER_FIGURE[id] ? { paperFigure: PAPER_FIGURE[id] } : {}) }));
     if (correlations.length) {
       scaling('fig1-c02', correlations, 'c02', 'Second-order correlation C^{0,2} at initialization vs width (exact; cf. paper Fig. 1, which plots Eq. 25)', 'C^{0,2} (RMS over samples and outputs)', `Exact C^{0,2} by Taylor mode. ${DATA_NOTE}`);
-      scaling('fig3-c03', correlations, 'c03', 'Third-order correlation C^{0,3} at initialization vs width (exact; cf. paper Fig. 3, which plots Eq. 25)', 'C^{0,3} (RMS)', `Exact C^{0,3} by Taylor mode. ReLU with 1 hidden layer: ${RELU_C03_ZERO}, so nothing is drawn for it. ${DATA_NOTE}`);
+      scaling('fig3-c03', correlations, 'c03', 'Third-order correlation C^{0,3} at initialization vs width (exact; cf. paper Fig. 3, which plots Eq. 25)', 'C^{0,3} (RMS)', `Exact C^{0,3} by Taylor mode. ${v.groups('fig3-c03').some((g) => reluC03Zero(g.key)) ? `ReLU with 1 hidden layer: ${RELU_C03_ZERO}, so nothing is drawn for it. ` : ''}${DATA_NOTE}`);
     }
     if (v.rows('a1').length) {
       scaling('fig2-lossgap-rel', ok, 'lossGapRel', 'Relative loss gap |L(f) − L(f_lin)| / L(f) after training vs width (A.1, cf. paper Fig. 2)', '|L(f) − L(f_lin)| / L(f) (train)', `Relative gap, as the paper's Fig. 2. ${SAMPLE_PROTOCOL} Diverged runs are left out and counted in the headline table. ${DATA_NOTE}`);
