@@ -46,6 +46,18 @@ describe('model/backends: blas (OpenBLAS sgemm as the wasm matmul)', function ()
     assert.deepEqual(env, { [CORE_ENV]: 'Haswell', OPENBLAS_NUM_THREADS: '1' });
   });
 
+  it('a user-set AVX2 core on an AVX-512 CPU is kept, and named as the slower choice', function () {
+    if (!available) this.skip();
+    const avx512 = 'flags\t\t: fpu sse3 avx avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl\n';
+    const info = probeOpenblas({ ...process.env, [CORE_ENV]: 'Haswell' }, avx512);
+    assert.equal(info.coreSource, 'user');
+    assert.equal(info.core, 'Haswell');
+    assert.equal(info.env[CORE_ENV], undefined, 'never replaced');
+    assert.match(info.reason, /OPENBLAS_CORETYPE=Haswell set by you; this CPU has AVX-512: unset OPENBLAS_CORETYPE .* or set OPENBLAS_CORETYPE=SkylakeX/);
+    const avx2 = probeOpenblas({ ...process.env, [CORE_ENV]: 'Haswell' }, 'flags\t\t: fpu sse3 avx avx2 fma\n');
+    assert.doesNotMatch(avx2.reason, /AVX-512/);
+  });
+
   it('without the library (WEAKCORR_OPENBLAS pointing nowhere) auto skips blas, says why, and takes wasm', async () => {
     const saved = process.env[LIB_ENV];
     process.env[LIB_ENV] = '/nonexistent/libopenblas.so.0';
