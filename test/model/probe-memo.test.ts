@@ -39,7 +39,9 @@ describe('model/backends: slow probes through the store memo', function () {
 
     it('the filed core stands in for the child processes; a changed library, core setting or CPU probes again', async () => {
       const { dir, fresh, read } = await memos();
+      // Without a core setting of the machine's own (some set OPENBLAS_CORETYPE): setting one below is the change.
       const env = { ...process.env };
+      delete env[CORE_ENV];
       const live = probeOpenblas(env);
       assert.deepEqual(probeOpenblas(env, undefined, fresh), live, 'a fresh memo probes (and files)');
       tamper(dir, 'openblas', (v) => { v.core = 'Filed'; v.reason = 'filed'; });
