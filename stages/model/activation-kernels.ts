@@ -32,6 +32,27 @@ const SQRT32 = Math.sqrt(32);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
+// exp(t) for t <= 0, ~1e-16 relative: t = (64 m + j) ln2/64 + r with |r| <= ln2/128, e^t = 2^m 2^(j/64) e^r,
+// e^r by its Taylor polynomial to r^6 (truncation < 4e-19). About 3x faster than V8's exp here;
+// the rounding of k uses the 1.5 * 2^52 trick (Math.round costs as much as the rest).
+const EXP_SCALE = 64 / Math.LN2;
+// ln2 = LN2_HI + LN2_LO to ~1e-26 (fdlibm's split; LN2_HI has 32 bits, so k * LN2_HI / 64 is exact).
+const EXP_LN2_HI = 6.93147180369123816490e-1 / 64;
+const EXP_LN2_LO = 1.90821492927058770002e-10 / 64;
+const ROUNDER = 6755399441055744; // 1.5 * 2^52: x + ROUNDER - ROUNDER rounds x to an integer
+const EXP_FRAC = Float64Array.from({ length: 64 }, (_, j) => 2 ** (j / 64));
+const EXP_POW2 = Float64Array.from({ length: 1024 }, (_, i) => 2 ** (i - 1023)); // 2^m, m = -1023..0
+
+/** e^t for t <= 0 (NaN for NaN; 0 below -708, where float64 turns subnormal and every float32 output is 0). */
+export function expNonPositive(t: number): number {
+  if (t < -708) return 0;
+  const kf = t * EXP_SCALE + ROUNDER - ROUNDER;
+  const r = t - kf * EXP_LN2_HI - kf * EXP_LN2_LO;
+  const k = kf | 0;
+  const p = 1 + r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720))))));
+  return p * EXP_FRAC[k & 63]! * EXP_POW2[(k >> 6) + 1023]!;
+}
+
 /** Phi(x) - 1/2 for |x| <= SPLIT (no cancellation: erf uses it directly). */
 function centralHalf(x: number, xsq: number): number {
   const num = (((A4 * xsq + A0) * xsq + A1) * xsq + A2) * xsq;
@@ -81,7 +102,7 @@ function gelu(x: Float32Array, [o0, o1, o2, o3]: Outs): void {
       continue;
     }
     const v2 = v * v; // exact: a float32 squared fits float64's mantissa
-    const e = Math.exp(-0.5 * v2);
+    const e = expNonPositive(-0.5 * v2);
     let cdf: number;
     if (y <= SPLIT) cdf = 0.5 + centralHalf(v, v2);
     else {
@@ -110,7 +131,7 @@ function erf(x: Float32Array, [o0, o1, o2, o3]: Outs): void {
     }
     const v2 = v * v;
     // exp(-u^2/2) at u = sqrt2 x, taken from the exact x^2.
-    const e = Math.exp(-v2);
+    const e = expNonPositive(-v2);
     const u = Math.SQRT2 * v;
     if (y * Math.SQRT2 <= SPLIT) o0[i] = 2 * centralHalf(u, u * u);
     else {
@@ -131,11 +152,11 @@ function sigmoid(x: Float32Array, [o0, o1, o2, o3]: Outs): void {
     // s and q = 1 - s, each from an exp that cannot overflow.
     let s: number, q: number;
     if (v >= 0) {
-      const e = Math.exp(-v);
+      const e = expNonPositive(-v);
       s = 1 / (1 + e);
       q = e / (1 + e);
     } else {
-      const e = Math.exp(v);
+      const e = expNonPositive(v);
       s = e / (1 + e);
       q = 1 / (1 + e);
     }

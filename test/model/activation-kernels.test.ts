@@ -5,7 +5,7 @@
 // value, plus 2^-46 of the largest term where a derivative is a difference of terms (cancellation near
 // its roots, in the reference as much as in the kernel); worst over all of them: 0.501 ulp (correct rounding).
 import assert from 'node:assert/strict';
-import { activationDerivsInto } from '../../stages/model/activation-kernels.ts';
+import { activationDerivsInto, expNonPositive } from '../../stages/model/activation-kernels.ts';
 import { ACTIVATIONS, erf64, normalCdf64, type ActivationName } from '../../stages/model/activations.ts';
 import { testValues } from './ref64.ts';
 
@@ -108,6 +108,16 @@ function evaluate(name: ActivationName, x: Float32Array, order: number): Float32
 }
 
 describe('model/activation-kernels: phi..phi\'\'\' in one pass, float64 inside, one rounding', () => {
+  it('its exp (t <= 0) is within 1e-15 relative of Math.exp down to -708, and 0 below', () => {
+    const t = testValues(200000, 5).map((v, i) => (i % 2 ? -708 * Math.abs(v) : -2 * Math.abs(v)));
+    let worst = 0;
+    for (const x of [...t, 0, -0, -1e-300, -Math.LN2, -708]) worst = Math.max(worst, Math.abs(expNonPositive(x) - Math.exp(x)) / Math.exp(x));
+    assert.ok(worst <= 1e-15, `worst relative error ${worst}`);
+    assert.equal(expNonPositive(-708.5), 0);
+    assert.equal(expNonPositive(-Infinity), 0);
+    assert.ok(Number.isNaN(expNonPositive(NaN)));
+  });
+
   it('the float64 references agree where their methods overlap (continued fraction vs series at x = -5..-4)', () => {
     // The series' 1 + erf loses ~1e-16 absolute: 2e-10 relative at x = -5.
     for (let x = -5; x <= -4; x += 0.125) {
