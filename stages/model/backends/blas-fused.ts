@@ -12,6 +12,7 @@ import {
   ACTIVATION_KERNEL, COLSUM_KERNEL, GEMM_KERNEL, MSE_KERNEL,
   type ActivationAttrs, type ColSumAttrs, type GemmAttrs, type MseAttrs,
 } from '../fused-kernel-names.ts';
+import { geluInto, geluSimd, type GeluSimd } from '../simd/gelu-simd.ts';
 import { CBLAS_ROW_MAJOR, CBLAS_TRANS, product, type Blas } from './blas-kernel.ts';
 
 type Heap = { backend: BackendWasm };
@@ -109,6 +110,17 @@ function colSum(h: Heap, blas: Blas, inputs: NamedTensorInfoMap, attrs: ColSumAt
   return [out, both];
 }
 
+// The SIMD GELU, one instance per wasm heap (the tfjs module's WebAssembly.Memory).
+const geluKernels = new WeakMap<WebAssembly.Memory, GeluSimd>();
+
+function geluKernelOf(backend: BackendWasm): GeluSimd {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error(`${ACTIVATION_KERNEL}: the wasm backend's heap (Module.asm.memory) was not found: a changed @tensorflow/tfjs-backend-wasm?`);
+  let k = geluKernels.get(memory);
+  if (!k) geluKernels.set(memory, (k = geluSimd(memory)));
+  return k;
+}
+
 function activation(h: Heap, inputs: NamedTensorInfoMap, attrs: ActivationAttrs): TensorInfo[] {
   const K = ACTIVATION_KERNEL;
   const x = f32(K, 'x', inputs.x);
@@ -116,7 +128,10 @@ function activation(h: Heap, inputs: NamedTensorInfoMap, attrs: ActivationAttrs)
   if (!Number.isInteger(attrs.order) || attrs.order < 0 || attrs.order > MAX_KERNEL_ORDER) throw new Error(`${K}: order ${attrs.order} is not 0..${MAX_KERNEL_ORDER}`);
   const outs: TensorInfo[] = [];
   for (let k = 0; k <= attrs.order; k++) outs.push(h.backend.makeOutput([...x.shape], 'float32'));
-  activationDerivsInto(attrs.activation, view(h.backend, x), outs.map((o) => view(h.backend, o)));
+  const xv = view(h.backend, x), ov = outs.map((o) => view(h.backend, o));
+  // Training's GELU and GELU' (A.2's hot loop) two lanes at a time; everything else in scalar float64.
+  if (attrs.activation === 'gelu' && attrs.order <= 1) geluInto(geluKernelOf(h.backend), xv, ov);
+  else activationDerivsInto(attrs.activation, xv, ov);
   return outs;
 }
 
