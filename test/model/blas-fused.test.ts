@@ -113,7 +113,7 @@ describe('model/backends: blas fused kernels', function () {
     }
   });
 
-  it('activation: the tfjs kernel computes activation-kernels.ts bit for bit, and the op chains to float32 tolerance', () => {
+  it('activation: the tfjs kernel computes activation-kernels.ts (GELU and GELU\' its SIMD form, gelu-simd.ts), and the op chains to float32 tolerance', () => {
     const x = Float32Array.from(testValues(64 * 33, 21).map((v) => 6 * v));
     for (const name of ACTIVATIONS) {
       for (const order of [0, 1, 2, 3] as const) {
@@ -126,7 +126,11 @@ describe('model/backends: blas fused kernels', function () {
           const chain = order === 0 ? [getActivation(name).f(xt)] : getActivation(name).derivs(xt, order);
           got.forEach((g, k) => {
             assert.deepEqual(g.shape, [64, 33]);
-            assert.deepEqual(g.dataSync(), want[k], `${name} order ${order}: output ${k}`);
+            if (name === 'gelu' && order <= 1) {
+              // The SIMD GELU: its fit's 4e-9 (of the largest term, <= 1 here) beyond a rounding.
+              const d = g.dataSync();
+              want[k]!.forEach((w, i) => assert.ok(Math.abs(d[i]! - w) <= Math.abs(w) * 2 ** -23 + 4e-9, `gelu^(${k})(${x[i]}): ${d[i]} vs ${w}`));
+            } else assert.deepEqual(g.dataSync(), want[k], `${name} order ${order}: output ${k}`);
             assertCloseNorm(g.dataSync(), chain[k]!.dataSync(), 2e-6, `${name}^(${k}) vs the op chain`);
           });
         });

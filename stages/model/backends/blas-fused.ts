@@ -2,7 +2,8 @@
 // op each where the generic path (../fused-ops.ts) runs a chain of 2-12 ops, which at width 256 cost
 // more in per-op dispatch than in arithmetic. They compute on the operands' Float32Array views of
 // the wasm heap: products by OpenBLAS (sgemm / sgemv with beta = 1 to accumulate into a prepared
-// output), elementwise work in JavaScript, activations by ../activation-kernels.ts (float64, one rounding).
+// output), elementwise products and sums in WebAssembly SIMD (../simd/), activations in float64 with one
+// rounding (GELU and GELU' in SIMD, ../simd/gelu-simd.ts; the rest scalar, ../activation-kernels.ts).
 // Loaded only inside register() (it needs tfjs and koffi); types only at the top.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -12,6 +13,7 @@ import {
   ACTIVATION_KERNEL, COLSUM_KERNEL, GEMM_KERNEL, MSE_KERNEL,
   type ActivationAttrs, type ColSumAttrs, type GemmAttrs, type MseAttrs,
 } from '../fused-kernel-names.ts';
+import { elementwiseSimd, type Elementwise } from '../simd/elementwise-simd.ts';
 import { geluInto, geluSimd, type GeluSimd } from '../simd/gelu-simd.ts';
 import { CBLAS_ROW_MAJOR, CBLAS_TRANS, product, type Blas } from './blas-kernel.ts';
 
@@ -30,11 +32,6 @@ function sameShape(kernel: string, what: string, t: TensorInfo, shape: readonly 
 }
 
 const view = (backend: BackendWasm, t: TensorInfo): Float32Array => backend.typedArrayFromHeap(t) as Float32Array;
-
-/** out[i] = a[i] + b[i], rounded to float32 (what tf.add computes). */
-function addInto(out: Float32Array, a: Float32Array, b: Float32Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!;
-}
 
 type Term = { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean; lda: number; ldb: number; a: TensorInfo; b: TensorInfo };
 
@@ -77,12 +74,10 @@ function gemm(h: Heap, blas: Blas, inputs: NamedTensorInfoMap, attrs: GemmAttrs)
     beta = 1;
   }
   if (beta === 0) c.fill(0);
-  if (mul) {
-    const d = view(h.backend, mul);
-    for (let i = 0; i < c.length; i++) c[i] = c[i]! * d[i]!;
-  }
+  const simd = simdOf(h.backend).elementwise;
+  if (mul) simd.mul(c, c, view(h.backend, mul));
   if (!both || !plus) return [out];
-  addInto(view(h.backend, both), view(h.backend, plus), c);
+  simd.add(view(h.backend, both), view(h.backend, plus), c);
   return [out, both];
 }
 
@@ -106,18 +101,19 @@ function colSum(h: Heap, blas: Blas, inputs: NamedTensorInfoMap, attrs: ColSumAt
     blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, rows, n, attrs.alpha, view(h.backend, x), n, ones, 1, init ? 1 : 0, c, 1);
   } else if (!init) c.fill(0);
   if (!both || !plus) return [out];
-  addInto(view(h.backend, both), view(h.backend, plus), c);
+  simdOf(h.backend).elementwise.add(view(h.backend, both), view(h.backend, plus), c);
   return [out, both];
 }
 
-// The SIMD GELU, one instance per wasm heap (the tfjs module's WebAssembly.Memory).
-const geluKernels = new WeakMap<WebAssembly.Memory, GeluSimd>();
+// The SIMD kernels, one instance per wasm heap (the tfjs module's WebAssembly.Memory).
+type Simd = { gelu: GeluSimd; elementwise: Elementwise };
+const simdKernels = new WeakMap<WebAssembly.Memory, Simd>();
 
-function geluKernelOf(backend: BackendWasm): GeluSimd {
+function simdOf(backend: BackendWasm): Simd {
   const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) throw new Error(`${ACTIVATION_KERNEL}: the wasm backend's heap (Module.asm.memory) was not found: a changed @tensorflow/tfjs-backend-wasm?`);
-  let k = geluKernels.get(memory);
-  if (!k) geluKernels.set(memory, (k = geluSimd(memory)));
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error(`blas fused kernels: the wasm backend's heap (Module.asm.memory) was not found: a changed @tensorflow/tfjs-backend-wasm?`);
+  let k = simdKernels.get(memory);
+  if (!k) simdKernels.set(memory, (k = { gelu: geluSimd(memory), elementwise: elementwiseSimd(memory) }));
   return k;
 }
 
@@ -130,7 +126,7 @@ function activation(h: Heap, inputs: NamedTensorInfoMap, attrs: ActivationAttrs)
   for (let k = 0; k <= attrs.order; k++) outs.push(h.backend.makeOutput([...x.shape], 'float32'));
   const xv = view(h.backend, x), ov = outs.map((o) => view(h.backend, o));
   // Training's GELU and GELU' (A.2's hot loop) two lanes at a time; everything else in scalar float64.
-  if (attrs.activation === 'gelu' && attrs.order <= 1) geluInto(geluKernelOf(h.backend), xv, ov);
+  if (attrs.activation === 'gelu' && attrs.order <= 1) geluInto(simdOf(h.backend).gelu, xv, ov);
   else activationDerivsInto(attrs.activation, xv, ov);
   return outs;
 }

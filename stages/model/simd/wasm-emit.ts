@@ -1,6 +1,6 @@
 // A tiny WebAssembly binary emitter: enough of the format for a module that imports a memory and
-// exports functions of i32 parameters computing on f64x2 / i64x2 vectors (the SIMD activation
-// kernels, gelu-simd.ts). The kernels are written as TypeScript calls on `Code` (one per
+// exports functions of i32 parameters computing on f32x4 / f64x2 / i64x2 vectors (the SIMD kernels:
+// gelu-simd.ts, elementwise-simd.ts). The kernels are written as TypeScript calls on `Code` (one per
 // instruction, named as in the WebAssembly text format), so no assembler or compiler is needed at
 // install or run time; WebAssembly.validate and the kernels' tests check what it writes.
 
@@ -46,6 +46,7 @@ const SIMD = {
   'v128.not': 0x4d, 'v128.and': 0x4e, 'v128.andnot': 0x4f, 'v128.or': 0x50, 'v128.xor': 0x51, 'v128.bitselect': 0x52, 'v128.any_true': 0x53,
   'f32x4.demote_f64x2_zero': 0x5e, 'f64x2.promote_low_f32x4': 0x5f,
   'i64x2.shl': 0xcb, 'i64x2.add': 0xce, 'i64x2.sub': 0xd1,
+  'f32x4.add': 0xe4, 'f32x4.mul': 0xe6,
   'f64x2.abs': 0xec, 'f64x2.neg': 0xed, 'f64x2.add': 0xf0, 'f64x2.sub': 0xf1, 'f64x2.mul': 0xf2, 'f64x2.div': 0xf3,
   'f64x2.min': 0xf4, 'f64x2.max': 0xf5,
 } as const;
@@ -87,6 +88,10 @@ export class Code {
     this.bytes.push(0xfd, 0x0c, ...b);
     return this;
   }
+  /** v128.load: 16 bytes at address + offset. */
+  load(offset = 0): this { this.bytes.push(0xfd, 0x00, 4, ...uleb(offset)); return this; }
+  /** v128.store: 16 bytes to address + offset. */
+  store(offset = 0): this { this.bytes.push(0xfd, 0x0b, 4, ...uleb(offset)); return this; }
   /** v128.load64_zero: 8 bytes at address + offset into the low lane. */
   load64Zero(offset = 0): this { this.bytes.push(0xfd, 0x5d, 3, ...uleb(offset)); return this; }
   /** v128.store64_lane 0: the low 8 bytes to address + offset. */

@@ -1,13 +1,15 @@
-// The SIMD GELU (stages/model/simd/gelu-simd.ts, emitted by simd/wasm-emit.ts) on a memory of its
-// own: gelu and gelu' against the float64 references over the float32 range (the inputs of
+// The WebAssembly SIMD kernels (stages/model/simd/, emitted by wasm-emit.ts), each on a memory of its
+// own. Elementwise add and multiply: tf.add's and tf.mul's float32 values bit for bit. The GELU: gelu and gelu' against the float64 references over the float32 range (the inputs of
 // activation-kernels.test.ts), with its fitted polynomial's error as the bound: 1 ulp plus 4e-9 of
 // the largest term (gelu' = Phi + x pdf cancels near its root at -0.75); NaN, +-Inf, |x| > 15 and an
 // odd last element through the float64 kernel, bit for bit.
 import assert from 'node:assert/strict';
 import { activationDerivsInto } from '../../stages/model/activation-kernels.ts';
+import { elementwiseSimd } from '../../stages/model/simd/elementwise-simd.ts';
 import { GELU_SIMD_RANGE, geluInto, geluSimd } from '../../stages/model/simd/gelu-simd.ts';
 import { Code, I32, moduleBytes } from '../../stages/model/simd/wasm-emit.ts';
 import { activationInputs, reference, ulp32 } from './activation-ref64.ts';
+import { testValues } from './ref64.ts';
 
 /** x and `outs` outputs as views on a fresh memory, x's values copied in. */
 function onMemory(values: Float32Array, outs: number): { memory: WebAssembly.Memory; x: Float32Array; out: Float32Array[] } {
@@ -85,5 +87,26 @@ describe('model/simd: GELU and GELU\' two lanes at a time (f64x2)', () => {
       const f = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.f as (v: number) => number;
       assert.equal(f(1), -199999, 'a signed LEB128 constant');
     }
+  });
+
+  it('elementwise add and multiply (f32x4) equal float32 + and * bit for bit, any length, in place too', () => {
+    for (const n of [0, 1, 3, 4, 5, 33, 1027]) {
+      const u = testValues(n, 60 + n), w = testValues(n, 90 + n);
+      const a0 = Float32Array.from(u, (v, i) => (i % 7 === 3 ? [NaN, Infinity, -0, 1e-45][i % 4]! : v * 10 ** ((i % 11) - 5)));
+      const b0 = Float32Array.from(w, (v) => v * 3);
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const [a, b, out] = [4, 4 + 4 * n, 4 + 8 * n].map((o) => new Float32Array(memory.buffer, o, n)) as [Float32Array, Float32Array, Float32Array];
+      a.set(a0);
+      b.set(b0);
+      const k = elementwiseSimd(memory);
+      k.add(out, a, b);
+      assert.deepEqual(Array.from(out), Array.from(a0, (v, i) => Math.fround(v + b0[i]!)), `add, n = ${n}`);
+      k.mul(out, a, b);
+      assert.deepEqual(Array.from(out), Array.from(a0, (v, i) => Math.fround(v * b0[i]!)), `mul, n = ${n}`);
+      k.mul(a, a, b);
+      assert.deepEqual(Array.from(a), Array.from(a0, (v, i) => Math.fround(v * b0[i]!)), `mul in place, n = ${n}`);
+    }
+    const k = elementwiseSimd(new WebAssembly.Memory({ initial: 1 }));
+    assert.throws(() => k.add(new Float32Array(4), new Float32Array(4), new Float32Array(4)), /views on the memory/);
   });
 });
