@@ -99,6 +99,16 @@ export function activationDerivs(name: ActivationName, z: tf.Tensor2D, order: 0 
   return (order === 0 ? [act.f(z)] : act.derivs(z, order)) as tf.Tensor2D[];
 }
 
+/**
+ * phi(z0 + dz) - phi(z0) (Activation.delta: a Taylor series or the direct difference), the direct
+ * difference's phi by the same kernel as a0 = phi(z0) where that is fused, so both terms round alike.
+ */
+export function activationDelta(name: ActivationName, z0: tf.Tensor2D, a0: tf.Tensor2D, d: readonly tf.Tensor2D[], dz: tf.Tensor2D): tf.Tensor2D {
+  const act = getActivation(name);
+  if (!fused(ACTIVATION_KERNEL)) return act.delta(z0, a0, d, dz) as tf.Tensor2D;
+  return act.delta(z0, a0, d, dz, (x) => run(ACTIVATION_KERNEL, { x }, { activation: name, order: 0 })[0]!) as tf.Tensor2D;
+}
+
 /** The MSE loss value of the residual f - y: lossScale * mean of its squares. (No tidy.) */
 export function mseOfResidual(diff: tf.Tensor2D, lossScale = 1): tf.Scalar {
   return tf.square(diff).sum().mul(lossScale / (diff.shape[0] * diff.shape[1])) as tf.Scalar;

@@ -15,8 +15,7 @@
 // delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed. A backend
 // whose matmul reads transposed operands in place (blas: CblasTrans) gets the flags instead.
 import { deviceLimitsOf, maxArrayBytesOf, memoryLimitOf, tf } from './backend.ts';
-import { getActivation } from './activations.ts';
-import { activationDerivs, addColSum, addOuter, affine, backDelta, mseLoss, tangentAffine } from './layer-ops.ts';
+import { activationDelta, activationDerivs, addColSum, addOuter, affine, backDelta, mseLoss, tangentAffine } from './layer-ops.ts';
 import { paramCounts, resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
 import { Rng, fillNormal, fillUniform, hashKey } from './prng.ts';
 
@@ -213,12 +212,11 @@ export function vjp(spec: MlpSpec, params: Params, x: tf.Tensor2D, cot: tf.Tenso
  * computed from two float32 forward passes would be. (No tidy.)
  */
 export function differenceFromTrace(r: ResolvedSpec, theta0: Params, trace: Trace, disp: Params): tf.Tensor2D {
-  const act = getActivation(r.activation);
   let da: tf.Tensor2D | null = null;
   let dz: tf.Tensor2D | null = null;
   for (let l = 0; l <= r.depth; l++) {
     dz = tangentAffine(da ? (trace.a[l].add(da) as tf.Tensor2D) : trace.a[l], disp[l].W, da, theta0[l].W, r.wScale[l], disp[l].b, r.bScale[l]);
-    if (l < r.depth) da = act.delta(trace.z[l], trace.a[l + 1], trace.dphi[l], dz) as tf.Tensor2D;
+    if (l < r.depth) da = activationDelta(r.activation, trace.z[l], trace.a[l + 1], trace.dphi[l], dz);
   }
   return dz as tf.Tensor2D;
 }

@@ -125,8 +125,9 @@ function activation(h: Heap, inputs: NamedTensorInfoMap, attrs: ActivationAttrs)
   const outs: TensorInfo[] = [];
   for (let k = 0; k <= attrs.order; k++) outs.push(h.backend.makeOutput([...x.shape], 'float32'));
   const xv = view(h.backend, x), ov = outs.map((o) => view(h.backend, o));
-  // Training's GELU and GELU' (A.2's hot loop) two lanes at a time; everything else in scalar float64.
-  if (attrs.activation === 'gelu' && attrs.order <= 1) geluInto(simdOf(h.backend).gelu, xv, ov);
+  // Training's GELU and GELU' (A.2's hot loop) two lanes at a time; everything else in scalar float64
+  // (phi alone too: evaluations take their difference form's phi from it, as their order-3 traces' a0).
+  if (attrs.activation === 'gelu' && attrs.order === 1) geluInto(simdOf(h.backend).gelu, xv, ov);
   else activationDerivsInto(attrs.activation, xv, ov);
   return outs;
 }
