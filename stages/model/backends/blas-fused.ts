@@ -1,5 +1,5 @@
 // The fused kernels of the `blas` backend (names and attributes: ../fused-kernel-names.ts): one tfjs
-// op each where the generic path (../fused-ops.ts) runs a chain of 2-12 ops, which at width 256 cost
+// op each where the generic path (../layer-ops.ts) runs a chain of 2-12 ops, which at width 256 cost
 // more in per-op dispatch than in arithmetic. They compute on the operands' Float32Array views of
 // the wasm heap: products by OpenBLAS (sgemm / sgemv with beta = 1 to accumulate into a prepared
 // output), elementwise products and sums in WebAssembly SIMD (../simd/), activations in float64 with one
