@@ -1,4 +1,4 @@
-// Names and attributes of the fused kernels (fused-ops.ts calls them, a backend registers them:
+// Names and attributes of the fused kernels (layer-ops.ts calls them, a backend registers them:
 // backends/blas-fused.ts). A leaf module, so neither side imports the other.
 import type { ActivationName } from './activation-names.ts';
 
