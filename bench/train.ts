@@ -17,7 +17,7 @@ import { AbsoluteStorageTrainer } from '../test/train/absolute-trainer.ts';
 const SCRIPT = fileURLToPath(new URL('./torch/step_bench.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 
-export interface Sample { width: number; ours: number[]; torch: number[] }
+export interface Sample { width: number; ours: number[]; torch: number[]; /** tfjs ops (kernel calls) in one of our pair steps */ ops: number }
 
 /** A step_bench.py --serve process, driven one command at a time. */
 async function torchServer(threads: number, core?: string): Promise<{ ask: (cmd: string) => Promise<Record<string, unknown>>; settings: Record<string, unknown>; close: () => void }> {
@@ -62,8 +62,10 @@ export async function interleavedSteps(widths: number[], rounds: number, backend
       const x = tf.randomUniform([128, 784]) as tf.Tensor2D;
       const y = tf.randomUniform([128, 10]) as tf.Tensor2D;
       await tr.stepAsync(x, y); // warm-up
+      // One more untimed step, profiled: how many tfjs ops a pair step runs (fused kernels count one each).
+      const ops = (await tf.profile(async () => void (await tr.stepAsync(x, y)))).kernels.length;
       await torch.ask(`init ${n}`);
-      const s: Sample = { width: n, ours: [], torch: [] };
+      const s: Sample = { width: n, ours: [], torch: [], ops };
       for (let r = 0; r < rounds; r++) {
         const t0 = performance.now();
         await tr.stepAsync(x, y);
@@ -115,9 +117,9 @@ export async function benchTrain(widths = [256, 1024, 2048], rounds = Number(pro
     }
     lines.push(
       `batch 128, 784-n-n-10 GELU, net + linearized step; ${rounds} rounds interleaved (ours, PyTorch, ours, ...); median [min-max] ms`,
-      'width | ours pair ms | PyTorch pair ms | ratio of medians ours/PyTorch',
+      'width | ours pair ms | PyTorch pair ms | ratio of medians ours/PyTorch | our tfjs ops per step',
     );
-    for (const r of res.rows) lines.push([r.width, spread(r.ours), spread(r.torch), (median(r.ours) / median(r.torch)).toFixed(2)].join(' | '));
+    for (const r of res.rows) lines.push([r.width, spread(r.ours), spread(r.torch), (median(r.ours) / median(r.torch)).toFixed(2), r.ops].join(' | '));
   }
   return lines;
 }

@@ -23,9 +23,11 @@ export interface Activation {
   /**
    * phi(z0 + dz) - phi(z0) without cancellation (difference-form evaluation, issue 26), given
    * a0 = phi(z0) and d = [phi', phi'', phi'''](z0) as the forward trace at theta0 holds them.
+   * `phi` evaluates phi where the difference is taken directly: the one a0 came from (a fused
+   * kernel's, layer-ops.ts), so the two terms round alike; default this activation's tfjs ops.
    * Caller owns the result; intermediates are tidied.
    */
-  delta(z0: tf.Tensor, a0: tf.Tensor, d: readonly tf.Tensor[], dz: tf.Tensor): tf.Tensor;
+  delta(z0: tf.Tensor, a0: tf.Tensor, d: readonly tf.Tensor[], dz: tf.Tensor, phi?: (x: tf.Tensor) => tf.Tensor): tf.Tensor;
   /** float64 scalar phi^(k)(x), k = 0..3 */
   derivs64(x: number): Derivs64;
   f64(x: number): number;
@@ -73,8 +75,8 @@ export function normalCdf64(x: number): number {
 export const TAYLOR_RADIUS = 0.03;
 
 /** Taylor series below TAYLOR_RADIUS, direct difference above (see there). */
-function smoothDelta(phi: (x: tf.Tensor) => tf.Tensor): Activation['delta'] {
-  return (z0, a0, d, dz) =>
+function smoothDelta(ops: (x: tf.Tensor) => tf.Tensor): Activation['delta'] {
+  return (z0, a0, d, dz, phi = ops) =>
     tf.tidy(() => {
       const taylor = dz.mul(d[0]!.add(dz.mul(d[1]!.mul(0.5).add(dz.mul(d[2]!).mul(1 / 6)))));
       const direct = phi(z0.add(dz)).sub(a0);

@@ -14,12 +14,13 @@
 // an n x n transpose costs more than the matmul itself, so backprop computes
 // delta @ W^T as transpose(W @ transpose(delta)): only batch x n matrices are transposed. A backend
 // whose matmul reads transposed operands in place (blas: CblasTrans) gets the flags instead.
-import { deviceLimitsOf, matMulTransposesInPlace, maxArrayBytesOf, memoryLimitOf, tf } from './backend.ts';
-import { getActivation } from './activations.ts';
+import { deviceLimitsOf, maxArrayBytesOf, memoryLimitOf, tf } from './backend.ts';
+import { activationDelta, activationDerivs, addColSum, addOuter, affine, backDelta, mseLoss, tangentAffine } from './layer-ops.ts';
 import { paramCounts, resolveSpec, type MlpSpec, type ResolvedSpec } from './spec.ts';
 import { Rng, fillNormal, fillUniform, hashKey } from './prng.ts';
 
 export { paramCounts, resolveSpec, type MlpSpec, type Parameterization, type ResolvedSpec } from './spec.ts';
+export { mseLoss, mseOfResidual } from './layer-ops.ts';
 
 // ---------------------------------------------------------------- parameters
 
@@ -116,31 +117,19 @@ export interface Trace {
 /** How many derivatives of phi a forward trace keeps: training needs phi', Taylor mode phi'' and phi'''. */
 export type DerivOrder = 0 | 1 | 2 | 3;
 
-function layerOut(r: ResolvedSpec, l: number, a: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  const c = r.wScale[l];
-  const s = r.bScale[l];
-  const aw = tf.matMul(c === 1 ? a : a.mul(c), W);
-  return aw.add(s === 1 ? b : b.mul(s));
-}
-
 /** Forward pass keeping the trace with phi^(1..order) (no tidy: caller tidies). */
 export function forwardTrace(spec: MlpSpec | ResolvedSpec, params: Params, x: tf.Tensor2D, order: DerivOrder = 0): Trace {
   const r = resolveSpec(spec);
-  const act = getActivation(r.activation);
   const z: tf.Tensor2D[] = [];
   const a: tf.Tensor2D[] = [x];
   const dphi: tf.Tensor2D[][] = [];
   for (let l = 0; l <= r.depth; l++) {
-    const zl = layerOut(r, l, a[l], params[l].W, params[l].b);
+    const zl = affine(a[l], params[l].W, r.wScale[l], params[l].b, r.bScale[l]);
     z.push(zl);
     if (l < r.depth) {
-      if (order > 0) {
-        const [f, ...d] = act.derivs(zl, order) as tf.Tensor2D[];
-        a.push(f);
-        dphi.push(d);
-      } else {
-        a.push(act.f(zl) as tf.Tensor2D);
-      }
+      const [f, ...d] = activationDerivs(r.activation, zl, order);
+      a.push(f);
+      if (order > 0) dphi.push(d);
     }
   }
   return { z, a, dphi };
@@ -157,50 +146,36 @@ export function forward(spec: MlpSpec, params: Params, x: tf.Tensor2D): tf.Tenso
 /** J(x) . tangent from a trace with dphi (no tidy). */
 function tangentFromTrace(r: ResolvedSpec, params: Params, trace: Trace, tangent: Params): tf.Tensor2D {
   let da: tf.Tensor2D | null = null;
-  let dz: tf.Tensor2D | null = null;
   for (let l = 0; l <= r.depth; l++) {
-    const c = r.wScale[l];
-    const s = r.bScale[l];
-    // dz = c (da @ W + a @ dW) + s db; da_0 = 0 since x does not depend on theta.
-    let m = tf.matMul(trace.a[l], tangent[l].W);
-    if (da) m = m.add(tf.matMul(da, params[l].W));
-    dz = (c === 1 ? m : m.mul(c)).add(s === 1 ? tangent[l].b : tangent[l].b.mul(s)) as tf.Tensor2D;
-    if (l < r.depth) da = trace.dphi[l][0].mul(dz) as tf.Tensor2D;
+    // dz = c (da @ W + a @ dW) + s db; da_0 = 0 since x does not depend on theta; da_{l+1} = phi'(z_l) dz.
+    const out = tangentAffine(trace.a[l], tangent[l].W, da, params[l].W, r.wScale[l], tangent[l].b, r.bScale[l], l < r.depth ? trace.dphi[l][0] : undefined);
+    if (l === r.depth) return out;
+    da = out;
   }
-  return dz as tf.Tensor2D;
+  throw new Error('unreachable: a net has an output layer');
+}
+
+/** One layer's gradient in factored form: alphaW a^T delta for W_l, alphaB (column sums of delta) for b_l. */
+export interface LayerGrad {
+  a: tf.Tensor2D;
+  delta: tf.Tensor2D;
+  alphaW: number;
+  alphaB: number;
 }
 
 /**
- * Backprop a cotangent [batch, dOut] through a trace with dphi. Calls onLayer(l, gW, gb) from
- * the last layer to the first, where gW = c_l a_l^T delta_l * gScale and gb likewise; W_l is
- * no longer needed by the time onLayer(l) runs, so the caller may replace it there. (No tidy.)
+ * Backprop a cotangent [batch, dOut] through a trace with dphi. Calls onLayer(l, g) from the last
+ * layer to the first, where g factors gW = c_l a_l^T delta_l * gScale and gb = s_l sum(delta_l) * gScale
+ * (layer-ops.ts forms or applies them, fused where the backend can); W_l is no longer needed by the
+ * time onLayer(l) runs, so the caller may replace it there. (No tidy.)
  */
-function backpropFromTrace(
-  r: ResolvedSpec,
-  params: Params,
-  trace: Trace,
-  cot: tf.Tensor2D,
-  gScale: number,
-  onLayer: (l: number, gW: tf.Tensor2D, gb: tf.Tensor1D) => void,
-): void {
+function backpropFromTrace(r: ResolvedSpec, params: Params, trace: Trace, cot: tf.Tensor2D, gScale: number, onLayer: (l: number, g: LayerGrad) => void): void {
   let delta = cot;
-  // blas reads transposed operands in place; XNNPACK (wasm) is faster on explicit transposes.
-  const inPlace = matMulTransposesInPlace();
   for (let l = r.depth; l >= 0; l--) {
     const c = r.wScale[l];
-    const s = r.bScale[l];
-    // Scale the small [batch, n] factor, never the n x n product.
-    const dW = delta.mul(c * gScale);
-    const gW = (inPlace ? tf.matMul(trace.a[l], dW, true, false) : tf.matMul(tf.transpose(trace.a[l]), dW)) as tf.Tensor2D;
-    dW.dispose();
-    const gb = delta.sum(0).mul(s * gScale) as tf.Tensor1D;
-    let next: tf.Tensor2D | null = null;
-    if (l > 0) {
-      // delta_{l-1} = c (delta W^T) * phi'(z_{l-1}); on wasm as (W delta^T)^T.
-      const back = (inPlace ? tf.matMul(delta, params[l].W, false, true) : tf.transpose(tf.matMul(params[l].W, tf.transpose(delta)))) as tf.Tensor2D;
-      next = back.mul(trace.dphi[l - 1][0]).mul(c) as tf.Tensor2D;
-    }
-    onLayer(l, gW, gb);
+    // delta_{l-1} = c (delta W^T) * phi'(z_{l-1}).
+    const next = l > 0 ? backDelta(delta, params[l].W, c, trace.dphi[l - 1][0]) : null;
+    onLayer(l, { a: trace.a[l], delta, alphaW: c * gScale, alphaB: r.bScale[l] * gScale });
     if (next) delta = next;
   }
 }
@@ -220,8 +195,8 @@ export function vjp(spec: MlpSpec, params: Params, x: tf.Tensor2D, cot: tf.Tenso
   return tf.tidy(() => {
     const trace = forwardTrace(r, params, x, 1);
     const grads: Params = new Array(r.depth + 1);
-    backpropFromTrace(r, params, trace, cot, 1, (l, gW, gb) => {
-      grads[l] = { W: gW, b: gb };
+    backpropFromTrace(r, params, trace, cot, 1, (l, g) => {
+      grads[l] = { W: addOuter(null, g.a, g.delta, g.alphaW).sum, b: addColSum(null, g.delta, g.alphaB).sum };
     });
     return grads;
   });
@@ -237,16 +212,11 @@ export function vjp(spec: MlpSpec, params: Params, x: tf.Tensor2D, cot: tf.Tenso
  * computed from two float32 forward passes would be. (No tidy.)
  */
 export function differenceFromTrace(r: ResolvedSpec, theta0: Params, trace: Trace, disp: Params): tf.Tensor2D {
-  const act = getActivation(r.activation);
   let da: tf.Tensor2D | null = null;
   let dz: tf.Tensor2D | null = null;
   for (let l = 0; l <= r.depth; l++) {
-    const c = r.wScale[l];
-    const s = r.bScale[l];
-    let m = tf.matMul(da ? trace.a[l].add(da) : trace.a[l], disp[l].W);
-    if (da) m = m.add(tf.matMul(da, theta0[l].W));
-    dz = (c === 1 ? m : m.mul(c)).add(s === 1 ? disp[l].b : disp[l].b.mul(s)) as tf.Tensor2D;
-    if (l < r.depth) da = act.delta(trace.z[l], trace.a[l + 1], trace.dphi[l], dz) as tf.Tensor2D;
+    dz = tangentAffine(da ? (trace.a[l].add(da) as tf.Tensor2D) : trace.a[l], disp[l].W, da, theta0[l].W, r.wScale[l], disp[l].b, r.bScale[l]);
+    if (l < r.depth) da = activationDelta(r.activation, trace.z[l], trace.a[l + 1], trace.dphi[l], dz);
   }
   return dz as tf.Tensor2D;
 }
@@ -303,20 +273,6 @@ export function permuteParams(params: Params, perms: readonly Int32Array[]): Par
 export interface LossOptions {
   /** loss = scale * mean over batch x outputs of (f - y)^2; 1 = PyTorch MSELoss, 0.5 = A.1 code */
   lossScale?: number;
-}
-
-/** The MSE loss value of the residual f - y: lossScale * mean of its squares. (No tidy.) */
-export function mseOfResidual(diff: tf.Tensor2D, lossScale = 1): tf.Scalar {
-  return tf.square(diff).sum().mul(lossScale / (diff.shape[0] * diff.shape[1])) as tf.Scalar;
-}
-
-/** MSE loss value (scalar tensor) and its cotangent dL/df. */
-export function mseLoss(f: tf.Tensor2D, y: tf.Tensor2D, lossScale = 1): { loss: tf.Scalar; cot: tf.Tensor2D } {
-  return tf.tidy(() => {
-    const diff = f.sub(y) as tf.Tensor2D;
-    const n = f.shape[0] * f.shape[1];
-    return { loss: mseOfResidual(diff, lossScale), cot: diff.mul((2 * lossScale) / n) as tf.Tensor2D };
-  });
 }
 
 export interface TrainerOptions extends LossOptions {
@@ -411,17 +367,25 @@ export class PairTrainer {
 
   /**
    * Backprop `cot` through `trace` (taken at `at`) and add -lr * gradient to `target` in place;
-   * `after(l)` runs once layer l of `target` is replaced (W_l of `at` is no longer read then).
+   * with `rebase`, also replaces rebase.into[l] by rebase.base[l] + target[l] (the net's
+   * theta0 + netDelta), in the same fused op where the backend has it. Layer l of `at` is replaced
+   * only after it was read.
    */
-  protected descend(at: Params, trace: Trace, cot: tf.Tensor2D, target: Params, after?: (l: number) => void): void {
-    backpropFromTrace(this.spec, at, trace, cot, -this.lr, (l, gW, gb) => {
+  protected descend(at: Params, trace: Trace, cot: tf.Tensor2D, target: Params, rebase?: { base: Params; into: Params }): void {
+    backpropFromTrace(this.spec, at, trace, cot, -this.lr, (l, g) => {
       const old = target[l];
-      target[l] = { W: tf.keep(old.W.add(gW)), b: tf.keep(old.b.add(gb)) };
+      const W = addOuter(old.W, g.a, g.delta, g.alphaW, rebase?.base[l].W);
+      const b = addColSum(old.b, g.delta, g.alphaB, rebase?.base[l].b);
+      target[l] = { W: tf.keep(W.sum), b: tf.keep(b.sum) };
       // Free n x n buffers now rather than at the end of the tidy (peak memory).
-      gW.dispose();
       old.W.dispose();
       old.b.dispose();
-      after?.(l);
+      if (rebase) {
+        const prev = rebase.into[l];
+        rebase.into[l] = { W: tf.keep(W.plus!), b: tf.keep(b.plus!) };
+        prev.W.dispose();
+        prev.b.dispose();
+      }
     });
   }
 
@@ -480,12 +444,7 @@ export class PairTrainer {
    * (test/train/absolute-trainer.ts); nothing else overrides it.
    */
   protected updateNet(trace: Trace, cot: tf.Tensor2D): void {
-    this.descend(this.net, trace, cot, this.netDelta, (l) => {
-      const old = this.net[l];
-      this.net[l] = { W: tf.keep(this.theta0[l].W.add(this.netDelta[l].W)), b: tf.keep(this.theta0[l].b.add(this.netDelta[l].b)) };
-      old.W.dispose();
-      old.b.dispose();
-    });
+    this.descend(this.net, trace, cot, this.netDelta, { base: this.theta0, into: this.net });
   }
 
   /** For test fixtures: the net's evaluation parameters and displacement, replaceable per layer. */
@@ -498,8 +457,8 @@ export class PairTrainer {
     this.check(x.shape[0]);
     const r = this.spec;
     const trace = forwardTrace(r, this.theta0, x, 1);
-    const flin = trace.z[r.depth].add(tangentFromTrace(r, this.theta0, trace, this.delta)) as tf.Tensor2D;
-    const { loss, cot } = mseLoss(flin, y, this.lossScale);
+    // f_lin = f(theta0) + J delta; the loss kernel adds the two.
+    const { loss, cot } = mseLoss(trace.z[r.depth], y, this.lossScale, tangentFromTrace(r, this.theta0, trace, this.delta));
     this.descend(this.theta0, trace, cot, this.delta);
     return loss;
   }

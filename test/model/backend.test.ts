@@ -93,8 +93,8 @@ describe('model/backend', () => {
     assert.deepEqual(JSON.parse(cpu.out).rt, { backend: 'cpu', tfjsVersion: '4.22.0', backendVersion: '4.22.0' });
     // Nothing asked for: the same as a local run's key.
     const local = JSON.parse(remote({}).out).rt as Record<string, unknown>;
-    assert.deepEqual({ ...local, openblas: undefined, blasCore: undefined }, { backend: CPU_AUTO, tfjsVersion: '4.22.0', backendVersion: '4.22.0', openblas: undefined, blasCore: undefined });
-    if (CPU_AUTO === 'blas') assert.match(`${local.openblas} ${local.blasCore}`, /^[\d.]+ \w+$/);
+    assert.deepEqual({ ...local, openblas: undefined, blasCore: undefined, blasKernels: undefined }, { backend: CPU_AUTO, tfjsVersion: '4.22.0', backendVersion: '4.22.0', openblas: undefined, blasCore: undefined, blasKernels: undefined });
+    if (CPU_AUTO === 'blas') assert.match(`${local.openblas} ${local.blasCore} ${local.blasKernels}`, /^[\d.]+ \w+ \d+$/);
     // gpu needs its package in node_modules (the nodes run this checkout).
     const gpu = remote({ WEAKCORR_BACKEND: 'gpu', WEAKCORR_DEVICE: 'NVIDIA A100-SXM4-80GB, 79.2 GiB' });
     assert.notEqual(gpu.status, 0);

@@ -232,7 +232,7 @@ for (const backend of CPU_BACKENDS) {
 // Issue 26: f - f0 in difference form and f_lin - f0 (JVP) against float64, for a displacement
 // small enough (1e-4) that f - f_lin (~1e-8) is far below float32's resolution of f (~1e-7):
 // the difference form gets it within 1%, two plain float32 forward passes do not get it at all.
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of CPU_BACKENDS) {
   describe(`model/mlp: difference-form deviations vs float64 (${backend})`, () => {
     before(async () => {
       await selectBackend(backend, quiet);

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { selectBackend } from '../../stages/model/backend.ts';
+import { probeOpenblas } from '../../stages/model/backends/openblas.ts';
 import { probeAdapterSync } from '../../stages/model/backends/webgpu.ts';
 import { MIRROR, PYTHON, loadMnist, newA2, oldA2, torchA2, type PrecisionSetting } from './a2-precision.ts';
 import { spawnSync } from 'node:child_process';
@@ -33,9 +34,15 @@ describe(`A.2 in float32 vs float64 (width ${SETTING.width}, alpha ${SETTING.alp
     await selectBackend('cpu', { log: () => {} });
   });
 
-  for (const backend of ['wasm', 'webgpu'] as const)
+  for (const backend of ['wasm', 'blas', 'webgpu'] as const)
   it(`MSE_test within 10% of float64 where the old storage and the plain evaluation are off by > 2x (${backend})`, async function () {
     let why = torchMissing() ?? (fs.existsSync(path.join(MIRROR, 'mnist')) ? undefined : `no MNIST mirror at ${MIRROR}`);
+    if (!why && backend === 'blas') {
+      // blas computes the pair step with its fused kernels (stages/model/layer-ops.ts).
+      const b = probeOpenblas();
+      if (!b.ok && process.env.WEAKCORR_REQUIRE_BLAS === '1') throw new Error(`WEAKCORR_REQUIRE_BLAS=1 but the blas backend does not load: ${b.reason}`);
+      why = b.ok ? undefined : b.reason;
+    }
     if (!why && backend === 'webgpu') {
       const a = probeAdapterSync();
       if (!a.ok && process.env.WEAKCORR_REQUIRE_WEBGPU === '1') throw new Error(`WEAKCORR_REQUIRE_WEBGPU=1 but there is no WebGPU adapter: ${a.reason}`);

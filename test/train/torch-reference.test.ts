@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchDataset } from '../../stages/fetch/index.ts';
 import { selectBackend } from '../../stages/model/backend.ts';
+import { probeOpenblas } from '../../stages/model/backends/openblas.ts';
 import { probeAdapterSync } from '../../stages/model/backends/webgpu.ts';
 import { initHostParams, resolveSpec } from '../../stages/model/mlp.ts';
 import { oneHot, sgdBatches, splitFromBytes } from '../../stages/train/data.ts';
@@ -32,9 +33,15 @@ describe('train-a2 vs a PyTorch reference (width 64)', function () {
 
   // webgpu: the same protocol on Dawn (a software adapter in CI, where WEAKCORR_REQUIRE_WEBGPU=1
   // makes a missing adapter a failure), same 1e-4 tolerance.
-  for (const backend of ['wasm', 'webgpu'] as const)
+  for (const backend of ['wasm', 'blas', 'webgpu'] as const)
   it(`gives the same MSE_test and test losses to 1e-4 relative (${backend})`, async function () {
     let why = torchAvailable() ?? (fs.existsSync(path.join(MIRROR, 'mnist')) ? undefined : `no MNIST mirror at ${MIRROR}`);
+    if (!why && backend === 'blas') {
+      // blas computes the pair step with its fused kernels (stages/model/layer-ops.ts).
+      const b = probeOpenblas();
+      if (!b.ok && process.env.WEAKCORR_REQUIRE_BLAS === '1') throw new Error(`WEAKCORR_REQUIRE_BLAS=1 but the blas backend does not load: ${b.reason}`);
+      why = b.ok ? undefined : b.reason;
+    }
     if (!why && backend === 'webgpu') {
       const a = probeAdapterSync();
       if (!a.ok && process.env.WEAKCORR_REQUIRE_WEBGPU === '1') throw new Error(`WEAKCORR_REQUIRE_WEBGPU=1 but there is no WebGPU adapter: ${a.reason}`);

@@ -70,29 +70,29 @@ export function batchMatMulOnHeap(tf: TfModule, blas: Blas, backend: BackendWasm
   return out;
 }
 
-type Shape = { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean; lda: number; ldb: number };
+export type Shape = { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean; lda: number; ldb: number };
 
 /**
- * One row-major product C = op(A) op(B). A single column or row is a matrix-vector product:
+ * One row-major product C = alpha op(A) op(B) + beta C (beta 0: C is only written). A single column or row is a matrix-vector product:
  * OpenBLAS's sgemm with N = 1 runs 3-7x slower than its sgemv here (1600 x 1280: 1.2-1.3 ms vs
  * 0.2-0.4 ms), and function-space training does one every step. A vector of length k is contiguous
  * whether or not it is marked transposed.
  */
-function product(blas: Blas, s: Shape, A: Float32Array, B: Float32Array, C: Float32Array): void {
+export function product(blas: Blas, s: Shape, A: Float32Array, B: Float32Array, C: Float32Array, alpha = 1, beta = 0): void {
   const { m, n, k, transposeA, transposeB, lda, ldb } = s;
   if (n === 1) {
     // C[m] = op(A) b: A stored [m, k] (or [k, m] when transposed).
-    if (transposeA) blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, k, m, 1, A, lda, B, 1, 0, C, 1);
-    else blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, m, k, 1, A, lda, B, 1, 0, C, 1);
+    if (transposeA) blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, k, m, alpha, A, lda, B, 1, beta, C, 1);
+    else blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, m, k, alpha, A, lda, B, 1, beta, C, 1);
     return;
   }
   if (m === 1) {
     // C[n] = op(B)^T a: B stored [k, n] (or [n, k] when transposed).
-    if (transposeB) blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, k, 1, B, ldb, A, 1, 0, C, 1);
-    else blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, k, n, 1, B, ldb, A, 1, 0, C, 1);
+    if (transposeB) blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, k, alpha, B, ldb, A, 1, beta, C, 1);
+    else blas.sgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, k, n, alpha, B, ldb, A, 1, beta, C, 1);
     return;
   }
-  blas.sgemm(CBLAS_ROW_MAJOR, transposeA ? CBLAS_TRANS : CBLAS_NO_TRANS, transposeB ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k, 1, A, lda, B, ldb, 0, C, n);
+  blas.sgemm(CBLAS_ROW_MAJOR, transposeA ? CBLAS_TRANS : CBLAS_NO_TRANS, transposeB ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k, alpha, A, lda, B, ldb, beta, C, n);
 }
 
 /** The kernel config: BatchMatMul for backend `backendName` on sgemm (sgemv for a vector operand). */

@@ -5,6 +5,7 @@
 // (optional dependency, prebuilt) and libopenblas.so.0 (Debian: libopenblas0-pthread); `auto`
 // skips it to `wasm` when either is missing. openblas.ts picks the core and one thread.
 import { CPU_RESOURCES, cpuLabel } from './common.ts';
+import { FUSED_KERNELS_VERSION } from '../fused-kernel-names.ts';
 import { CORE_ENV, KOFFI, LIB_ENV, THREADS_ENV, applyOpenblasEnv, probeOpenblas, type OpenblasInfo } from './openblas.ts';
 import { packageInstalled, packageVersion } from './packages.ts';
 import type { JsonObject } from '../../../pipeline/engine/types.ts';
@@ -28,7 +29,7 @@ function describe(info: OpenblasInfo): string {
 
 let registered = false;
 
-/** Registers tfjs backend 'blas': wasm's kernels, BatchMatMul on cblas_sgemm. Once per process. (The core and
+/** Registers tfjs backend 'blas': wasm's kernels, BatchMatMul on cblas_sgemm, and the fused kernels. Once per process. (The core and
  * threads are in the device string, so selectBackend's one line names them.) */
 async function registerBlas(tf: TfModule, info: OpenblasInfo): Promise<void> {
   if (registered) return;
@@ -47,10 +48,13 @@ async function registerBlas(tf: TfModule, info: OpenblasInfo): Promise<void> {
   const core = String(corename());
   if (core !== info.core) throw new Error(`OpenBLAS loaded with core ${core}, expected ${info.core} (was ${LIB_ENV} or OpenBLAS already loaded in this process?)`);
   const { blasMatMulKernel } = await import('./blas-kernel.ts');
+  const { blasFusedKernels } = await import('./blas-fused.ts');
   for (const k of tf.getKernelsForBackend('wasm')) {
     if (k.kernelName !== tf.BatchMatMul) tf.registerKernel({ ...k, backendName: TF_NAME });
   }
   tf.registerKernel(blasMatMulKernel(tf, { sgemm, sgemv }, TF_NAME));
+  // The model's fused layer ops (layer-ops.ts), on the same heap and the same sgemm.
+  for (const k of blasFusedKernels({ sgemm, sgemv }, TF_NAME)) tf.registerKernel(k);
   tf.registerBackend(TF_NAME, () => wasmFactory(), 1);
   registered = true;
 }
@@ -88,10 +92,11 @@ export const blas: Backend<'blas'> = {
   memoryLimit: () => wasm.memoryLimit(),
   deviceKey: () => ({}),
   deviceLabel: () => cpuLabel('blas'),
-  // The core's kernels fix the summation order: OpenBLAS's version and core enter the key.
+  // The core's kernels fix the summation order: OpenBLAS's version and core enter the key, and the
+  // fused kernels' arithmetic (their version) too.
   precisionKey(env, probes): JsonObject {
     const info = probeOpenblas(env, undefined, probes);
-    return info.ok ? { openblas: versionOf(info) ?? 'unknown', blasCore: info.core ?? 'unknown' } : {};
+    return info.ok ? { openblas: versionOf(info) ?? 'unknown', blasCore: info.core ?? 'unknown', blasKernels: FUSED_KERNELS_VERSION } : {};
   },
   doctor(r, deps) {
     const env = deps.env ?? process.env;
