@@ -29,5 +29,5 @@ const code = await runCli(project, args);
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 if (session) fs.writeFileSync(profileTo!, JSON.stringify((await session.post('Profiler.stop')).profile));
-fs.writeFileSync(outFile, JSON.stringify({ code, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024, startRssMB: rssBefore / 1024 }));
+fs.writeFileSync(outFile, JSON.stringify({ code, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, sysMs: cpu.system / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024, startRssMB: rssBefore / 1024 }));
 process.exitCode = code;

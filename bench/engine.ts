@@ -8,12 +8,14 @@
 // run's --jobs (default 2; 1 on a shared machine). BENCH_REPS: no-op repetitions (default 3).
 // BENCH_ENGINE_COLD_REPS: cold runs per engine (default 1), each on a fresh store; the base's cold
 // run only up to BENCH_ENGINE_BASE_COLD_MAX tasks (default 10000: it costs ~20 ms a task).
-// Stores are made in the OS temp folder (TMPDIR) and removed.
+// Stores are made in the OS temp folder (TMPDIR) and removed; with BENCH_ENGINE_KEEP=<folder>, this
+// engine's store of each size is made in <folder>/toy-<tasks> and kept, and a store already there is
+// reused for the no-ops without any cold run (a cold 100,000-task run takes many minutes).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeToy, REPO } from '../test/engine/toy.ts';
+import { makeToy, REPO, toyAt } from '../test/engine/toy.ts';
 
 interface Probe { code: number; wallMs: number; cpuMs: number; peakRssMB: number }
 
@@ -43,18 +45,23 @@ export async function benchEngine(): Promise<string[]> {
   const trees: [string, string][] = [['this', REPO], ...(process.env.BENCH_BASE ? [['base', path.resolve(process.env.BENCH_BASE)] as [string, string]] : [])];
   const lines = [`load average ${load()}; medians of ${reps} (min–max), in-process (start-up excluded); cold runs: ${coldReps} each, on fresh stores`];
   const items = (n: number): number[] => Array.from({ length: Math.floor(n / 2) }, (_, i) => i);
+  const keepIn = process.env.BENCH_ENGINE_KEEP ? path.resolve(process.env.BENCH_ENGINE_KEEP) : undefined;
   for (const n of sizes) {
     // Cold runs, each engine on a store of its own (interleaved); the last store of this engine is kept for the no-ops.
-    let toy: ReturnType<typeof makeToy> | undefined;
+    const kept = keepIn && path.join(keepIn, `toy-${n + 1}`);
+    let toy: ReturnType<typeof makeToy> | undefined = kept && fs.existsSync(path.join(kept, 'built')) ? toyAt(kept) : undefined;
+    if (toy) lines.push(`${n + 1} tasks: the kept store ${toy.cache}, no cold run`);
     const colds = new Map<string, Probe[]>();
     try {
-      for (let i = 0; i < coldReps; i++)
+      for (let i = 0; i < coldReps && !(toy && kept); i++)
         for (const [name, tree] of trees) {
           if (name !== 'this' && n > baseColdMax) continue;
-          const fresh = makeToy({ items: items(n), scale: 2 });
           const keep = name === 'this' && i === coldReps - 1;
+          if (keep && kept) fs.rmSync(kept, { recursive: true, force: true }); // a store left unfinished
+          const fresh = makeToy({ items: items(n), scale: 2 }, keep ? kept : undefined);
           try {
             colds.set(name, [...(colds.get(name) ?? []), probe(tree, fresh, ['run', '--jobs', String(jobs), '--json'])]);
+            if (keep && kept) fs.writeFileSync(path.join(kept, 'built'), ''); // complete: reused next time
           } finally {
             if (keep) toy = fresh;
             else fs.rmSync(fresh.dir, { recursive: true, force: true });
@@ -73,7 +80,7 @@ export async function benchEngine(): Promise<string[]> {
           lines.push(`${n + 1} tasks: no-op ${cmd[0]!.padEnd(6)} ${name.padEnd(4)}: CPU ${median(ps.map((p) => p.cpuMs)).toFixed(0)} ms (${spread(ps.map((p) => p.cpuMs))}), wall ${median(ps.map((p) => p.wallMs)).toFixed(0)} ms (${spread(ps.map((p) => p.wallMs))}), peak RSS ${median(ps.map((p) => p.peakRssMB)).toFixed(0)} MB (${spread(ps.map((p) => p.peakRssMB))}); load ${load()}`);
       }
     } finally {
-      if (toy) fs.rmSync(toy.dir, { recursive: true, force: true });
+      if (toy && !kept) fs.rmSync(toy.dir, { recursive: true, force: true });
     }
   }
   return lines;

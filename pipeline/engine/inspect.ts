@@ -1,7 +1,7 @@
 // `status` and `run --dry-run`: what each task's state is now, and why, without running anything.
 import type { TaskNode } from './graph.ts';
 import type { KeyComponents } from './fingerprint.ts';
-import { missReason, staleReasons, type Planner } from './planner.ts';
+import { missReason, staleReasons, type Planner, type Resolved } from './planner.ts';
 import type { OutputEntry } from './store.ts';
 import type { TaskKey } from './types.ts';
 
@@ -11,14 +11,21 @@ export interface TaskStatus {
   state: 'cached' | 'stale' | 'missing';
   key?: string;
   reasons: string[];
-  /** The key's components, when every input is known (for `why`; left out of printed output). */
-  components?: KeyComponents;
+  /**
+   * The key's components, when every input is known (for `why`; left out of printed output):
+   * made when asked, since `status` keys every task and needs none of them.
+   */
+  components?: () => KeyComponents;
 }
 
 /** A status without its key components, for printing. */
-export function brief({ components: _, ...rest }: TaskStatus): Omit<TaskStatus, 'components'> {
-  return rest;
+export function brief(t: TaskStatus): Omit<TaskStatus, 'components'> {
+  // Picked, not spread: the same fields in the same order, and nothing of the components made.
+  return t.key === undefined ? { id: t.id, stage: t.stage, state: t.state, reasons: t.reasons } : { id: t.id, stage: t.stage, key: t.key, state: t.state, reasons: t.reasons };
 }
+
+/** The components of `r`, made on the first call (a Resolved makes them when its getter is read). */
+const componentsOf = (r: Resolved): (() => KeyComponents) => () => r.components;
 
 export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = new Set<string>()): Promise<TaskStatus[]> {
   const known = new Map<TaskNode, Record<string, OutputEntry>>();
@@ -43,7 +50,7 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
     const found = r && !force.has(task.stage.name) ? planner.lookupNow(r.key, task.stage) : undefined;
     if (!r || !found?.hit) return undefined;
     known.set(task, found.record.outputs);
-    return { id: task.id, stage: task.stage.name, key: r.key, components: r.components, state: 'cached', reasons: [] };
+    return { id: task.id, stage: task.stage.name, key: r.key, components: componentsOf(r), state: 'cached', reasons: [] };
   };
 
   const later = async (task: TaskNode): Promise<void> => {
@@ -59,7 +66,7 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
       return;
     }
     const r = await planner.resolve(task, outputsOf);
-    const keyed = { ...base, key: r.key, components: r.components };
+    const keyed = { ...base, key: r.key, components: componentsOf(r) };
     const found = await planner.lookup(r.key, task.id, task.stage);
     if (found.hit && !force.has(task.stage.name)) {
       known.set(task, found.record.outputs);

@@ -10,7 +10,8 @@
 //                         is read where there is no tasks.tsv yet)
 //   verified.tsv          blobs found intact, each with its file's stat signature: a blob is hashed
 //                         again only when its file changed (size, inode, mtime or ctime)
-//   locks/<key>.lock      per-key locks between concurrent runs; locks/gc.lock while gc sweeps
+//   locks/<key>.lock      per-key locks between concurrent runs (each a link to its process's token
+//                         in tmp/, dir-lock.ts); locks/gc.lock while gc sweeps
 //   leases/               one file per live run (gc-lease.ts)
 //   quarantine/           bad records and corrupt blobs, set aside for a person to look at
 //   tmp/                  partial writes; renamed into place only when complete
@@ -300,7 +301,8 @@ export class Store {
   async lock(key: string, staleMs = 5000): Promise<() => Promise<void>> {
     if (this.readOnly) throw new Error(`internal: lock on a read-only store (${this.dir})`);
     const file = `${this.files.locksDir}${key}`;
-    return lockPath(file, staleMs, (e) => this.files.writeError(e, `lock ${file}.lock`));
+    // The token its locks link to lies in tmp/ (gc removes one a killed process left there).
+    return lockPath(file, staleMs, (e) => this.files.writeError(e, `lock ${file}.lock`), path.join(this.dir, 'tmp'));
   }
 }
 
@@ -940,15 +942,15 @@ async function listDir(dir: string): Promise<string[]> {
 }
 
 /**
- * Locks `file` (its `<file>.lock` folder, proper-lockfile's protocol: dir-lock.ts), retrying only
- * while another process holds it.
+ * Locks `file` (`<file>.lock`: a link to this process's token in `tokenDir`, or a folder,
+ * dir-lock.ts), retrying only while another process holds it.
  */
-export async function lockPath(file: string, staleMs: number, wrap: (e: unknown) => Error = (e) => e as Error): Promise<() => Promise<void>> {
+export async function lockPath(file: string, staleMs: number, wrap: (e: unknown) => Error = (e) => e as Error, tokenDir?: string): Promise<() => Promise<void>> {
   let wait = 50;
   for (;;) {
     let taken: boolean;
     try {
-      taken = tryLock(file, staleMs);
+      taken = tryLock(file, staleMs, tokenDir);
     } catch (e) {
       throw wrap(e);
     }

@@ -1,4 +1,5 @@
 // The TaskContext a stage's run() receives: verified reads, schema-checked writes to the store.
+import { mkdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ContractViolation } from './errors.ts';
@@ -41,7 +42,9 @@ export async function createTaskContext(
 ): Promise<{ ctx: TaskContext; outputs: Record<string, OutputEntry>; cleanup(): Promise<void> }> {
   const outputs: Record<string, OutputEntry> = {};
   const tmpDir = store.scratchPath(`task-${task.key.slice(0, 12)}`);
-  await fs.mkdir(tmpDir, { recursive: true });
+  // Made when a stage first asks for it: most never do, and a folder made and removed per task
+  // costs the worker its syscalls and the file system an inode freed each time.
+  let made = false;
 
   const claim = (name: string, kind: 'json' | 'bytes'): void => {
     const spec = stage.outputs[name];
@@ -60,7 +63,13 @@ export async function createTaskContext(
     baseExperiment: task.baseExperiment,
     overrides: task.overrides,
     lineage: task.lineage,
-    tmpDir,
+    get tmpDir() {
+      if (!made) {
+        mkdirSync(tmpDir, { recursive: true });
+        made = true;
+      }
+      return tmpDir;
+    },
     signal,
     async readBytes(ref: ArtifactRef) {
       return store.blobs.read(ref.hash);
@@ -90,7 +99,9 @@ export async function createTaskContext(
   return {
     ctx,
     outputs,
-    cleanup: () => fs.rm(tmpDir, { recursive: true, force: true }),
+    cleanup: async () => {
+      if (made) await fs.rm(tmpDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -235,7 +235,7 @@ export interface TaskContext {
   progress(done: number, total: number, message?: string): void;
   /** A log line shown by the scheduler and kept in the task's record. */
   log(message: string): void;
-  /** A scratch directory private to this task, removed after it ends. */
+  /** A scratch directory private to this task (made when first read), removed after it ends. */
   tmpDir: string;
   /** Aborted when the run is interrupted. */
   signal: AbortSignal;

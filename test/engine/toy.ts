@@ -118,8 +118,14 @@ export interface Toy {
   resetLog(): void;
 }
 
-export function makeToy(config: Record<string, unknown> = { items: [1, 2, 3], scale: 2 }): Toy {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-toy-'));
+/**
+ * A fresh toy project with its config, in a new temp dir, or in `at` (made, and left there for
+ * `toyAt`: a bench keeps a large built store between sessions).
+ */
+export function makeToy(config: Record<string, unknown> = { items: [1, 2, 3], scale: 2 }, at?: string): Toy {
+  let dir: string;
+  if (at) fs.mkdirSync((dir = at), { recursive: true });
+  else dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakcorr-toy-'));
   fs.mkdirSync(path.join(dir, 'stages'));
   fs.mkdirSync(path.join(dir, 'experiments'));
   fs.mkdirSync(path.join(dir, 'data'));
@@ -129,6 +135,13 @@ export function makeToy(config: Record<string, unknown> = { items: [1, 2, 3], sc
   fs.writeFileSync(path.join(dir, 'stages/gen.ts'), GEN);
   fs.writeFileSync(path.join(dir, 'stages/square.ts'), SQUARE);
   fs.writeFileSync(path.join(dir, 'stages/total.ts'), TOTAL);
+  const toy = toyAt(dir);
+  toy.writeConfig(config);
+  return toy;
+}
+
+/** The toy project made by makeToy in `dir`, as it is (nothing is written). */
+export function toyAt(dir: string): Toy {
   const cache = path.join(dir, 'store');
   const log = path.join(dir, 'executions.log');
   const mark = path.join(dir, 'started.mark');
@@ -163,6 +176,5 @@ export function makeToy(config: Record<string, unknown> = { items: [1, 2, 3], sc
       fs.rmSync(log, { force: true });
     },
   };
-  toy.writeConfig(config);
   return toy;
 }

@@ -21,7 +21,7 @@ export function whyCommand(program: Command, project: Project): void {
         runtime: await planner.stageRuntime(task.stage),
       };
       if (mine.components) {
-        info.inputs = mine.components.inputs;
+        info.inputs = mine.components().inputs;
         info.key = mine.key;
       } else {
         const notReady = task.deps.filter((d) => st.find((s) => s.id === d.id)?.state !== 'cached');
