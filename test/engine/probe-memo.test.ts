@@ -146,22 +146,28 @@ describe('engine: the store memo of probes and code fingerprints', function () {
   it('`gc` sweeps the probe memo and says how many answers it removed', () => {
     const toy = makeToy();
     assert.equal(toy.cli(['run']).code, 0);
+    // Two answers of one probe for different inputs (another library, say): the older one goes.
     const dir = path.join(toy.cache, 'probes');
-    const [code] = fs.readdirSync(dir).filter((f) => f.startsWith('code-'));
-    const stale = JSON.parse(fs.readFileSync(path.join(dir, code!), 'utf8'));
-    stale.inputs.v = -1; // an answer for inputs no longer current, filed a minute ago
-    const file = path.join(dir, 'code-stale.json');
-    fs.writeFileSync(file, JSON.stringify(stale));
-    const t = new Date(Date.now() - 60_000);
-    fs.utimesSync(file, t, t);
+    fs.mkdirSync(dir, { recursive: true });
+    const answer = (file: string, lib: string, secondsAgo: number): string => {
+      const p = path.join(dir, file);
+      fs.writeFileSync(p, JSON.stringify({ name: 'toy-blas', inputs: { lib }, value: 'core' }));
+      const t = new Date(Date.now() - secondsAgo * 1000);
+      fs.utimesSync(p, t, t);
+      return p;
+    };
+    const old = answer('toy-blas-old.json', 'v1', 120);
+    const current = answer('toy-blas-new.json', 'v2', 60);
     const dry = toy.cli(['gc', '--dry-run', '--json']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.equal(dry.json.removedProbes, 1);
-    assert.ok(fs.existsSync(file));
+    assert.ok(dry.json.removed.includes(old));
+    assert.ok(fs.existsSync(old));
     const r = toy.cli(['gc']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /1 outdated probe answer\(s\)/);
-    assert.equal(fs.existsSync(file), false);
+    assert.equal(fs.existsSync(old), false);
+    assert.ok(fs.existsSync(current));
     assert.deepEqual(counts(toy, {}), { cached: 7, stale: 0, missing: 0 });
   });
 });
