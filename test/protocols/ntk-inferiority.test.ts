@@ -70,7 +70,7 @@ describe('protocol: NTK inferiority', () => {
       const stage = fitStageFor(order, import.meta.url);
       let fits: Fits | undefined;
       await stage.run({
-        id: 'fit', params: { 'fit.bootstrap': 20, 'fit.seed': 0 }, log: () => {},
+        id: 'fit', params: { 'fit.bootstrap': 20, 'fit.seed': 0, 'fit.widest': 0 }, log: () => {},
         inputs: Object.fromEntries(Object.entries(inputs).filter(([s]) => read.has(s))),
         readJson: async (ref: { hash: string }) => results[Number(ref.hash)],
         writeJson: async (_: string, v: unknown) => { fits = v as Fits; },
