@@ -41,7 +41,7 @@ describe('shipped experiments: each validates and plans', function () {
   }
 
   it('a config that contradicts itself fails at plan time, exit 2, naming its own section\'s keys', () => {
-    for (const [set, names] of [['correlate.samples=1000', /correlate\.samples is 1000.*a1\.trainSamples \+ a1\.testSamples/], ['meanfield.samples=1000', /meanfield\.samples is 1000.*meanfield\.trainSamples \+ meanfield\.testSamples/]] as const) {
+    for (const [set, names] of [['correlate.samples=1000', /correlate\.samples is 1000.*a1\.trainSamples \+ a1\.testSamples/], ['meanfield.samples=1000', /meanfield\.samples is 1000.*meanfield\.trainSamples \+ meanfield\.testSamples/], ['fit.widest=1', /config 'fit\.widest': one width fits no slope/]] as const) {
       const r = spawnSync(process.execPath, ['bin/weakcorr.js', 'status', '--experiment', 'ci', '--set', set], {
         cwd: root, encoding: 'utf8', env: { ...process.env, WEAKCORR_CACHE: cache, CI: '1' },
       });

@@ -169,8 +169,9 @@ function probeUncached(env: NodeJS.ProcessEnv, cpuinfo?: string): OpenblasInfo {
   if (!first.ok) return { ok: false, reason: `${lib.path} does not load through koffi: ${first.detail}`, path: lib.path, env: {} };
   const out: Record<string, string> = { [THREADS_ENV]: threads };
   if (user) {
-    // Kept (never overridden), but a user-set AVX2 core on an AVX-512 CPU is named: it runs
-    // sgemm about 1.5x slower than the AVX-512 kernels here (bench/train.ts, 2026-12-07).
+    // Kept (never overridden), but a user-set AVX2 core on an AVX-512 CPU is named: a pair step
+    // at width 1024 ran about 1.5x slower on Haswell than on Cooperlake here (bench/train.ts's
+    // interleavedSteps, two runs, 2026-12-07).
     const slower = cpuFeatures(cpuinfo).avx512 && !AVX512_CORES.includes(first.core.trim().toLowerCase())
       ? `; this CPU has AVX-512: unset ${CORE_ENV} (OpenBLAS detects its core) or set ${CORE_ENV}=SkylakeX for faster matmuls` : '';
     return { ok: true, reason: `${lib.path}, core ${first.core} (${CORE_ENV}=${user} set by you${slower})`, path: lib.path, core: first.core, coreSource: 'user', config: first.config, env: out };
