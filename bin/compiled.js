@@ -102,6 +102,18 @@ export async function build() {
       if (Date.now() - statSync(p).mtimeMs > KEEP_MS) rmSync(p, { recursive: true, force: true });
     } catch {}
   }
+  // Kept schema validators (pipeline/engine/schema-validator.ts) of schemas since edited; one still
+  // in use is simply generated again.
+  const ajvDir = path.join(BUILD, 'ajv');
+  let kept = [];
+  try {
+    kept = readdirSync(ajvDir);
+  } catch {}
+  for (const f of kept) {
+    try {
+      if (Date.now() - statSync(path.join(ajvDir, f)).mtimeMs > KEEP_MS) rmSync(path.join(ajvDir, f), { force: true });
+    } catch {}
+  }
   return b;
 }
 

@@ -2,11 +2,15 @@
 // The whole recipe of a task key lives in `taskKey` so it can be read in one place.
 import { createHash, hash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import canonicalizeModule from 'canonicalize';
-import { build, version as esbuildVersion } from 'esbuild';
 import type { ContentHash, Json, JsonObject, ProbeMemo, TaskKey } from './types.ts';
+
+// esbuild is loaded only to bundle (a memo miss); its version, part of the memo's facts, is read
+// from its package.json: loading esbuild cost every command about 20 ms.
+const esbuildVersion = (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
 
 // The package is CommonJS with ESM-style typings: its default import is the function itself.
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
@@ -230,6 +234,7 @@ async function memoized(entry: string, root: string, declaredFiles: readonly str
 
 /** The fingerprint, and every file (relative to root) whose content or presence it was computed from. */
 async function bundled(entry: string, root: string, declaredFiles: readonly string[]): Promise<{ fingerprint: CodeFingerprint; read: string[] }> {
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [entry],
     bundle: true,

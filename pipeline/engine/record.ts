@@ -4,7 +4,7 @@
 // above all before a hash in it becomes part of a path.
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { schemaValidator, type SchemaValidator } from './schema-validator.ts';
 import { TaskResourcesSchema, type TaskResources } from './resources.ts';
 import type { ContentHash, JsonObject, StageDecl, TaskKey } from './types.ts';
 
@@ -94,7 +94,7 @@ export function checkSummary(value: unknown, key: string): RecordSummary | undef
   return value as RecordSummary;
 }
 
-let validator: ValidateFunction | undefined;
+let validator: SchemaValidator | undefined;
 
 /**
  * The record in `text` when it is one for `key`; otherwise a short description of what is wrong
@@ -107,7 +107,7 @@ export function parseRecord(text: string, key: string): { record: TaskRecord } |
   } catch (e) {
     return { problem: `not valid JSON (${(e as Error).message})` };
   }
-  validator ??= new Ajv({ allErrors: true, strict: false, validateSchema: false, code: { optimize: false } }).compile(TaskRecordSchema);
+  validator ??= schemaValidator(TaskRecordSchema, { allErrors: true, strict: false });
   if (!validator(value)) {
     const errs = (validator.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
     return { problem: `does not match the task record schema: ${errs.join('; ')}` };

@@ -1,29 +1,29 @@
 // The TaskContext a stage's run() receives: verified reads, schema-checked writes to the store.
 import { mkdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { ContractViolation } from './errors.ts';
 import { canonicalJson } from './fingerprint.ts';
+import { schemaValidator, type SchemaValidator } from './schema-validator.ts';
 import type { Store, OutputEntry } from './store.ts';
 import type { ArtifactRef, Json, JsonObject, StageDecl, TaskContext } from './types.ts';
 import type { TaskAssignment } from './protocol.ts';
 
-const validators = new Map<string, ValidateFunction>();
+const validators = new Map<string, SchemaValidator>();
 /** The same schema object again (every write of a stage's output): no canonical JSON per write. */
-const byObject = new WeakMap<JsonObject, ValidateFunction>();
+const byObject = new WeakMap<JsonObject, SchemaValidator>();
 
 /**
- * One compiled validator per schema content. Each gets its own Ajv: two stages may declare equal
+ * One compiled validator per schema content. Each is compiled by its own Ajv: two stages may declare equal
  * schemas as distinct objects with the same $id, which one shared Ajv registry would refuse.
  */
-export function validatorFor(schema: JsonObject): ValidateFunction {
+export function validatorFor(schema: JsonObject): SchemaValidator {
   const known = byObject.get(schema);
   if (known) return known;
   const key = canonicalJson(schema);
   let v = validators.get(key);
-  // No optimization pass over the generated code: every command compiles each stage's params
-  // schema (checkParams), and the pass costs about half of that while changing no outcome.
-  if (!v) validators.set(key, (v = new Ajv({ allErrors: true, strict: false, validateSchema: false, code: { optimize: false } }).compile(schema)));
+  // Compiled once per schema content, across commands too (schema-validator.ts): every command
+  // checks each stage's params (checkParams).
+  if (!v) validators.set(key, (v = schemaValidator(schema, { allErrors: true, strict: false })));
   byObject.set(schema, v);
   return v;
 }

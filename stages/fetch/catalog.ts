@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { schemaValidator, type SchemaValidator } from '../../pipeline/engine/schema-validator.ts';
 import { FetchError } from './errors.ts';
 import { CATALOG_PATH } from './paths.ts';
 
@@ -167,12 +167,12 @@ const CATALOG_SCHEMA = {
 };
 
 // Compiled on first use, not at import: every command imports the fetch stage (its runtime reads
-// the catalog); without ajv's optimization pass over the generated code, which only costs time.
-let validator: ValidateFunction | undefined;
+// the catalog); kept compiled across commands (schema-validator.ts).
+let validator: SchemaValidator | undefined;
 
 /** Validate a catalog object (schema + cross references); throws FetchError('BAD_CATALOG'). */
 export function validateCatalog(value: unknown, origin = 'catalog'): Catalog {
-  const validateCatalogSchema = (validator ??= new Ajv({ allErrors: true, validateSchema: false, code: { optimize: false } }).compile(CATALOG_SCHEMA));
+  const validateCatalogSchema = (validator ??= schemaValidator(CATALOG_SCHEMA, { allErrors: true }));
   if (!validateCatalogSchema(value)) {
     const errs = (validateCatalogSchema.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
     throw new FetchError('BAD_CATALOG', `${origin}: invalid dataset catalog: ${errs.join('; ')}`, { file: origin });

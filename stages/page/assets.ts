@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const CSS_FILE = new URL('./client/report.css', import.meta.url);
 const CLIENT_FILE = new URL('./client/client.ts', import.meta.url);
@@ -36,6 +35,8 @@ export function clientScript(): Promise<string> {
 
 /** The client script compiled afresh (clientScript caches it per process). */
 export async function compileClient(): Promise<string> {
+  // esbuild is imported here, not at the top: every command imports this stage's module.
+  const { build } = await import('esbuild');
   const r = await build({ entryPoints: [fileURLToPath(CLIENT_FILE)], bundle: true, write: false, absWorkingDir: fileURLToPath(new URL('./client/', import.meta.url)), format: 'iife', target: 'es2020', legalComments: 'none', logLevel: 'silent' });
   return inlineScript(r.outputFiles[0]!.text);
 }
