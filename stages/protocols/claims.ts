@@ -112,8 +112,10 @@ export function claimFrom(c: ClaimSpec): Claim {
  * like n in the standard parameterization). A claim about linearization means little where the nets
  * barely train, and a width slope is pre-asymptotic while that share is far from its limit.
  */
-export function trainingStatus(rows: readonly Row[]): string | null {
-  const ok = rows.filter((r) => r.status === 'ok');
+export function trainingStatus(rows: readonly Row[], fitted: readonly [number, number] | null = null): string | null {
+  // Only the runs at the fitted widths (fit.widest may leave the smallest out): the regime of the fit.
+  const inFit = (r: Row): boolean => !fitted || (typeof r.width === 'number' && r.width >= fitted[0] && r.width <= fitted[1]);
+  const ok = rows.filter((r) => r.status === 'ok' && inFit(r));
   const nums = (k: string): number[] => ok.map((r) => r[k]).filter((a): a is number => typeof a === 'number' && Number.isFinite(a));
   const pct = (v: number): string => `${Math.round(100 * v)}%`;
   const parts: string[] = [];

@@ -153,5 +153,8 @@ describe('claims: the regime beside every verdict (issue 21, item 4)', () => {
     assert.equal(trainingStatus(rows),
       "partly trained: test accuracy 12%–85% (chance 10%); train loss 0.31–0.98× the best constant predictor's; fan-in-n share of the kernel 9% (n = 64) → 50% (n = 1024)");
     assert.equal(trainingStatus([]), null);
+    // fit.widest leaves the smallest widths out of the fit: the regime is that of the fitted runs.
+    assert.equal(trainingStatus([...rows, { width: 512, seed: 0, status: 'ok', testAcc: 0.7, trainLossVsTrivial: 0.4, kernelShare: 0.3 }], [512, 1024]),
+      "trained: test accuracy 70%–85% (chance 10%); train loss 0.31–0.40× the best constant predictor's; fan-in-n share of the kernel 30% (n = 512) → 50% (n = 1024)");
   });
 });

@@ -5,7 +5,7 @@ import { correlateStage } from './correlate/index.ts';
 import { dynamicsChart, estimatorChart } from '../../page/charts/index.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
 import type { FigureInput } from '../../page/html.ts';
-import { claimFrom, PAPER_WIDTHS, trainingStatus } from '../claims.ts';
+import { claimFrom, fittedWidths, PAPER_WIDTHS, trainingStatus } from '../claims.ts';
 import { defineProtocol, read, type FitSpec, type GroupKey } from '../protocol.ts';
 import { A1Config, CorrelateConfig } from './config.ts';
 import { a1Rows, corrRows, dynamicsRows } from './tables.ts';
@@ -93,7 +93,7 @@ export const a1Protocol = defineProtocol<Table>()({
     const zero = v.groups('fig3-c03').filter((g) => reluC03Zero(g.key));
     const c03 = exceptReluZero(v.groups('fig3-c03'));
     const smooth = c03.filter((g) => g.key.activation !== 'relu');
-    const regime = trainingStatus(v.rows('a1'));
+    const regime = trainingStatus(v.rows('a1'), fittedWidths([...v.groups('fig1-c02'), ...v.groups('fig3-c03'), ...v.groups('fig2-lossgap-rel'), ...v.groups('eq24-test')]));
     const zeroNote = zero.length ? `${zero.map((g) => keyLabel(g.key)).join(', ')}: ${RELU_C03_ZERO}, left out` : undefined;
     const claims = [
       v.groups('fig1-c02').length && claimFrom({

@@ -8,7 +8,7 @@ import { DATA_NOTE, headline, scalingFigure } from '../../page/build.ts';
 import type { Scope } from '../../stats/verdict.ts';
 import { a2Rows } from '../a2/index.ts';
 import { interval, num } from '../claim-helpers.ts';
-import { claimFrom, PAPER_WIDTHS, trainingStatus } from '../claims.ts';
+import { claimFrom, fittedWidths, PAPER_WIDTHS, trainingStatus } from '../claims.ts';
 import { defineProtocol, read } from '../protocol.ts';
 import { A2NtkConfig } from './config.ts';
 import { trainA2NtkStage } from './train.ts';
@@ -87,7 +87,7 @@ export const a2NtkProtocol = defineProtocol<'a2-ntk'>()({
       paperWidths: PAPER_WIDTHS.fig4,
       groups: [g],
       scope: () => ntkScope(beta),
-      regime: trainingStatus(v.rows('a2-ntk').filter((r) => r.beta === beta)),
+      regime: trainingStatus(v.rows('a2-ntk').filter((r) => r.beta === beta), fittedWidths([g])),
       note: secondOrderNote(g, beta),
     });
     return { ...c, widths: { here: c.widths.here, paper: null } };

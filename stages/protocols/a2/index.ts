@@ -3,7 +3,7 @@
 import type { Expectation, Row } from '../../contracts/fits.ts';
 import { floorColumns, trainLossVsTrivial, type TrainResult } from '../../contracts/train-result.ts';
 import { DATA_NOTE, headline, keyLabel, scalingFigure } from '../../page/build.ts';
-import { claimFrom, PAPER_WIDTHS, trainingStatus } from '../claims.ts';
+import { claimFrom, fittedWidths, PAPER_WIDTHS, trainingStatus } from '../claims.ts';
 import type { Scope } from '../../stats/verdict.ts';
 import { defineProtocol, read } from '../protocol.ts';
 import { A2Config } from './config.ts';
@@ -88,7 +88,7 @@ export const a2Protocol = defineProtocol<'a2'>()({
       paperWidths: PAPER_WIDTHS.fig4,
       groups: [g],
       scope: () => fig4Scope(alpha),
-      regime: trainingStatus(v.rows('a2').filter((r) => r.alpha === alpha)),
+      regime: trainingStatus(v.rows('a2').filter((r) => r.alpha === alpha), fittedWidths([g])),
     });
   }),
   figures: (v) => v.rows('a2').length
