@@ -110,4 +110,30 @@ describe('report figures in a browser (headless chromium, offline)', function ()
       }
     });
   }
+
+  it('paper-a2-shaped, 2100 runs: the checkbox draws the per-seed points, and the axes stay where they were', async () => {
+    const f = join(dir, 'a2-toggle.html');
+    writeFileSync(f, await renderReportHtml(paperA2ReportInput(30)));
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.goto(pathToFileURL(f).href, { waitUntil: 'load' });
+      const chart = page.locator('#fig-fig4-mse .chart');
+      await chart.scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => !!document.querySelector('#fig-fig4-mse .chart.interactive svg.marks'), undefined, { timeout: 60_000 });
+      // Drawn point symbols of the per-seed layer, and every axis's tick labels.
+      const state = () => page.$eval('#fig-fig4-mse svg.marks', (svg) => ({
+        points: [...svg.querySelectorAll('.role-mark')].filter((g) => /(^|_)points(_\d+)?_marks$/.test([...g.classList].find((k) => k.endsWith('_marks')) ?? '')).reduce((n, g) => n + g.querySelectorAll('path').length, 0),
+        axes: [...svg.querySelectorAll('.role-axis')].map((a) => [...a.querySelectorAll('.role-axis-label text')].map((t) => `${t.textContent}@${t.getAttribute('transform')}`).join(' ')),
+      }));
+      const before = await state();
+      assert.equal(before.points, 0, 'no per-seed point is drawn before the checkbox');
+      await chart.locator('.vega-bindings input[type="checkbox"]').check();
+      await page.waitForFunction(() => [...document.querySelectorAll('#fig-fig4-mse svg.marks .role-mark path')].length > 2000, undefined, { timeout: 30_000 });
+      const after = await state();
+      assert.ok(after.points >= 2000, `${after.points} per-seed points drawn after the checkbox (2100 runs)`);
+      assert.deepEqual(after.axes, before.axes, 'the axes did not move');
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -149,17 +149,26 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
   // most six of them, powers of two, since the x scale is shared by every panel.
   const xs = points.map((v) => v[F.x] as number);
   const ys = points.map((v) => v[F.y] as number);
+  // Aggregated, the per-seed points are left out of the drawing until asked for (thousands of
+  // invisible marks cost most of a paper-scale figure's draw), so the scales take their domains
+  // from every value, hidden points included: the axes do not jump when the points appear.
+  const domainOf = (field: string): { domain: [number, number] } | object => {
+    if (!aggregated) return {};
+    const all = values.flatMap((v) => [v[field], ...(field === F.y ? [v._lo, v._hi] : [])]).filter((a): a is number => typeof a === 'number' && a > 0 && Number.isFinite(a));
+    // reduce, not Math.min(...all): a paper-scale figure has more values than a call takes arguments.
+    return all.length ? { domain: [all.reduce((a, b) => Math.min(a, b)), all.reduce((a, b) => Math.max(a, b))] } : {};
+  };
   const xEnc = {
     field: F.x,
     type: 'quantitative' as const,
     title: o.xTitle ?? `${xf} (log scale)`,
-    scale: { ...logScale, base: o.xBase ?? 2 },
+    scale: { ...logScale, base: o.xBase ?? 2, ...domainOf(F.x) },
     axis: { format: '~r', labelFlush: false, ...(xs.length ? { values: pow2Ticks(Math.min(...xs), Math.max(...xs), 6, xs) } : {}) },
   };
   // One y scale for every panel (they are compared), with explicit ticks: at least three labels.
   const yAxis = ys.length ? logAxis(Math.min(...ys), Math.max(...ys)) : {};
   const yTitle = o.yTitle ?? `${yf} (log scale)`;
-  const yEnc = { field: F.y, type: 'quantitative' as const, title: yTitle, scale: logScale, axis: yAxis };
+  const yEnc = { field: F.y, type: 'quantitative' as const, title: yTitle, scale: { ...logScale, ...domainOf(F.y) }, axis: yAxis };
   // Without a colour field every kind of mark is one legend entry (a colour each); with one, the
   // colour names the series and the caption the marks.
   const marks = {
@@ -178,8 +187,8 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
   const color = markColor('point');
   const solid = {};
   const showSeeds = { name: 'seeds', value: false, bind: { input: 'checkbox', name: 'show per-seed points ' } };
-  // Hidden per-seed points stay in the data (and the scale's extent: the axes do not jump).
-  const pointOpacity = (shownAs: number) => (aggregated ? { opacity: { condition: { test: 'seeds', value: shownAs }, value: 0 } } : {});
+  // Aggregated, the per-seed points are drawn only while the checkbox is on.
+  const onDemand = (kind: string) => (aggregated ? [...ofKind(kind), { filter: 'seeds' }] : ofKind(kind));
 
   // Lines first, then points on top (so hovering a point shows the point), then labels.
   const layers: LayerItem[] = [
@@ -245,14 +254,13 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
     },
     {
       name: 'points',
-      transform: ofKind('point'),
+      transform: onDemand('point'),
       ...(aggregated ? {} : { params: [zoomParam] }),
       mark: { type: 'point', filled: true, size: 28, opacity: 0.7, ...solid },
       encoding: {
         x: xEnc,
         y: yEnc,
         ...color,
-        ...pointOpacity(0.7),
         tooltip: [
           { field: F.panel, type: 'nominal', title: 'panel' },
           ...(o.colorBy ? [{ field: F.series, type: 'nominal' as const, title: o.colorBy }] : []),
@@ -266,13 +274,12 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
   if (points.some((v) => v[F.kind] === 'floored')) {
     layers.push({
       name: 'floored',
-      transform: ofKind('floored'),
+      transform: onDemand('floored'),
       mark: { type: 'point', filled: false, size: 28, strokeWidth: 1 },
       encoding: {
         x: xEnc,
         y: yEnc,
         ...markColor('floored'),
-        ...pointOpacity(1),
         tooltip: [
           { field: F.seed, type: 'nominal', title: 'seed (within 10× of its rounding floor: left out of the fit)' },
           { field: F.x, type: 'quantitative', title: xf },
