@@ -152,11 +152,17 @@ export function scalingChart(o: ScalingChartOptions): TopLevelSpec {
   // Aggregated, the per-seed points are left out of the drawing until asked for (thousands of
   // invisible marks cost most of a paper-scale figure's draw), so the scales take their domains
   // from every value, hidden points included: the axes do not jump when the points appear.
-  const domainOf = (field: string): { domain: [number, number] } | object => {
+  const domainOf = (field: string): { domain?: [number, number] } => {
     if (!aggregated) return {};
-    const all = values.flatMap((v) => [v[field], ...(field === F.y ? [v._lo, v._hi] : [])]).filter((a): a is number => typeof a === 'number' && a > 0 && Number.isFinite(a));
-    // reduce, not Math.min(...all): a paper-scale figure has more values than a call takes arguments.
-    return all.length ? { domain: [all.reduce((a, b) => Math.min(a, b)), all.reduce((a, b) => Math.max(a, b))] } : {};
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of values)
+      for (const a of field === F.y ? [v[field], v._lo, v._hi] : [v[field]])
+        if (typeof a === 'number' && a > 0 && Number.isFinite(a)) {
+          lo = Math.min(lo, a);
+          hi = Math.max(hi, a);
+        }
+    return lo <= hi ? { domain: [lo, hi] } : {};
   };
   const xEnc = {
     field: F.x,
