@@ -177,6 +177,22 @@ export class Planner {
     return found;
   }
 
+  /**
+   * Whether a blob a task is about to read is intact (Store blobs.verify: in this process, by
+   * verified.tsv with its file unchanged, or hashed). One gone, or corrupt (then set aside), is
+   * told once by name as an output of `producerId`, which the caller recomputes.
+   */
+  async inputIntact(producerId: string, output: string, hash: string): Promise<boolean> {
+    const v = await this.store.blobs.verify(hash);
+    if (v === 'ok') return true;
+    if (v === 'missing') this.tell({ why: 'missing-blob', output, path: this.store.blobs.path(hash) }, producerId);
+    else {
+      if (!this.store.readOnly) await this.store.blobs.quarantine(hash);
+      this.tell({ why: 'corrupt-blob', output, error: v }, producerId);
+    }
+    return false;
+  }
+
   /** The store's lookupNow for this experiment: a hit or 'absent' found without waiting, else undefined. */
   lookupNow(key: TaskKey, stage?: StageDecl): Lookup<RecordSummary> | undefined {
     return this.store.lookupNow(key, this.experiment, stage);

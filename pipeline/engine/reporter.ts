@@ -12,6 +12,8 @@ export interface Reporter {
   taskProgress(id: string, done: number, total: number, message?: string): void;
   taskLog(id: string, message: string): void;
   taskEnded(id: string, state: EndState, detail?: string, durationMs?: number): void;
+  /** A task counted cached runs again after all (a task about to run found its output gone or corrupt). */
+  taskReopened?(id: string): void;
   warn(message: string): void;
   /** Ctrl-C: running tasks are being stopped (each then ends 'interrupted'). */
   interrupted(): void;
@@ -98,6 +100,12 @@ class Tally {
     return `[${this.finished()}/${this.total}] executed ${this.executed}, cached ${this.cached}, failed ${this.failed}, skipped ${this.skipped}, running ${this.running.size} | elapsed ${fmtDuration(Date.now() - this.began)}, ETA ${this.eta()}`;
   }
 
+  reopened(id: string): void {
+    this.cached--;
+    const stage = stageOf(id);
+    this.pending.set(stage, (this.pending.get(stage) ?? 0) + 1);
+  }
+
   ended(id: string, state: EndState, durationMs?: number): void {
     const wasRunning = this.running.delete(id);
     // A task stopped before it started (waiting for a lock) counts as not started.
@@ -154,6 +162,9 @@ abstract class CountingReporter implements Reporter {
     if (state === 'cached') return; // thousands of these would drown the log; counted in the summary
     const took = durationMs !== undefined ? ` (${fmtDuration(durationMs)})` : '';
     this.emit(`${`${state} `.padEnd(9)}${id}${took}${detail ? `: ${detail}` : ''}${this.endSuffix()}`);
+  }
+  taskReopened(id: string): void {
+    this.t.reopened(id);
   }
   warn(message: string): void {
     this.emit(`warning: ${message}`);

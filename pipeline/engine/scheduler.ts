@@ -62,6 +62,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where tasks run (default: `jobs` local worker processes). */
   executor?: Executor;
+  /**
+   * Every cached task's record and blobs checked against their files (stat signatures; a
+   * changed file read and hashed again) before it is reused, as `lookupIndexed` does. Without
+   * it a task is reused from the index and the listings of tasks/ and objects/, and bytes are
+   * checked where they are used: a task's inputs before it runs, a published output.
+   */
+  verify?: boolean;
 }
 
 function lineageOf(r: RecordSummary, ranThisRun: boolean): LineageEntry {
@@ -150,7 +157,12 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const settle = (task: TaskNode, result: TaskResult, outs?: Record<string, OutputEntry>): void => {
       if (results.has(task)) return;
       results.set(task, result);
-      if (result.state === 'executed' || result.state === 'cached') {
+      const redone = redoing.get(task);
+      if (redone && (result.state === 'executed' || result.state === 'cached')) {
+        // Run again for a dependent that waits on it: the others have had its outputs already.
+        outputs.set(task, outs!);
+        redone.settled();
+      } else if (result.state === 'executed' || result.state === 'cached') {
         outputs.set(task, outs!);
         for (const d of task.dependents) {
           if (!selected.has(d)) continue;
@@ -169,6 +181,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           if (state === 'skipped') reporter.taskEnded(d.id, 'skipped', `upstream ${task.id} ${result.state}`);
           for (const x of d.dependents) stack.push(x); // not push(...): 100,000 dependents overflow a call's arguments
         }
+        redone?.settled();
       }
       finishIfDone();
     };
@@ -227,7 +240,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (results.has(task)) return undefined;
         const resolved = planner.resolveNow(task, outputsOf);
         if (!resolved) return {};
-        if (opts.force.has(task.stage.name)) return { resolved };
+        if (opts.force.has(task.stage.name) || opts.verify) return { resolved };
         const found = planner.lookupNow(resolved.key, task.stage);
         if (!found?.hit || publishes(task.stage)) return { resolved, ...(found && !found.hit ? { found } : {}) };
         reuseNow(task, found.record);
@@ -239,14 +252,22 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
 
     const consider = async (task: TaskNode, known: { resolved?: Resolved; found?: Lookup<RecordSummary> } = {}): Promise<void> => {
       try {
-        if (results.has(task)) return;
-        const resolved = known.resolved ?? (await planner.resolve(task, outputsOf));
-        if (interrupted || results.has(task)) return;
-        if (!opts.force.has(task.stage.name)) {
-          const found = known.found ?? (await planner.lookup(resolved.key, task.id, task.stage));
+        let resolved: Resolved;
+        for (;;) {
           if (results.has(task)) return;
-          if (found.hit) return await reuse(task, found.record);
+          resolved = known.resolved ?? (await planner.resolve(task, outputsOf));
+          if (interrupted || results.has(task)) return;
+          if (!opts.force.has(task.stage.name)) {
+            const found = known.found ?? (await planner.lookup(resolved.key, task.id, task.stage));
+            if (results.has(task)) return;
+            if (found.hit) return await reuse(task, found.record);
+          }
+          // It runs: its inputs are read, so their bytes are checked now. A producer whose output
+          // is gone or corrupt (set aside) runs again first, and this task is keyed again.
+          if (await inputsIntact(task)) break;
+          known = {};
         }
+        if (interrupted || results.has(task)) return;
         if (storeFull) return notStarted(task);
         // Keep the queue in topological order so runs are reproducible and logs read top-down.
         queue.push(order.get(task)!, { task, resolved });
@@ -274,6 +295,45 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     const reuseNow = (task: TaskNode, record: RecordSummary): void => {
       reporter.taskEnded(task.id, 'cached');
       settle(task, { id: task.id, stage: task.stage.name, state: 'cached', key: record.key }, record.outputs);
+    };
+
+    /**
+     * Whether every blob `task` reads is on disk with its bytes (a stat against verified.tsv, or
+     * hashed). A corrupt one is set aside and a missing or corrupt one is told by name; its
+     * producer, cached from the index, then runs again (`redo`) before this returns false.
+     */
+    const inputsIntact = async (task: TaskNode): Promise<boolean> => {
+      const bad = new Set<TaskNode>();
+      for (const dep of task.deps) {
+        const outs = readOutputs(task, dep, outputs.get(dep)!);
+        for (const name in outs) {
+          if (!Object.hasOwn(outs, name)) continue;
+          if (!(await planner.inputIntact(dep.id, name, outs[name]!.hash))) bad.add(dep);
+        }
+      }
+      if (!bad.size) return true;
+      await Promise.all([...bad].map(redo));
+      return false;
+    };
+
+    /** Cached tasks run again because a task that runs found one of their outputs gone or corrupt. */
+    const redoing = new Map<TaskNode, { done: Promise<void>; settled: () => void; over: boolean }>();
+    const redo = (task: TaskNode): Promise<void> => {
+      let r = redoing.get(task);
+      // Run again already, and its output still not intact: a third try would loop.
+      if (r?.over) throw new Error(`${task.id}: its outputs are still missing or corrupt after it ran again`);
+      if (r) return r.done;
+      let settled!: () => void;
+      const done = new Promise<void>((resolve) => (settled = resolve));
+      redoing.set(task, (r = { done, settled: () => ((r!.over = true), settled()), over: false }));
+      if (results.get(task)?.state !== 'cached') {
+        settled();
+        return done;
+      }
+      results.delete(task);
+      reporter.taskReopened?.(task.id);
+      void consider(task);
+      return done;
     };
 
     const fail = (task: TaskNode, e: unknown, key?: string): void => {
@@ -385,8 +445,11 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (result.kind === 'record' && result.reused && !opts.force.has(task.stage.name)) return await reuse(task, result.record);
         const summary = result.kind === 'record' ? summarize(result.record) : written!;
         const outs = summary.outputs;
-        // The record's signature as this run wrote it (a batch job's record is read in full next time).
-        const sig = written ? planner.store.records.sig(key) : undefined;
+        // Its worker (or batch job) hashed these as it wrote them: its dependents need not read them again.
+        for (const name in outs) if (Object.hasOwn(outs, name)) planner.store.blobs.noteIntact(outs[name]!.hash);
+        // The record as it is now (a batch job's was read in full from its file): a summary the
+        // index held for this key before (a forced run's old outputs) must not outlive it.
+        const sig = planner.store.records.sig(key);
         await planner.store.index.setKey(planner.experiment, task.id, key, sig ? { sig, record: summary } : undefined);
         timings.set(task, summary);
         ranHere.add(task);

@@ -92,18 +92,41 @@ describe('engine: caching and invalidation', function () {
     assert.deepEqual(runOk(toy, ['--set', 'offset=1']).executed, []);
   });
 
-  it('a flipped byte in a blob is reported by name and the task recomputed', () => {
+  it('a flipped byte in a blob is caught before a task reads it (or by --verify), told by name, and its producer recomputed', () => {
     const show = toy.cli(['show', 'square@i2', '--json']).json;
     const blob: string = show.artifacts.value;
     const original = fs.readFileSync(blob);
-    const bytes = Buffer.from(original);
-    bytes[2] ^= 0xff;
-    fs.chmodSync(blob, 0o644);
-    fs.writeFileSync(blob, bytes);
-    const r = runOk(toy);
-    assert.match(r.stderr, new RegExp(`${blob.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is corrupt`));
-    assert.deepEqual(r.executed, ['square@i2']);
+    const flip = (): void => {
+      const bytes = Buffer.from(original);
+      bytes[2] ^= 0xff;
+      fs.chmodSync(blob, 0o644);
+      fs.writeFileSync(blob, bytes);
+    };
+    const escaped = blob.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    flip();
+    // A no-op reads no bytes: nothing here reads the blob, so nothing is told.
+    const noop = runOk(toy);
+    assert.deepEqual(noop.executed, []);
+    assert.doesNotMatch(noop.stderr, /corrupt/);
+    // `total` reads it: checked first, set aside, its producer run again, then `total` runs.
+    const r = runOk(toy, ['--force', 'total']);
+    assert.match(r.stderr, new RegExp(`square@i2: output 'value': .*${escaped} is corrupt`));
+    assert.deepEqual(r.executed, ['square@i2', 'total']);
+    assert.equal(r.json.executed, 2);
+    assert.equal(r.json.cached, 5, 'square@i2 counted once, as executed');
     assert.deepEqual(fs.readFileSync(blob), original, 'recomputed blob has the original bytes again');
+    assert.equal(fs.readdirSync(path.join(toy.cache, 'quarantine')).length, 1, 'the corrupt bytes are set aside');
+    // --verify checks every cached task's files in a no-op.
+    flip();
+    const verified = runOk(toy, ['--verify']);
+    assert.match(verified.stderr, new RegExp(`${escaped} is corrupt`));
+    assert.deepEqual(verified.executed, ['square@i2']);
+    assert.deepEqual(fs.readFileSync(blob), original);
+    // A blob gone is noticed by any run (one listing of objects/): its producer runs again.
+    fs.rmSync(blob);
+    const gone = runOk(toy);
+    assert.match(gone.stderr, new RegExp(`${escaped} is missing`));
+    assert.deepEqual(gone.executed, ['square@i2']);
     assert.deepEqual(runOk(toy).executed, []);
   });
 });

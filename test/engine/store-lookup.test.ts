@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Planner } from '../../pipeline/engine/planner.ts';
-import { Store, type TaskRecord } from '../../pipeline/engine/store.ts';
+import { CorruptBlobError, Store, type TaskRecord } from '../../pipeline/engine/store.ts';
 import type { Project, TaskKey } from '../../pipeline/engine/types.ts';
 
 describe('store: lookup is a hit or a miss with its reason', () => {
@@ -72,13 +72,20 @@ describe('store: lookup is a hit or a miss with its reason', () => {
     const now = new Store(dir).lookupNow(key, 'e', stage);
     assert.ok(now?.hit && now.record.outputs.v!.hash === record.outputs.v!.hash);
     assert.deepEqual(new Store(dir).lookupNow('b'.repeat(64), 'e', stage), { hit: false, miss: { why: 'absent' } });
-    // ...until a blob's bytes change, even to the same size: its stat signature changed, so it is hashed.
+    // lookupNow looks at no blob's bytes (they are checked where a task reads them): a blob whose
+    // bytes changed, even to the same size, is still a hit there; lookupIndexed (run --verify)
+    // sees its changed stat signature and hashes it; a blob gone is not in objects/.
     const blob = store.blobs.path(record.outputs.v!.hash);
     const size = fs.statSync(blob).size;
     fs.writeFileSync(blob, 'z'.repeat(size));
-    assert.equal(new Store(dir).lookupNow(key, 'e', stage), undefined, 'not answered without hashing the blob');
+    assert.ok(new Store(dir).lookupNow(key, 'e', stage)?.hit, 'bytes are not read by lookupNow');
+    assert.ok((await new Store(dir).blobs.verify(record.outputs.v!.hash)) instanceof CorruptBlobError, 'verify, as before a task reads it, hashes it');
     const corrupt = await new Store(dir).lookupIndexed(key, 'e', { stage });
     assert.ok(!corrupt.hit && corrupt.miss.why === 'corrupt-blob');
+    const moved = `${blob}.away`;
+    fs.renameSync(blob, moved);
+    assert.equal(new Store(dir).lookupNow(key, 'e', stage), undefined, 'a blob not in objects/ is looked up in full');
+    fs.renameSync(moved, blob);
     // A record edited after it was indexed is read and validated in full again.
     fs.writeFileSync(blob, `${JSON.stringify({ x: 1 }, null, 1)}\n`);
     fs.writeFileSync(store.records.where(key), '{"key":"oops"}\n');

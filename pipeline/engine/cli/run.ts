@@ -17,6 +17,7 @@ import { commonOptions, loadInterruptibly, perStage, plannerFor, print, rel, sta
 
 interface RunFlags {
   force: string[];
+  verify?: boolean;
   dryRun?: boolean;
   verbose?: boolean;
   jobs: number | 'auto';
@@ -54,6 +55,7 @@ export function runCommand(program: Command, project: Project): void {
   let cmd = commonOptions(program.command('run').argument('[stages...]', 'stages to build (default: all)'), project)
     .description('build what the named stages need; cached tasks are not re-run')
     .option('--force <stage>', 're-run every task of a stage (repeatable)', collect, [])
+    .option('--verify', "before reusing a cached task, check its record and its outputs' files (a changed one is read and hashed again; a bad one set aside and recomputed); without it, bytes are checked when a task reads them")
     .option('-n, --dry-run', 'print the plan per stage, run nothing')
     .option('-v, --verbose', 'with --dry-run: every task and why it runs; when running: every log line of every task (else one per task)')
     .addOption(new Option('-j, --jobs <n|auto>', `tasks at once (${EXECUTORS.map((e) => e.jobsHelp).join('; ')}); auto: the default`).argParser(jobsFlag).default(os.availableParallelism(), 'the number of cores'))
@@ -124,6 +126,7 @@ export function runCommand(program: Command, project: Project): void {
       jobs,
       executor: executor.create({ store: planner.store, project, jobs }),
       force: new Set(o.force),
+      verify: o.verify ?? false,
       reporter: makeReporter(project.name, o.verbose),
       signal: abort.signal,
     });
