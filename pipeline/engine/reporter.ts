@@ -221,7 +221,7 @@ export class PlainReporter extends CountingReporter {
   }
   stop(): void {
     if (this.t.stopping) this.emit(this.t.headline());
-    if (this.out instanceof TurnWriter) this.out.close();
+    if (this.out instanceof HeldWriter) this.out.close();
   }
 }
 
@@ -286,27 +286,33 @@ export class TtyReporter extends CountingReporter {
 }
 
 /**
- * A stream's writes of one turn of the event loop, written together: a run that settles
- * hundreds of tasks in a turn writes once, not two or three times per task. What is held goes
- * out before the process exits, and when the reporter stops.
+ * A stream's writes, held for at most HOLD_MS and written together: a cold run of small tasks
+ * writes a few times a second, not two or three times per task (each write to a pipe wakes its
+ * reader). What is held goes out before the process exits, and when the reporter stops.
  */
-class TurnWriter {
+class HeldWriter {
   private held: string[] = [];
-  private soon: NodeJS.Immediate | undefined;
+  private soon: NodeJS.Timeout | undefined;
   private readonly onExit = (): void => this.flush();
 
-  constructor(private readonly out: NodeJS.WritableStream) {
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly holdMs = HOLD_MS,
+  ) {
     process.on('exit', this.onExit);
   }
 
   write(s: string): boolean {
     this.held.push(s);
-    this.soon ??= setImmediate(() => this.flush());
+    if (!this.soon) {
+      this.soon = setTimeout(() => this.flush(), this.holdMs);
+      this.soon.unref(); // the exit handler writes what is left
+    }
     return true;
   }
 
   flush(): void {
-    if (this.soon) clearImmediate(this.soon);
+    if (this.soon) clearTimeout(this.soon);
     this.soon = undefined;
     if (this.held.length) this.out.write(this.held.join(''));
     this.held = [];
@@ -318,8 +324,11 @@ class TurnWriter {
   }
 }
 
+/** How long a plain reporter's lines may wait to be written with the next ones. */
+const HOLD_MS = 100;
+
 export function makeReporter(name: string, verbose = false): Reporter {
-  const r = process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name, new TurnWriter(process.stderr));
+  const r = process.stderr.isTTY && !process.env.CI ? new TtyReporter() : new PlainReporter(name, new HeldWriter(process.stderr));
   r.verbose = verbose;
   return r;
 }

@@ -9,7 +9,9 @@
 //                         (index-lines.ts; tasks.jsonl, the JSON-lines form of engines before it,
 //                         is read where there is no tasks.tsv yet)
 //   verified.tsv          blobs found intact, each with its file's stat signature: a blob is hashed
-//                         again only when its file changed (size, inode, mtime or ctime)
+//                         again only when its file changed (size, inode, mtime or ctime). Asked
+//                         where bytes are used (a task's inputs, a published output, run --verify),
+//                         not by a no-op, which finds blobs in one listing of objects/
 //   locks/<key>.lock      per-key locks between concurrent runs (each a link to its process's token
 //                         in tmp/, dir-lock.ts); locks/gc.lock while gc sweeps
 //   leases/               one file per live run (gc-lease.ts)
