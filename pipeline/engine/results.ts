@@ -3,6 +3,7 @@
 // a numeric value, the task's labels such as its status), like `dvc metrics show`; the claims the
 // stages judge as a second table; and `diff` of two experiments.
 import { csvFormatRows } from 'd3-dsv';
+import { CorruptBlobError, StoreError } from './errors.ts';
 import type { Planner } from './planner.ts';
 import type { TaskStatus } from './inspect.ts';
 import type { Json, JsonObject, MetricGroup, MetricValue, StageDecl, VerdictRow } from './types.ts';
@@ -66,7 +67,7 @@ export async function collectMetrics(planner: Planner, statuses: readonly TaskSt
     }
     const outputs: Record<string, Json> = {};
     for (const [name, out] of Object.entries(record.outputs))
-      if (stage.outputs[name]?.kind === 'json') outputs[name] = JSON.parse((await planner.store.blobs.read(out.hash)).toString('utf8')) as Json;
+      if (stage.outputs[name]?.kind === 'json') outputs[name] = JSON.parse((await readBlob(planner, st.id, name, out.hash)).toString('utf8')) as Json;
     const task = { id: st.id, axes: record.axes };
     rows.push(...metricRows(st.stage, st.id, record.axes, stage.metrics.read(outputs, task)));
     if (stage.metrics.verdicts) {
@@ -203,4 +204,17 @@ export function diffMetrics(a: readonly MetricRow[], b: readonly MetricRow[]): M
     out.push(change);
   }
   return out.sort((x, y) => (x.task === y.task ? x.metric.localeCompare(y.metric) : x.task.localeCompare(y.task)));
+}
+
+/**
+ * A blob's bytes, hash-checked. A no-op run reads no bytes, so a blob edited on disk can stay
+ * until something reads it: the error names the task, its output and the command that repairs it.
+ */
+async function readBlob(planner: Planner, id: string, output: string, hash: string): Promise<Buffer> {
+  try {
+    return await planner.store.blobs.read(hash);
+  } catch (e) {
+    if (!(e instanceof CorruptBlobError)) throw e;
+    throw new StoreError(`${id}: output '${output}': ${e.message}; \`${planner.project.name} run -e ${planner.experiment} --verify\` sets it aside and recomputes ${id}`);
+  }
 }

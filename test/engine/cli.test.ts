@@ -116,8 +116,11 @@ describe('engine: caching and invalidation', function () {
     assert.equal(r.json.cached, 5, 'square@i2 counted once, as executed');
     assert.deepEqual(fs.readFileSync(blob), original, 'recomputed blob has the original bytes again');
     assert.equal(fs.readdirSync(path.join(toy.cache, 'quarantine')).length, 1, 'the corrupt bytes are set aside');
-    // --verify checks every cached task's files in a no-op.
+    // --verify checks every cached task's files in a no-op; `results`, which reads the bytes, names it.
     flip();
+    const results = toy.cli(['results']);
+    assert.notEqual(results.code, 0);
+    assert.match(results.stderr, new RegExp(`square@i2: output 'value': blob ${escaped} is corrupt.*run -e default --verify\` sets it aside`));
     const verified = runOk(toy, ['--verify']);
     assert.match(verified.stderr, new RegExp(`${escaped} is corrupt`));
     assert.deepEqual(verified.executed, ['square@i2']);
