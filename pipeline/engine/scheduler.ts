@@ -65,8 +65,9 @@ export interface RunOptions {
   /**
    * Every cached task's record and blobs checked against their files (stat signatures; a
    * changed file read and hashed again) before it is reused, as `lookupIndexed` does. Without
-   * it a task is reused from the index and the listings of tasks/ and objects/, and bytes are
-   * checked where they are used: a task's inputs before it runs, a published output.
+   * it a task is reused from the index (its record file's stat signature unchanged) and the
+   * listing of objects/, and bytes are checked where they are used: a task's inputs before it
+   * runs, a published output.
    */
   verify?: boolean;
 }

@@ -261,7 +261,9 @@ export class Store {
    * The keys of `experiment`'s index whose record file had, when first asked, the stat
    * signature its index line holds: every record file stat-ed in one loop, before the plan's
    * lookups (100,000 stats take half the time there that they take one at a time between
-   * keying tasks, the kernel's caches still warm from the one before).
+   * keying tasks, the kernel's caches still warm from the one before). A Store serves one
+   * command, which looks each task up once: a record changed after this snapshot is like one
+   * changed after its lookup, caught by lookupIndexed under the task's lock before it runs.
    */
   private unchangedRecords(experiment: string): Set<string> {
     let keys = this.unchanged.get(experiment);
