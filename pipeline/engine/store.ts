@@ -262,8 +262,8 @@ export class Store {
    * signature its index line holds: every record file stat-ed in one loop, before the plan's
    * lookups (100,000 stats take half the time there that they take one at a time between
    * keying tasks, the kernel's caches still warm from the one before). A Store serves one
-   * command, which looks each task up once: a record changed after this snapshot is like one
-   * changed after its lookup, caught by lookupIndexed under the task's lock before it runs.
+   * command, which looks each task up once: a record changed after this snapshot counts as
+   * changed after its lookup, as any record edited while a run goes on does.
    */
   private unchangedRecords(experiment: string): Set<string> {
     let keys = this.unchanged.get(experiment);
