@@ -194,8 +194,8 @@ export class Planner {
   }
 
   /** The store's lookupNow for this experiment: a hit or 'absent' found without waiting, else undefined. */
-  lookupNow(key: TaskKey, stage?: StageDecl): Lookup<RecordSummary> | undefined {
-    return this.store.lookupNow(key, this.experiment, stage);
+  lookupNow(key: TaskKey, stage?: StageDecl, verify = false): Lookup<RecordSummary> | undefined {
+    return this.store.lookupNow(key, this.experiment, stage, verify);
   }
 
   /** A record as it is, outputs unchecked (a task's previous one, for stale reasons); a bad one is told. */

@@ -241,8 +241,8 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         if (results.has(task)) return undefined;
         const resolved = planner.resolveNow(task, outputsOf);
         if (!resolved) return {};
-        if (opts.force.has(task.stage.name) || opts.verify) return { resolved };
-        const found = planner.lookupNow(resolved.key, task.stage);
+        if (opts.force.has(task.stage.name)) return { resolved };
+        const found = planner.lookupNow(resolved.key, task.stage, opts.verify);
         if (!found?.hit || publishes(task.stage)) return { resolved, ...(found && !found.hit ? { found } : {}) };
         reuseNow(task, found.record);
       } catch (e) {

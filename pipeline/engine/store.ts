@@ -236,12 +236,13 @@ export class Store {
    * objects/ (one readdir for the whole plan, not a stat per blob). A blob's bytes are checked
    * where they are used: before a task reads it (the scheduler's input check, which recomputes
    * its producer when it is corrupt or gone), when it is published, by every `blobs.read`, and
-   * by `run --verify` (lookupIndexed for every task). undefined: ask lookupIndexed (a record
-   * to read in full, a blob not listed, a miss to explain).
+   * by `run --verify`. undefined: ask lookupIndexed (a record to read in full, a blob not
+   * listed, a miss to explain). `verify` (run --verify): each record file stat-ed now, and each
+   * blob's stat signature compared with verified.tsv's (undefined where it changed: hashed then).
    */
-  lookupNow(key: string, experiment: string, stage?: Pick<StageDecl, 'name' | 'outputs'>): Lookup<RecordSummary> | undefined {
+  lookupNow(key: string, experiment: string, stage?: Pick<StageDecl, 'name' | 'outputs'>, verify = false): Lookup<RecordSummary> | undefined {
     let known: Known | undefined;
-    if (this.unchangedRecords(experiment).has(key)) known = this.index.known(experiment, key);
+    if (!verify && this.unchangedRecords(experiment).has(key)) known = this.index.known(experiment, key);
     else {
       const sig = this.records.sig(key);
       if (sig === undefined) return ABSENT;
@@ -250,9 +251,13 @@ export class Store {
     }
     if (!known) return undefined;
     if (stage && !outputsFit(known.record, stage)) return undefined;
-    const objects = this.files.objectsListed();
     const outs = known.record.outputs;
-    for (const name in outs) if (Object.hasOwn(outs, name) && !objects.has(outs[name]!.hash)) return undefined;
+    if (verify) {
+      for (const name in outs) if (Object.hasOwn(outs, name) && !this.files.verifiedNow(this.blobs.path(outs[name]!.hash), outs[name]!.hash)) return undefined;
+    } else {
+      const objects = this.files.objectsListed();
+      for (const name in outs) if (Object.hasOwn(outs, name) && !objects.has(outs[name]!.hash)) return undefined;
+    }
     return { hit: true, record: known.record };
   }
 
@@ -459,6 +464,15 @@ class Files {
     if (this.hashedBeforeSigs + size > HASH_BEFORE_SIGS) return true;
     this.hashedBeforeSigs += size;
     return false;
+  }
+
+  /** Whether the blob at `file` is verified without reading it: in this process, or by verified.tsv with its file unchanged. */
+  verifiedNow(file: string, hash: string): boolean {
+    if (this.verified.has(hash)) return true;
+    const sig = statSig(file);
+    if (sig === undefined || !this.verifiedAs(hash, sig)) return false;
+    this.verified.add(hash);
+    return true;
   }
 
   /** Whether `hash`'s file had signature `sig` when last found intact (any process, any run). */
