@@ -27,7 +27,7 @@ export function brief(t: TaskStatus): Omit<TaskStatus, 'components'> {
 /** The components of `r`, made on the first call (a Resolved makes them when its getter is read). */
 const componentsOf = (r: Resolved): (() => KeyComponents) => () => r.components;
 
-export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = new Set<string>()): Promise<TaskStatus[]> {
+export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = new Set<string>(), verify = false): Promise<TaskStatus[]> {
   const known = new Map<TaskNode, Record<string, OutputEntry>>();
   const statuses = new Map<TaskNode, TaskStatus>();
   const outputsOf = (d: TaskNode): Record<string, OutputEntry> => known.get(d)!;
@@ -47,7 +47,7 @@ export async function inspectTasks(planner: Planner, tasks: TaskNode[], force = 
   const now = (task: TaskNode): TaskStatus | undefined => {
     for (const d of task.deps) if (!known.has(d)) return undefined;
     const r = planner.resolveNow(task, outputsOf);
-    const found = r && !force.has(task.stage.name) ? planner.lookupNow(r.key, task.stage) : undefined;
+    const found = r && !force.has(task.stage.name) ? planner.lookupNow(r.key, task.stage, verify) : undefined;
     if (!r || !found?.hit) return undefined;
     known.set(task, found.record.outputs);
     return { id: task.id, stage: task.stage.name, key: r.key, components: componentsOf(r), state: 'cached', reasons: [] };

@@ -295,17 +295,14 @@ class HeldWriter {
   private soon: NodeJS.Timeout | undefined;
   private readonly onExit = (): void => this.flush();
 
-  constructor(
-    private readonly out: NodeJS.WritableStream,
-    private readonly holdMs = HOLD_MS,
-  ) {
+  constructor(private readonly out: NodeJS.WritableStream) {
     process.on('exit', this.onExit);
   }
 
   write(s: string): boolean {
     this.held.push(s);
     if (!this.soon) {
-      this.soon = setTimeout(() => this.flush(), this.holdMs);
+      this.soon = setTimeout(() => this.flush(), HOLD_MS);
       this.soon.unref(); // the exit handler writes what is left
     }
     return true;

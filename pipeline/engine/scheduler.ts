@@ -318,15 +318,17 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
     };
 
     /** Cached tasks run again because a task that runs found one of their outputs gone or corrupt. */
-    const redoing = new Map<TaskNode, { done: Promise<void>; settled: () => void; over: boolean }>();
+    const redoing = new Map<TaskNode, { done: Promise<void>; settled: () => void }>();
     const redo = (task: TaskNode): Promise<void> => {
-      let r = redoing.get(task);
-      // Run again already, and its output still not intact: a third try would loop.
-      if (r?.over) throw new Error(`${task.id}: its outputs are still missing or corrupt after it ran again`);
-      if (r) return r.done;
+      const r = redoing.get(task);
+      if (r) {
+        // Its result is back: it ran again, and its output is still not intact (a third try would loop).
+        if (results.has(task)) throw new Error(`${task.id}: its outputs are still missing or corrupt after it ran again`);
+        return r.done;
+      }
       let settled!: () => void;
       const done = new Promise<void>((resolve) => (settled = resolve));
-      redoing.set(task, (r = { done, settled: () => ((r!.over = true), settled()), over: false }));
+      redoing.set(task, { done, settled });
       if (results.get(task)?.state !== 'cached') {
         settled();
         return done;

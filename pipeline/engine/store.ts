@@ -430,8 +430,8 @@ class Files {
   }
 
   /**
-   * The names in objects/: one readdir per process (100,000 names in about 0.15 s, against
-   * 1.5 s for a stat of each). A blob another process adds later is not in it (its task is then
+   * The names in objects/: one readdir per process (100,000 names in 0.2–0.35 s in a no-op's
+   * profile, against 1.8 s for a stat of each and its line in verified.tsv). A blob another process adds later is not in it (its task is then
    * looked up in full); one removed later is caught where bytes are used (a blob is verified
    * before a task reads it).
    */

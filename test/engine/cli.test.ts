@@ -121,10 +121,15 @@ describe('engine: caching and invalidation', function () {
     const results = toy.cli(['results']);
     assert.notEqual(results.code, 0);
     assert.match(results.stderr, new RegExp(`square@i2: output 'value': blob ${escaped} is corrupt.*run -e default --verify\` sets it aside`));
+    const action = (args: string[]): string =>
+      toy.cli(['run', '--dry-run', '--json', ...args]).json.tasks.find((t: { id: string }) => t.id === 'square@i2').action;
+    assert.equal(action([]), 'use cache');
+    assert.equal(action(['--verify']), 'run', '--dry-run --verify plans as run --verify does');
     const verified = runOk(toy, ['--verify']);
     assert.match(verified.stderr, new RegExp(`${escaped} is corrupt`));
     assert.deepEqual(verified.executed, ['square@i2']);
     assert.deepEqual(fs.readFileSync(blob), original);
+    assert.deepEqual(runOk(toy, ['--verify']).executed, [], 'an intact store passes --verify with nothing run');
     // A blob gone is noticed by any run (one listing of objects/): its producer runs again.
     fs.rmSync(blob);
     const gone = runOk(toy);

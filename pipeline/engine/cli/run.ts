@@ -102,7 +102,7 @@ export function runCommand(program: Command, project: Project): void {
     const tasks = selectClosure(graph, stages);
     const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write', undefined, kind.runtime);
     if (o.dryRun) {
-      const st = await inspectTasks(planner, tasks, new Set(o.force));
+      const st = await inspectTasks(planner, tasks, new Set(o.force), o.verify);
       warn(planner);
       const plan = st.map((t) => ({ ...brief(t), action: t.state === 'cached' ? 'use cache' : 'run' }));
       const stagesSummary = perStage(graph, plan.map((p) => ({ stage: p.stage, state: p.action === 'run' ? 'run' : 'cached' })), ['run', 'cached']);
