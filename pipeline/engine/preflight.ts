@@ -7,7 +7,7 @@ import type { RuntimeContext, RuntimeTarget } from './types.ts';
 
 // Runtimes are cheap by contract (they are resolved in the parent for every key), so asking once
 // here and again in the planner costs little. `ctx`: the store's probe memo, once the store is open.
-export async function checkRuntimes(tasks: TaskNode[], where: RuntimeTarget = 'local', ctx?: RuntimeContext): Promise<void> {
+export async function checkRuntimes(tasks: readonly Pick<TaskNode, 'stage'>[], where: RuntimeTarget = 'local', ctx?: RuntimeContext): Promise<void> {
   for (const stage of new Set(tasks.map((t) => t.stage))) {
     try {
       await (stage.runtime ? stage.runtime(where, ctx) : {});

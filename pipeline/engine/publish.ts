@@ -15,7 +15,7 @@ export function publishPath(planner: Planner, template: string): string {
 }
 
 /** Returns the published paths (written now, or already up to date). */
-export async function publishOutputs(planner: Planner, task: TaskNode, outputs: Record<string, OutputEntry>): Promise<string[]> {
+export async function publishOutputs(planner: Planner, task: Pick<TaskNode, 'stage'>, outputs: Record<string, OutputEntry>): Promise<string[]> {
   const done: string[] = [];
   for (const [name, spec] of Object.entries(task.stage.outputs)) {
     const out = outputs[name];

@@ -175,6 +175,11 @@ export interface RunIndex {
   setKey(experiment: string, id: string, key: TaskKey, known?: { sig: string; record: RecordSummary }): Promise<void>;
   /** The summary of the record of `key` as indexed for `experiment`, with the signature its file had. */
   known(experiment: string, key: string): { sig: string; record: RecordSummary } | undefined;
+  /**
+   * The index line (index-lines.ts, without its newline) that `known` decodes for `key`, not
+   * decoded again: for a caller that has had `known` check it in this process (a run writing its plan).
+   */
+  knownLine(experiment: string, key: string): string | undefined;
   variant(name: string): VariantInfo | undefined;
   setVariant(variant: VariantInfo): Promise<void>;
   /** Names of the variants this store has records for. */
@@ -182,6 +187,10 @@ export interface RunIndex {
   /** The executor the experiment's last run used: read commands key as it did. */
   executor(experiment: string): string | undefined;
   setExecutor(experiment: string, kind: string): Promise<void>;
+  /** Where the experiment's plan file (proven-plan.ts) lies, whether or not it exists. */
+  planPath(experiment: string): string;
+  /** Replaces the experiment's plan file (atomically). */
+  setPlan(experiment: string, text: string): void;
 }
 
 // A type, not an interface: it must stay assignable to Json.
@@ -259,6 +268,11 @@ export class Store {
       for (const name in outs) if (Object.hasOwn(outs, name) && !objects.has(outs[name]!.hash)) return undefined;
     }
     return { hit: true, record: known.record };
+  }
+
+  /** Whether `hash` is in the listing of objects/ (read once per process, as lookupNow reads it). */
+  blobListed(hash: string): boolean {
+    return this.files.objectsListed().has(hash);
   }
 
   private readonly unchanged = new Map<string, Set<string>>();
@@ -937,6 +951,14 @@ class Index implements RunIndex {
     return entry?.key === key ? entry.known : undefined;
   }
 
+  knownLine(experiment: string, key: string): string | undefined {
+    const e = this.load(experiment);
+    const at = e.byKey.get(key);
+    if (at === undefined) return undefined;
+    if (typeof at === 'number') return e.text.slice(at, lineEnd(e.text, at));
+    return encodeIndexLine({ id: at.record.id, key: key as TaskKey, known: at }).slice(0, -1);
+  }
+
   flush(): void {
     for (const [experiment, e] of this.experiments) {
       if (!e.pending.length && !e.compact) continue;
@@ -1021,6 +1043,32 @@ class Index implements RunIndex {
     const p = this.executorPath(experiment);
     await fs.mkdir(path.dirname(p), { recursive: true });
     await writeFileAtomic(p, canonicalJson({ executor: kind }));
+  }
+
+  planPath(experiment: string): string {
+    return path.join(this.f.dir, 'index', encodeURIComponent(experiment), 'plan.tsv');
+  }
+
+  setPlan(experiment: string, text: string): void {
+    this.f.writable('writePlan');
+    const p = this.planPath(experiment);
+    // Written to a temp file a megabyte at a time (24 MB at 100,000 tasks: one buffer of it costs
+    // more to fill than the writes), then renamed into place. Not fsynced: a plan file cut short by
+    // a crash fails its length check, which only costs a planned no-op.
+    const tmp = this.f.tmpPath('plan');
+    try {
+      mkdirp(path.dirname(p));
+      const fd = openSync(tmp, 'w');
+      try {
+        for (let i = 0; i < text.length; i += 1 << 20) writeSync(fd, text.slice(i, i + (1 << 20)), null, 'latin1');
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, p);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw this.f.writeError(err, `plan ${p}`);
+    }
   }
 
   variants(): string[] {

@@ -83,8 +83,10 @@ describe('engine: the store memo of probes and code fingerprints', function () {
     assert.deepEqual(counts(toy, {}), { cached: 7, stale: 0, missing: 0 });
     const dir = path.join(toy.cache, 'probes');
     const filed = fs.readdirSync(dir).filter((f) => f.startsWith('code-')).map((f) => path.join(dir, f));
-    assert.equal(filed.length, 3, 'one fingerprint per stage module');
-    const genFile = filed.find((f) => fs.readFileSync(f, 'utf8').includes('stages/gen.ts'))!;
+    const entryOf = (f: string): string => JSON.parse(fs.readFileSync(f, 'utf8')).inputs.entry;
+    // One per stage module, and the project module's (what a run's plan is filed under: proven-plan.ts).
+    assert.deepEqual(filed.map(entryOf).map((e) => path.relative(toy.dir, e)).sort(), ['project.ts', 'stages/gen.ts', 'stages/square.ts', 'stages/total.ts']);
+    const genFile = filed.find((f) => entryOf(f).endsWith('stages/gen.ts'))!;
     const entry = JSON.parse(fs.readFileSync(genFile, 'utf8'));
     assert.ok(entry.value.signatures['stages/gen.ts'] && entry.value.signatures['data/bias.json'] && 'tsconfig.json' in entry.value.signatures,
       `the module, the data file it reads and esbuild's settings are checked: ${Object.keys(entry.value.signatures)}`);

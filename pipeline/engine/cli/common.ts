@@ -4,8 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadExperiment, parseSetFlag, type LoadedExperiment } from '../config.ts';
+import { planDigest, prove, readPlan, writePlan, type ProvenPlan } from '../proven-plan.ts';
+import type { RunSummary } from '../scheduler.ts';
 import { canonicalJson } from '../fingerprint.ts';
-import { UsageError } from '../errors.ts';
+import { describeError, UsageError } from '../errors.ts';
 import { executorNames, runtimeOf } from '../executors/registry.ts';
 import { collect } from '../flags.ts';
 import { buildGraph, buildGraphInterruptibly, taskClosure, type TaskGraph, type TaskNode } from '../graph.ts';
@@ -14,7 +16,7 @@ import { Planner } from '../planner.ts';
 import { checkRuntimes } from '../preflight.ts';
 import { envName, envValue } from '../project-env.ts';
 import { openStore, takeStoreNotes } from '../store-check.ts';
-import type { Store } from '../store.ts';
+import { Store } from '../store.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Json, Project, RuntimeTarget } from '../types.ts';
 import { variantOf, type Variant } from '../variant.ts';
@@ -32,6 +34,11 @@ export interface CommonOpts {
  */
 export function storeFor(project: Project, mode: 'read' | 'write'): Promise<Store> {
   return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode, project.name);
+}
+
+/** Where storeFor's store lies (openStore's choice), without opening or checking it. */
+function storeDir(project: Project): string {
+  return path.resolve(process.env[project.cacheEnvVar] || path.resolve(project.root, project.defaultCacheDir));
 }
 
 /** The project's declared version, else its package.json's, else 'unknown'. */
@@ -90,12 +97,52 @@ export function load(project: Project, o: CommonOpts): Loaded {
   return loadVariant(project, o.experiment, o.set, o.name);
 }
 
-/** `load` for `run`: the graph is built in slices, so a huge grid can still be interrupted. */
-export async function loadInterruptibly(project: Project, o: CommonOpts): Promise<Loaded> {
+/** The experiment and variant `load` would give, without building the graph. */
+export function loadConfig(project: Project, o: CommonOpts): Omit<Loaded, 'graph'> {
   const sets = effectiveSets(project, o.experiment, o.set);
   const exp = loadExperiment(o.experiment, project.experimentsDir, project.experimentSchema, sets);
-  const variant = variantOf(exp.name, sets, o.name, experimentNames(project));
-  return { exp, variant, graph: await buildGraphInterruptibly(project.stages, exp.config) };
+  return { exp, variant: variantOf(exp.name, sets, o.name, experimentNames(project)) };
+}
+
+/** `load` for `run`: the graph is built in slices, so a huge grid can still be interrupted. */
+export async function loadInterruptibly(project: Project, o: CommonOpts, config = loadConfig(project, o)): Promise<Loaded> {
+  return { ...config, graph: await buildGraphInterruptibly(project.stages, config.exp.config) };
+}
+
+/**
+ * The store's plan of this experiment and selection proven all cached (proven-plan.ts), with
+ * the planner that proved it; else `store`, opened and checked, for the planned command (or
+ * nothing, when there was no plan file to try). Any error on the way (a stage runtime that no
+ * longer resolves, a store that cannot be opened) is left to the planned command to report,
+ * since a plan file is only a shortcut.
+ */
+export async function provenPlanFor(project: Project, loaded: Omit<Loaded, 'graph'>, selection: string[], mode: 'read' | 'write', where?: RuntimeTarget, executor?: string): Promise<{ planner: Planner; plan?: ProvenPlan } | undefined> {
+  const file = readPlan(new Store(storeDir(project), { readOnly: true }), project.stages, loaded.variant.name);
+  if (!file) return undefined;
+  let planner: Planner;
+  try {
+    planner = await plannerFor(project, loaded.variant, file.stages.map((stage) => ({ stage })), mode, undefined, where, executor);
+  } catch {
+    takeStoreNotes();
+    return undefined;
+  }
+  const plan = await prove(planner, file, await planDigest(planner, loaded.exp, selection, file.stages));
+  return plan ? { planner, plan } : { planner };
+}
+
+/**
+ * Leaves the plan of a run whose every task ended cached or built in the store, for the next
+ * no-op to prove (proven-plan.ts). A plan that cannot be written is only a slower no-op next time.
+ */
+export async function keepPlan(planner: Planner, exp: LoadedExperiment, selection: string[], graph: TaskGraph, tasks: TaskNode[], results: RunSummary['tasks']): Promise<void> {
+  if (planner.store.readOnly || results.some((r) => r.state !== 'cached' && r.state !== 'executed')) return;
+  const used = new Set(tasks.map((t) => t.stage));
+  const stages = graph.stages.filter((s) => used.has(s));
+  try {
+    writePlan(planner, await planDigest(planner, exp, selection, stages), stages, tasks, results);
+  } catch (e) {
+    process.stderr.write(`warning: cannot keep this run's plan in the store (the next no-op plans in full): ${describeError(e)}\n`);
+  }
 }
 
 /**
@@ -103,7 +150,7 @@ export async function loadInterruptibly(project: Project, o: CommonOpts): Promis
  * `where` given (run): checked before the store is opened. Omitted (read commands): the
  * executor is the one readExecutor picks, which may come from the store.
  */
-export async function plannerFor(project: Project, variant: Variant, tasks: TaskNode[], mode: 'read' | 'write', store?: Store, where?: RuntimeTarget, executor?: string): Promise<Planner> {
+export async function plannerFor(project: Project, variant: Variant, tasks: readonly Pick<TaskNode, 'stage'>[], mode: 'read' | 'write', store?: Store, where?: RuntimeTarget, executor?: string): Promise<Planner> {
   if (where) await checkRuntimes(tasks, where);
   const s = store ?? (await storeFor(project, mode));
   const w = where ?? runtimeOf(readExecutor(project, s, variant.name, executor));
@@ -172,8 +219,12 @@ export async function inspectOne(project: Project, o: CommonOpts & { executor?: 
 }
 
 export function print(json: boolean | undefined, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+  const out = json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`;
+  // A megabyte at a time: 100,000 tasks are 17 MB of JSON, and one buffer of it costs more to
+  // fill (fresh memory) than the writes.
+  for (let i = 0; i < out.length; i += PRINT_CHUNK) process.stdout.write(out.length <= PRINT_CHUNK ? out : out.slice(i, i + PRINT_CHUNK));
 }
+const PRINT_CHUNK = 1 << 20;
 
 export const rel = (p: string): string => {
   const r = path.relative(process.cwd(), p);
@@ -183,7 +234,7 @@ export const rel = (p: string): string => {
 export type Counted = { stage: string; tasks: number } & Record<string, number | string>;
 
 /** Per stage, in DAG order: how many tasks are in each state. */
-export function perStage(graph: TaskGraph, rows: readonly { stage: string; state: string }[], states: readonly string[]): Counted[] {
+export function perStage(graph: Pick<TaskGraph, 'stages'>, rows: readonly { stage: string; state: string }[], states: readonly string[]): Counted[] {
   // One pass over the rows (not one per stage and state).
   const counts = new Map<string, Counted>();
   for (const s of graph.stages) {

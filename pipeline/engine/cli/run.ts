@@ -13,7 +13,8 @@ import { runTasks, type RunSummary } from '../scheduler.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Project } from '../types.ts';
 import { describeOverrides, type Variant } from '../variant.ts';
-import { commonOptions, loadInterruptibly, perStage, plannerFor, print, rel, stageTable, warn, type CommonOpts } from './common.ts';
+import { runProven } from '../proven-plan.ts';
+import { commonOptions, keepPlan, loadConfig, loadInterruptibly, perStage, plannerFor, print, provenPlanFor, rel, stageTable, warn, type CommonOpts } from './common.ts';
 
 interface RunFlags {
   force: string[];
@@ -86,7 +87,8 @@ export function runCommand(program: Command, project: Project): void {
   });
 
   const runAction = async (stages: string[], o: CommonOpts & RunFlags & Flags, c: Command, abort: AbortController, planned: () => void): Promise<void> => {
-    const { graph, variant } = await loadInterruptibly(project, o);
+    const config = loadConfig(project, o);
+    const { variant } = config;
     const executorName = o.executor ?? envValue(project, 'EXECUTOR') ?? 'local';
     const kind = executorNamed(executorName);
     if (!kind) throw new UsageError(`$${envName(project, 'EXECUTOR')}=${executorName}: expected ${orList(executorNames())}`);
@@ -97,10 +99,26 @@ export function runCommand(program: Command, project: Project): void {
       if (e === kind) chosen = configured;
     }
     const executor = chosen!;
+    // A plain run first tries the plan its last complete run left (proven-plan.ts): when every
+    // task is still cached, no graph is built and no task keyed.
+    const tried = !o.dryRun && !o.force.length && !o.verify ? await provenPlanFor(project, config, stages, 'write', kind.runtime) : undefined;
+    const jobsFor = (): number => (o.jobs === 'auto' || c.getOptionValueSource('jobs') === 'default' ? (executor.defaultJobs ?? os.availableParallelism()) : (o.jobs as number));
+    if (tried?.plan) {
+      const { planner, plan } = tried;
+      announceVariant(variant);
+      if (Object.keys(variant.overrides).length) await planner.store.index.setVariant(variant);
+      await planner.store.index.setExecutor(variant.name, executorName);
+      planned();
+      const unreachable = await executor.unreachable?.();
+      if (unreachable) throw new UsageError(unreachable);
+      const summary = await runProven(planner, plan, { jobs: jobsFor(), reporter: makeReporter(project.name, o.verbose) });
+      return finish(summary, o.json);
+    }
+    const { graph } = await loadInterruptibly(project, o, config);
     for (const f of o.force)
       if (!graph.stages.some((s) => s.name === f)) throw new UsageError(`--force ${f}: no such stage${didYouMean(f, graph.stages.map((s) => s.name))} (stages: ${graph.stages.map((s) => s.name).join(', ')})`);
     const tasks = selectClosure(graph, stages);
-    const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write', undefined, kind.runtime);
+    const planner = await plannerFor(project, variant, tasks, o.dryRun ? 'read' : 'write', tried?.planner.store, kind.runtime);
     if (o.dryRun) {
       const st = await inspectTasks(planner, tasks, new Set(o.force), o.verify);
       warn(planner);
@@ -120,8 +138,7 @@ export function runCommand(program: Command, project: Project): void {
     planned();
     const unreachable = await executor.unreachable?.();
     if (unreachable) throw new UsageError(unreachable);
-    const auto = o.jobs === 'auto' || c.getOptionValueSource('jobs') === 'default';
-    const jobs = auto ? (executor.defaultJobs ?? os.availableParallelism()) : (o.jobs as number);
+    const jobs = jobsFor();
     const summary = await runTasks(planner, tasks, {
       jobs,
       executor: executor.create({ store: planner.store, project, jobs }),
@@ -130,7 +147,12 @@ export function runCommand(program: Command, project: Project): void {
       reporter: makeReporter(project.name, o.verbose),
       signal: abort.signal,
     });
-    if (o.json) print(true, summary, () => '');
+    if (!abort.signal.aborted) await keepPlan(planner, config.exp, stages, graph, tasks, summary.tasks);
+    finish(summary, o.json);
+  };
+
+  const finish = (summary: RunSummary, json: boolean | undefined): void => {
+    if (json) print(true, summary, () => '');
     process.stderr.write(`${summaryText(summary)}\n`);
     process.exitCode = summary.interrupted ? EXIT_CODE.interrupted : summary.failed ? 1 : 0;
   };
