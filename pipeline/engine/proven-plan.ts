@@ -22,7 +22,7 @@ import { isHash } from './record.ts';
 import type { Reporter } from './reporter.ts';
 import type { RunSummary, TaskResult } from './scheduler.ts';
 import type { OutputEntry, Store } from './store.ts';
-import type { ContentHash, JsonObject, StageDecl, TaskKey } from './types.ts';
+import type { ContentHash, JsonObject, ProbeMemo, StageDecl, TaskKey } from './types.ts';
 
 const FORMAT = 'weakcorr-plan 1';
 
@@ -68,16 +68,24 @@ function engine(): string {
 /**
  * What decides the plan of `stages` (in the graph's order) for this experiment and selection,
  * as one hash. Stage runtimes and code fingerprints are the planner's own (a run bundles them
- * fresh); the project module's fingerprint covers the stage list and anything it wires.
+ * fresh); the project module's fingerprint covers the stage list and anything it wires. That one
+ * is taken from the store's memo while every file it came from is unchanged, as `status` takes a
+ * stage's (bundling the whole project again would cost a run a few tenths of a second): it only
+ * decides whether a plan may be tried, never a key.
  */
 export async function planDigest(planner: Planner, exp: LoadedExperiment, selection: readonly string[], stages: readonly StageDecl[]): Promise<string> {
   const { project, variant } = planner;
-  const projectCode = await codeFingerprint(project.module, project.root, [], planner.runtimeContext.probes);
-  const perStage: JsonObject[] = [];
-  for (const s of stages) {
-    const [code, runtime] = await Promise.all([planner.stageCode(s), planner.stageRuntime(s)]);
-    perStage.push({ name: s.name, code: code.code, files: code.files, runtime });
-  }
+  const memo = planner.runtimeContext.probes!;
+  const recalled: ProbeMemo = { fresh: false, recall: (n, i) => memo.recall(n, i), remember: (n, i, v) => memo.remember(n, i, v) };
+  const [projectCode, perStage] = await Promise.all([
+    codeFingerprint(project.module, project.root, [], recalled),
+    Promise.all(
+      stages.map(async (s): Promise<JsonObject> => {
+        const [code, runtime] = await Promise.all([planner.stageCode(s), planner.stageRuntime(s)]);
+        return { name: s.name, code: code.code, files: code.files, runtime };
+      }),
+    ),
+  ]);
   return sha256(
     canonicalJson({
       v: 1,
