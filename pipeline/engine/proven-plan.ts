@@ -138,8 +138,14 @@ export function writePlan(planner: Planner, digest: string, stages: readonly Sta
     const at = place.get(r.stage);
     // The task's index line, as this run checked it (index-lines.ts): id, key, sig, stage,
     // startedAt, endedAt, durationMs, host, then each output's name, hash and size.
-    const line = store.index.knownLine(experiment, r.key);
+    const line = store.index.knownRaw(experiment, r.key);
     if (at === undefined || line === undefined) return false;
+    if (typeof line !== 'string') {
+      // Noted by this run (a task it ran, or a record it read in full).
+      if (line.record.id !== r.id || line.record.stage !== r.stage) return false;
+      lines.push(`${field(r.id)}\t${at}\t${r.key}\t${field(line.sig)}${outputsText(line.record.outputs)}\n`);
+      continue;
+    }
     const tab: number[] = [];
     for (let t = line.indexOf('\t'); t >= 0 && tab.length < 8; t = line.indexOf('\t', t + 1)) tab.push(t);
     if (tab.length < 7 || unfield(line.slice(0, tab[0])) !== r.id || line.slice(tab[0]! + 1, tab[1]) !== r.key || unfield(line.slice(tab[2]! + 1, tab[3])) !== r.stage) return false;
@@ -149,8 +155,7 @@ export function writePlan(planner: Planner, digest: string, stages: readonly Sta
     if (!OUTPUTS_TEXT.test(outputs)) {
       const known = store.index.known(experiment, r.key);
       if (!known) return false;
-      outputs = '';
-      for (const [name, o] of Object.entries(known.record.outputs)) outputs += `\t${field(name)}\t${o.hash}\t${o.size}`;
+      outputs = outputsText(known.record.outputs);
     }
     if (sig === undefined) return false;
     lines.push(`${field(r.id)}\t${at}\t${r.key}\t${field(sig)}${outputs}\n`);
@@ -159,6 +164,13 @@ export function writePlan(planner: Planner, digest: string, stages: readonly Sta
   const head = `${FORMAT}\t${digest}\t${tasks.length}\t${body.length}${stages.map((s) => `\t${field(s.name)}`).join('')}\n`;
   store.index.setPlan(experiment, head + body);
   return true;
+}
+
+/** A task's outputs as its plan line ends with them: each one's name, hash and size. */
+function outputsText(outputs: Record<string, OutputEntry>): string {
+  let text = '';
+  for (const [name, o] of Object.entries(outputs)) text += `\t${field(name)}\t${o.hash}\t${o.size}`;
+  return text;
 }
 
 /** Outputs as an index line ends with them, in the form `field` would write (printable ASCII, no quotes). */

@@ -176,10 +176,11 @@ export interface RunIndex {
   /** The summary of the record of `key` as indexed for `experiment`, with the signature its file had. */
   known(experiment: string, key: string): { sig: string; record: RecordSummary } | undefined;
   /**
-   * The index line (index-lines.ts, without its newline) that `known` decodes for `key`, not
-   * decoded again: for a caller that has had `known` check it in this process (a run writing its plan).
+   * What `known` would give for `key` without decoding a line again: the summary this process
+   * noted, or the index line (index-lines.ts, without its newline) as read. For a caller that has
+   * had `known` check that line in this process (a run writing its plan).
    */
-  knownLine(experiment: string, key: string): string | undefined;
+  knownRaw(experiment: string, key: string): { sig: string; record: RecordSummary } | string | undefined;
   variant(name: string): VariantInfo | undefined;
   setVariant(variant: VariantInfo): Promise<void>;
   /** Names of the variants this store has records for. */
@@ -951,12 +952,10 @@ class Index implements RunIndex {
     return entry?.key === key ? entry.known : undefined;
   }
 
-  knownLine(experiment: string, key: string): string | undefined {
+  knownRaw(experiment: string, key: string): Known | string | undefined {
     const e = this.load(experiment);
     const at = e.byKey.get(key);
-    if (at === undefined) return undefined;
-    if (typeof at === 'number') return e.text.slice(at, lineEnd(e.text, at));
-    return encodeIndexLine({ id: at.record.id, key: key as TaskKey, known: at }).slice(0, -1);
+    return typeof at === 'number' ? e.text.slice(at, lineEnd(e.text, at)) : at;
   }
 
   flush(): void {
