@@ -30,6 +30,14 @@ let tickMs = 0;
 
 /** Per token folder: this process's token (its inode is every link lock it holds there), or null where links cannot be made. */
 const tokens = new Map<string, { file: string; ino: number } | null>();
+/** When this process last set a token's mtime (by its inode: refreshing any lock linked to it does too). */
+const touched = new Map<number, number>();
+/**
+ * A token touched this recently is fresh enough for a new lock to link to: a lock is stale only
+ * after `staleMs`, at least 2 s. A run takes a lock per task; touching the token for each one cost
+ * a syscall each.
+ */
+const TOUCHED_FRESH_MS = 250;
 
 function refresh(): void {
   const now = Date.now();
@@ -40,6 +48,7 @@ function refresh(): void {
       const t = new Date(now);
       utimesSync(lock, t, t);
       h.refreshed = now;
+      if (h.link) touched.set(h.ino, now);
     } catch {
       // Removed or taken over by a process that judged it stale (this one was stopped,
       // SIGSTOP): what it guards is written atomically either way, so go on, as proper-lockfile's
@@ -114,8 +123,12 @@ function make(lock: string, tokenDir: string | undefined): { ino: number; link: 
   if (t) {
     // Fresh before it appears at the lock's path, so no one judges the new lock stale.
     try {
-      const now = new Date();
-      utimesSync(t.file, now, now);
+      const now = Date.now();
+      if (now - (touched.get(t.ino) ?? 0) > TOUCHED_FRESH_MS) {
+        const d = new Date(now);
+        utimesSync(t.file, d, d);
+        touched.set(t.ino, now);
+      }
       linkSync(t.file, lock);
       return { ino: t.ino, link: true };
     } catch (e) {

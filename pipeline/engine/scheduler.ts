@@ -416,7 +416,10 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         /** The record this run put in place (its summary: the index and lineage keep no inputs). */
         let written: RecordSummary | undefined;
         for (let attempt = 1; ; attempt++) {
-          const epoch = await lease.ensure();
+          // The lease as the run knows it (re-taken first when a heartbeat found it lost): one lost
+          // before the task starts is found by the check after it, as one lost while it runs is,
+          // and its outputs are then verified before they count. Not a stat per task here too.
+          const epoch = lease.lost ? await lease.ensure() : lease.epoch;
           result = await pool.run(job, events);
           if (result.kind !== 'outputs') break;
           const { staged } = result;
