@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedExperiment } from './config.ts';
 import { canonicalJson, codeFingerprint, sha256 } from './fingerprint.ts';
+import { describeError } from './errors.ts';
 import { RunLease } from './gc-lease.ts';
 import type { TaskNode } from './graph.ts';
 import { unfield } from './index-lines.ts';
@@ -386,6 +387,11 @@ export async function runProven(planner: Planner, plan: ProvenPlan, opts: { jobs
     for (const p of plan.publishing) for (const dest of await publishOutputs(planner, { stage: p.stage }, p.outputs)) published.add(dest);
     for (const t of plan.tasks) reporter.taskEnded(t.id, 'cached');
   } finally {
+    try {
+      planner.store.flush(); // a published blob found intact, noted in verified.tsv as a planned run would
+    } catch (e) {
+      reporter.warn(`cannot write the store's index: ${describeError(e)}`);
+    }
     reporter.stop();
     await lease.release();
   }

@@ -111,10 +111,10 @@ export async function loadInterruptibly(project: Project, o: CommonOpts, config 
 
 /**
  * The store's plan of this experiment and selection proven all cached (proven-plan.ts), with
- * the planner that proved it; else `store`, opened and checked, for the planned command (or
- * nothing, when there was no plan file to try). Any error on the way (a stage runtime that no
- * longer resolves, a store that cannot be opened) is left to the planned command to report,
- * since a plan file is only a shortcut.
+ * the planner that proved it; else that planner alone (its store opened and checked, for the
+ * planned command to reuse), or nothing when there was no plan file to try. Any error on the way
+ * (a stage runtime that no longer resolves, a store that cannot be opened) is left to the planned
+ * command to report, since a plan file is only a shortcut.
  */
 export async function provenPlanFor(project: Project, loaded: Omit<Loaded, 'graph'>, selection: string[], mode: 'read' | 'write', where?: RuntimeTarget, executor?: string): Promise<{ planner: Planner; plan?: ProvenPlan } | undefined> {
   const file = readPlan(new Store(storeDir(project), { readOnly: true }), project.stages, loaded.variant.name);
