@@ -13,6 +13,7 @@ import { runTasks, type RunSummary } from '../scheduler.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Project } from '../types.ts';
 import { describeOverrides, type Variant } from '../variant.ts';
+import type { Planner } from '../planner.ts';
 import { runProven } from '../proven-plan.ts';
 import { commonOptions, keepPlan, loadConfig, loadInterruptibly, perStage, plannerFor, print, provenPlanFor, rel, stageTable, warn, type CommonOpts } from './common.ts';
 
@@ -103,14 +104,18 @@ export function runCommand(program: Command, project: Project): void {
     // task is still cached, no graph is built and no task keyed.
     const tried = !o.dryRun && !o.force.length && !o.verify ? await provenPlanFor(project, config, stages, 'write', kind.runtime) : undefined;
     const jobsFor = (): number => (o.jobs === 'auto' || c.getOptionValueSource('jobs') === 'default' ? (executor.defaultJobs ?? os.availableParallelism()) : (o.jobs as number));
-    if (tried?.plan) {
-      const { planner, plan } = tried;
+    /** What a run does once planned, whichever way: the variant and executor noted, the executor reachable. */
+    const beforeRunning = async (planner: Planner): Promise<void> => {
       announceVariant(variant);
       if (Object.keys(variant.overrides).length) await planner.store.index.setVariant(variant);
       await planner.store.index.setExecutor(variant.name, executorName);
       planned();
       const unreachable = await executor.unreachable?.();
       if (unreachable) throw new UsageError(unreachable);
+    };
+    if (tried?.plan) {
+      const { planner, plan } = tried;
+      await beforeRunning(planner);
       const summary = await runProven(planner, plan, { jobs: jobsFor(), reporter: makeReporter(project.name, o.verbose) });
       return finish(summary, o.json);
     }
@@ -132,12 +137,7 @@ export function runCommand(program: Command, project: Project): void {
           `${plan.filter((t) => t.action === 'run').length} to run (at most; early cutoff may spare some), ${plan.filter((t) => t.action !== 'run').length} cached${o.verbose ? '' : ' (-v: every task and why)'}`].join('\n'));
       return;
     }
-    announceVariant(variant);
-    if (Object.keys(variant.overrides).length) await planner.store.index.setVariant(variant);
-    await planner.store.index.setExecutor(variant.name, executorName);
-    planned();
-    const unreachable = await executor.unreachable?.();
-    if (unreachable) throw new UsageError(unreachable);
+    await beforeRunning(planner);
     const jobs = jobsFor();
     const summary = await runTasks(planner, tasks, {
       jobs,
