@@ -26,6 +26,7 @@ import type { OutputEntry, Store } from './store.ts';
 import type { ContentHash, JsonObject, ProbeMemo, StageDecl, TaskKey } from './types.ts';
 
 const FORMAT = 'weakcorr-plan 1';
+const PRINTABLE = /^[\x20-\x7e]*$/;
 
 /** A task of a proven plan, as a run's summary gives it (made once: 100,000 of them). */
 export interface ProvenTask extends TaskResult {
@@ -109,11 +110,9 @@ export async function planDigest(planner: Planner, exp: LoadedExperiment, select
  * must be a declared output's, and a signature must equal its file's).
  */
 function field(s: string): string {
-  if (/^[\x20-\x7e]*$/.test(s) && !/["\\]/.test(s)) return s;
+  if (PRINTABLE.test(s) && !/["\\]/.test(s)) return s;
   return JSON.stringify(s).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
-
-const PRINTABLE = /^[\x20-\x7e]*$/;
 
 /** A task id as `field` wrote it, or undefined. */
 function id(f: string): string | undefined {
@@ -151,6 +150,7 @@ export function writePlan(planner: Planner, digest: string, stages: readonly Sta
     for (let t = line.indexOf('\t'); t >= 0 && tab.length < 8; t = line.indexOf('\t', t + 1)) tab.push(t);
     if (tab.length < 7 || unfield(line.slice(0, tab[0])) !== r.id || line.slice(tab[0]! + 1, tab[1]) !== r.key || unfield(line.slice(tab[2]! + 1, tab[3])) !== r.stage) return false;
     const sig = unfield(line.slice(tab[1]! + 1, tab[2]));
+    if (sig === undefined) return false;
     // The outputs as the index has them, when that is already ASCII (else the summary, written here).
     let outputs = tab.length === 8 ? line.slice(tab[7]) : '';
     if (!OUTPUTS_TEXT.test(outputs)) {
@@ -158,7 +158,6 @@ export function writePlan(planner: Planner, digest: string, stages: readonly Sta
       if (!known) return false;
       outputs = outputsText(known.record.outputs);
     }
-    if (sig === undefined) return false;
     lines.push(`${field(r.id)}\t${at}\t${r.key}\t${field(sig)}${outputs}\n`);
   }
   const body = lines.join('');

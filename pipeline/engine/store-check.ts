@@ -47,9 +47,14 @@ export function takeStoreNotes(): string[] {
  * proves it writable with a small probe write; otherwise (status, show, why) a missing store is
  * simply empty and nothing is created.
  */
+/** The folder openStore opens: `$envVar` when set, else `defaultDir`. */
+export function storeDirOf(envVar: string, defaultDir: string): string {
+  return path.resolve(process.env[envVar] || defaultDir);
+}
+
 export async function openStore(envVar: string, defaultDir: string, mode: 'read' | 'write', command: string): Promise<Store> {
   const fromEnv = !!process.env[envVar];
-  const dir = path.resolve(process.env[envVar] || defaultDir);
+  const dir = storeDirOf(envVar, defaultDir);
   const fail = (what: string, e?: unknown): never => {
     throw new SetupError(`${describe(dir, envVar, fromEnv)} ${what}${e === undefined ? '' : `: ${reason(e, command)}`}`);
   };

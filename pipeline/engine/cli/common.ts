@@ -15,7 +15,7 @@ import { inspectTasks } from '../inspect.ts';
 import { Planner } from '../planner.ts';
 import { checkRuntimes } from '../preflight.ts';
 import { envName, envValue } from '../project-env.ts';
-import { openStore, takeStoreNotes } from '../store-check.ts';
+import { openStore, storeDirOf, takeStoreNotes } from '../store-check.ts';
 import { Store } from '../store.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Json, Project, RuntimeTarget } from '../types.ts';
@@ -33,13 +33,10 @@ export interface CommonOpts {
  * anything. The default is relative to the project root, never to the working directory.
  */
 export function storeFor(project: Project, mode: 'read' | 'write'): Promise<Store> {
-  return openStore(project.cacheEnvVar, path.resolve(project.root, project.defaultCacheDir), mode, project.name);
+  return openStore(project.cacheEnvVar, defaultStoreDir(project), mode, project.name);
 }
 
-/** Where storeFor's store lies (openStore's choice), without opening or checking it. */
-function storeDir(project: Project): string {
-  return path.resolve(process.env[project.cacheEnvVar] || path.resolve(project.root, project.defaultCacheDir));
-}
+const defaultStoreDir = (project: Project): string => path.resolve(project.root, project.defaultCacheDir);
 
 /** The project's declared version, else its package.json's, else 'unknown'. */
 export function projectVersion(project: Project): string {
@@ -117,7 +114,8 @@ export async function loadInterruptibly(project: Project, o: CommonOpts, config 
  * command to report, since a plan file is only a shortcut.
  */
 export async function provenPlanFor(project: Project, loaded: Omit<Loaded, 'graph'>, selection: string[], mode: 'read' | 'write', where?: RuntimeTarget, executor?: string): Promise<{ planner: Planner; plan?: ProvenPlan } | undefined> {
-  const file = readPlan(new Store(storeDir(project), { readOnly: true }), project.stages, loaded.variant.name);
+  // Read before the store is opened (checked, created for a run): the plan names the stages whose runtimes are checked first.
+  const file = readPlan(new Store(storeDirOf(project.cacheEnvVar, defaultStoreDir(project)), { readOnly: true }), project.stages, loaded.variant.name);
   if (!file) return undefined;
   let planner: Planner;
   try {
