@@ -8,7 +8,7 @@
 // every blob in the listing of objects/ is exactly what a planned no-op would have found, since
 // each key is a function of the digest's inputs and the upstream records' contents. Anything
 // else, and the command plans in full, as before (the proof is never trusted over the files).
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedExperiment } from './config.ts';
@@ -374,12 +374,19 @@ function grow(a: Int32Array): Int32Array {
 /**
  * A run of a proven plan: what runTasks does for a no-op (the store's folders, the gc lease, the
  * reporter's tally, published outputs put in place) without a graph. Every task is cached.
+ * Undefined (nothing done, plan in full) when a published output's blob went between the proof
+ * and the lease: the proof ran before this run held its lease, so a `gc --keep <other>` could
+ * have swept it then; once the lease is held, no gc sweeps.
  */
-export async function runProven(planner: Planner, plan: ProvenPlan, opts: { jobs: number; reporter: Reporter }): Promise<RunSummary> {
+export async function runProven(planner: Planner, plan: ProvenPlan, opts: { jobs: number; reporter: Reporter }): Promise<RunSummary | undefined> {
   const began = Date.now();
   const { reporter } = opts;
   await planner.store.init();
   const lease = await RunLease.take(planner.store);
+  if (plan.publishing.some((p) => Object.values(p.outputs).some((o) => !existsSync(planner.store.blobs.path(o.hash))))) {
+    await lease.release();
+    return undefined;
+  }
   const published = new Set<string>();
   try {
     reporter.start(plan.tasks.map((t) => t.id), opts.jobs);

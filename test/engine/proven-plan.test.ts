@@ -27,23 +27,29 @@ function run(toy: Toy, args: string[] = []): { json: any; stderr: string; execut
  * fingerprints are kept for the life of a process).
  */
 function proven(toy: Toy): boolean {
+  return provenScript(toy, `process.stdout.write(plan ? 'proven' : 'not proven');`) === 'proven';
+}
+
+/** Runs `then` (JavaScript: `plan`, `planner`, `store` in scope) after proving the toy's plan, in a fresh process; its stdout. */
+function provenScript(toy: Toy, then: string, readOnly = true): string {
   const engine = (m: string): string => JSON.stringify(pathToFileURL(path.join(REPO, 'pipeline/engine', m)).href);
   const script = `
     import { loadExperiment } from ${engine('config.ts')};
     import { Planner } from ${engine('planner.ts')};
-    import { planDigest, prove, readPlan } from ${engine('proven-plan.ts')};
+    import { planDigest, prove, readPlan, runProven } from ${engine('proven-plan.ts')};
+    import { makeReporter } from ${engine('reporter.ts')};
     import { Store } from ${engine('store.ts')};
     import { variantOf } from ${engine('variant.ts')};
     const { project } = await import(${JSON.stringify(pathToFileURL(path.join(toy.dir, 'project.ts')).href)});
-    const store = new Store(${JSON.stringify(toy.cache)}, { readOnly: true });
+    const store = new Store(${JSON.stringify(toy.cache)}, { readOnly: ${readOnly} });
     const exp = loadExperiment('default', project.experimentsDir, project.experimentSchema, []);
     const planner = new Planner(project, store, variantOf(exp.name, [], undefined, ['default']));
     const file = readPlan(store, project.stages, 'default');
     const plan = file && (await prove(planner, file, await planDigest(planner, exp, [], file.stages)));
-    process.stdout.write(plan ? 'proven' : 'not proven');`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: REPO });
+    ${then}`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: REPO, env: { ...process.env, CI: '1' } });
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout === 'proven';
+  return r.stdout;
 }
 
 describe('proven plan: a no-op without the graph', function () {
@@ -83,6 +89,19 @@ describe('proven plan: a no-op without the graph', function () {
     assert.deepEqual(run(toy).executed, []);
     assert.equal(planStamp(toy), stamp);
     assert.deepEqual(fs.readFileSync(out), bytes);
+  });
+
+  it("gives way to planning in full when a published output's blob goes between the proof and the run's lease (a gc --keep of another experiment)", () => {
+    const out = provenScript(toy, `
+      const [blob] = plan.publishing.flatMap((p) => Object.values(p.outputs)).map((o) => store.blobs.path(o.hash));
+      (await import('node:fs')).rmSync(blob); // what gc could sweep before the lease is held
+      const summary = await runProven(planner, plan, { jobs: 1, reporter: makeReporter('toy') });
+      process.stdout.write(summary === undefined ? 'plan in full' : 'ran proven');`, false);
+    assert.equal(out, 'plan in full');
+    // The next command plans in full (the proof fails on the missing blob): its producer runs again and publishes.
+    fs.rmSync(path.join(toy.dir, 'out', 'default', 'sum.json'));
+    assert.deepEqual(run(toy).executed, ['total']);
+    assert.ok(fs.existsSync(path.join(toy.dir, 'out', 'default', 'sum.json')));
   });
 
   it('fails on each change a planned no-op would see, and the command then plans in full', () => {

@@ -105,7 +105,10 @@ export function runCommand(program: Command, project: Project): void {
     const tried = !o.dryRun && !o.force.length && !o.verify ? await provenPlanFor(project, config, stages, 'write', kind.runtime) : undefined;
     const jobsFor = (): number => (o.jobs === 'auto' || c.getOptionValueSource('jobs') === 'default' ? (executor.defaultJobs ?? os.availableParallelism()) : (o.jobs as number));
     /** What a run does once planned, whichever way: the variant and executor noted, the executor reachable. */
+    let announced = false;
     const beforeRunning = async (planner: Planner): Promise<void> => {
+      if (announced) return;
+      announced = true;
       announceVariant(variant);
       if (Object.keys(variant.overrides).length) await planner.store.index.setVariant(variant);
       await planner.store.index.setExecutor(variant.name, executorName);
@@ -117,7 +120,8 @@ export function runCommand(program: Command, project: Project): void {
       const { planner, plan } = tried;
       await beforeRunning(planner);
       const summary = await runProven(planner, plan, { jobs: jobsFor(), reporter: makeReporter(project.name, o.verbose) });
-      return finish(summary, o.json);
+      if (summary) return finish(summary, o.json);
+      // A published blob went before the lease was held: plan in full (Ctrl-C now stops tasks, as in any run).
     }
     const { graph } = await loadInterruptibly(project, o, config);
     for (const f of o.force)
