@@ -4,7 +4,7 @@
 // submitter that died and its work is still kept).
 import { WorkerPool, type TaskEvents } from './pool.ts';
 import type { RecordTemplate } from './planner.ts';
-import type { StagedRecord, TaskAssignment } from './protocol.ts';
+import type { CommittedRecord, TaskAssignment } from './protocol.ts';
 import type { TaskResources } from './resources.ts';
 import type { OutputEntry, TaskRecord } from './store.ts';
 import type { StageDecl } from './types.ts';
@@ -22,12 +22,12 @@ export interface ExecJob {
 
 /**
  * What a job left: outputs (the scheduler records them, with the task's resources where the
- * executor measured them, or commits the record the job `staged`), or the record it wrote;
+ * executor measured them, or takes the record the job `committed`), or the record it wrote;
  * `reused`: the record was there already (another run computed the task meanwhile), so this run
  * computed nothing.
  */
 export type ExecResult =
-  | { kind: 'outputs'; outputs: Record<string, OutputEntry>; resources?: TaskResources; staged?: StagedRecord }
+  | { kind: 'outputs'; outputs: Record<string, OutputEntry>; resources?: TaskResources; committed?: CommittedRecord }
   | { kind: 'record'; record: TaskRecord; reused?: boolean };
 
 export interface Executor {
@@ -48,7 +48,7 @@ export class LocalExecutor implements Executor {
   }
 
   async run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
-    // The worker stages the record (its write and fsync are the worker's); the scheduler commits it.
+    // The worker writes the record (its write, fsync and rename are the worker's); the scheduler then checks its lease.
     const record = job.started === undefined ? undefined : { template: job.template, started: job.started };
     return { kind: 'outputs', ...(await this.pool.run(job.task, events, record)) };
   }

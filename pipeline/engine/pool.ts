@@ -6,7 +6,7 @@ import { nodeEntry } from './compiled.ts';
 import { fromWire, InterruptedError } from './errors.ts';
 import type { TaskResources } from './resources.ts';
 import type { OutputEntry } from './store.ts';
-import type { FromWorker, StagedRecord, TaskAssignment, ToWorker } from './protocol.ts';
+import type { CommittedRecord, FromWorker, TaskAssignment, ToWorker } from './protocol.ts';
 
 export interface TaskEvents {
   progress(done: number, total: number, message?: string): void;
@@ -50,7 +50,7 @@ export class WorkerPool {
   }
 
   /** The task's outputs, what it cost the worker that ran it, and its record when `record` asked the worker to stage it. */
-  run(task: TaskAssignment, events: TaskEvents, record?: ToWorker['record']): Promise<{ outputs: Record<string, OutputEntry>; resources: TaskResources; staged?: StagedRecord }> {
+  run(task: TaskAssignment, events: TaskEvents, record?: ToWorker['record']): Promise<{ outputs: Record<string, OutputEntry>; resources: TaskResources; committed?: CommittedRecord }> {
     if (this.closed) return Promise.reject(new InterruptedError());
     const slot = this.acquire();
     slot.busy = true;
@@ -60,7 +60,7 @@ export class WorkerPool {
         if (msg.type === 'ready' || msg.id !== task.id) return;
         if (msg.type === 'progress') events.progress(msg.done, msg.total, msg.message);
         else if (msg.type === 'log') events.log(msg.message);
-        else if (msg.type === 'done') finish(() => resolve({ outputs: msg.outputs, resources: msg.resources, ...(msg.staged ? { staged: msg.staged } : {}) }));
+        else if (msg.type === 'done') finish(() => resolve({ outputs: msg.outputs, resources: msg.resources, ...(msg.committed ? { committed: msg.committed } : {}) }));
         else if (msg.type === 'error') finish(() => reject(fromWire(msg.error)));
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {

@@ -19,15 +19,17 @@ export interface TaskAssignment {
 }
 
 /**
- * `record`: the worker writes the task's record itself (staged: a temp file, fsynced) from this
- * template, with `started` as its start, and hands back where it lies; the scheduler renames it
- * into place (records.commit), so the write and its fsync cost the scheduler nothing.
+ * `record`: the worker writes the task's record itself from this template, with `started` as its
+ * start (a temp file, fsynced, renamed into place), and hands back its summary and its file's stat
+ * signature: the write, its fsync, the rename and the stat cost the scheduler nothing. The
+ * scheduler holds the key's lock meanwhile, and checks its gc lease once the record is there (a
+ * record is only ever removed again when gc took its outputs while the lease was lost).
  */
 export type ToWorker = { type: 'run'; projectModule: string; storeDir: string; task: TaskAssignment; record?: { template: RecordTemplate; started: number } };
 
-/** A record a worker staged: the temp file and the record's summary. */
-export interface StagedRecord {
-  file: string;
+/** A record a worker wrote: its summary and its file's stat signature (for the index). */
+export interface CommittedRecord {
+  sig: string;
   record: RecordSummary;
 }
 
@@ -35,5 +37,5 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; id: string; done: number; total: number; message?: string }
   | { type: 'log'; id: string; message: string }
-  | { type: 'done'; id: string; outputs: Record<string, OutputEntry>; resources: TaskResources; staged?: StagedRecord }
+  | { type: 'done'; id: string; outputs: Record<string, OutputEntry>; resources: TaskResources; committed?: CommittedRecord }
   | { type: 'error'; id: string; error: WireError };

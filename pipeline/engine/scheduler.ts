@@ -4,7 +4,6 @@
 // Ready tasks are considered (keyed, looked up) a slice at a time, yielding to the event loop
 // between slices, so Ctrl-C and SIGTERM act within a second however large the grid; a full
 // store stops new tasks at once; a lost gc lease is re-taken before anything is recorded.
-import { rmSync } from 'node:fs';
 import { withUpstream, type TaskNode } from './graph.ts';
 import { readOutputs, type Planner, type Resolved } from './planner.ts';
 import { LocalExecutor, type Executor } from './executor.ts';
@@ -413,8 +412,9 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           release = undefined;
         }
         let result: Awaited<ReturnType<Executor['run']>>;
-        /** The record this run put in place (its summary: the index and lineage keep no inputs). */
+        /** The record this run put in place (its summary: the index and lineage keep no inputs), and its file's signature when known. */
         let written: RecordSummary | undefined;
+        let writtenSig: string | undefined;
         for (let attempt = 1; ; attempt++) {
           // The lease as the run knows it (re-taken first when a heartbeat found it lost): one lost
           // before the task starts is found by the check after it, as one lost while it runs is,
@@ -422,28 +422,26 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           const epoch = lease.lost ? await lease.ensure() : lease.epoch;
           result = await pool.run(job, events);
           if (result.kind !== 'outputs') break;
-          const { staged } = result;
-          try {
-            // Our lease was lost while the task ran (gc judged it stale): its outputs were
-            // unprotected, so they count only once found intact under a new lease.
+          const { committed } = result;
+          // Our lease was lost while the task ran (gc judged it stale): its outputs were
+          // unprotected, so they count only once found intact under a new lease.
+          if (committed) {
+            // Written by the worker, under this run's lock of the key: it counts once the lease is
+            // found held after it (or its outputs intact), else it is removed and the task runs again.
             if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) {
-              if (staged) {
-                // Written and fsynced by the worker: renamed into place here, after the lease check.
-                planner.store.records.commit(staged.file, key);
-                written = staged.record;
-              } else {
-                const record = planner.newRecord(task, resolved, result.outputs, started, logs, result.resources);
-                await planner.store.records.write(record);
-                written = summarize(record);
-              }
-              // A lease lost between the check and the write: the record may name a swept blob.
-              if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) break;
-              await planner.store.records.delete(key);
-              written = undefined;
+              written = committed.record;
+              writtenSig = committed.sig;
+              break;
             }
-          } finally {
-            // A staged record not committed (outputs swept, an error): only its temp file is left.
-            if (staged && !written) rmSync(staged.file, { force: true });
+            await planner.store.records.delete(key);
+          } else if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) {
+            const record = planner.newRecord(task, resolved, result.outputs, started, logs, result.resources);
+            await planner.store.records.write(record);
+            written = summarize(record);
+            // A lease lost between the check and the write: the record may name a swept blob.
+            if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) break;
+            await planner.store.records.delete(key);
+            written = undefined;
           }
           if (attempt >= 3) throw new Error(`gc removed this task's outputs ${attempt} times while its run had lost its gc lease`);
           reporter.warn(`${task.id}: gc removed its outputs while this run had lost its gc lease (stopped too long?); recomputing`);
@@ -455,7 +453,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         for (const name in outs) if (Object.hasOwn(outs, name)) planner.store.blobs.noteIntact(outs[name]!.hash);
         // The record as it is now (a batch job's was read in full from its file): a summary the
         // index held for this key before (a forced run's old outputs) must not outlive it.
-        const sig = planner.store.records.sig(key);
+        const sig = writtenSig ?? planner.store.records.sig(key);
         await planner.store.index.setKey(planner.experiment, task.id, key, sig ? { sig, record: summary } : undefined);
         timings.set(task, summary);
         ranHere.add(task);

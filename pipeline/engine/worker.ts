@@ -7,7 +7,7 @@ import { Store } from './store.ts';
 import { measureTask } from './resources.ts';
 import { TaskLog } from './task-log.ts';
 import { loadProject, runTask as runInProcess, stageOf } from './run-task.ts';
-import type { FromWorker, StagedRecord, ToWorker } from './protocol.ts';
+import type { CommittedRecord, FromWorker, ToWorker } from './protocol.ts';
 
 const abort = new AbortController();
 /** One Store per store folder for the worker's life (what it verified stays known). */
@@ -66,12 +66,15 @@ async function runTask(msg: ToWorker): Promise<void> {
     const resources = used();
     // Before the parent writes the record: a record's log is there.
     await taskLog.write(store, { ok: true, resources });
-    let staged: StagedRecord | undefined;
+    let committed: CommittedRecord | undefined;
     if (msg.record) {
       const record = completeRecord(msg.record.template, outputs, msg.record.started, messages, { resources });
-      staged = { file: store.records.stage(record), record: summarize(record) };
+      store.records.commit(store.records.stage(record), record.key);
+      const sig = store.records.sig(record.key);
+      if (sig === undefined) throw new Error(`the record ${store.records.where(record.key)} is gone right after it was written`);
+      committed = { sig, record: summarize(record) };
     }
-    send({ type: 'done', id: task.id, outputs, resources, ...(staged ? { staged } : {}) });
+    send({ type: 'done', id: task.id, outputs, resources, ...(committed ? { committed } : {}) });
   } catch (e) {
     // A failed task has no record, but its log stays (until gc) for `show` and `trace` to name.
     if (store && !abort.signal.aborted) await taskLog.write(store, { ok: false, error: describeError(e) }).catch(() => {});
