@@ -33,6 +33,12 @@ export type ExecResult =
 export interface Executor {
   /** true: the job locks the key and writes the record; the scheduler must not hold the lock meanwhile. */
   readonly writesRecords: boolean;
+  /**
+   * true: `run` may be called for more tasks than `jobs`; the extra ones wait in line where they
+   * will run (a worker), so the next one starts without a round trip. The scheduler does so only
+   * for stages whose tasks take milliseconds.
+   */
+  readonly queues?: boolean;
   run(job: ExecJob, events: TaskEvents): Promise<ExecResult>;
   /** Stop every running job (Ctrl-C): none leaves a record. */
   kill(): Promise<void>;
@@ -41,6 +47,7 @@ export interface Executor {
 
 export class LocalExecutor implements Executor {
   readonly writesRecords = false;
+  readonly queues = true;
   private readonly pool: WorkerPool;
 
   constructor(jobs: number, projectModule: string, storeDir: string) {
@@ -49,8 +56,7 @@ export class LocalExecutor implements Executor {
 
   async run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
     // The worker writes the record (its write, fsync and rename are the worker's); the scheduler then checks its lease.
-    const record = job.started === undefined ? undefined : { template: job.template, started: job.started };
-    return { kind: 'outputs', ...(await this.pool.run(job.task, events, record)) };
+    return { kind: 'outputs', ...(await this.pool.run(job.task, events, { template: job.template })) };
   }
 
   async kill(): Promise<void> {

@@ -19,13 +19,19 @@ export interface TaskAssignment {
 }
 
 /**
- * `record`: the worker writes the task's record itself from this template, with `started` as its
- * start (a temp file, fsynced, renamed into place), and hands back its summary and its file's stat
- * signature: the write, its fsync, the rename and the stat cost the scheduler nothing. The
- * scheduler holds the key's lock meanwhile, and checks its gc lease once the record is there (a
- * record is only ever removed again when gc took its outputs while the lease was lost).
+ * `record`: the worker writes the task's record itself from this template, started when the
+ * worker starts the task (a temp file, fsynced, renamed into place), and hands back its summary and
+ * its file's stat signature: the write, its fsync, the rename and the stat cost the scheduler
+ * nothing. The scheduler holds the key's lock meanwhile, and checks its gc lease once the record
+ * is there (a record is only ever removed again when gc took its outputs while the lease was lost).
  */
-export type ToWorker = { type: 'run'; projectModule: string; storeDir: string; task: TaskAssignment; record?: { template: RecordTemplate; started: number } };
+export interface WorkerJob {
+  task: TaskAssignment;
+  record?: { template: RecordTemplate };
+}
+
+/** Jobs the worker runs one after another, in this order, after any it holds already. */
+export type ToWorker = { type: 'run'; projectModule: string; storeDir: string; jobs: WorkerJob[] };
 
 /** A record a worker wrote: its summary and its file's stat signature (for the index). */
 export interface CommittedRecord {

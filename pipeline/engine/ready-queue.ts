@@ -21,6 +21,11 @@ export class ReadyQueue<T> {
     }
   }
 
+  /** The item of lowest rank, left in place; undefined when empty. */
+  peek(): T | undefined {
+    return this.heap[0]?.item;
+  }
+
   /** The item of lowest rank, removed; undefined when empty. */
   shift(): T | undefined {
     const h = this.heap;

@@ -20,6 +20,16 @@ import { ReadyQueue } from './ready-queue.ts';
 const SLICE_MS = 20;
 /** Ready tasks keyed and looked up at once (those that must wait: a record to read, a blob to hash). */
 const CONSIDER_AT_ONCE = 16;
+/**
+ * A stage whose last tasks (at least SHORT_SEEN of them, the last SHORT_SEEN) each took at most
+ * SHORT_TASK_MS: up to QUEUED_PER_JOB of its tasks are handed to each worker at once, where the
+ * executor can queue them (executor.queues). On tasks of a few milliseconds, the parent's round trip
+ * per task (a message, a wake-up) is most of its work; a few waiting in the worker let it hand
+ * over several in one message. A stage with a longer task is handed over one task per worker.
+ */
+const SHORT_TASK_MS = 20;
+const SHORT_SEEN = 4;
+const QUEUED_PER_JOB = 4;
 /** Yields to the event loop: pending signals, timers and I/O run before the next slice. */
 export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -97,6 +107,17 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
    */
   const timings = new Map<TaskNode, RecordSummary>();
   const ranHere = new Set<TaskNode>();
+  /** Per stage, how long its last SHORT_SEEN tasks that ran here took (ms). */
+  const lastDurations = new Map<StageDecl, number[]>();
+  const isShort = (s: StageDecl): boolean => {
+    const d = lastDurations.get(s);
+    return d !== undefined && d.length === SHORT_SEEN && d.every((ms) => ms <= SHORT_TASK_MS);
+  };
+  const noteDuration = (s: StageDecl, ms: number): void => {
+    let d = lastDurations.get(s);
+    if (!d) lastDurations.set(s, (d = []));
+    if (d.push(ms) > SHORT_SEEN) d.shift();
+  };
   /** Whether a stage publishes an output: its cached tasks copy it into place, which takes waiting. */
   const publishing = new Map<StageDecl, boolean>();
   const publishes = (s: StageDecl): boolean => {
@@ -368,7 +389,9 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         });
         return;
       }
-      while (!interrupted && !storeFull && active < opts.jobs && queue.length) {
+      while (!interrupted && !storeFull && queue.length) {
+        const limit = pool.queues && isShort(queue.peek()!.task.stage) ? opts.jobs * QUEUED_PER_JOB : opts.jobs;
+        if (active >= limit) break;
         const next = queue.shift()!;
         active++;
         void execute(next.task, next.resolved).finally(() => {
@@ -457,6 +480,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         await planner.store.index.setKey(planner.experiment, task.id, key, sig ? { sig, record: summary } : undefined);
         timings.set(task, summary);
         ranHere.add(task);
+        noteDuration(task.stage, summary.durationMs);
         if (publishes(task.stage)) for (const p of await publishOutputs(planner, task, outs)) published.add(p);
         reporter.taskEnded(task.id, 'executed', undefined, summary.durationMs);
         settle(task, { id: task.id, stage: task.stage.name, state: 'executed', key, durationMs: summary.durationMs }, outs);

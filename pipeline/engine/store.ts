@@ -254,6 +254,10 @@ export class Store {
     let known: Known | undefined;
     if (!verify && this.unchangedRecords(experiment).has(key)) known = this.index.known(experiment, key);
     else {
+      // Not in the listing of tasks/ (read once): absent then. A record made since (by another
+      // run) is found by the lookup under the key's lock before the task runs. A stat of a missing
+      // file costs a cold run about as much as the rest of the lookup.
+      if (!verify && !this.files.recordListed(key)) return ABSENT;
       const sig = this.records.sig(key);
       if (sig === undefined) return ABSENT;
       known = this.index.known(experiment, key);
@@ -460,6 +464,20 @@ class Files {
       }
     }
     return this.objectNames;
+  }
+
+  private recordNames: Set<string> | undefined;
+  /** Whether tasks/ held a record of `key` when first listed (by lookupNow) in this process. */
+  recordListed(key: string): boolean {
+    if (!this.recordNames) {
+      try {
+        this.recordNames = new Set(readdirSync(this.tasksDir));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        this.recordNames = new Set();
+      }
+    }
+    return this.recordNames.has(`${key}.json`);
   }
 
   /** Keeps the listing of objects/, if read, current: `hash` was added (or removed) by this process. */

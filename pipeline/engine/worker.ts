@@ -1,13 +1,14 @@
-// A worker process: imports the project, runs one task at a time, writes artifacts and the task's
-// log to the store and measures what the task cost. The parent writes the task record, so a
-// worker killed mid-task leaves no record behind (nor a log).
+// A worker process: imports the project, runs one task at a time (in the order handed over; the
+// parent may hand over several at once), writes artifacts, the task's log and its record to the
+// store and measures what the task cost. The record is written last, renamed into place whole,
+// so a worker killed mid-task leaves no record behind (nor a log).
 import { describeError, toWire } from './errors.ts';
 import { completeRecord, summarize } from './record.ts';
 import { Store } from './store.ts';
 import { measureTask } from './resources.ts';
 import { TaskLog } from './task-log.ts';
 import { loadProject, runTask as runInProcess, stageOf } from './run-task.ts';
-import type { CommittedRecord, FromWorker, ToWorker } from './protocol.ts';
+import type { CommittedRecord, FromWorker, ToWorker, WorkerJob } from './protocol.ts';
 
 const abort = new AbortController();
 /** One Store per store folder for the worker's life (what it verified stays known). */
@@ -26,13 +27,28 @@ process.on('SIGTERM', () => {
 // Parent gone (killed): stop at once rather than compute for nobody.
 process.on('disconnect', () => process.exit(0));
 
+/** Jobs handed over and not yet started, in order. */
+const queue: { job: WorkerJob; projectModule: string; storeDir: string }[] = [];
+let running = false;
+
 process.on('message', (msg: ToWorker) => {
   if (msg.type !== 'run') return;
-  void runTask(msg);
+  for (const job of msg.jobs) queue.push({ job, projectModule: msg.projectModule, storeDir: msg.storeDir });
+  if (!running) void runQueue();
 });
 
-async function runTask(msg: ToWorker): Promise<void> {
-  const { task } = msg;
+async function runQueue(): Promise<void> {
+  running = true;
+  try {
+    for (let next = queue.shift(); next; next = queue.shift()) await runTask(next);
+  } finally {
+    running = false;
+  }
+}
+
+async function runTask(msg: { job: WorkerJob; projectModule: string; storeDir: string }): Promise<void> {
+  const { task, record: recordOf } = msg.job;
+  const started = Date.now();
   let store: Store | undefined;
   const taskLog = new TaskLog(task);
   const messages: string[] = [];
@@ -67,8 +83,8 @@ async function runTask(msg: ToWorker): Promise<void> {
     // Before the parent writes the record: a record's log is there.
     await taskLog.write(store, { ok: true, resources });
     let committed: CommittedRecord | undefined;
-    if (msg.record) {
-      const record = completeRecord(msg.record.template, outputs, msg.record.started, messages, { resources });
+    if (recordOf) {
+      const record = completeRecord(recordOf.template, outputs, started, messages, { resources });
       store.records.commit(store.records.stage(record), record.key);
       const sig = store.records.sig(record.key);
       if (sig === undefined) throw new Error(`the record ${store.records.where(record.key)} is gone right after it was written`);
