@@ -2,7 +2,7 @@
 // what it is handed: local worker processes (the parent writes the record), or batch jobs on a
 // cluster (each job takes the key's lock and writes the record itself, so a job outlives a
 // submitter that died and its work is still kept).
-import { WorkerPool, type TaskEvents } from './pool.ts';
+import { QUEUED_PER_WORKER, WorkerPool, type TaskEvents } from './pool.ts';
 import type { RecordTemplate } from './planner.ts';
 import type { CommittedRecord, TaskAssignment } from './protocol.ts';
 import type { TaskResources } from './resources.ts';
@@ -18,6 +18,8 @@ export interface ExecJob {
   force: boolean;
   /** When the scheduler started the task (Date.now()): the record's start. */
   started?: number;
+  /** A task of a stage whose tasks take milliseconds: it may wait where it will run (Executor.queues). */
+  small?: boolean;
 }
 
 /**
@@ -34,11 +36,10 @@ export interface Executor {
   /** true: the job locks the key and writes the record; the scheduler must not hold the lock meanwhile. */
   readonly writesRecords: boolean;
   /**
-   * true: `run` may be called for more tasks than `jobs`; the extra ones wait in line where they
-   * will run (a worker), so the next one starts without a round trip. The scheduler does so only
-   * for stages whose tasks take milliseconds.
+   * n: `run` may be called for up to n times `jobs` small tasks (ExecJob.small) at once; the extra
+   * ones wait where they will run (a worker), so the next one starts without a round trip.
    */
-  readonly queues?: boolean;
+  readonly queues?: number;
   run(job: ExecJob, events: TaskEvents): Promise<ExecResult>;
   /** Stop every running job (Ctrl-C): none leaves a record. */
   kill(): Promise<void>;
@@ -47,7 +48,7 @@ export interface Executor {
 
 export class LocalExecutor implements Executor {
   readonly writesRecords = false;
-  readonly queues = true;
+  readonly queues = QUEUED_PER_WORKER;
   private readonly pool: WorkerPool;
 
   constructor(jobs: number, projectModule: string, storeDir: string) {
@@ -56,7 +57,7 @@ export class LocalExecutor implements Executor {
 
   async run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
     // The worker writes the record (its write, fsync and rename are the worker's); the scheduler then checks its lease.
-    return { kind: 'outputs', ...(await this.pool.run(job.task, events, { template: job.template })) };
+    return { kind: 'outputs', ...(await this.pool.run(job.task, events, { template: job.template }, job.small)) };
   }
 
   async kill(): Promise<void> {

@@ -39,9 +39,17 @@ export interface CommittedRecord {
   record: RecordSummary;
 }
 
+/** How a task ended in the worker. */
+export type TaskEnd =
+  | { id: string; ok: true; outputs: Record<string, OutputEntry>; resources: TaskResources; committed?: CommittedRecord }
+  | { id: string; ok: false; error: WireError };
+
+/**
+ * `ended`: tasks that ended, in order. A worker that holds further tasks keeps its answers until
+ * it starts its last one (one message, and one wake-up of the parent, for several small tasks).
+ */
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; id: string; done: number; total: number; message?: string }
   | { type: 'log'; id: string; message: string }
-  | { type: 'done'; id: string; outputs: Record<string, OutputEntry>; resources: TaskResources; committed?: CommittedRecord }
-  | { type: 'error'; id: string; error: WireError };
+  | { type: 'ended'; tasks: TaskEnd[] };

@@ -21,15 +21,14 @@ const SLICE_MS = 20;
 /** Ready tasks keyed and looked up at once (those that must wait: a record to read, a blob to hash). */
 const CONSIDER_AT_ONCE = 16;
 /**
- * A stage whose last tasks (at least SHORT_SEEN of them, the last SHORT_SEEN) each took at most
- * SHORT_TASK_MS: up to QUEUED_PER_JOB of its tasks are handed to each worker at once, where the
- * executor can queue them (executor.queues). On tasks of a few milliseconds, the parent's round trip
- * per task (a message, a wake-up) is most of its work; a few waiting in the worker let it hand
- * over several in one message. A stage with a longer task is handed over one task per worker.
+ * A stage whose last SHORT_SEEN tasks each took at most SHORT_TASK_MS: its tasks are small, and
+ * an executor that can (executor.queues) gets several per job at once, which wait where they will
+ * run. On tasks of a few milliseconds, the parent's round trip per task (a message, a wake-up) is
+ * most of its work; a few waiting in a worker let it hand over and hear back several in one message.
+ * A stage with a longer task is handed over one task per job.
  */
 const SHORT_TASK_MS = 20;
 const SHORT_SEEN = 4;
-const QUEUED_PER_JOB = 4;
 /** Yields to the event loop: pending signals, timers and I/O run before the next slice. */
 export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -390,7 +389,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
         return;
       }
       while (!interrupted && !storeFull && queue.length) {
-        const limit = pool.queues && isShort(queue.peek()!.task.stage) ? opts.jobs * QUEUED_PER_JOB : opts.jobs;
+        const limit = pool.queues && isShort(queue.peek()!.task.stage) ? opts.jobs * pool.queues : opts.jobs;
         if (active >= limit) break;
         const next = queue.shift()!;
         active++;
@@ -428,7 +427,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
             reporter.taskLog(task.id, message);
           },
         };
-        const job = { task: assignment, stage: task.stage, template: planner.recordTemplate(task, resolved), force: opts.force.has(task.stage.name), started };
+        const job = { task: assignment, stage: task.stage, template: planner.recordTemplate(task, resolved), force: opts.force.has(task.stage.name), started, small: isShort(task.stage) };
         if (pool.writesRecords) {
           // The job takes this lock itself (it may outlive this process).
           await release();

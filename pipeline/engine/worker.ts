@@ -8,7 +8,7 @@ import { Store } from './store.ts';
 import { measureTask } from './resources.ts';
 import { TaskLog } from './task-log.ts';
 import { loadProject, runTask as runInProcess, stageOf } from './run-task.ts';
-import type { CommittedRecord, FromWorker, ToWorker, WorkerJob } from './protocol.ts';
+import type { CommittedRecord, FromWorker, TaskEnd, ToWorker, WorkerJob } from './protocol.ts';
 
 const abort = new AbortController();
 /** One Store per store folder for the worker's life (what it verified stays known). */
@@ -36,6 +36,16 @@ process.on('message', (msg: ToWorker) => {
   for (const job of msg.jobs) queue.push({ job, projectModule: msg.projectModule, storeDir: msg.storeDir });
   if (!running) void runQueue();
 });
+
+/** Answers not yet sent: kept while more than one task waits here (the parent refills when told). */
+let ended: TaskEnd[] = [];
+
+function end(e: TaskEnd): void {
+  ended.push(e);
+  if (queue.length > 1) return;
+  send({ type: 'ended', tasks: ended });
+  ended = [];
+}
 
 async function runQueue(): Promise<void> {
   running = true;
@@ -90,11 +100,11 @@ async function runTask(msg: { job: WorkerJob; projectModule: string; storeDir: s
       if (sig === undefined) throw new Error(`the record ${store.records.where(record.key)} is gone right after it was written`);
       committed = { sig, record: summarize(record) };
     }
-    send({ type: 'done', id: task.id, outputs, resources, ...(committed ? { committed } : {}) });
+    end({ id: task.id, ok: true, outputs, resources, ...(committed ? { committed } : {}) });
   } catch (e) {
     // A failed task has no record, but its log stays (until gc) for `show` and `trace` to name.
     if (store && !abort.signal.aborted) await taskLog.write(store, { ok: false, error: describeError(e) }).catch(() => {});
-    send({ type: 'error', id: task.id, error: toWire(e) });
+    end({ id: task.id, ok: false, error: toWire(e) });
   }
 }
 

@@ -30,8 +30,16 @@ const slow: StageDecl = {
   name: 'slow', module: import.meta.url, params: [], outputs: { v: { kind: 'json' } },
   async run(ctx) { await new Promise((r) => setTimeout(r, 60_000)); await ctx.writeJson('v', 1); },
 };
+// Small: writes its item, or kills its own worker process (SIGKILL) for the item named 'die'.
+const small: StageDecl = {
+  name: 'small', module: import.meta.url, params: [], outputs: { v: { kind: 'json' } },
+  async run(ctx) {
+    if (ctx.axes.item === 'die') process.kill(process.pid, 'SIGKILL');
+    await ctx.writeJson('v', { item: ctx.axes.item, pid: process.pid });
+  },
+};
 export const project: Project = {
-  name: 'errtoy', module: fileURLToPath(import.meta.url), root, stages: [coded, slow],
+  name: 'errtoy', module: fileURLToPath(import.meta.url), root, stages: [coded, slow, small],
   experimentsDir: root, defaultExperiment: 'default', experimentSchema: { type: 'object' },
   cacheEnvVar: 'ERRTOY_CACHE', defaultCacheDir: '.cache',
 };
@@ -107,6 +115,36 @@ describe('engine: errors across the worker boundary', function () {
     await new Promise((r) => setTimeout(r, 500));
     pool.kill();
     assert.ok(isInterrupted(await running));
+  });
+
+  it('small tasks handed to a worker together: each answered; a worker killed by one of them fails that one only, the others run again', async function () {
+    this.timeout(60_000);
+    const store = path.join(dir, 'store');
+    const pool = new WorkerPool(1, project.module, store);
+    const [small] = tasksOf('small');
+    const assignment = (item: string, key: string) => ({
+      id: `small@${item}`, stage: 'small', key, axes: { item }, params: {}, inputs: {},
+      experiment: 'default', baseExperiment: 'default', overrides: {}, lineage: [],
+    });
+    assert.ok(small);
+    const events = { progress: () => {}, log: () => {} };
+    const value = async (r: { outputs: Record<string, { hash: string }> }) => JSON.parse(fs.readFileSync(path.join(store, 'objects', r.outputs.v!.hash), 'utf8'));
+    try {
+      // Four at once into one worker: one message; all answered, by the same process.
+      const four = await Promise.all(['a', 'b', 'c', 'd'].map((i, n) => pool.run(assignment(i, String(n).repeat(64)), events, undefined, true)));
+      const got = await Promise.all(four.map(value));
+      assert.deepEqual(got.map((v) => v.item), ['a', 'b', 'c', 'd']);
+      assert.equal(new Set(got.map((v) => v.pid)).size, 1, 'one worker ran them');
+      // One of four kills its worker: it alone fails; the other three are run again (alone) and answered.
+      const settled = await Promise.allSettled(['e', 'die', 'f', 'g'].map((i, n) => pool.run(assignment(i, String(n + 4).repeat(64)), events, undefined, true)));
+      assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      assert.match(String((settled[1] as PromiseRejectedResult).reason), /worker process died \(SIGKILL\)/);
+      const after = await Promise.all(settled.filter((s) => s.status === 'fulfilled').map((s) => value((s as PromiseFulfilledResult<{ outputs: Record<string, { hash: string }> }>).value)));
+      assert.deepEqual(after.map((v) => v.item), ['e', 'f', 'g']);
+      assert.ok(!after.some((v) => v.pid === got[0].pid), 'run again on another worker');
+    } finally {
+      pool.close();
+    }
   });
 
   it('an interruption from an executor ends the task interrupted, not failed', async () => {
