@@ -4,7 +4,7 @@
 // submitter that died and its work is still kept).
 import { QUEUED_PER_WORKER, WorkerPool, type TaskEvents } from './pool.ts';
 import type { RecordTemplate } from './planner.ts';
-import type { CommittedRecord, TaskAssignment } from './protocol.ts';
+import { templateRest, type CommittedRecord, type TaskAssignment } from './protocol.ts';
 import type { TaskResources } from './resources.ts';
 import type { OutputEntry, TaskRecord } from './store.ts';
 import type { StageDecl } from './types.ts';
@@ -29,7 +29,7 @@ export interface ExecJob {
  * computed nothing.
  */
 export type ExecResult =
-  | { kind: 'outputs'; outputs: Record<string, OutputEntry>; resources?: TaskResources; committed?: CommittedRecord }
+  | { kind: 'outputs'; outputs: Record<string, OutputEntry>; resources?: TaskResources; committed?: CommittedRecord; answeredAt?: number }
   | { kind: 'record'; record: TaskRecord; reused?: boolean };
 
 export interface Executor {
@@ -57,7 +57,7 @@ export class LocalExecutor implements Executor {
 
   async run(job: ExecJob, events: TaskEvents): Promise<ExecResult> {
     // The worker writes the record (its write, fsync and rename are the worker's); the scheduler then checks its lease.
-    return { kind: 'outputs', ...(await this.pool.run(job.task, events, { template: job.template }, job.small)) };
+    return { kind: 'outputs', ...(await this.pool.run(job.task, events, { template: templateRest(job.template) }, job.small)) };
   }
 
   async kill(): Promise<void> {

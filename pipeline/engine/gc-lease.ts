@@ -219,8 +219,14 @@ export class RunLease {
    * heartbeat rewrites it in place). A stat, not a read: a run asks before and after each task.
    */
   async held(): Promise<boolean> {
-    return this.ino !== undefined && statSync(this.file, { throwIfNoEntry: false })?.ino === this.ino;
+    const at = performance.now();
+    const held = this.ino !== undefined && statSync(this.file, { throwIfNoEntry: false })?.ino === this.ino;
+    if (held) this.heldAt = at;
+    return held;
   }
+
+  /** When (performance.now(), taken before its stat) the lease was last found held. */
+  private heldAt = -Infinity;
 
   /**
    * Advances the counter in place (never recreating a removed lease: only `register`, under gc's
@@ -246,10 +252,14 @@ export class RunLease {
 
   /**
    * Makes sure the lease is held now, taking a new one when it was lost (the epoch then changes).
-   * Returns the epoch.
+   * Returns the epoch. `since` (performance.now()): a check begun at or after it will do (the
+   * tasks a worker answered in one message, each checked after its record was written, share one
+   * stat: nothing but `register` makes a lease file, so one found held was held all along since
+   * its epoch began).
    */
-  async ensure(): Promise<number> {
+  async ensure(since?: number): Promise<number> {
     if (this.released) return this.epoch;
+    if (!this.lost && since !== undefined && this.heldAt >= since) return this.epoch;
     if (!this.lost && (await this.held())) return this.epoch;
     this.retaking ??= this.register().finally(() => (this.retaking = undefined));
     await this.retaking;

@@ -23,6 +23,8 @@ export interface PoolResult {
   outputs: Record<string, OutputEntry>;
   resources: TaskResources;
   committed?: CommittedRecord;
+  /** When (performance.now()) the worker's answer was read: after its record was written. */
+  answeredAt: number;
 }
 
 interface Pending {
@@ -124,6 +126,7 @@ export class WorkerPool {
     };
     child.on('message', (msg: FromWorker) => {
       if (msg.type === 'ended') {
+        const answeredAt = performance.now();
         const ends: [Pending, TaskEnd][] = [];
         for (const e of msg.tasks) {
           const p = taken(e.id);
@@ -132,7 +135,7 @@ export class WorkerPool {
         this.flushSoon(slot);
         if (this.waiting.length) this.assignWaiting();
         for (const [p, e] of ends) {
-          if (e.ok) p.resolve({ outputs: e.outputs, resources: e.resources, ...(e.committed ? { committed: e.committed } : {}) });
+          if (e.ok) p.resolve({ outputs: e.outputs, resources: e.resources, ...(e.committed ? { committed: e.committed } : {}), answeredAt });
           else p.reject(fromWire(e.error));
         }
         return;

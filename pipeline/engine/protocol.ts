@@ -3,7 +3,7 @@ import type { WireError } from './errors.ts';
 import type { TaskResources } from './resources.ts';
 import type { RecordSummary, RecordTemplate } from './record.ts';
 import type { OutputEntry } from './store.ts';
-import type { InputTask, JsonObject, LineageEntry } from './types.ts';
+import type { InputTask, JsonObject, LineageEntry, TaskKey } from './types.ts';
 
 export interface TaskAssignment {
   id: string;
@@ -27,7 +27,20 @@ export interface TaskAssignment {
  */
 export interface WorkerJob {
   task: TaskAssignment;
-  record?: { template: RecordTemplate };
+  /** The record's template less what the task says already (key, id, stage, experiment, axes, params). */
+  record?: { template: TemplateRest };
+}
+
+export type TemplateRest = Omit<RecordTemplate, 'key' | 'id' | 'stage' | 'experiment' | 'axes' | 'params'>;
+
+/** What goes over the wire of a record's template (a message a task: what the task holds is not sent twice). */
+export function templateRest({ key: _k, id: _i, stage: _s, experiment: _e, axes: _a, params: _p, ...rest }: RecordTemplate): TemplateRest {
+  return rest;
+}
+
+/** The record's template again, its fields in the order the planner gives them. */
+export function templateOf(task: TaskAssignment, rest: TemplateRest): RecordTemplate {
+  return { key: task.key as TaskKey, id: task.id, stage: task.stage, experiment: task.experiment, axes: task.axes, params: task.params, ...rest };
 }
 
 /** Jobs the worker runs one after another, in this order, after any it holds already. */

@@ -450,7 +450,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
           if (committed) {
             // Written by the worker, under this run's lock of the key: it counts once the lease is
             // found held after it (or its outputs intact), else it is removed and the task runs again.
-            if ((await lease.ensure()) === epoch || (await outputsIntact(result.outputs))) {
+            if ((await lease.ensure(result.answeredAt)) === epoch || (await outputsIntact(result.outputs))) {
               written = committed.record;
               writtenSig = committed.sig;
               break;

@@ -8,7 +8,7 @@ import { Store } from './store.ts';
 import { measureTask } from './resources.ts';
 import { TaskLog } from './task-log.ts';
 import { loadProject, runTask as runInProcess, stageOf } from './run-task.ts';
-import type { CommittedRecord, FromWorker, TaskEnd, ToWorker, WorkerJob } from './protocol.ts';
+import { templateOf, type CommittedRecord, type FromWorker, type TaskEnd, type ToWorker, type WorkerJob } from './protocol.ts';
 
 const abort = new AbortController();
 /** One Store per store folder for the worker's life (what it verified stays known). */
@@ -94,7 +94,7 @@ async function runTask(msg: { job: WorkerJob; projectModule: string; storeDir: s
     await taskLog.write(store, { ok: true, resources });
     let committed: CommittedRecord | undefined;
     if (recordOf) {
-      const record = completeRecord(recordOf.template, outputs, started, messages, { resources });
+      const record = completeRecord(templateOf(task, recordOf.template), outputs, started, messages, { resources });
       store.records.commit(store.records.stage(record), record.key);
       const sig = store.records.sig(record.key);
       if (sig === undefined) throw new Error(`the record ${store.records.where(record.key)} is gone right after it was written`);
