@@ -20,9 +20,13 @@ function send(msg: FromWorker): void {
 
 // Ctrl-C reaches the whole process group: the parent decides what happens, the worker ignores it.
 process.on('SIGINT', () => {});
+// Stopped (Ctrl-C in the parent): answers kept for tasks that ended go out first, so the parent
+// counts them as built (their records are in place either way).
 process.on('SIGTERM', () => {
   abort.abort();
-  process.exit(143);
+  if (!ended.length || !process.send) process.exit(143);
+  process.send({ type: 'ended', tasks: ended } satisfies FromWorker, () => process.exit(143));
+  setTimeout(() => process.exit(143), 500);
 });
 // Parent gone (killed): stop at once rather than compute for nobody.
 process.on('disconnect', () => process.exit(0));
