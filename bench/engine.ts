@@ -46,6 +46,8 @@ export async function benchEngine(): Promise<string[]> {
   const lines = [`load average ${load()}; medians of ${reps} (min–max), in-process (start-up excluded); cold runs: ${coldReps} each, on fresh stores`];
   const items = (n: number): number[] => Array.from({ length: Math.floor(n / 2) }, (_, i) => i);
   const keepIn = process.env.BENCH_ENGINE_KEEP ? path.resolve(process.env.BENCH_ENGINE_KEEP) : undefined;
+  /** Per engine, the median cold CPU (ms) at each size run: the marginal cost per task is the slope between sizes. */
+  const coldCpu = new Map<string, [number, number][]>();
   for (const n of sizes) {
     // Cold runs, each engine on a store of its own (interleaved); the last store of this engine is kept for the no-ops.
     const kept = keepIn && path.join(keepIn, `toy-${n + 1}`);
@@ -68,31 +70,49 @@ export async function benchEngine(): Promise<string[]> {
           }
         }
       for (const [name, ps] of colds) {
+        coldCpu.set(name, [...(coldCpu.get(name) ?? []), [n + 1, median(ps.map((p) => p.cpuMs))]]);
         const perTask = ps.map((p) => p.cpuMs / (n + 1));
         lines.push(`${n + 1} tasks: cold run --jobs ${jobs} ${name.padEnd(4)}: parent ${median(perTask).toFixed(2)} ms CPU per finished task (${perTask.map((x) => x.toFixed(2)).join(', ')}), ${(median(ps.map((p) => p.wallMs)) / 1000).toFixed(1)} s wall, peak ${median(ps.map((p) => p.peakRssMB)).toFixed(0)} MB; load ${load()}`);
       }
-      // One no-op each first: a store built by one engine is indexed by the other on first use.
-      for (const [, tree] of trees) probe(tree, toy!, ['run', '--json']);
-      // This engine answers a no-op from the plan its last complete run left (proven-plan.ts);
-      // 'planned' is this engine without that file: the first no-op after a change, which plans
-      // in full and writes the plan again.
+      // An engine answers a no-op from the plan its last complete run left (proven-plan.ts), under
+      // a digest of its own files: engines that share a store replace each other's plan. So each
+      // one's plan is kept aside and put back before it is measured (the store is otherwise the
+      // same). 'planned' is this engine without that file: the first no-op after a change, which
+      // plans in full and writes the plan again.
       const planFile = path.join(toy!.cache, 'index', 'default', 'plan.tsv');
+      const ownPlan = (name: string): string => `${planFile}.${name}`;
+      const probeOwn = (name: string, tree: string, cmd: string[]): Probe => {
+        if (fs.existsSync(ownPlan(name))) fs.copyFileSync(ownPlan(name), planFile);
+        const p = probe(tree, toy!, cmd);
+        if (fs.existsSync(planFile)) fs.copyFileSync(planFile, ownPlan(name));
+        return p;
+      };
+      // One no-op each first: a store built by one engine is indexed by the other on first use, and each writes its plan.
+      for (const [name, tree] of trees) probeOwn(name, tree, ['run', '--json']);
       for (const cmd of [['run', '--json'], ['status']]) {
         const got = new Map<string, Probe[]>([...trees.map(([name]) => [name, []] as [string, Probe[]]), ['planned', []]]);
         for (let i = 0; i < reps; i++)
           for (const [name, tree] of trees) {
-            got.get(name)!.push(probe(tree, toy!, cmd));
+            got.get(name)!.push(probeOwn(name, tree, cmd));
             if (name !== 'this' || cmd[0] !== 'run') continue;
             fs.rmSync(planFile, { force: true });
-            got.get('planned')!.push(probe(tree, toy!, cmd));
+            got.get('planned')!.push(probeOwn(name, tree, cmd));
           }
         got.forEach((ps, name) => ps.length || got.delete(name));
         for (const [name, ps] of got)
           lines.push(`${n + 1} tasks: no-op ${cmd[0]!.padEnd(6)} ${name.padEnd(7)}: CPU ${median(ps.map((p) => p.cpuMs)).toFixed(0)} ms (${spread(ps.map((p) => p.cpuMs))}), wall ${median(ps.map((p) => p.wallMs)).toFixed(0)} ms (${spread(ps.map((p) => p.wallMs))}), peak RSS ${median(ps.map((p) => p.peakRssMB)).toFixed(0)} MB (${spread(ps.map((p) => p.peakRssMB))}); load ${load()}`);
       }
+      for (const [name] of trees) fs.rmSync(`${planFile}.${name}`, { force: true });
     } finally {
       if (toy && !kept) fs.rmSync(toy.dir, { recursive: true, force: true });
     }
   }
+  // What one more task costs the parent, without the run's fixed part (the command's planning, a
+  // fresh store's code fingerprints, starting workers), which a small run spreads over few tasks.
+  for (const [name, pts] of coldCpu)
+    for (let i = 1; i < pts.length; i++) {
+      const [[n0, c0], [n1, c1]] = [pts[i - 1]!, pts[i]!];
+      lines.push(`cold run ${name.padEnd(4)}: parent ${((c1 - c0) / (n1 - n0)).toFixed(2)} ms CPU per added task between ${n0} and ${n1} tasks (fixed part ${(c0 - (n0 * (c1 - c0)) / (n1 - n0)).toFixed(0)} ms)`);
+    }
   return lines;
 }

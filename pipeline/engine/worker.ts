@@ -1,7 +1,7 @@
 // A worker process: imports the project, runs one task at a time (in the order handed over; the
 // parent may hand over several at once), writes artifacts, the task's log and its record to the
 // store and measures what the task cost. The record is written last, renamed into place whole,
-// so a worker killed mid-task leaves no record behind (nor a log).
+// so a worker killed mid-task leaves no record behind.
 import { describeError, toWire } from './errors.ts';
 import { completeRecord, summarize } from './record.ts';
 import { Store } from './store.ts';
