@@ -95,7 +95,7 @@ export async function benchEngine(): Promise<string[]> {
           for (const [name, tree] of trees) {
             got.get(name)!.push(probeOwn(name, tree, cmd));
             if (name !== 'this' || cmd[0] !== 'run') continue;
-            fs.rmSync(planFile, { force: true });
+            for (const f of [planFile, ownPlan(name)]) fs.rmSync(f, { force: true });
             got.get('planned')!.push(probeOwn(name, tree, cmd));
           }
         got.forEach((ps, name) => ps.length || got.delete(name));
