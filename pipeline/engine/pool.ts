@@ -104,7 +104,8 @@ export class WorkerPool {
     slot.outbox = [];
     slot.sent.push(...jobs);
     const msg: ToWorker = { type: 'run', projectModule: this.projectModule, storeDir: this.storeDir, jobs: jobs.map((p) => p.job) };
-    slot.child.send(msg);
+    // A worker gone meanwhile: 'close' (below) deals with what it holds.
+    slot.child.send(msg, () => {});
   }
 
   /** Hands waiting tasks to workers that can take them now, in order. */
@@ -145,15 +146,12 @@ export class WorkerPool {
       if (msg.type === 'progress') p?.events.progress(msg.done, msg.total, msg.message);
       else p?.events.log(msg.message);
     });
-    // Stopped by kill(): every task it holds is interrupted.
-    child.on('exit', () => {
-      if (this.closed) this.retire(slot);
-    });
     // Died by itself. 'close' comes once every message it sent was read, so what it holds had no
     // answer. One task: it was running, and failed. Several: the worker keeps answers until its
     // last task starts, so which one killed it is not known; each runs again alone on a worker of
     // its own, where the one that kills a worker fails.
-    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+    const died = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (slot.gone) return;
       if (this.closed) return this.retire(slot);
       const held = [...slot.sent, ...slot.outbox];
       slot.sent = slot.outbox = [];
@@ -161,6 +159,13 @@ export class WorkerPool {
       if (held.length === 1) held[0]!.reject(new Error(`worker process died (${signal ?? `exit code ${code}`})`));
       else for (const p of held) this.assign({ ...p, queue: false });
       this.assignWaiting();
+    };
+    child.on('close', died);
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      // Stopped by kill(): every task it holds is interrupted.
+      if (this.closed) return this.retire(slot);
+      // 'close' waits for the channel, which a process the task started may still hold open.
+      setTimeout(() => died(code, signal), 2000);
     });
     return slot;
   }
