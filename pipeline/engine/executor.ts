@@ -16,8 +16,6 @@ export interface ExecJob {
   template: RecordTemplate;
   /** Compute even when a record for the key exists (`--force`). */
   force: boolean;
-  /** When the scheduler started the task (Date.now()): the record's start. */
-  started?: number;
   /** A task of a stage whose tasks take milliseconds: it may wait where it will run (Executor.queues). */
   small?: boolean;
 }

@@ -165,7 +165,8 @@ export class WorkerPool {
       // Stopped by kill(): every task it holds is interrupted.
       if (this.closed) return this.retire(slot);
       // 'close' waits for the channel, which a process the task started may still hold open.
-      setTimeout(() => died(code, signal), 2000);
+      const late = setTimeout(() => died(code, signal), 2000);
+      child.once('close', () => clearTimeout(late));
     });
     return slot;
   }

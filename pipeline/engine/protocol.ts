@@ -33,7 +33,7 @@ export interface WorkerJob {
 
 export type TemplateRest = Omit<RecordTemplate, 'key' | 'id' | 'stage' | 'experiment' | 'axes' | 'params'>;
 
-/** What goes over the wire of a record's template (a message a task: what the task holds is not sent twice). */
+/** The part of a record's template that goes over the wire: what the task holds already is not sent twice. */
 export function templateRest({ key: _k, id: _i, stage: _s, experiment: _e, axes: _a, params: _p, ...rest }: RecordTemplate): TemplateRest {
   return rest;
 }

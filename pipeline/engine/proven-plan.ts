@@ -8,7 +8,7 @@
 // every blob in the listing of objects/ is exactly what a planned no-op would have found, since
 // each key is a function of the digest's inputs and the upstream records' contents. Anything
 // else, and the command plans in full, as before (the proof is never trusted over the files).
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedExperiment } from './config.ts';
@@ -383,10 +383,12 @@ export async function runProven(planner: Planner, plan: ProvenPlan, opts: { jobs
   const { reporter } = opts;
   await planner.store.init();
   const lease = await RunLease.take(planner.store);
-  if (plan.publishing.some((p) => Object.values(p.outputs).some((o) => !existsSync(planner.store.blobs.path(o.hash))))) {
-    await lease.release();
-    return undefined;
-  }
+  for (const p of plan.publishing)
+    for (const o of Object.values(p.outputs))
+      if (!(await planner.store.blobs.has(o.hash))) {
+        await lease.release();
+        return undefined;
+      }
   const published = new Set<string>();
   try {
     reporter.start(plan.tasks.map((t) => t.id), opts.jobs);

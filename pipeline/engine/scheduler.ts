@@ -427,7 +427,7 @@ export async function runTasks(planner: Planner, tasks: TaskNode[], opts: RunOpt
             reporter.taskLog(task.id, message);
           },
         };
-        const job = { task: assignment, stage: task.stage, template: planner.recordTemplate(task, resolved), force: opts.force.has(task.stage.name), started, small: isShort(task.stage) };
+        const job = { task: assignment, stage: task.stage, template: planner.recordTemplate(task, resolved), force: opts.force.has(task.stage.name), small: isShort(task.stage) };
         if (pool.writesRecords) {
           // The job takes this lock itself (it may outlive this process).
           await release();

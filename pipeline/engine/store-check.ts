@@ -42,15 +42,16 @@ export function takeStoreNotes(): string[] {
   return pendingNotes.splice(0);
 }
 
+/** The folder openStore opens: `$envVar` when set, else `defaultDir`. */
+export function storeDirOf(envVar: string, defaultDir: string): string {
+  return path.resolve(process.env[envVar] || defaultDir);
+}
+
 /**
  * Opens the store named by `envVar` (or `defaultDir`). `write`: creates it when missing and
  * proves it writable with a small probe write; otherwise (status, show, why) a missing store is
  * simply empty and nothing is created.
  */
-/** The folder openStore opens: `$envVar` when set, else `defaultDir`. */
-export function storeDirOf(envVar: string, defaultDir: string): string {
-  return path.resolve(process.env[envVar] || defaultDir);
-}
 
 export async function openStore(envVar: string, defaultDir: string, mode: 'read' | 'write', command: string): Promise<Store> {
   const fromEnv = !!process.env[envVar];

@@ -385,6 +385,16 @@ function statSig(p: string): string | undefined {
 
 
 /** What the three parts share: the folder, read-only-ness, and how a failed write is told. */
+/** The names in a folder of the store, or none when it is not there yet. */
+function namesIn(dir: string): Set<string> {
+  try {
+    return new Set(readdirSync(dir));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return new Set();
+  }
+}
+
 class Files {
   /** Blobs hashed (or found unchanged since they were) in this process, so each is read at most once. */
   readonly verified = new Set<string>();
@@ -455,29 +465,13 @@ class Files {
    * before a task reads it).
    */
   objectsListed(): Set<string> {
-    if (!this.objectNames) {
-      try {
-        this.objectNames = new Set(readdirSync(path.join(this.dir, 'objects')));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        this.objectNames = new Set();
-      }
-    }
-    return this.objectNames;
+    return (this.objectNames ??= namesIn(this.objectsDir));
   }
 
   private recordNames: Set<string> | undefined;
   /** Whether tasks/ held a record of `key` when first listed (by lookupNow) in this process. */
   recordListed(key: string): boolean {
-    if (!this.recordNames) {
-      try {
-        this.recordNames = new Set(readdirSync(this.tasksDir));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        this.recordNames = new Set();
-      }
-    }
-    return this.recordNames.has(`${key}.json`);
+    return (this.recordNames ??= namesIn(this.tasksDir)).has(`${key}.json`);
   }
 
   /** Keeps the listing of objects/, if read, current: `hash` was added (or removed) by this process. */

@@ -21,11 +21,11 @@ function send(msg: FromWorker): void {
 // Ctrl-C reaches the whole process group: the parent decides what happens, the worker ignores it.
 process.on('SIGINT', () => {});
 // Stopped (Ctrl-C in the parent): answers kept for tasks that ended go out first, so the parent
-// counts them as built (their records are in place either way).
+// can count them as built if it reads them before the exit (their records are in place either way).
 process.on('SIGTERM', () => {
   abort.abort();
   if (!ended.length || !process.send) process.exit(143);
-  process.send({ type: 'ended', tasks: ended } satisfies FromWorker, () => process.exit(143));
+  sendEnded(() => process.exit(143));
   setTimeout(() => process.exit(143), 500);
 });
 // Parent gone (killed): stop at once rather than compute for nobody.
@@ -46,8 +46,13 @@ let ended: TaskEnd[] = [];
 
 function end(e: TaskEnd): void {
   ended.push(e);
-  if (queue.length > 1) return;
-  send({ type: 'ended', tasks: ended });
+  if (queue.length <= 1) sendEnded();
+}
+
+function sendEnded(then?: () => void): void {
+  const msg: FromWorker = { type: 'ended', tasks: ended };
+  if (then) process.send?.(msg, then);
+  else send(msg);
   ended = [];
 }
 
